@@ -1,0 +1,45 @@
+# tsnctl — see README.md. `make lab` runs the experiment in the virtual lab; `make test` runs every test.
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+LAB_EXEC := $(CURDIR)/testbed/go-exec
+# Packages with tests that need the lab's kernel (files tagged //go:build lab).
+LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
+
+.PHONY: all build deps test unit lab-test lab vet fmt-check clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/tsnctl ./cmd/tsnctl
+
+# Host packages: QEMU 10 from bookworm-backports, cpio, kmod for the lab; iproute2 for read-back checks.
+deps:
+	@command -v $(GO) >/dev/null || { echo "Go >= 1.26 is needed (it is at /usr/local/go on the project's machines)"; exit 2; }
+	@testbed/deps
+	@command -v tc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags lab ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+
+# Unit tests and host integration tests (need root: they create network namespaces).
+unit:
+	$(GO) test -count=1 ./...
+
+# Tests that run inside the lab guest, one guest boot per package.
+lab-test: deps
+	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
+
+test: deps fmt-check vet unit lab-test
+
+# The experiment, in the lab: grows with each capability.
+lab: deps
+	testbed/run testbed/lab.sh
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/preflight"
+)
+
+func checkCmd() *cobra.Command {
+	var ifaces []string
+	var output string
+	cmd := &cobra.Command{
+		Use:   "check [--iface IF]... [-o text|json]",
+		Short: "Preflight: can this node do TSN? (kernel qdiscs, VLAN, queues, timestamping, TAI offset, linuxptp, privileges)",
+		Long: `check probes the kernel for taprio, ETF, mqprio and 802.1Q by creating them in a throwaway
+network namespace, and reads each interface's TX queues, channels and timestamping capabilities,
+the kernel's TAI offset, the linuxptp tools and the process's capabilities. It changes nothing.
+
+Every check has a stable name, a status (pass, warn, fail), what was found and what to do.
+The exit status is 0 when no check failed, 1 otherwise.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: use text or json", output)
+			}
+			r := preflight.Run(preflight.Options{Interfaces: ifaces})
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
+				if err := enc.Encode(r); err != nil {
+					return err
+				}
+			} else if err := r.WriteText(out); err != nil {
+				return err
+			}
+			if !r.OK {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&ifaces, "iface", nil, "interface to check (repeatable; default: every NIC)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}

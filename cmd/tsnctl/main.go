@@ -1,0 +1,41 @@
+// Command tsnctl configures, exercises and measures Time-Sensitive Networking on Linux nodes.
+// This file and its siblings only wire flags to the packages that do the work.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit status without printing anything more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tsnctl",
+		Short: "Configure, exercise and measure Time-Sensitive Networking on Linux",
+		Long: `tsnctl configures taprio and ETF qdiscs, VLAN QoS maps and NIC channels through netlink,
+checks that a node can do TSN, and (in later versions) supervises time sync, sends and receives
+cyclic traffic and analyses the results.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(versionCmd(), checkCmd())
+	return root
+}
+
+func main() {
+	if err := newRoot().Execute(); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, "tsnctl:", err)
+		os.Exit(1)
+	}
+}

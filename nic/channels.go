@@ -1,0 +1,175 @@
+// Package nic reads and changes what a network interface offers for TSN: its channel (queue)
+// counts through ethtool's generic netlink family (ETHTOOL_MSG_CHANNELS_GET/SET, as `ethtool -l/-L`),
+// its TX queue count, and its timestamping capabilities (ETHTOOL_GET_TS_INFO, as `ethtool -T`).
+// github.com/mdlayher/ethtool has neither channels nor timestamping, so they are built here on
+// github.com/mdlayher/genetlink.
+package nic
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mdlayher/genetlink"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// ethtool netlink numbers from <linux/ethtool_netlink.h>.
+const (
+	msgChannelsGet = 17 // ETHTOOL_MSG_CHANNELS_GET
+	msgChannelsSet = 18 // ETHTOOL_MSG_CHANNELS_SET
+
+	aChannelsHeader        = 1 // ETHTOOL_A_CHANNELS_HEADER (nest)
+	aChannelsRxMax         = 2
+	aChannelsTxMax         = 3
+	aChannelsOtherMax      = 4
+	aChannelsCombinedMax   = 5
+	aChannelsRxCount       = 6
+	aChannelsTxCount       = 7
+	aChannelsOtherCount    = 8
+	aChannelsCombinedCount = 9
+	aHeaderDevName         = 2 // ETHTOOL_A_HEADER_DEV_NAME
+)
+
+// Channels is an interface's channel counts and their maxima (ethtool -l). A maximum of 0 means the
+// driver has no such channels ("n/a" in ethtool).
+type Channels struct {
+	RxMax, TxMax, OtherMax, CombinedMax uint32
+	Rx, Tx, Other, Combined             uint32
+}
+
+// Ethtool is a connection to the kernel's ethtool netlink family.
+type Ethtool struct {
+	c      *genetlink.Conn
+	family genetlink.Family
+}
+
+// DialEthtool opens it. netns is a network namespace file descriptor, or 0 for the current one.
+func DialEthtool(netns int) (*Ethtool, error) {
+	c, err := genetlink.Dial(&netlink.Config{NetNS: netns})
+	if err != nil {
+		return nil, fmt.Errorf("ethtool netlink: %w", err)
+	}
+	_ = c.SetOption(netlink.ExtendedAcknowledge, true)
+	f, err := c.GetFamily("ethtool")
+	if err != nil {
+		c.Close()
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("the kernel has no ethtool netlink family (CONFIG_ETHTOOL_NETLINK, Linux >= 5.6)")
+		}
+		return nil, fmt.Errorf("ethtool netlink: %w", err)
+	}
+	return &Ethtool{c: c, family: f}, nil
+}
+
+// Close closes the connection.
+func (e *Ethtool) Close() error { return e.c.Close() }
+
+func header(ae *netlink.AttributeEncoder, ifname string) {
+	ae.Nested(aChannelsHeader, func(nae *netlink.AttributeEncoder) error {
+		nae.String(aHeaderDevName, ifname)
+		return nil
+	})
+}
+
+// Channels reads ifname's channel counts.
+func (e *Ethtool) Channels(ifname string) (Channels, error) {
+	ae := netlink.NewAttributeEncoder()
+	header(ae, ifname)
+	b, err := ae.Encode()
+	if err != nil {
+		return Channels{}, err
+	}
+	msgs, err := e.c.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: msgChannelsGet, Version: e.family.Version},
+		Data:   b,
+	}, e.family.ID, netlink.Request)
+	if err != nil {
+		return Channels{}, opError("read channels of", ifname, err)
+	}
+	if len(msgs) != 1 {
+		return Channels{}, fmt.Errorf("ethtool channels %s: %d replies", ifname, len(msgs))
+	}
+	ad, err := netlink.NewAttributeDecoder(msgs[0].Data)
+	if err != nil {
+		return Channels{}, err
+	}
+	var ch Channels
+	for ad.Next() {
+		switch ad.Type() {
+		case aChannelsRxMax:
+			ch.RxMax = ad.Uint32()
+		case aChannelsTxMax:
+			ch.TxMax = ad.Uint32()
+		case aChannelsOtherMax:
+			ch.OtherMax = ad.Uint32()
+		case aChannelsCombinedMax:
+			ch.CombinedMax = ad.Uint32()
+		case aChannelsRxCount:
+			ch.Rx = ad.Uint32()
+		case aChannelsTxCount:
+			ch.Tx = ad.Uint32()
+		case aChannelsOtherCount:
+			ch.Other = ad.Uint32()
+		case aChannelsCombinedCount:
+			ch.Combined = ad.Uint32()
+		}
+	}
+	return ch, ad.Err()
+}
+
+// SetChannels changes ifname's channel counts; a nil count is left as it is (ethtool -L).
+func (e *Ethtool) SetChannels(ifname string, rx, tx, other, combined *uint32) error {
+	ae := netlink.NewAttributeEncoder()
+	header(ae, ifname)
+	for _, a := range []struct {
+		typ uint16
+		v   *uint32
+	}{{aChannelsRxCount, rx}, {aChannelsTxCount, tx}, {aChannelsOtherCount, other}, {aChannelsCombinedCount, combined}} {
+		if a.v != nil {
+			ae.Uint32(a.typ, *a.v)
+		}
+	}
+	b, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	_, err = e.c.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: msgChannelsSet, Version: e.family.Version},
+		Data:   b,
+	}, e.family.ID, netlink.Request|netlink.Acknowledge)
+	return opError("set channels of", ifname, err)
+}
+
+func opError(what, ifname string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var oe *netlink.OpError
+	if errors.As(err, &oe) && oe.Message != "" {
+		return fmt.Errorf("ethtool: %s %s: kernel says: %s (%w)", what, ifname, oe.Message, oe.Err)
+	}
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("ethtool: %s %s: the driver does not support it (%w)", what, ifname, err)
+	}
+	return fmt.Errorf("ethtool: %s %s: %w", what, ifname, err)
+}
+
+// TxQueues returns the number of TX queues the kernel has for ifname (/sys/class/net/IF/queues),
+// in the caller's network namespace.
+func TxQueues(ifname string) (int, error) {
+	ents, err := os.ReadDir(filepath.Join("/sys/class/net", ifname, "queues"))
+	if err != nil {
+		return 0, fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	n := 0
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "tx-") {
+			n++
+		}
+	}
+	return n, nil
+}

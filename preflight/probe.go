@@ -1,0 +1,214 @@
+package preflight
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"time"
+
+	tc "github.com/florianl/go-tc"
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Options selects what Run looks at.
+type Options struct {
+	// Interfaces to check; empty: every interface backed by a device (/sys/class/net/*/device).
+	Interfaces []string
+}
+
+// Run performs every check. It changes nothing outside the throwaway namespace it creates.
+func Run(opts Options) Report {
+	var checks []Check
+	results, setupErr := probeKernel()
+	for _, f := range KernelFeatures {
+		checks = append(checks, judgeKernel(f, results[f.Check], setupErr))
+	}
+	ifaces := opts.Interfaces
+	if len(ifaces) == 0 {
+		ifaces = deviceInterfaces()
+	}
+	var et *nic.Ethtool
+	et, etErr := nic.DialEthtool(0)
+	if et != nil {
+		defer et.Close()
+	}
+	for _, ifname := range ifaces {
+		txq, err := nic.TxQueues(ifname)
+		var ch nic.Channels
+		chErr := etErr
+		if et != nil && err == nil {
+			ch, chErr = et.Channels(ifname)
+		}
+		checks = append(checks, judgeQueues(ifname, txq, ch, chErr, err))
+		if err == nil {
+			ts, tsErr := nic.TimestampingInfo(ifname)
+			checks = append(checks, judgeTimestamping(ifname, ts, tsErr))
+		}
+	}
+	checks = append(checks, judgeTAIOffset(clock.TAIOffset()))
+	checks = append(checks, judgeLinuxPTP(findLinuxPTP()))
+	checks = append(checks, judgePrivileges(effectiveCaps()))
+	return NewReport(checks)
+}
+
+// deviceInterfaces lists the interfaces backed by a device (NICs, not lo, bridges or veths).
+func deviceInterfaces() []string {
+	ents, _ := os.ReadDir("/sys/class/net")
+	var out []string
+	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join("/sys/class/net", e.Name(), "device")); err == nil {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// probeKernel creates each kernel feature in a new, empty network namespace (on a 4-queue veth
+// pair) and reports the error of each, keyed by check name. The namespace, and everything in it,
+// disappears when the probe returns. setupErr is set when the namespace could not be made.
+func probeKernel() (results map[string]error, setupErr error) {
+	ns, err := throwawayNetns()
+	if err != nil {
+		return nil, err
+	}
+	defer ns.Close()
+
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("netlink in probe namespace: %w", err)
+	}
+	defer h.Close()
+	veth := &netlink.Veth{
+		LinkAttrs: netlink.LinkAttrs{Name: "tsnprobe0", NumTxQueues: 4, NumRxQueues: 4},
+		PeerName:  "tsnprobe1", PeerNumTxQueues: 4, PeerNumRxQueues: 4,
+	}
+	if err := h.LinkAdd(veth); err != nil {
+		return nil, fmt.Errorf("create a veth pair in the probe namespace: %w", err)
+	}
+	l0, err := h.LinkByName("tsnprobe0")
+	if err != nil {
+		return nil, err
+	}
+	l1, err := h.LinkByName("tsnprobe1")
+	if err != nil {
+		return nil, err
+	}
+	qc, err := qdisc.Dial(int(ns))
+	if err != nil {
+		return nil, err
+	}
+	defer qc.Close()
+
+	results = map[string]error{}
+	tai := clock.TAI
+	tp := &taprio.Options{
+		NumTC: 2, Map: [16]uint8{6: 1}, Queues: []taprio.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
+		ClockID:  &tai,
+		Schedule: taprio.Schedule{Entries: []taprio.Entry{{Cmd: taprio.SetGates, Gates: 0x3, Interval: 1000000}}},
+	}
+	results["kernel/taprio"] = addAndRemove(qc, l0.Attrs().Index, taprio.Kind, tp)
+	results["kernel/etf"] = addAndRemove(qc, l1.Attrs().Index, etf.Kind, &etf.Options{Delta: 500000, ClockID: clock.TAI})
+	results["kernel/mqprio"] = probeMqprio(int(ns), l1.Attrs().Index)
+	vlan := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "tsnprobe0.3", ParentIndex: l0.Attrs().Index},
+		VlanId: 3, EgressQosMap: map[uint32]uint32{6: 6}}
+	results["kernel/vlan"] = h.LinkAdd(vlan)
+	return results, nil
+}
+
+type marshaler interface{ MarshalBinary() ([]byte, error) }
+
+func addAndRemove(qc *qdisc.Conn, ifindex int, kind string, opts marshaler) error {
+	b, err := opts.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	q := qdisc.Qdisc{Ifindex: ifindex, Parent: qdisc.HandleRoot, Handle: qdisc.Handle(0x100, 0), Kind: kind, Options: b}
+	if err := qc.Add(q); err != nil {
+		return err
+	}
+	return qc.Delete(ifindex, qdisc.HandleRoot, 0)
+}
+
+// probeMqprio uses github.com/florianl/go-tc, which encodes mqprio correctly.
+func probeMqprio(ns, ifindex int) error {
+	rtnl, err := tc.Open(&tc.Config{NetNS: ns})
+	if err != nil {
+		return err
+	}
+	defer rtnl.Close()
+	obj := tc.Object{
+		Msg: tc.Msg{Family: unix.AF_UNSPEC, Ifindex: uint32(ifindex), Handle: qdisc.Handle(0x200, 0), Parent: tc.HandleRoot},
+		Attribute: tc.Attribute{Kind: "mqprio", MqPrio: &tc.MqPrio{Opt: &tc.MqPrioQopt{
+			NumTc: 2, PrioTcMap: [16]uint8{6: 1}, Count: [16]uint16{1, 1}, Offset: [16]uint16{0, 1},
+		}}},
+	}
+	if err := rtnl.Qdisc().Add(&obj); err != nil {
+		return fmt.Errorf("add mqprio: %w", err)
+	}
+	return rtnl.Qdisc().Delete(&obj)
+}
+
+// throwawayNetns creates a new network namespace without moving the caller into it: a goroutine
+// locked to its thread unshares, and its thread ends with it, so no other goroutine ever runs in
+// the new namespace.
+func throwawayNetns() (netns.NsHandle, error) {
+	type result struct {
+		ns  netns.NsHandle
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
+		ns, err := netns.New()
+		if err != nil {
+			err = fmt.Errorf("create a network namespace: %w", err)
+		}
+		ch <- result{ns, err}
+	}()
+	r := <-ch
+	return r.ns, r.err
+}
+
+var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?`)
+
+func findLinuxPTP() []LinuxPTPTool {
+	var out []LinuxPTPTool
+	for _, name := range []string{"ptp4l", "phc2sys", "pmc"} {
+		t := LinuxPTPTool{Name: name}
+		t.Path, t.Err = exec.LookPath(name)
+		if t.Err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			var buf bytes.Buffer
+			cmd := exec.CommandContext(ctx, t.Path, "-v")
+			cmd.Stdout, cmd.Stderr = &buf, &buf
+			_ = cmd.Run()
+			cancel()
+			t.Version = versionRE.FindString(buf.String())
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func effectiveCaps() (uint64, error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return 0, err
+	}
+	return uint64(data[0].Effective) | uint64(data[1].Effective)<<32, nil
+}

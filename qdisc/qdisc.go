@@ -1,0 +1,223 @@
+// Package qdisc creates, replaces, deletes and lists Linux queueing disciplines over rtnetlink
+// (RTM_NEWQDISC, RTM_DELQDISC, RTM_GETQDISC), in the current or any network namespace.
+//
+// It carries a qdisc's kind-specific options as the raw TCA_OPTIONS payload: the taprio and etf
+// packages encode and decode those. github.com/florianl/go-tc cannot be used for this: it has no ETF,
+// cannot build a taprio schedule, and aborts a whole dump on the first taprio or ETF qdisc it cannot
+// decode. Errors carry the kernel's extended-ACK message.
+package qdisc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Handles, as in <linux/pkt_sched.h>.
+const (
+	HandleRoot    uint32 = 0xFFFFFFFF // TC_H_ROOT
+	HandleIngress uint32 = 0xFFFFFFF1 // TC_H_INGRESS
+)
+
+// Handle makes a handle MAJ:MIN.
+func Handle(maj, min uint16) uint32 { return uint32(maj)<<16 | uint32(min) }
+
+// FormatHandle prints a handle the way tc does: "root", "100:", "100:2" (hexadecimal).
+func FormatHandle(h uint32) string {
+	switch h {
+	case HandleRoot:
+		return "root"
+	case HandleIngress:
+		return "ingress"
+	}
+	if h&0xFFFF == 0 {
+		return fmt.Sprintf("%x:", h>>16)
+	}
+	return fmt.Sprintf("%x:%x", h>>16, h&0xFFFF)
+}
+
+// Qdisc is one queueing discipline.
+type Qdisc struct {
+	Ifindex int
+	Handle  uint32
+	Parent  uint32
+	Kind    string
+	// Options is the TCA_OPTIONS payload: kind-specific attributes (see the taprio and etf packages).
+	Options []byte
+}
+
+// tcmsg is struct tcmsg from <linux/rtnetlink.h>: family, 3 pad bytes, ifindex, handle, parent, info.
+const tcmsgLen = 20
+
+const (
+	tcaKind    = 1 // TCA_KIND
+	tcaOptions = 2 // TCA_OPTIONS
+)
+
+func marshalTcmsg(ifindex int, handle, parent uint32) []byte {
+	b := make([]byte, tcmsgLen)
+	b[0] = unix.AF_UNSPEC
+	binary.NativeEndian.PutUint32(b[4:], uint32(ifindex))
+	binary.NativeEndian.PutUint32(b[8:], handle)
+	binary.NativeEndian.PutUint32(b[12:], parent)
+	return b
+}
+
+// Conn is an rtnetlink connection for qdisc operations.
+type Conn struct {
+	c *netlink.Conn
+}
+
+// Dial opens a connection. netns is a network namespace file descriptor, or 0 for the current one.
+func Dial(netns int) (*Conn, error) {
+	c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: netns, Strict: true})
+	if err != nil {
+		return nil, fmt.Errorf("qdisc: open rtnetlink: %w", err)
+	}
+	// Ask for the kernel's explanation with every error; old kernels do not know the option.
+	_ = c.SetOption(netlink.ExtendedAcknowledge, true)
+	return &Conn{c: c}, nil
+}
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.c.Close() }
+
+// Add creates q and fails if a qdisc already sits at its parent (tc qdisc add).
+func (c *Conn) Add(q Qdisc) error {
+	return c.change("add", q, netlink.Create|netlink.Excl)
+}
+
+// Replace creates q or replaces the qdisc at its parent (tc qdisc replace).
+func (c *Conn) Replace(q Qdisc) error {
+	return c.change("replace", q, netlink.Create|netlink.Replace)
+}
+
+// Change changes the options of the existing qdisc q (tc qdisc change).
+func (c *Conn) Change(q Qdisc) error {
+	return c.change("change", q, 0)
+}
+
+func (c *Conn) change(op string, q Qdisc, flags netlink.HeaderFlags) error {
+	ae := netlink.NewAttributeEncoder()
+	ae.String(tcaKind, q.Kind)
+	if q.Options != nil {
+		ae.Bytes(tcaOptions, q.Options)
+	}
+	attrs, err := ae.Encode()
+	if err != nil {
+		return err
+	}
+	msg := netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_NEWQDISC, Flags: netlink.Request | netlink.Acknowledge | flags},
+		Data:   append(marshalTcmsg(q.Ifindex, q.Handle, q.Parent), attrs...),
+	}
+	_, err = c.c.Execute(msg)
+	return wrap(op, q, err)
+}
+
+// Delete removes the qdisc at parent (and, when handle is not 0, with that handle) on ifindex.
+func (c *Conn) Delete(ifindex int, parent, handle uint32) error {
+	msg := netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_DELQDISC, Flags: netlink.Request | netlink.Acknowledge},
+		Data:   marshalTcmsg(ifindex, handle, parent),
+	}
+	_, err := c.c.Execute(msg)
+	return wrap("delete", Qdisc{Ifindex: ifindex, Parent: parent, Handle: handle}, err)
+}
+
+// List returns the qdiscs of one interface (ifindex > 0) or of all interfaces (0), as the kernel
+// dumps them: the root first, then its children.
+func (c *Conn) List(ifindex int) ([]Qdisc, error) {
+	msg := netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_GETQDISC, Flags: netlink.Request | netlink.Dump},
+		Data:   marshalTcmsg(ifindex, 0, 0),
+	}
+	msgs, err := c.c.Execute(msg)
+	if err != nil {
+		return nil, wrap("list", Qdisc{Ifindex: ifindex}, err)
+	}
+	out := make([]Qdisc, 0, len(msgs))
+	for _, m := range msgs {
+		q, err := unmarshal(m.Data)
+		if err != nil {
+			return nil, err
+		}
+		if ifindex == 0 || q.Ifindex == ifindex {
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+func unmarshal(b []byte) (Qdisc, error) {
+	if len(b) < tcmsgLen {
+		return Qdisc{}, fmt.Errorf("qdisc: short tcmsg (%d bytes)", len(b))
+	}
+	q := Qdisc{
+		Ifindex: int(int32(binary.NativeEndian.Uint32(b[4:]))),
+		Handle:  binary.NativeEndian.Uint32(b[8:]),
+		Parent:  binary.NativeEndian.Uint32(b[12:]),
+	}
+	ad, err := netlink.NewAttributeDecoder(b[tcmsgLen:])
+	if err != nil {
+		return Qdisc{}, fmt.Errorf("qdisc: decode attributes: %w", err)
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case tcaKind:
+			q.Kind = ad.String()
+		case tcaOptions:
+			q.Options = append([]byte(nil), ad.Bytes()...)
+		}
+	}
+	return q, ad.Err()
+}
+
+// Error is a failed qdisc operation with the kernel's own explanation.
+type Error struct {
+	Op     string // add, replace, change, delete, list
+	Qdisc  Qdisc
+	Err    error  // the errno, e.g. unix.EINVAL
+	Kernel string // the kernel's extended-ACK message, if any
+}
+
+func (e *Error) Error() string {
+	what := e.Qdisc.Kind
+	if what == "" {
+		what = "qdisc"
+	}
+	s := fmt.Sprintf("%s %s (ifindex %d, parent %s", e.Op, what, e.Qdisc.Ifindex, FormatHandle(e.Qdisc.Parent))
+	if e.Qdisc.Handle != 0 {
+		s += ", handle " + FormatHandle(e.Qdisc.Handle)
+	}
+	s += "): "
+	if e.Kernel != "" {
+		return s + "kernel says: " + e.Kernel + " (" + e.Err.Error() + ")"
+	}
+	return s + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func wrap(op string, q Qdisc, err error) error {
+	if err == nil {
+		return nil
+	}
+	e := &Error{Op: op, Qdisc: q, Err: err}
+	var oe *netlink.OpError
+	if errors.As(err, &oe) {
+		e.Err = oe.Err
+		e.Kernel = oe.Message
+	}
+	return e
+}
+
+// IsUnknownKind reports whether err says the kernel has no qdisc of that kind (not built, module
+// not loadable): the kernel answers ENOENT, "Specified qdisc kind is unknown".
+func IsUnknownKind(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && errors.Is(e.Err, unix.ENOENT)
+}

@@ -1,0 +1,374 @@
+// Package taprio encodes and decodes the netlink options (TCA_OPTIONS) of the taprio qdisc, the
+// Linux implementation of IEEE 802.1Qbv time-aware scheduling. Attribute numbers follow
+// <linux/pkt_sched.h>: TCA_TAPRIO_ATTR_*, TCA_TAPRIO_SCHED_ENTRY_*, TCA_TAPRIO_TC_ENTRY_*.
+package taprio
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/clock"
+)
+
+// Kind is the qdisc kind string.
+const Kind = "taprio"
+
+// Top-level attributes (enum TCA_TAPRIO_ATTR_*).
+const (
+	attrPriomap                  = 1  // struct tc_mqprio_qopt
+	attrSchedEntryList           = 2  // nest of attrSchedEntry
+	attrSchedBaseTime            = 3  // s64, ns
+	attrSchedClockID             = 5  // s32
+	attrAdminSched               = 7  // nest, dump only: the pending (admin) schedule
+	attrSchedCycleTime           = 8  // s64, ns
+	attrSchedCycleTimeExt        = 9  // s64, ns
+	attrFlags                    = 10 // u32
+	attrTxtimeDelay              = 11 // u32, ns
+	attrTCEntry                  = 12 // nest, one per traffic class
+	attrSchedEntry               = 1  // TCA_TAPRIO_SCHED_ENTRY, inside the list
+	entryIndex                   = 1  // u32
+	entryCmd                     = 2  // u8
+	entryGateMask                = 3  // u32
+	entryInterval                = 4  // u32, ns
+	tcEntryIndex                 = 1  // u32
+	tcEntryMaxSDU                = 2  // u32, bytes (0: no limit)
+	tcEntryFP                    = 3  // u32: 1 express, 2 preemptible
+	mqprioQoptLen                = 82 // sizeof(struct tc_mqprio_qopt)
+	maxTC                        = 16 // TC_QOPT_MAX_QUEUE
+	priomapLen                   = 16 // TC_QOPT_BITMASK + 1
+	flagTxtimeAssist             = 1 << 0
+	flagFullOffload              = 1 << 1
+	fpExpress             uint32 = 1
+	fpPreemptible         uint32 = 2
+)
+
+// Cmd is a schedule entry's gate operation.
+type Cmd uint8
+
+// Gate operations (TC_TAPRIO_CMD_*), with the letters tc uses.
+const (
+	SetGates      Cmd = 0 // S
+	SetAndHold    Cmd = 1 // H: 802.1Qbu, preemptible frames held
+	SetAndRelease Cmd = 2 // R: 802.1Qbu, preemptible frames released
+)
+
+// String returns tc's letter for the command.
+func (c Cmd) String() string {
+	switch c {
+	case SetGates:
+		return "S"
+	case SetAndHold:
+		return "H"
+	case SetAndRelease:
+		return "R"
+	}
+	return fmt.Sprintf("cmd(%d)", uint8(c))
+}
+
+// ParseCmd reads S, H or R.
+func ParseCmd(s string) (Cmd, error) {
+	switch s {
+	case "S", "s":
+		return SetGates, nil
+	case "H", "h":
+		return SetAndHold, nil
+	case "R", "r":
+		return SetAndRelease, nil
+	}
+	return 0, fmt.Errorf("unknown schedule command %q: use S (set gates), H (set and hold) or R (set and release)", s)
+}
+
+// Entry is one schedule entry: for Interval nanoseconds, the gates of the traffic classes whose bits
+// are set in Gates are open.
+type Entry struct {
+	Cmd      Cmd
+	Gates    uint32
+	Interval uint32
+}
+
+// Schedule is a gate control list.
+type Schedule struct {
+	BaseTime           int64 // ns on the qdisc's clock
+	CycleTime          int64 // ns; 0: the sum of the intervals
+	CycleTimeExtension int64 // ns
+	Entries            []Entry
+}
+
+// Mode is how taprio runs: in software, with txtime assistance (ETF children do the timing), or
+// offloaded to the NIC.
+type Mode uint32
+
+// Modes, as the value of TCA_TAPRIO_ATTR_FLAGS.
+const (
+	Software     Mode = 0
+	TxtimeAssist Mode = flagTxtimeAssist
+	FullOffload  Mode = flagFullOffload
+)
+
+// String returns the mode's name as tsnctl's configuration writes it.
+func (m Mode) String() string {
+	switch m {
+	case Software:
+		return "software"
+	case TxtimeAssist:
+		return "txtime-assist"
+	case FullOffload:
+		return "full-offload"
+	}
+	return fmt.Sprintf("flags(0x%x)", uint32(m))
+}
+
+// Queue is the range of TX queues of one traffic class: Count@Offset in tc's notation.
+type Queue struct {
+	Count, Offset uint16
+}
+
+// String returns tc's notation, "1@0".
+func (q Queue) String() string { return fmt.Sprintf("%d@%d", q.Count, q.Offset) }
+
+// Options is a taprio qdisc's configuration.
+type Options struct {
+	NumTC  uint8
+	Map    [priomapLen]uint8 // socket priority -> traffic class
+	Queues []Queue           // one per traffic class
+	// ClockID is the schedule's clock. It must be nil with full offload (the NIC's PHC is used).
+	ClockID     *clock.ID
+	Mode        Mode
+	TxtimeDelay uint32 // ns, txtime-assist only
+	// Schedule is the schedule to install. In a dump it is the pending (admin) schedule if there is
+	// one, otherwise the running (oper) one.
+	Schedule Schedule
+	// Oper is, in a dump, the schedule currently running (nil before its base-time is reached).
+	Oper *Schedule
+	// MaxSDU is the per-traffic-class maximum frame size in bytes (0: no limit); empty: not set.
+	MaxSDU []uint32
+	// Preemptible lists, per traffic class, whether it is preemptible (802.1Qbu); empty: not set.
+	Preemptible []bool
+}
+
+func marshalPriomap(o *Options) []byte {
+	b := make([]byte, mqprioQoptLen)
+	b[0] = o.NumTC
+	copy(b[1:1+priomapLen], o.Map[:])
+	// b[17] is "hw": 0, taprio takes offload from its flags.
+	for i, q := range o.Queues {
+		if i >= maxTC {
+			break
+		}
+		binary.NativeEndian.PutUint16(b[18+2*i:], q.Count)
+		binary.NativeEndian.PutUint16(b[18+2*maxTC+2*i:], q.Offset)
+	}
+	return b
+}
+
+func unmarshalPriomap(b []byte, o *Options) error {
+	if len(b) < mqprioQoptLen {
+		return fmt.Errorf("taprio: priomap is %d bytes, want %d", len(b), mqprioQoptLen)
+	}
+	o.NumTC = b[0]
+	copy(o.Map[:], b[1:1+priomapLen])
+	o.Queues = nil
+	for i := 0; i < int(o.NumTC) && i < maxTC; i++ {
+		o.Queues = append(o.Queues, Queue{
+			Count:  binary.NativeEndian.Uint16(b[18+2*i:]),
+			Offset: binary.NativeEndian.Uint16(b[18+2*maxTC+2*i:]),
+		})
+	}
+	return nil
+}
+
+func encodeSchedule(ae *netlink.AttributeEncoder, s *Schedule) {
+	ae.Nested(attrSchedEntryList, func(nae *netlink.AttributeEncoder) error {
+		for i, e := range s.Entries {
+			nae.Nested(attrSchedEntry, func(eae *netlink.AttributeEncoder) error {
+				eae.Uint32(entryIndex, uint32(i))
+				eae.Uint8(entryCmd, uint8(e.Cmd))
+				eae.Uint32(entryGateMask, e.Gates)
+				eae.Uint32(entryInterval, e.Interval)
+				return nil
+			})
+		}
+		return nil
+	})
+	ae.Int64(attrSchedBaseTime, s.BaseTime)
+	if s.CycleTime != 0 {
+		ae.Int64(attrSchedCycleTime, s.CycleTime)
+	}
+	if s.CycleTimeExtension != 0 {
+		ae.Int64(attrSchedCycleTimeExt, s.CycleTimeExtension)
+	}
+}
+
+// decodeSchedule reads one schedule attribute into s; it reports whether the attribute was one.
+func decodeSchedule(ad *netlink.AttributeDecoder, s *Schedule) bool {
+	switch ad.Type() {
+	case attrSchedBaseTime:
+		s.BaseTime = ad.Int64()
+	case attrSchedCycleTime:
+		s.CycleTime = ad.Int64()
+	case attrSchedCycleTimeExt:
+		s.CycleTimeExtension = ad.Int64()
+	case attrSchedEntryList:
+		ad.Nested(func(lad *netlink.AttributeDecoder) error {
+			for lad.Next() {
+				if lad.Type() != attrSchedEntry {
+					continue
+				}
+				var e Entry
+				lad.Nested(func(ead *netlink.AttributeDecoder) error {
+					for ead.Next() {
+						switch ead.Type() {
+						case entryCmd:
+							e.Cmd = Cmd(ead.Uint8())
+						case entryGateMask:
+							e.Gates = ead.Uint32()
+						case entryInterval:
+							e.Interval = ead.Uint32()
+						}
+					}
+					return nil
+				})
+				s.Entries = append(s.Entries, e)
+			}
+			return nil
+		})
+	default:
+		return false
+	}
+	return true
+}
+
+// MarshalBinary encodes the options as the kernel takes them in RTM_NEWQDISC.
+func (o *Options) MarshalBinary() ([]byte, error) {
+	if int(o.NumTC) > maxTC || len(o.Queues) > maxTC {
+		return nil, fmt.Errorf("taprio: %d traffic classes, the kernel takes at most %d", max(int(o.NumTC), len(o.Queues)), maxTC)
+	}
+	ae := netlink.NewAttributeEncoder()
+	ae.Bytes(attrPriomap, marshalPriomap(o))
+	encodeSchedule(ae, &o.Schedule)
+	if o.ClockID != nil {
+		ae.Int32(attrSchedClockID, int32(*o.ClockID))
+	}
+	if o.Mode != Software {
+		ae.Uint32(attrFlags, uint32(o.Mode))
+	}
+	if o.TxtimeDelay != 0 {
+		ae.Uint32(attrTxtimeDelay, o.TxtimeDelay)
+	}
+	n := max(len(o.MaxSDU), len(o.Preemptible))
+	for tc := 0; tc < n; tc++ {
+		ae.Nested(attrTCEntry, func(tae *netlink.AttributeEncoder) error {
+			tae.Uint32(tcEntryIndex, uint32(tc))
+			if tc < len(o.MaxSDU) {
+				tae.Uint32(tcEntryMaxSDU, o.MaxSDU[tc])
+			}
+			if tc < len(o.Preemptible) {
+				fp := fpExpress
+				if o.Preemptible[tc] {
+					fp = fpPreemptible
+				}
+				tae.Uint32(tcEntryFP, fp)
+			}
+			return nil
+		})
+	}
+	return ae.Encode()
+}
+
+// UnmarshalBinary decodes the options of a taprio qdisc as the kernel dumps them.
+func (o *Options) UnmarshalBinary(b []byte) error {
+	*o = Options{}
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		return fmt.Errorf("taprio: %w", err)
+	}
+	var oper, admin Schedule
+	var haveOper, haveAdmin bool
+	var maxSDU []uint32
+	var fp []bool
+	anyMaxSDU, anyFP := false, false
+	for ad.Next() {
+		if decodeSchedule(ad, &oper) {
+			haveOper = true
+			continue
+		}
+		switch ad.Type() {
+		case attrPriomap:
+			ad.Do(func(b []byte) error { return unmarshalPriomap(b, o) })
+		case attrSchedClockID:
+			id := clock.ID(ad.Int32())
+			o.ClockID = &id
+		case attrFlags:
+			o.Mode = Mode(ad.Uint32())
+		case attrTxtimeDelay:
+			o.TxtimeDelay = ad.Uint32()
+		case attrAdminSched:
+			haveAdmin = true
+			ad.Nested(func(nad *netlink.AttributeDecoder) error {
+				for nad.Next() {
+					decodeSchedule(nad, &admin)
+				}
+				return nil
+			})
+		case attrTCEntry:
+			var idx, sdu, f uint32
+			ad.Nested(func(tad *netlink.AttributeDecoder) error {
+				for tad.Next() {
+					switch tad.Type() {
+					case tcEntryIndex:
+						idx = tad.Uint32()
+					case tcEntryMaxSDU:
+						sdu = tad.Uint32()
+					case tcEntryFP:
+						f = tad.Uint32()
+					}
+				}
+				return nil
+			})
+			if idx >= maxTC {
+				continue
+			}
+			for len(maxSDU) <= int(idx) {
+				maxSDU = append(maxSDU, 0)
+				fp = append(fp, false)
+			}
+			maxSDU[idx] = sdu
+			fp[idx] = f == fpPreemptible
+			anyMaxSDU = anyMaxSDU || sdu != 0
+			anyFP = anyFP || f == fpPreemptible
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return fmt.Errorf("taprio: %w", err)
+	}
+	if anyMaxSDU {
+		o.MaxSDU = maxSDU
+	}
+	if anyFP {
+		o.Preemptible = fp
+	}
+	if haveOper && len(oper.Entries) > 0 {
+		s := oper
+		o.Oper = &s
+	}
+	switch {
+	case haveAdmin && len(admin.Entries) > 0:
+		o.Schedule = admin
+	case o.Oper != nil:
+		o.Schedule = *o.Oper
+	}
+	return nil
+}
+
+// CycleTime returns the schedule's cycle: CycleTime if set, otherwise the sum of the intervals.
+func (s *Schedule) Cycle() int64 {
+	if s.CycleTime > 0 {
+		return s.CycleTime
+	}
+	var sum int64
+	for _, e := range s.Entries {
+		sum += int64(e.Interval)
+	}
+	return sum
+}

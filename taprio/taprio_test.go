@@ -1,0 +1,131 @@
+package taprio
+
+import (
+	"encoding/binary"
+	"reflect"
+	"testing"
+
+	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/clock"
+)
+
+func seed() *Options {
+	tai := clock.TAI
+	o := &Options{
+		NumTC:   4,
+		Map:     [16]uint8{3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3},
+		Queues:  []Queue{{1, 0}, {1, 1}, {1, 2}, {1, 3}},
+		ClockID: &tai,
+		Schedule: Schedule{BaseTime: 1588076872000000000, Entries: []Entry{
+			{SetGates, 0x01, 200000}, {SetGates, 0x02, 100000}, {SetGates, 0x04, 100000}, {SetGates, 0x08, 100000},
+			{SetGates, 0x01, 200000}, {SetGates, 0x02, 100000}, {SetGates, 0x04, 100000}, {SetGates, 0x08, 100000},
+		}},
+	}
+	return o
+}
+
+func TestRoundTrip(t *testing.T) {
+	for name, o := range map[string]*Options{
+		"seed": seed(),
+		"txtime-assist with cycle and max-sdu": func() *Options {
+			o := seed()
+			o.Mode = TxtimeAssist
+			o.TxtimeDelay = 200000
+			o.Schedule.CycleTime = 1000000
+			o.Schedule.CycleTimeExtension = 10000
+			o.Schedule.Entries[1].Cmd = SetAndHold
+			o.Schedule.Entries[2].Cmd = SetAndRelease
+			o.MaxSDU = []uint32{0, 300, 0, 0}
+			o.Preemptible = []bool{false, true, false, false}
+			return o
+		}(),
+		"full offload, no clock": func() *Options { o := seed(); o.ClockID = nil; o.Mode = FullOffload; return o }(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			b, err := o.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got Options
+			if err := got.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+			want := *o
+			s := want.Schedule
+			want.Oper = &s // what was sent at top level decodes as the running schedule
+			if !reflect.DeepEqual(&got, &want) {
+				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+// The priomap is struct tc_mqprio_qopt: num_tc, prio_tc_map[16], hw, count[16], offset[16].
+func TestPriomapLayout(t *testing.T) {
+	o := seed()
+	o.Queues = []Queue{{1, 0}, {2, 1}, {1, 3}, {4, 4}}
+	b := marshalPriomap(o)
+	if len(b) != 82 || b[0] != 4 || b[7] != 1 || b[1] != 3 || b[17] != 0 {
+		t.Fatalf("header bytes wrong: % x", b[:18])
+	}
+	counts := []uint16{1, 2, 1, 4}
+	offsets := []uint16{0, 1, 3, 4}
+	for i := range counts {
+		if c := binary.NativeEndian.Uint16(b[18+2*i:]); c != counts[i] {
+			t.Errorf("count[%d] = %d", i, c)
+		}
+		if off := binary.NativeEndian.Uint16(b[50+2*i:]); off != offsets[i] {
+			t.Errorf("offset[%d] = %d", i, off)
+		}
+	}
+}
+
+// A kernel dump with a pending schedule has it in TCA_TAPRIO_ATTR_ADMIN_SCHED; the running one at top level.
+func TestDecodeAdminAndOper(t *testing.T) {
+	oper := Schedule{BaseTime: 100, Entries: []Entry{{SetGates, 0xff, 1000}}}
+	admin := Schedule{BaseTime: 5000, CycleTime: 2000, Entries: []Entry{{SetGates, 0x1, 1000}, {SetGates, 0x2, 1000}}}
+	ae := netlink.NewAttributeEncoder()
+	ae.Bytes(attrPriomap, marshalPriomap(seed()))
+	encodeSchedule(ae, &oper)
+	ae.Nested(attrAdminSched, func(nae *netlink.AttributeEncoder) error { encodeSchedule(nae, &admin); return nil })
+	ae.Int32(attrSchedClockID, int32(clock.TAI))
+	b, err := ae.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o Options
+	if err := o.UnmarshalBinary(b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(o.Schedule, admin) || o.Oper == nil || !reflect.DeepEqual(*o.Oper, oper) {
+		t.Errorf("schedule %+v oper %+v", o.Schedule, o.Oper)
+	}
+	if o.Schedule.Cycle() != 2000 || oper.Cycle() != 1000 {
+		t.Errorf("cycles %d %d", o.Schedule.Cycle(), oper.Cycle())
+	}
+}
+
+func TestDecodeRejectsGarbage(t *testing.T) {
+	var o Options
+	if err := o.UnmarshalBinary([]byte{1, 2, 3}); err == nil {
+		t.Error("decoded 3 bytes of garbage")
+	}
+	ae := netlink.NewAttributeEncoder()
+	ae.Bytes(attrPriomap, []byte{4, 0, 0})
+	b, _ := ae.Encode()
+	if err := o.UnmarshalBinary(b); err == nil {
+		t.Error("accepted a 3-byte priomap")
+	}
+}
+
+func TestCmdLetters(t *testing.T) {
+	for _, c := range []Cmd{SetGates, SetAndHold, SetAndRelease} {
+		got, err := ParseCmd(c.String())
+		if err != nil || got != c {
+			t.Errorf("%v: %v %v", c, got, err)
+		}
+	}
+	if _, err := ParseCmd("X"); err == nil {
+		t.Error("accepted X")
+	}
+}
