@@ -6,7 +6,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 # Packages with tests that need the lab's kernel (files tagged //go:build lab).
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit lab-test lab vet fmt-check clean
+.PHONY: all build deps test unit lab-test lab-selftest lab vet fmt-check clean
 
 all: build
 
@@ -35,7 +35,11 @@ unit:
 lab-test: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
 
-test: deps fmt-check vet unit lab-test
+# testbed/run itself: two guests across the dgram cable, and a failing script's status.
+lab-selftest: deps
+	testbed/selftest/run
+
+test: deps fmt-check vet unit lab-test lab-selftest
 
 # The experiment, in the lab: grows with each capability.
 lab: deps
