@@ -1,0 +1,272 @@
+// Package configs defines tsnctl's declarative configuration file (YAML) and loads it strictly:
+// unknown keys, wrong types and malformed values are errors that name the file, line, field, value
+// and the fix. The example files of this directory (seed.yaml, …) are documented configurations.
+package configs
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is a whole file.
+type Config struct {
+	Interfaces []Interface `yaml:"interfaces"`
+	Pos        `yaml:"-"`
+}
+
+// Interface is what to configure on one network interface.
+type Interface struct {
+	Name     string    `yaml:"name"`
+	Channels *Channels `yaml:"channels"`
+	VLANs    []VLAN    `yaml:"vlans"`
+	Taprio   *Taprio   `yaml:"taprio"`
+	ETF      []ETF     `yaml:"etf"`
+	Pos      `yaml:"-"`
+}
+
+// Channels is the NIC's channel counts (ethtool -L). A plain number N means "combined N" on NICs
+// with combined channels (igb) and "rx N tx N" on those without (veth).
+type Channels struct {
+	Count    *uint32 `yaml:"-"`
+	Combined *uint32 `yaml:"combined"`
+	RX       *uint32 `yaml:"rx"`
+	TX       *uint32 `yaml:"tx"`
+	Pos      `yaml:"-"`
+}
+
+// VLAN is an 802.1Q VLAN interface on top of the interface.
+type VLAN struct {
+	ID   uint16 `yaml:"id"`
+	Name string `yaml:"name"` // default PARENT.ID
+	// EgressQoSMap maps socket priority (skb priority) to the PCP written on the wire.
+	EgressQoSMap map[uint32]uint32 `yaml:"egress-qos-map"`
+	// IngressQoSMap maps a received frame's PCP to the skb priority.
+	IngressQoSMap map[uint32]uint32 `yaml:"ingress-qos-map"`
+	Pos           `yaml:"-"`
+}
+
+// Taprio is the root taprio qdisc.
+type Taprio struct {
+	Handle             Handle    `yaml:"handle"`
+	NumTC              int       `yaml:"num-tc"`
+	Map                []int     `yaml:"map"`
+	Queues             []Queue   `yaml:"queues"`
+	ClockID            string    `yaml:"clockid"`
+	BaseTime           BaseTime  `yaml:"base-time"`
+	Mode               string    `yaml:"mode"`
+	CycleTime          *Duration `yaml:"cycle-time"`
+	CycleTimeExtension *Duration `yaml:"cycle-time-extension"`
+	TxtimeDelay        *Duration `yaml:"txtime-delay"`
+	MaxSDU             []uint32  `yaml:"max-sdu"`
+	Schedule           []Entry   `yaml:"schedule"`
+	Pos                `yaml:"-"`
+}
+
+// Entry is one gate control list entry.
+type Entry struct {
+	Cmd      string   `yaml:"cmd"`
+	Gates    Mask     `yaml:"gates"`
+	Interval Duration `yaml:"interval"`
+	Pos      `yaml:"-"`
+}
+
+// ETF is an etf qdisc under one TX queue of the taprio.
+type ETF struct {
+	Queue         *int     `yaml:"queue"`
+	ClockID       string   `yaml:"clockid"`
+	Delta         Duration `yaml:"delta"`
+	Offload       Offload  `yaml:"offload"`
+	DeadlineMode  bool     `yaml:"deadline-mode"`
+	SkipSockCheck bool     `yaml:"skip-sock-check"`
+	Pos           `yaml:"-"`
+}
+
+// Pos records where a value and each of its keys stand in the file.
+type Pos struct {
+	File string
+	Line int
+	Keys map[string]int // key -> line of its value
+}
+
+// LineOf returns the line of key, or of the value itself when the key is absent.
+func (p Pos) LineOf(key string) int {
+	if l, ok := p.Keys[key]; ok {
+		return l
+	}
+	return p.Line
+}
+
+// Duration is nanoseconds, written as 200us, 5ms, 1.5s, 100ns or a plain number of nanoseconds.
+type Duration int64
+
+// UnmarshalYAML reads a duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return valueError(n, "a duration such as 200us, 5ms, 1s or a number of nanoseconds")
+	}
+	*d = v
+	return nil
+}
+
+// ParseDuration reads 200us, 5ms, 1.5s, 100ns or plain nanoseconds.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return Duration(n), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	return Duration(d), nil
+}
+
+// String prints the duration in the largest unit that keeps it whole: 200us, 5ms, 1500ns.
+func (d Duration) String() string {
+	n := int64(d)
+	switch {
+	case n != 0 && n%1e9 == 0:
+		return fmt.Sprintf("%ds", n/1e9)
+	case n != 0 && n%1e6 == 0:
+		return fmt.Sprintf("%dms", n/1e6)
+	case n != 0 && n%1e3 == 0:
+		return fmt.Sprintf("%dus", n/1e3)
+	}
+	return fmt.Sprintf("%dns", n)
+}
+
+// MarshalYAML writes the duration with its unit.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// Handle is a qdisc major handle in tc's notation: `100` or "100:" mean tc's `handle 100:`, which
+// tc reads as hexadecimal (0x100).
+type Handle uint16
+
+// UnmarshalYAML reads a handle as tc does.
+func (h *Handle) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSuffix(strings.TrimSpace(n.Value), ":")
+	s = strings.TrimPrefix(strings.ToLower(s), "0x")
+	v, err := strconv.ParseUint(s, 16, 16)
+	if err != nil || n.Kind != yaml.ScalarNode || v == 0 {
+		return valueError(n, `a qdisc handle as tc writes it, e.g. 100 or "100:" (hexadecimal, 1 to ffff)`)
+	}
+	*h = Handle(v)
+	return nil
+}
+
+// String prints "100:".
+func (h Handle) String() string { return fmt.Sprintf("%x:", uint16(h)) }
+
+// MarshalYAML writes the handle the way tc does, as a string so it reads back the same.
+func (h Handle) MarshalYAML() (any, error) { return fmt.Sprintf("%x", uint16(h)), nil }
+
+// Mask is a gate mask: 0x01, 1, "0x3", "01" (tc's sched-entry gate masks are hexadecimal).
+type Mask uint32
+
+// UnmarshalYAML reads a mask; a string is hexadecimal as in tc, a YAML number is taken as written.
+func (m *Mask) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return valueError(n, "a gate mask such as 0x01")
+	}
+	var v uint64
+	var err error
+	if n.Tag == "!!int" {
+		v, err = strconv.ParseUint(n.Value, 0, 32)
+	} else {
+		v, err = strconv.ParseUint(strings.TrimPrefix(strings.ToLower(n.Value), "0x"), 16, 32)
+	}
+	if err != nil {
+		return valueError(n, "a gate mask such as 0x01 (one bit per traffic class)")
+	}
+	*m = Mask(v)
+	return nil
+}
+
+// MarshalYAML writes 0x01.
+func (m Mask) MarshalYAML() (any, error) {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: fmt.Sprintf("0x%02x", uint32(m))}, nil
+}
+
+// Queue is a traffic class's TX queues, "COUNT@OFFSET" as in tc.
+type Queue struct{ Count, Offset uint16 }
+
+// UnmarshalYAML reads "1@0".
+func (q *Queue) UnmarshalYAML(n *yaml.Node) error {
+	c, o, ok := strings.Cut(n.Value, "@")
+	cn, err1 := strconv.ParseUint(strings.TrimSpace(c), 10, 16)
+	on, err2 := strconv.ParseUint(strings.TrimSpace(o), 10, 16)
+	if n.Kind != yaml.ScalarNode || !ok || err1 != nil || err2 != nil || cn == 0 {
+		return valueError(n, `COUNT@OFFSET as in tc, e.g. "1@0" (COUNT >= 1)`)
+	}
+	*q = Queue{uint16(cn), uint16(on)}
+	return nil
+}
+
+// MarshalYAML writes "1@0".
+func (q Queue) MarshalYAML() (any, error) { return fmt.Sprintf("%d@%d", q.Count, q.Offset), nil }
+
+// BaseTime is `auto` (plan it: see taprio.PlanBaseTime) or TAI nanoseconds.
+type BaseTime struct {
+	Auto bool
+	NS   int64
+}
+
+// UnmarshalYAML reads auto or a number.
+func (b *BaseTime) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "auto" {
+		*b = BaseTime{Auto: true}
+		return nil
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 64)
+	if err != nil || n.Kind != yaml.ScalarNode || v < 0 {
+		return valueError(n, "auto, or a time in TAI nanoseconds such as 1588076872000000000")
+	}
+	*b = BaseTime{NS: v}
+	return nil
+}
+
+// MarshalYAML writes auto or the number.
+func (b BaseTime) MarshalYAML() (any, error) {
+	if b.Auto {
+		return "auto", nil
+	}
+	return b.NS, nil
+}
+
+// Offload is ETF's offload: true, false or auto (try hardware, fall back with a warning).
+type Offload string
+
+// Offload values.
+const (
+	OffloadFalse Offload = "false"
+	OffloadTrue  Offload = "true"
+	OffloadAuto  Offload = "auto"
+)
+
+// UnmarshalYAML reads true, false or auto.
+func (o *Offload) UnmarshalYAML(n *yaml.Node) error {
+	switch strings.ToLower(n.Value) {
+	case "true", "yes", "on":
+		*o = OffloadTrue
+	case "false", "no", "off":
+		*o = OffloadFalse
+	case "auto":
+		*o = OffloadAuto
+	default:
+		return valueError(n, "true, false or auto")
+	}
+	return nil
+}
+
+// MarshalYAML writes the bare word.
+func (o Offload) MarshalYAML() (any, error) {
+	if o == OffloadAuto {
+		return "auto", nil
+	}
+	return o == OffloadTrue, nil
+}

@@ -1,0 +1,443 @@
+// Package lint checks a tsnctl configuration before anything is changed, with named rules. Each
+// finding names the rule, the file and line, the field, the value and the fix. Pure: it reads no
+// device; what it knows of the devices comes in Facts.
+package lint
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Severity of a finding: errors stop an apply, warnings do not.
+type Severity string
+
+// Severities.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Finding is one rule's complaint.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	File     string   `json:"file"`
+	Line     int      `json:"line"`
+	Field    string   `json:"field"`
+	Value    string   `json:"value,omitempty"`
+	Msg      string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+}
+
+func (f Finding) String() string {
+	s := fmt.Sprintf("%s:%d: %s [%s] %s", f.File, f.Line, f.Severity, f.Rule, f.Field)
+	if f.Value != "" {
+		s += fmt.Sprintf(" = %s", f.Value)
+	}
+	s += ": " + f.Msg
+	if f.Fix != "" {
+		s += "; fix: " + f.Fix
+	}
+	return s
+}
+
+// Facts is what is known of the devices (from the live system, or nothing).
+type Facts struct {
+	// TxQueues is the number of TX queues per interface (after any channel change in the file).
+	TxQueues map[string]int
+	// SpeedMbps is the link speed per interface; unknown: 1000 is assumed.
+	SpeedMbps map[string]int
+}
+
+// Rules lists every rule with what it checks, for documentation and `tsnctl lint --rules`.
+var Rules = []struct{ Name, Doc string }{
+	{"interface-name", "every interface has a name of at most 15 characters, and each appears once"},
+	{"channels", "channel counts are at least 1"},
+	{"vlan-id", "VLAN ids are 1-4094 and unique per interface"},
+	{"qos-map", "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15"},
+	{"num-tc", "num-tc is 1-16"},
+	{"map", "map has at most 16 entries, each a traffic class < num-tc"},
+	{"queues", "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues"},
+	{"schedule", "the schedule has at least one entry; commands are S, H or R"},
+	{"interval", "entry intervals are positive and fit in 32 bits of nanoseconds"},
+	{"gates", "gate masks only name traffic classes < num-tc"},
+	{"cycle-time", "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative"},
+	{"tc-window", "every traffic class that map uses gets an open window (warning)"},
+	{"window-frame", "each window is long enough for one maximum frame at link speed (warning)"},
+	{"mode", "mode is software, txtime-assist or full-offload"},
+	{"clockid", "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock"},
+	{"txtime-delay", "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta"},
+	{"max-sdu", "max-sdu has at most num-tc entries"},
+	{"etf-queue", "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio"},
+	{"etf-delta", "ETF delta is positive"},
+	{"etf-skip-sock-check", "an ETF under txtime-assist taprio has skip-sock-check"},
+}
+
+type checker struct {
+	facts    Facts
+	findings []Finding
+}
+
+func (c *checker) add(rule string, sev Severity, pos configs.Pos, key, field, value, msg, fix string) {
+	c.findings = append(c.findings, Finding{Rule: rule, Severity: sev, File: pos.File, Line: pos.LineOf(key),
+		Field: field, Value: value, Msg: msg, Fix: fix})
+}
+
+// Check runs every rule on cfg.
+func Check(cfg *configs.Config, facts Facts) []Finding {
+	c := &checker{facts: facts}
+	seen := map[string]bool{}
+	for i := range cfg.Interfaces {
+		ifc := &cfg.Interfaces[i]
+		path := fmt.Sprintf("interfaces[%d]", i)
+		switch {
+		case ifc.Name == "":
+			c.add("interface-name", Error, ifc.Pos, "name", path+".name", "", "missing", "name the interface, e.g. name: eth1")
+		case len(ifc.Name) > 15:
+			c.add("interface-name", Error, ifc.Pos, "name", path+".name", ifc.Name, "longer than 15 characters (IFNAMSIZ)", "use the interface's real name (ip link show)")
+		case seen[ifc.Name]:
+			c.add("interface-name", Error, ifc.Pos, "name", path+".name", ifc.Name, "configured twice in this file", "merge the two entries")
+		}
+		seen[ifc.Name] = true
+		c.channels(ifc, path)
+		c.vlans(ifc, path)
+		if ifc.Taprio != nil {
+			c.taprio(ifc, path)
+		}
+		c.etf(ifc, path)
+	}
+	sort.SliceStable(c.findings, func(a, b int) bool {
+		if c.findings[a].File != c.findings[b].File {
+			return c.findings[a].File < c.findings[b].File
+		}
+		return c.findings[a].Line < c.findings[b].Line
+	})
+	return c.findings
+}
+
+// HasErrors reports whether any finding is an error.
+func HasErrors(fs []Finding) bool {
+	for _, f := range fs {
+		if f.Severity == Error {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) channels(ifc *configs.Interface, path string) {
+	ch := ifc.Channels
+	if ch == nil {
+		return
+	}
+	for _, v := range []struct {
+		key string
+		n   *uint32
+	}{{"combined", ch.Combined}, {"rx", ch.RX}, {"tx", ch.TX}} {
+		if v.n != nil && *v.n == 0 {
+			c.add("channels", Error, ch.Pos, v.key, path+".channels."+v.key, "0", "a device needs at least one channel", "give 1 or more")
+		}
+	}
+	if ch.Count == nil && ch.Combined == nil && ch.RX == nil && ch.TX == nil {
+		c.add("channels", Error, ifc.Pos, "channels", path+".channels", "{}", "no count given", "channels: 4, or {combined: 4}, or {rx: 4, tx: 4}")
+	}
+}
+
+func (c *checker) vlans(ifc *configs.Interface, path string) {
+	ids := map[uint16]bool{}
+	for j, v := range ifc.VLANs {
+		p := fmt.Sprintf("%s.vlans[%d]", path, j)
+		if v.ID < 1 || v.ID > 4094 {
+			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN ids are 1 to 4094", "pick an id in 1-4094 (0 and 4095 are reserved)")
+		} else if ids[v.ID] {
+			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+ifc.Name, "remove the duplicate")
+		}
+		ids[v.ID] = true
+		if len(v.Name) > 15 {
+			c.add("vlan-id", Error, v.Pos, "name", p+".name", v.Name, "longer than 15 characters (IFNAMSIZ)", "use a shorter name")
+		}
+		for _, k := range sortedKeys(v.EgressQoSMap) {
+			if k > 15 || v.EgressQoSMap[k] > 7 {
+				c.add("qos-map", Error, v.Pos, "egress-qos-map", p+".egress-qos-map", fmt.Sprintf("%d: %d", k, v.EgressQoSMap[k]),
+					"egress maps a socket priority (0-15) to a PCP (0-7)", "use PRIORITY: PCP with priority 0-15 and PCP 0-7")
+			}
+		}
+		for _, k := range sortedKeys(v.IngressQoSMap) {
+			if k > 7 || v.IngressQoSMap[k] > 15 {
+				c.add("qos-map", Error, v.Pos, "ingress-qos-map", p+".ingress-qos-map", fmt.Sprintf("%d: %d", k, v.IngressQoSMap[k]),
+					"ingress maps a received PCP (0-7) to a socket priority (0-15)", "use PCP: PRIORITY with PCP 0-7 and priority 0-15")
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[uint32]uint32) []uint32 {
+	ks := make([]uint32, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(a, b int) bool { return ks[a] < ks[b] })
+	return ks
+}
+
+// Mode parses the configuration's mode word.
+func Mode(s string) (taprio.Mode, bool) {
+	switch s {
+	case "", "software":
+		return taprio.Software, true
+	case "txtime-assist":
+		return taprio.TxtimeAssist, true
+	case "full-offload":
+		return taprio.FullOffload, true
+	}
+	return 0, false
+}
+
+func (c *checker) taprio(ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	p := path + ".taprio"
+	numTC := t.NumTC
+	if numTC < 1 || numTC > 16 {
+		c.add("num-tc", Error, t.Pos, "num-tc", p+".num-tc", fmt.Sprint(numTC), "taprio takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
+		numTC = 16
+	}
+	// map
+	if len(t.Map) > 16 {
+		c.add("map", Error, t.Pos, "map", p+".map", fmt.Sprint(len(t.Map))+" entries", "map has one entry per socket priority 0-15", "give at most 16 entries")
+	}
+	usedTC := map[int]bool{}
+	for i, tc := range t.Map {
+		if tc < 0 || tc >= numTC {
+			c.add("map", Error, t.Pos, "map", fmt.Sprintf("%s.map[%d]", p, i), fmt.Sprint(tc),
+				fmt.Sprintf("priority %d maps to traffic class %d, but num-tc is %d", i, tc, t.NumTC), fmt.Sprintf("use a class 0-%d", numTC-1))
+			continue
+		}
+		usedTC[tc] = true
+	}
+	if len(t.Map) == 0 {
+		usedTC[0] = true // every priority maps to class 0
+	}
+	// queues
+	if len(t.Queues) != t.NumTC {
+		c.add("queues", Error, t.Pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(t.Queues)),
+			fmt.Sprintf("need one COUNT@OFFSET per traffic class (num-tc %d)", t.NumTC), `e.g. queues: ["1@0", "1@1", "1@2", "1@3"]`)
+	}
+	txq, haveTxq := c.facts.TxQueues[ifc.Name]
+	owner := map[int]int{}
+	for i, q := range t.Queues {
+		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
+			if prev, ok := owner[k]; ok {
+				c.add("queues", Error, t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+					fmt.Sprintf("TX queue %d is also in traffic class %d's range", k, prev), "make the ranges disjoint")
+				break
+			}
+			owner[k] = i
+		}
+		if haveTxq && int(q.Offset)+int(q.Count) > txq {
+			c.add("queues", Error, t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+				fmt.Sprintf("%s has %d TX queues (0-%d)", ifc.Name, txq, txq-1), "raise channels: or use lower queues")
+		}
+	}
+	// mode, clock, txtime-delay
+	mode, ok := Mode(t.Mode)
+	if !ok {
+		c.add("mode", Error, t.Pos, "mode", p+".mode", t.Mode, "unknown mode", "use software, txtime-assist or full-offload")
+	}
+	if mode == taprio.FullOffload {
+		if t.ClockID != "" {
+			c.add("clockid", Error, t.Pos, "clockid", p+".clockid", t.ClockID, "full-offload runs on the NIC's PTP clock and takes no clockid", "remove clockid")
+		}
+	} else if t.ClockID == "" {
+		c.add("clockid", Error, t.Pos, "clockid", p+".clockid", "", "software and txtime-assist taprio need a clock", "clockid: CLOCK_TAI")
+	}
+	if t.ClockID != "" {
+		if _, err := clock.Parse(t.ClockID); err != nil {
+			c.add("clockid", Error, t.Pos, "clockid", p+".clockid", t.ClockID, "unknown clock", "use CLOCK_TAI (or CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME)")
+		}
+	}
+	switch {
+	case t.TxtimeDelay != nil && mode != taprio.TxtimeAssist:
+		c.add("txtime-delay", Error, t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "txtime-delay only applies to mode txtime-assist", "remove it, or set mode: txtime-assist")
+	case t.TxtimeDelay == nil && mode == taprio.TxtimeAssist:
+		c.add("txtime-delay", Error, t.Pos, "mode", p+".txtime-delay", "", "txtime-assist needs a txtime-delay", "txtime-delay: 300us (larger than the ETF delta)")
+	case t.TxtimeDelay != nil && (*t.TxtimeDelay <= 0 || *t.TxtimeDelay > 1<<32-1):
+		c.add("txtime-delay", Error, t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "must be positive and below 4.29 s", "e.g. 300us")
+	}
+	if t.TxtimeDelay != nil {
+		for j, e := range ifc.ETF {
+			if e.Delta >= *t.TxtimeDelay {
+				c.add("txtime-delay", Error, e.Pos, "delta", fmt.Sprintf("%s.etf[%d].delta", path, j), e.Delta.String(),
+					fmt.Sprintf("txtime-delay (%s) must be larger than the ETF delta", t.TxtimeDelay), "raise txtime-delay or lower the ETF delta")
+			}
+		}
+	}
+	if len(t.MaxSDU) > t.NumTC && t.NumTC > 0 {
+		c.add("max-sdu", Error, t.Pos, "max-sdu", p+".max-sdu", fmt.Sprint(len(t.MaxSDU))+" entries", fmt.Sprintf("one entry per traffic class, num-tc is %d", t.NumTC), "remove the extra entries")
+	}
+	if t.CycleTimeExtension != nil && *t.CycleTimeExtension < 0 {
+		c.add("cycle-time", Error, t.Pos, "cycle-time-extension", p+".cycle-time-extension", t.CycleTimeExtension.String(), "must not be negative", "remove it or give a positive duration")
+	}
+	c.schedule(ifc, path, numTC, usedTC)
+}
+
+func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedTC map[int]bool) {
+	t := ifc.Taprio
+	p := path + ".taprio"
+	if len(t.Schedule) == 0 {
+		c.add("schedule", Error, t.Pos, "schedule", p+".schedule", "", "no entries", "list gate entries: - {cmd: S, gates: 0x01, interval: 200us}")
+		return
+	}
+	var sum int64
+	for i, e := range t.Schedule {
+		ep := fmt.Sprintf("%s.schedule[%d]", p, i)
+		if _, err := taprio.ParseCmd(e.Cmd); err != nil {
+			c.add("schedule", Error, e.Pos, "cmd", ep+".cmd", e.Cmd, "unknown command", "use S (set gates), H (set and hold) or R (set and release)")
+		}
+		if e.Interval <= 0 || e.Interval > 1<<32-1 {
+			c.add("interval", Error, e.Pos, "interval", ep+".interval", e.Interval.String(), "an interval must be positive and below 4.29 s", "e.g. interval: 100us")
+		}
+		if numTC < 32 && uint32(e.Gates)>>uint(numTC) != 0 {
+			c.add("gates", Error, e.Pos, "gates", ep+".gates", fmt.Sprintf("0x%02x", uint32(e.Gates)),
+				fmt.Sprintf("opens gates of traffic classes >= num-tc (%d)", t.NumTC), fmt.Sprintf("use bits 0-%d only (mask <= 0x%x)", numTC-1, 1<<numTC-1))
+		}
+		sum += int64(e.Interval)
+	}
+	if t.CycleTime != nil {
+		if int64(*t.CycleTime) != sum {
+			c.add("cycle-time", Error, t.Pos, "cycle-time", p+".cycle-time", t.CycleTime.String(),
+				fmt.Sprintf("the intervals sum to %s", configs.Duration(sum)), fmt.Sprintf("set cycle-time: %s or change the intervals", configs.Duration(sum)))
+		}
+	}
+	// Windows per traffic class: runs of consecutive entries (wrapping around the cycle) with the gate open.
+	speed := 1000
+	if s, ok := c.facts.SpeedMbps[ifc.Name]; ok && s > 0 {
+		speed = s
+	}
+	for _, tc := range sortedInts(usedTC) {
+		windows := Windows(t.Schedule, tc)
+		if len(windows) == 0 {
+			c.add("tc-window", Warning, t.Pos, "schedule", p+".schedule", "",
+				fmt.Sprintf("traffic class %d (priorities %s) never has an open gate: its packets will wait forever", tc, prioritiesOf(t.Map, tc)),
+				fmt.Sprintf("open bit 0x%02x in some entry, or map those priorities elsewhere", 1<<tc))
+			continue
+		}
+		sdu := 1500
+		if tc < len(t.MaxSDU) && t.MaxSDU[tc] > 0 {
+			sdu = int(t.MaxSDU[tc])
+		}
+		// On the wire: preamble+SFD 8, header 14, VLAN tag 4, FCS 4, inter-frame gap 12.
+		wire := sdu + 42
+		need := int64(wire) * 8 * 1000 / int64(speed) // ns
+		for _, w := range windows {
+			if w.Length < need {
+				e := t.Schedule[w.Start]
+				c.add("window-frame", Warning, e.Pos, "interval", fmt.Sprintf("%s.schedule[%d]", p, w.Start), configs.Duration(w.Length).String(),
+					fmt.Sprintf("traffic class %d's window is shorter than one %d-byte frame at %d Mb/s (%s on the wire)", tc, sdu, speed, time.Duration(need)),
+					"lengthen the window or set a smaller max-sdu for this class")
+			}
+		}
+	}
+}
+
+func sortedInts(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
+
+func prioritiesOf(m []int, tc int) string {
+	var ps []string
+	for i, v := range m {
+		if v == tc {
+			ps = append(ps, fmt.Sprint(i))
+		}
+	}
+	if len(m) == 0 {
+		return "all"
+	}
+	return strings.Join(ps, ",")
+}
+
+// Window is a run of consecutive schedule entries in which one traffic class's gate is open.
+type Window struct {
+	Start  int   // index of the first entry
+	Offset int64 // ns from the cycle start
+	Length int64 // ns
+}
+
+// Windows returns the open windows of traffic class tc in one cycle; a window that runs through the
+// end of the cycle into its start is one window.
+func Windows(entries []configs.Entry, tc int) []Window {
+	var out []Window
+	var off int64
+	open := func(e configs.Entry) bool { return uint32(e.Gates)&(1<<uint(tc)) != 0 }
+	for i, e := range entries {
+		if open(e) {
+			if i > 0 && open(entries[i-1]) {
+				out[len(out)-1].Length += int64(e.Interval)
+			} else {
+				out = append(out, Window{Start: i, Offset: off, Length: int64(e.Interval)})
+			}
+		}
+		off += int64(e.Interval)
+	}
+	if len(out) > 1 && open(entries[0]) && open(entries[len(entries)-1]) {
+		last := out[len(out)-1]
+		out[0].Length += last.Length
+		out[0].Start, out[0].Offset = last.Start, last.Offset
+		out = out[:len(out)-1]
+	}
+	return out
+}
+
+func (c *checker) etf(ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	mode := taprio.Software
+	if t != nil {
+		mode, _ = Mode(t.Mode)
+	}
+	total := 0
+	if t != nil {
+		for _, q := range t.Queues {
+			total = max(total, int(q.Offset)+int(q.Count))
+		}
+	}
+	queues := map[int]bool{}
+	for j, e := range ifc.ETF {
+		p := fmt.Sprintf("%s.etf[%d]", path, j)
+		switch {
+		case t == nil:
+			c.add("etf-queue", Error, e.Pos, "queue", p, "", "ETF is placed under a taprio qdisc's TX queue, and this interface has no taprio", "add a taprio: section")
+		case e.Queue == nil:
+			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
+		case *e.Queue < 0 || *e.Queue >= total:
+			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the taprio has TX queues 0-%d", total-1), "use a queue the taprio's queues: ranges cover")
+		case queues[*e.Queue]:
+			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), "two ETF qdiscs on one queue", "remove the duplicate")
+		}
+		if e.Queue != nil {
+			queues[*e.Queue] = true
+		}
+		if e.Delta <= 0 || e.Delta > 1<<31-1 {
+			c.add("etf-delta", Error, e.Pos, "delta", p+".delta", e.Delta.String(), "delta must be positive (and below 2.1 s)", "e.g. delta: 500us")
+		}
+		if e.ClockID == "" {
+			c.add("clockid", Error, e.Pos, "clockid", p+".clockid", "", "ETF needs a clock", "clockid: CLOCK_TAI")
+		} else if _, err := clock.Parse(e.ClockID); err != nil {
+			c.add("clockid", Error, e.Pos, "clockid", p+".clockid", e.ClockID, "unknown clock", "use CLOCK_TAI")
+		}
+		if mode == taprio.TxtimeAssist && !e.SkipSockCheck {
+			c.add("etf-skip-sock-check", Error, e.Pos, "skip-sock-check", p+".skip-sock-check", "false",
+				"under txtime-assist, taprio sets each packet's txtime itself; ETF would drop packets from sockets without SO_TXTIME", "skip-sock-check: true")
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package lint
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tsnctl/tsnctl/configs"
+)
+
+func seedText(t *testing.T) string {
+	b, err := configs.Examples.ReadFile("seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func load(t *testing.T, text string) *configs.Config {
+	t.Helper()
+	c, err := configs.Parse("t.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, text)
+	}
+	return c
+}
+
+func TestSeedIsClean(t *testing.T) {
+	fs := Check(load(t, seedText(t)), Facts{TxQueues: map[string]int{"eth1": 4}, SpeedMbps: map[string]int{"eth1": 1000}})
+	if len(fs) != 0 {
+		t.Errorf("seed has findings: %v", fs)
+	}
+}
+
+const txtimeAssist = `interfaces:
+  - name: eth1
+    taprio:
+      num-tc: 2
+      map: [0, 0, 0, 0, 0, 0, 1]
+      queues: ["1@0", "1@1"]
+      clockid: CLOCK_TAI
+      mode: txtime-assist
+      txtime-delay: 300us
+      schedule:
+        - {cmd: S, gates: 0x1, interval: 500us}
+        - {cmd: S, gates: 0x2, interval: 500us}
+    etf:
+      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, skip-sock-check: true}
+`
+
+func TestTxtimeAssistIsClean(t *testing.T) {
+	if fs := Check(load(t, txtimeAssist), Facts{}); len(fs) != 0 {
+		t.Errorf("findings: %v", fs)
+	}
+}
+
+// Every rule, triggered by one edit of a valid file, with the line it must point at.
+func TestEveryRule(t *testing.T) {
+	seed := seedText(t)
+	cases := []struct {
+		rule, base, old, new string
+		facts                Facts
+		line                 int
+		sev                  Severity
+		want                 string
+	}{
+		{"interface-name", seed, "name: eth1", "name: averyveryverylongname", Facts{}, 15, Error, "15 characters"},
+		{"interface-name", seed + "  - name: eth1\n", "", "", Facts{}, 42, Error, "configured twice"},
+		{"channels", seed, "channels: 4 ", "channels: {combined: 0}", Facts{}, 16, Error, "at least one channel"},
+		{"vlan-id", seed, "- id: 3 ", "- id: 4095", Facts{}, 18, Error, "1 to 4094"},
+		{"vlan-id", seed, "- id: 3 ", "- id: 3\n      - id: 3\n       ", Facts{}, 19, Error, "configured twice"},
+		{"qos-map", seed, "{6: 6}", "{6: 9}", Facts{}, 19, Error, "PCP (0-7)"},
+		{"qos-map", seed, "egress-qos-map: {6: 6}", "ingress-qos-map: {8: 1}", Facts{}, 19, Error, "received PCP (0-7)"},
+		{"num-tc", seed, "num-tc: 4", "num-tc: 17", Facts{}, 22, Error, "1 to 16"},
+		{"map", seed, "[3, 3, 3, 3, 3, 3, 1,", "[3, 3, 3, 3, 3, 3, 5,", Facts{}, 23, Error, "priority 6 maps to traffic class 5"},
+		{"map", seed, "[3, 3, 3, 3, 3, 3, 1,", "[3, 3, 3, 3, 3, 3, 1, 1, 1,", Facts{}, 23, Error, "one entry per socket priority"},
+		{"queues", seed, `"1@2", "1@3"`, `"1@1", "1@3"`, Facts{}, 24, Error, "TX queue 1 is also in traffic class 1"},
+		{"queues", seed, `, "1@3"]`, `]`, Facts{}, 24, Error, "one COUNT@OFFSET per traffic class"},
+		{"queues", seed, "", "", Facts{TxQueues: map[string]int{"eth1": 2}}, 24, Error, "eth1 has 2 TX queues"},
+		{"schedule", seed, "{cmd: S, gates: 0x02, interval: 100us}", "{cmd: X, gates: 0x02, interval: 100us}", Facts{}, 30, Error, "unknown command"},
+		{"interval", seed, "{cmd: S, gates: 0x04, interval: 100us}", "{cmd: S, gates: 0x04, interval: 0}", Facts{}, 31, Error, "positive"},
+		{"gates", seed, "gates: 0x08", "gates: 0x18", Facts{}, 32, Error, "traffic classes >= num-tc"},
+		{"cycle-time", seed, "mode: software ", "cycle-time: 2ms\n      mode: software", Facts{}, 27, Error, "the intervals sum to 1ms"},
+		{"cycle-time", seed, "mode: software ", "cycle-time-extension: -5us\n      mode: software", Facts{}, 27, Error, "negative"},
+		{"tc-window", strings.ReplaceAll(seed, "gates: 0x02", "gates: 0x01"), "", "", Facts{}, 29, Warning, "traffic class 1 (priorities 6) never has an open gate"},
+		{"window-frame", seed, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10}}, 30, Warning, "shorter than one 1500-byte frame at 10 Mb/s (1.2336ms on the wire)"},
+		{"mode", seed, "mode: software", "mode: turbo", Facts{}, 27, Error, "unknown mode"},
+		{"clockid", seed, "clockid: CLOCK_TAI\n      base", "clockid: CLOCK_PTP\n      base", Facts{}, 25, Error, "unknown clock"},
+		{"clockid", seed, "mode: software", "mode: full-offload", Facts{}, 25, Error, "takes no clockid"},
+		{"clockid", seed, "clockid: CLOCK_TAI\n      base", "base", Facts{}, 21, Error, "need a clock"},
+		{"txtime-delay", seed, "mode: software", "mode: software\n      txtime-delay: 1ms", Facts{}, 28, Error, "only applies to mode txtime-assist"},
+		{"txtime-delay", txtimeAssist, "txtime-delay: 300us", "txtime-delay: 100us", Facts{}, 14, Error, "must be larger than the ETF delta"},
+		{"txtime-delay", txtimeAssist, "      txtime-delay: 300us\n", "", Facts{}, 8, Error, "txtime-assist needs a txtime-delay"},
+		{"max-sdu", seed, "mode: software", "mode: software\n      max-sdu: [0, 0, 0, 0, 300]", Facts{}, 28, Error, "one entry per traffic class"},
+		{"etf-queue", seed, "- queue: 1 ", "- queue: 4", Facts{}, 38, Error, "TX queues 0-3"},
+		{"etf-queue", txtimeAssist, "skip-sock-check: true}", "skip-sock-check: true}\n      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, skip-sock-check: true}", Facts{}, 15, Error, "two ETF qdiscs on one queue"},
+		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "has no taprio"},
+		{"etf-delta", seed, "delta: 5ms", "delta: 0", Facts{}, 40, Error, "delta must be positive"},
+		{"etf-skip-sock-check", txtimeAssist, ", skip-sock-check: true}", "}", Facts{}, 14, Error, "taprio sets each packet's txtime"},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		text := strings.Replace(tc.base, tc.old, tc.new, 1)
+		if tc.old != "" && text == tc.base {
+			t.Fatalf("%s: %q not found in the base file", tc.rule, tc.old)
+		}
+		fs := Check(load(t, text), tc.facts)
+		found := false
+		for _, f := range fs {
+			if f.Rule == tc.rule && strings.Contains(f.Msg, tc.want) && f.Line == tc.line && f.Severity == tc.sev &&
+				f.File == "t.yaml" && f.Field != "" && (f.Fix != "" || f.Severity != Error) {
+				found = true
+				covered[tc.rule] = true
+			}
+		}
+		if !found {
+			t.Errorf("rule %s did not report %q at line %d as %s; findings: %v", tc.rule, tc.want, tc.line, tc.sev, fs)
+		}
+	}
+	for _, r := range Rules {
+		if !covered[r.Name] {
+			t.Errorf("rule %s has no test", r.Name)
+		}
+	}
+}
+
+func TestWindowsWrapAround(t *testing.T) {
+	e := func(g configs.Mask, i configs.Duration) configs.Entry { return configs.Entry{Cmd: "S", Gates: g, Interval: i} }
+	ws := Windows([]configs.Entry{e(1, 100), e(2, 200), e(3, 300), e(1, 400)}, 0)
+	if len(ws) != 1 || ws[0].Start != 2 || ws[0].Offset != 300 || ws[0].Length != 800 {
+		t.Errorf("class 0: %+v", ws)
+	}
+	ws = Windows([]configs.Entry{e(1, 100), e(2, 200), e(3, 300), e(1, 400)}, 1)
+	if len(ws) != 1 || ws[0].Start != 1 || ws[0].Length != 500 {
+		t.Errorf("class 1: %+v", ws)
+	}
+	if ws := Windows([]configs.Entry{e(1, 100)}, 2); len(ws) != 0 {
+		t.Errorf("class 2: %+v", ws)
+	}
+}
