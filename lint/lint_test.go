@@ -124,7 +124,9 @@ func TestEveryRule(t *testing.T) {
 }
 
 func TestWindowsWrapAround(t *testing.T) {
-	e := func(g configs.Mask, i configs.Duration) configs.Entry { return configs.Entry{Cmd: "S", Gates: g, Interval: i} }
+	e := func(g configs.Mask, i configs.Duration) configs.Entry {
+		return configs.Entry{Cmd: "S", Gates: g, Interval: i}
+	}
 	ws := Windows([]configs.Entry{e(1, 100), e(2, 200), e(3, 300), e(1, 400)}, 0)
 	if len(ws) != 1 || ws[0].Start != 2 || ws[0].Offset != 300 || ws[0].Length != 800 {
 		t.Errorf("class 0: %+v", ws)
