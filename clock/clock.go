@@ -58,3 +58,12 @@ func TAIOffset() (int, error) {
 	}
 	return int(tx.Tai), nil
 }
+
+// Now reads a clock, in nanoseconds.
+func Now(id ID) (int64, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(int32(id), &ts); err != nil {
+		return 0, fmt.Errorf("read %s: %w", id, err)
+	}
+	return ts.Nano(), nil
+}

@@ -4,6 +4,7 @@
 package configs
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,75 +15,75 @@ import (
 
 // Config is a whole file.
 type Config struct {
-	Interfaces []Interface `yaml:"interfaces"`
-	Pos        `yaml:"-"`
+	Interfaces []Interface `yaml:"interfaces" json:"interfaces"`
+	Pos        `yaml:"-" json:"-"`
 }
 
 // Interface is what to configure on one network interface.
 type Interface struct {
-	Name     string    `yaml:"name"`
-	Channels *Channels `yaml:"channels"`
-	VLANs    []VLAN    `yaml:"vlans"`
-	Taprio   *Taprio   `yaml:"taprio"`
-	ETF      []ETF     `yaml:"etf"`
-	Pos      `yaml:"-"`
+	Name     string    `yaml:"name" json:"name"`
+	Channels *Channels `yaml:"channels,omitempty" json:"channels,omitempty"`
+	VLANs    []VLAN    `yaml:"vlans,omitempty" json:"vlans,omitempty"`
+	Taprio   *Taprio   `yaml:"taprio,omitempty" json:"taprio,omitempty"`
+	ETF      []ETF     `yaml:"etf,omitempty" json:"etf,omitempty"`
+	Pos      `yaml:"-" json:"-"`
 }
 
 // Channels is the NIC's channel counts (ethtool -L). A plain number N means "combined N" on NICs
 // with combined channels (igb) and "rx N tx N" on those without (veth).
 type Channels struct {
-	Count    *uint32 `yaml:"-"`
-	Combined *uint32 `yaml:"combined"`
-	RX       *uint32 `yaml:"rx"`
-	TX       *uint32 `yaml:"tx"`
-	Pos      `yaml:"-"`
+	Count    *uint32 `yaml:"-" json:"-"`
+	Combined *uint32 `yaml:"combined,omitempty" json:"combined,omitempty"`
+	RX       *uint32 `yaml:"rx,omitempty" json:"rx,omitempty"`
+	TX       *uint32 `yaml:"tx,omitempty" json:"tx,omitempty"`
+	Pos      `yaml:"-" json:"-"`
 }
 
 // VLAN is an 802.1Q VLAN interface on top of the interface.
 type VLAN struct {
-	ID   uint16 `yaml:"id"`
-	Name string `yaml:"name"` // default PARENT.ID
+	ID   uint16 `yaml:"id" json:"id"`
+	Name string `yaml:"name" json:"name"` // default PARENT.ID
 	// EgressQoSMap maps socket priority (skb priority) to the PCP written on the wire.
-	EgressQoSMap map[uint32]uint32 `yaml:"egress-qos-map"`
+	EgressQoSMap map[uint32]uint32 `yaml:"egress-qos-map,omitempty" json:"egress-qos-map,omitempty"`
 	// IngressQoSMap maps a received frame's PCP to the skb priority.
-	IngressQoSMap map[uint32]uint32 `yaml:"ingress-qos-map"`
-	Pos           `yaml:"-"`
+	IngressQoSMap map[uint32]uint32 `yaml:"ingress-qos-map,omitempty" json:"ingress-qos-map,omitempty"`
+	Pos           `yaml:"-" json:"-"`
 }
 
 // Taprio is the root taprio qdisc.
 type Taprio struct {
-	Handle             Handle    `yaml:"handle"`
-	NumTC              int       `yaml:"num-tc"`
-	Map                []int     `yaml:"map"`
-	Queues             []Queue   `yaml:"queues"`
-	ClockID            string    `yaml:"clockid"`
-	BaseTime           BaseTime  `yaml:"base-time"`
-	Mode               string    `yaml:"mode"`
-	CycleTime          *Duration `yaml:"cycle-time"`
-	CycleTimeExtension *Duration `yaml:"cycle-time-extension"`
-	TxtimeDelay        *Duration `yaml:"txtime-delay"`
-	MaxSDU             []uint32  `yaml:"max-sdu"`
-	Schedule           []Entry   `yaml:"schedule"`
-	Pos                `yaml:"-"`
+	Handle             Handle    `yaml:"handle,omitempty" json:"handle,omitempty"`
+	NumTC              int       `yaml:"num-tc" json:"num-tc,omitempty"`
+	Map                []int     `yaml:"map,omitempty" json:"map,omitempty"`
+	Queues             []Queue   `yaml:"queues,omitempty" json:"queues,omitempty"`
+	ClockID            string    `yaml:"clockid" json:"clockid,omitempty"`
+	BaseTime           BaseTime  `yaml:"base-time,omitempty" json:"base-time,omitempty"`
+	Mode               string    `yaml:"mode,omitempty" json:"mode,omitempty"`
+	CycleTime          *Duration `yaml:"cycle-time,omitempty" json:"cycle-time,omitempty"`
+	CycleTimeExtension *Duration `yaml:"cycle-time-extension,omitempty" json:"cycle-time-extension,omitempty"`
+	TxtimeDelay        *Duration `yaml:"txtime-delay,omitempty" json:"txtime-delay,omitempty"`
+	MaxSDU             []uint32  `yaml:"max-sdu,omitempty" json:"max-sdu,omitempty"`
+	Schedule           []Entry   `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	Pos                `yaml:"-" json:"-"`
 }
 
 // Entry is one gate control list entry.
 type Entry struct {
-	Cmd      string   `yaml:"cmd"`
-	Gates    Mask     `yaml:"gates"`
-	Interval Duration `yaml:"interval"`
-	Pos      `yaml:"-"`
+	Cmd      string   `yaml:"cmd" json:"cmd,omitempty"`
+	Gates    Mask     `yaml:"gates" json:"gates,omitempty"`
+	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	Pos      `yaml:"-" json:"-"`
 }
 
 // ETF is an etf qdisc under one TX queue of the taprio.
 type ETF struct {
-	Queue         *int     `yaml:"queue"`
-	ClockID       string   `yaml:"clockid"`
-	Delta         Duration `yaml:"delta"`
-	Offload       Offload  `yaml:"offload"`
-	DeadlineMode  bool     `yaml:"deadline-mode"`
-	SkipSockCheck bool     `yaml:"skip-sock-check"`
-	Pos           `yaml:"-"`
+	Queue         *int     `yaml:"queue" json:"queue,omitempty"`
+	ClockID       string   `yaml:"clockid" json:"clockid,omitempty"`
+	Delta         Duration `yaml:"delta" json:"delta,omitempty"`
+	Offload       Offload  `yaml:"offload,omitempty" json:"offload,omitempty"`
+	DeadlineMode  bool     `yaml:"deadline-mode,omitempty" json:"deadline-mode,omitempty"`
+	SkipSockCheck bool     `yaml:"skip-sock-check,omitempty" json:"skip-sock-check,omitempty"`
+	Pos           `yaml:"-" json:"-"`
 }
 
 // Pos records where a value and each of its keys stand in the file.
@@ -269,4 +270,69 @@ func (o Offload) MarshalYAML() (any, error) {
 		return "auto", nil
 	}
 	return o == OffloadTrue, nil
+}
+
+// JSON forms: the same words as in YAML, so `tsnctl show -o json` output loads as a configuration.
+
+// MarshalJSON writes "200us".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// MarshalJSON writes "100".
+func (h Handle) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("%x", uint16(h))) }
+
+// MarshalJSON writes "0x01" (JSON has no hexadecimal numbers).
+func (m Mask) MarshalJSON() ([]byte, error) { return json.Marshal(fmt.Sprintf("0x%02x", uint32(m))) }
+
+// MarshalJSON writes "1@0".
+func (q Queue) MarshalJSON() ([]byte, error) {
+	return json.Marshal(fmt.Sprintf("%d@%d", q.Count, q.Offset))
+}
+
+// MarshalJSON writes "auto" or the number.
+func (b BaseTime) MarshalJSON() ([]byte, error) {
+	v, _ := b.MarshalYAML()
+	return json.Marshal(v)
+}
+
+// MarshalJSON writes true, false or "auto".
+func (o Offload) MarshalJSON() ([]byte, error) {
+	v, _ := o.MarshalYAML()
+	return json.Marshal(v)
+}
+
+// IsZero lets omitempty drop an unset base-time.
+func (b BaseTime) IsZero() bool { return !b.Auto && b.NS == 0 }
+
+// Marshal writes a configuration the way people write them: lists and mappings of plain values
+// on one line (map: [3, 3, ...], egress-qos-map: {6: 6}, - {cmd: S, gates: 0x01, interval: 200us}).
+func Marshal(c *Config) ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return nil, err
+	}
+	flowLeaves(&n)
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
+
+func flowLeaves(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode {
+		leaf := len(n.Content) > 0
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				leaf = false
+			}
+		}
+		if leaf {
+			n.Style = yaml.FlowStyle
+		}
+	}
+	for _, c := range n.Content {
+		flowLeaves(c)
+	}
 }

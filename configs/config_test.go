@@ -128,3 +128,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMarshalRoundTrip(t *testing.T) {
+	b, _ := Examples.ReadFile("seed.yaml")
+	c, err := Parse("seed.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"map: [3, 3, 3, 3, 3, 3, 1,", "queues: [1@0, 1@1, 1@2, 1@3]", "egress-qos-map: {6: 6}",
+		"- {cmd: S, gates: 0x01, interval: 200us}", "handle: \"100\"", "base-time: auto", "delta: 5ms", "offload: auto"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	c2, err := Parse("again.yaml", out)
+	if err != nil {
+		t.Fatalf("output does not load: %v\n%s", err, out)
+	}
+	out2, _ := Marshal(c2)
+	if string(out) != string(out2) {
+		t.Errorf("not stable:\n%s\n---\n%s", out, out2)
+	}
+}

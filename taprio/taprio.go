@@ -361,7 +361,7 @@ func (o *Options) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// CycleTime returns the schedule's cycle: CycleTime if set, otherwise the sum of the intervals.
+// Cycle returns the schedule's cycle: CycleTime if set, otherwise the sum of the intervals.
 func (s *Schedule) Cycle() int64 {
 	if s.CycleTime > 0 {
 		return s.CycleTime
@@ -372,3 +372,22 @@ func (s *Schedule) Cycle() int64 {
 	}
 	return sum
 }
+
+// PlanBaseTime returns the base-time tsnctl uses for `base-time: auto`: the first cycle boundary at
+// least ahead cycles after now, counted in whole cycles since the clock's epoch. Every node that
+// plans with the same cycle therefore gets the same phase, whenever it applies. now and the result
+// are nanoseconds on the schedule's clock (TAI).
+func PlanBaseTime(now, cycle, ahead int64) int64 {
+	if cycle <= 0 {
+		return now
+	}
+	earliest := now + ahead*cycle
+	k := earliest / cycle
+	if k*cycle < earliest {
+		k++
+	}
+	return k * cycle
+}
+
+// Aligned reports whether baseTime is a whole number of cycles since the epoch (as PlanBaseTime makes it).
+func Aligned(baseTime, cycle int64) bool { return cycle > 0 && baseTime%cycle == 0 }

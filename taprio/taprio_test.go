@@ -129,3 +129,28 @@ func TestCmdLetters(t *testing.T) {
 		t.Error("accepted X")
 	}
 }
+
+func TestPlanBaseTime(t *testing.T) {
+	const ms = int64(1000000)
+	for _, tc := range []struct{ now, cycle, ahead, want int64 }{
+		{0, ms, 2, 2 * ms},                 // on a boundary: exactly 2 cycles ahead
+		{1, ms, 2, 3 * ms},                 // just past one: the next boundary after now+2 cycles
+		{2*ms - 1, ms, 2, 4 * ms},          // just before one
+		{1795371687982285274, ms, 2, 1795371687985000000},
+		{1795371687982285274, 1234567, 2, 1795371687983935731 - 1795371687983935731%1234567 + 1234567},
+		{5, 0, 2, 5}, // no cycle: now
+	} {
+		got := PlanBaseTime(tc.now, tc.cycle, tc.ahead)
+		if got != tc.want {
+			t.Errorf("PlanBaseTime(%d, %d, %d) = %d, want %d", tc.now, tc.cycle, tc.ahead, got, tc.want)
+		}
+		if tc.cycle > 0 && (!Aligned(got, tc.cycle) || got < tc.now+tc.ahead*tc.cycle || got >= tc.now+(tc.ahead+1)*tc.cycle) {
+			t.Errorf("PlanBaseTime(%d, %d, %d) = %d is not the first aligned boundary 2 cycles ahead", tc.now, tc.cycle, tc.ahead, got)
+		}
+	}
+	// Two nodes applying at different times get the same phase.
+	a, b := PlanBaseTime(1000*ms+123, 2*ms, 2), PlanBaseTime(5000*ms+999, 2*ms, 2)
+	if (b-a)%(2*ms) != 0 {
+		t.Errorf("phases differ: %d %d", a, b)
+	}
+}

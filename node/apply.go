@@ -1,0 +1,351 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/vishvananda/netlink"
+)
+
+// Prepared is a checked plan for a whole configuration.
+type Prepared struct {
+	Wants    []Iface
+	Before   []*Live // the snapshot rollback returns to, one per interface
+	Steps    []Step
+	Findings []lint.Finding
+}
+
+// Prepare reads the live state of every interface the configuration names, lints the configuration
+// against the devices, resolves it (planning base-time auto from nowTAI) and plans the change. It
+// changes nothing. An error means nothing may be applied (lint errors are in the error's text).
+func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
+	p := &Prepared{}
+	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}}
+	lives := map[string]*Live{}
+	for _, ci := range cfg.Interfaces {
+		live, err := s.Read(ci.Name)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: interfaces: %w", ci.Pos.File, ci.Pos.LineOf("name"), err)
+		}
+		lives[ci.Name] = live
+		var ch *Channels
+		if ci.Channels != nil {
+			ch = &Channels{Count: ci.Channels.Count, Combined: ci.Channels.Combined, RX: ci.Channels.RX, TX: ci.Channels.TX}
+		}
+		facts.TxQueues[ci.Name] = EffectiveTxQueues(ch, live)
+		// Without a speed from the driver, taprio computes frame times at 10 Mb/s: lint likewise.
+		facts.SpeedMbps[ci.Name] = 10
+		if live.SpeedMbps > 0 {
+			facts.SpeedMbps[ci.Name] = live.SpeedMbps
+		}
+	}
+	p.Findings = lint.Check(cfg, facts)
+	if lint.HasErrors(p.Findings) {
+		var msgs []string
+		for _, f := range p.Findings {
+			if f.Severity == lint.Error {
+				msgs = append(msgs, f.String())
+			}
+		}
+		return p, fmt.Errorf("the configuration has errors, nothing was changed:\n  %s", strings.Join(msgs, "\n  "))
+	}
+	wants, err := Resolve(cfg, nowTAI)
+	if err != nil {
+		return p, err
+	}
+	p.Wants = wants
+	for _, w := range wants {
+		live := lives[w.Name]
+		p.Before = append(p.Before, live)
+		if w.Channels != nil && live.ChannelsErr != nil {
+			return p, fmt.Errorf("%s: channels: cannot read the channel counts (%v): remove channels: for this interface", w.Name, live.ChannelsErr)
+		}
+		p.Steps = append(p.Steps, Plan(w, live, s.NetNS)...)
+	}
+	return p, nil
+}
+
+// Result is what Apply did.
+type Result struct {
+	Done     []Step
+	Warnings []string
+}
+
+// ApplyError is a failed apply: which step failed, and whether the node was returned to its
+// previous state.
+type ApplyError struct {
+	Step        Step
+	Err         error
+	RolledBack  bool
+	RollbackErr error
+}
+
+func (e *ApplyError) Error() string {
+	s := fmt.Sprintf("%s: %s failed: %v", e.Step.Iface, e.Step.Summary, e.Err)
+	if e.RolledBack {
+		return s + "; every interface was rolled back to its previous state"
+	}
+	return s + fmt.Sprintf("; ROLLBACK FAILED, the node is partly changed: %v", e.RollbackErr)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+// Apply runs the plan. If a step fails, or the read-back does not match the intent, every
+// interface is restored to p.Before and the error says so.
+func (s *System) Apply(p *Prepared) (*Result, error) {
+	res := &Result{}
+	for _, st := range p.Steps {
+		warn, err := s.do(st, p)
+		if err != nil {
+			return res, s.fail(p, st, err)
+		}
+		if warn != "" {
+			res.Warnings = append(res.Warnings, warn)
+		}
+		res.Done = append(res.Done, st)
+	}
+	// Verify: read back, and plan again: nothing may be left to do.
+	for _, w := range p.Wants {
+		live, err := s.Read(w.Name)
+		if err != nil {
+			return res, s.fail(p, Step{Iface: w.Name, Summary: "read-back"}, err)
+		}
+		if left := Plan(w, live, s.NetNS); len(left) > 0 {
+			return res, s.fail(p, Step{Iface: w.Name, Summary: "verification"},
+				fmt.Errorf("the kernel's state differs from the intent after applying: %s", left[0].Summary))
+		}
+	}
+	return res, nil
+}
+
+func (s *System) fail(p *Prepared, st Step, err error) error {
+	ae := &ApplyError{Step: st, Err: err}
+	ae.RollbackErr = s.Rollback(p.Before)
+	ae.RolledBack = ae.RollbackErr == nil
+	return ae
+}
+
+func (s *System) do(st Step, p *Prepared) (warning string, err error) {
+	live, err := s.Read(st.Iface)
+	if err != nil {
+		return "", err
+	}
+	switch st.Action {
+	case SetChannels:
+		if s.ethtool == nil {
+			return "", errors.New("ethtool netlink unavailable")
+		}
+		return "", s.ethtool.SetChannels(st.Iface, st.RX, st.TX, nil, st.Combined)
+	case AddVLAN:
+		v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: st.VLAN.Name, ParentIndex: live.Ifindex},
+			VlanId: int(st.VLAN.ID), EgressQosMap: st.VLAN.Egress, IngressQosMap: st.VLAN.Ingress}
+		if err := s.link.LinkAdd(v); err != nil {
+			return "", fmt.Errorf("ip link add %s type vlan id %d: %w", st.VLAN.Name, st.VLAN.ID, err)
+		}
+		// Bring the VLAN up with its parent, as a user would; a VLAN cannot be up on a down parent.
+		if parent, err := s.link.LinkByIndex(live.Ifindex); err == nil && parent.Attrs().Flags&net.FlagUp != 0 {
+			return "", s.link.LinkSetUp(v)
+		}
+		return "", nil
+	case ModifyVLAN:
+		var cur VLAN
+		for _, lv := range live.VLANs {
+			if lv.Name == st.VLAN.Name {
+				cur = lv
+			}
+		}
+		return "", s.setVLANMaps(st.VLAN, cur)
+	case DeleteRoot:
+		return "", s.qdiscs.Delete(live.Ifindex, qdisc.HandleRoot, 0)
+	case DeleteVLAN:
+		l, err := s.link.LinkByName(st.VLAN.Name)
+		if err != nil {
+			return "", err
+		}
+		return "", s.link.LinkDel(l)
+	case ReplaceRoot:
+		q, err := encodeTaprio(live.Ifindex, st.Taprio)
+		if err != nil {
+			return "", err
+		}
+		return "", s.qdiscs.Replace(q)
+	case ReplaceETF:
+		q, err := encodeETF(live.Ifindex, st.Handle, st.ETF, st.ETF.Options)
+		if err != nil {
+			return "", err
+		}
+		err = s.qdiscs.Replace(q)
+		if err != nil && st.ETF.Offload == configs.OffloadAuto {
+			o := st.ETF.Options
+			o.Offload = false
+			q2, _ := encodeETF(live.Ifindex, st.Handle, st.ETF, o)
+			if err2 := s.qdiscs.Replace(q2); err2 == nil {
+				return fmt.Sprintf("%s: etf on TX queue %d: the NIC refused launch-time offload (%v); ETF runs in software (offload: auto)",
+					st.Iface, st.ETF.Queue, kernelWords(err)), nil
+			}
+		}
+		return "", err
+	}
+	return "", fmt.Errorf("unknown step %q", st.Action)
+}
+
+func kernelWords(err error) string {
+	var qe *qdisc.Error
+	if errors.As(err, &qe) && qe.Kernel != "" {
+		return "kernel says: " + qe.Kernel
+	}
+	return err.Error()
+}
+
+// setVLANMaps sets want's QoS maps on an existing VLAN; entries only cur has are set to 0 (removed).
+func (s *System) setVLANMaps(want, cur VLAN) error {
+	l, err := s.link.LinkByName(want.Name)
+	if err != nil {
+		return err
+	}
+	full := func(w, c map[uint32]uint32) map[uint32]uint32 {
+		m := map[uint32]uint32{}
+		for k := range c {
+			m[k] = 0
+		}
+		for k, v := range w {
+			m[k] = v
+		}
+		return m
+	}
+	v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: want.Name, Index: l.Attrs().Index, ParentIndex: l.Attrs().ParentIndex},
+		VlanId: int(want.ID), EgressQosMap: full(want.Egress, cur.Egress), IngressQosMap: full(want.Ingress, cur.Ingress)}
+	if err := s.link.LinkModify(v); err != nil {
+		return fmt.Errorf("ip link set %s type vlan (QoS maps): %w", want.Name, err)
+	}
+	return nil
+}
+
+// Rollback returns every interface to its snapshot: the qdisc tree, the VLANs and the channels.
+func (s *System) Rollback(before []*Live) error {
+	var errs []error
+	for _, b := range before {
+		if err := s.restore(b); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", b.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *System) restore(b *Live) error {
+	now, err := s.Read(b.Name)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	// Order matters: take the new root away, put the channels back (a root qdisc sizes itself to
+	// the TX queues there are when it is created), rebuild the old tree, then the VLANs.
+	treeChanged := !sameTree(b, now)
+	if treeChanged {
+		if r := now.Root(); r != nil && r.Handle != 0 {
+			if err := s.qdiscs.Delete(now.Ifindex, qdisc.HandleRoot, 0); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if b.ChannelsErr == nil && now.Channels != b.Channels && s.ethtool != nil {
+		var c, rx, tx *uint32
+		if b.Channels.CombinedMax > 0 {
+			c = &b.Channels.Combined
+		}
+		if b.Channels.RxMax > 0 {
+			rx = &b.Channels.Rx
+		}
+		if b.Channels.TxMax > 0 {
+			tx = &b.Channels.Tx
+		}
+		if err := s.ethtool.SetChannels(b.Name, rx, tx, nil, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if r := b.Root(); treeChanged && r != nil && r.Handle != 0 {
+		if err := s.qdiscs.Add(restorable(*r, b)); err != nil {
+			errs = append(errs, fmt.Errorf("restore the %s root: %w", r.Kind, err))
+		}
+		for _, c := range b.Qdiscs {
+			if c.Parent == qdisc.HandleRoot || c.Handle == 0 {
+				continue
+			}
+			if err := s.qdiscs.Replace(restorable(c, b)); err != nil {
+				errs = append(errs, fmt.Errorf("restore the %s at %s: %w", c.Kind, qdisc.FormatHandle(c.Parent), err))
+			}
+		}
+	}
+	for _, v := range now.VLANs {
+		var old *VLAN
+		for i := range b.VLANs {
+			if b.VLANs[i].Name == v.Name {
+				old = &b.VLANs[i]
+			}
+		}
+		switch {
+		case old == nil:
+			if l, err := s.link.LinkByName(v.Name); err == nil {
+				if err := s.link.LinkDel(l); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		case !VLANEqual(*old, v):
+			if err := s.setVLANMaps(*old, v); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// sameTree reports whether two dumps show the same qdiscs (kinds, handles, parents, options).
+func sameTree(a, b *Live) bool {
+	if len(a.Qdiscs) != len(b.Qdiscs) {
+		return false
+	}
+	for i := range a.Qdiscs {
+		x, y := a.Qdiscs[i], b.Qdiscs[i]
+		if x.Kind != y.Kind || x.Handle != y.Handle || x.Parent != y.Parent {
+			return false
+		}
+		if x.Kind == taprio.Kind {
+			if a.Taprio == nil || b.Taprio == nil || TaprioDiff(&Taprio{Handle: uint16(x.Handle >> 16), Options: *a.Taprio}, b.Taprio, uint16(y.Handle>>16)) != "" {
+				return false
+			}
+		} else if string(x.Options) != string(y.Options) {
+			return false
+		}
+	}
+	return true
+}
+
+// restorable turns a dumped qdisc into one the kernel accepts back: taprio and etf options are
+// re-encoded (a dump carries read-only attributes); other kinds are replayed as dumped.
+func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
+	switch q.Kind {
+	case taprio.Kind:
+		if b.Taprio != nil {
+			o := *b.Taprio
+			o.Oper = nil
+			if enc, err := o.MarshalBinary(); err == nil {
+				q.Options = enc
+			}
+		}
+	case etf.Kind:
+		var o etf.Options
+		if o.UnmarshalBinary(q.Options) == nil {
+			if enc, err := o.MarshalBinary(); err == nil {
+				q.Options = enc
+			}
+		}
+	}
+	return q
+}

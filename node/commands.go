@@ -1,0 +1,133 @@
+package node
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// commands writes the iproute2/ethtool command equivalent to each step, for --dry-run.
+type commands struct{ netns string }
+
+func (c commands) tc(format string, args ...any) string {
+	if c.netns != "" {
+		return "tc -n " + c.netns + " " + fmt.Sprintf(format, args...)
+	}
+	return "tc " + fmt.Sprintf(format, args...)
+}
+
+func (c commands) ip(format string, args ...any) string {
+	if c.netns != "" {
+		return "ip -n " + c.netns + " " + fmt.Sprintf(format, args...)
+	}
+	return "ip " + fmt.Sprintf(format, args...)
+}
+
+func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
+	s := "ethtool -L " + ifname
+	if c.netns != "" {
+		s = "ip netns exec " + c.netns + " " + s
+	}
+	for _, a := range []struct {
+		n string
+		v *uint32
+	}{{"combined", combined}, {"rx", rx}, {"tx", tx}} {
+		if a.v != nil {
+			s += fmt.Sprintf(" %s %d", a.n, *a.v)
+		}
+	}
+	return s
+}
+
+func qosMap(m map[uint32]uint32) string {
+	keys := make([]uint32, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(a, b int) bool { return keys[a] < keys[b] })
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%d:%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func vlanMaps(v VLAN) string {
+	s := ""
+	if len(v.Egress) > 0 {
+		s += " egress-qos-map " + qosMap(v.Egress)
+	}
+	if len(v.Ingress) > 0 {
+		s += " ingress-qos-map " + qosMap(v.Ingress)
+	}
+	return s
+}
+
+func (c commands) vlanAdd(parent string, v VLAN) string {
+	return c.ip("link add link %s name %s type vlan id %d%s", parent, v.Name, v.ID, vlanMaps(v))
+}
+
+func (c commands) vlanSet(v VLAN) string {
+	return c.ip("link set dev %s type vlan%s", v.Name, vlanMaps(v))
+}
+
+func (c commands) taprio(ifname string, t *Taprio) string {
+	o := t.Options
+	var b strings.Builder
+	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: taprio num_tc %d map", ifname, t.Handle, o.NumTC)
+	for _, m := range o.Map {
+		fmt.Fprintf(&b, " %d", m)
+	}
+	b.WriteString(" queues")
+	for _, q := range o.Queues {
+		b.WriteString(" " + q.String())
+	}
+	fmt.Fprintf(&b, " base-time %d", o.Schedule.BaseTime)
+	for _, e := range o.Schedule.Entries {
+		fmt.Fprintf(&b, " sched-entry %s %02x %d", e.Cmd, e.Gates, e.Interval)
+	}
+	if o.Schedule.CycleTime != 0 {
+		fmt.Fprintf(&b, " cycle-time %d", o.Schedule.CycleTime)
+	}
+	if o.Schedule.CycleTimeExtension != 0 {
+		fmt.Fprintf(&b, " cycle-time-extension %d", o.Schedule.CycleTimeExtension)
+	}
+	if len(o.MaxSDU) > 0 {
+		b.WriteString(" max-sdu")
+		for _, s := range o.MaxSDU {
+			fmt.Fprintf(&b, " %d", s)
+		}
+	}
+	if o.Mode != taprio.Software {
+		fmt.Fprintf(&b, " flags 0x%x", uint32(o.Mode))
+	}
+	if o.TxtimeDelay != 0 {
+		fmt.Fprintf(&b, " txtime-delay %d", o.TxtimeDelay)
+	}
+	if o.ClockID != nil {
+		fmt.Fprintf(&b, " clockid %s", *o.ClockID)
+	}
+	return c.tc("%s", b.String())
+}
+
+func (c commands) etf(ifname string, handle uint16, e ETF) string {
+	o := e.Options
+	s := fmt.Sprintf("qdisc replace dev %s parent %s", ifname, qdisc.FormatHandle(e.Parent(handle)))
+	if e.Handle != 0 {
+		s += " handle " + qdisc.FormatHandle(e.Handle)
+	}
+	s += fmt.Sprintf(" etf clockid %s delta %d", o.ClockID, o.Delta)
+	if o.DeadlineMode {
+		s += " deadline_mode"
+	}
+	if o.Offload {
+		s += " offload"
+	}
+	if o.SkipSockCheck {
+		s += " skip_sock_check"
+	}
+	return c.tc("%s", s)
+}

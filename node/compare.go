@@ -1,0 +1,134 @@
+package node
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// ChannelTarget resolves intended channels against the device: a plain count means combined
+// channels on devices that have them (igb), and rx+tx on those that do not (veth). It returns nil
+// when nothing is to change.
+func ChannelTarget(want *Channels, live *Live) (combined, rx, tx *uint32) {
+	if want == nil {
+		return nil, nil, nil
+	}
+	combined, rx, tx = want.Combined, want.RX, want.TX
+	if want.Count != nil {
+		if live.Channels.CombinedMax > 0 {
+			combined = want.Count
+		} else {
+			rx, tx = want.Count, want.Count
+		}
+	}
+	same := func(p *uint32, v uint32) bool { return p == nil || *p == v }
+	if same(combined, live.Channels.Combined) && same(rx, live.Channels.Rx) && same(tx, live.Channels.Tx) {
+		return nil, nil, nil
+	}
+	return combined, rx, tx
+}
+
+// EffectiveTxQueues is the number of TX queues the interface will have once want's channels apply.
+func EffectiveTxQueues(want *Channels, live *Live) int {
+	c, _, tx := ChannelTarget(want, live)
+	switch {
+	case c != nil:
+		return int(*c)
+	case tx != nil:
+		return int(*tx)
+	case live.ChannelsErr == nil && live.Channels.Combined > 0:
+		return int(live.Channels.Combined + live.Channels.Tx)
+	case live.ChannelsErr == nil && live.Channels.Tx > 0:
+		return int(live.Channels.Tx)
+	}
+	return live.TxQueues
+}
+
+// qosMapsEqual compares QoS maps as the kernel keeps them: an entry mapping to 0 is the default and
+// is not dumped.
+func qosMapsEqual(a, b map[uint32]uint32) bool {
+	for k, v := range a {
+		if v != 0 && b[k] != v {
+			return false
+		}
+	}
+	for k, v := range b {
+		if v != 0 && a[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// VLANEqual reports whether a live VLAN is the intended one.
+func VLANEqual(want, live VLAN) bool {
+	return want.Name == live.Name && want.ID == live.ID && qosMapsEqual(want.Egress, live.Egress) && qosMapsEqual(want.Ingress, live.Ingress)
+}
+
+// TaprioDiff says how the live root taprio differs from the intended one ("" when it is the same).
+// With base-time auto, any base-time aligned to the cycle is the same phase and counts as equal.
+func TaprioDiff(want *Taprio, live *taprio.Options, liveHandle uint16) string {
+	if live == nil {
+		return "no taprio root"
+	}
+	w := want.Options
+	switch {
+	case liveHandle != want.Handle:
+		return fmt.Sprintf("handle %x: is %x:", want.Handle, liveHandle)
+	case w.NumTC != live.NumTC:
+		return fmt.Sprintf("num_tc %d is %d", w.NumTC, live.NumTC)
+	case w.Map != live.Map:
+		return fmt.Sprintf("map %v is %v", w.Map, live.Map)
+	case !reflect.DeepEqual(w.Queues, live.Queues):
+		return fmt.Sprintf("queues %v are %v", w.Queues, live.Queues)
+	case w.Mode != live.Mode:
+		return fmt.Sprintf("mode %s is %s", w.Mode, live.Mode)
+	case (w.ClockID == nil) != (live.ClockID == nil) || (w.ClockID != nil && *w.ClockID != *live.ClockID):
+		return "clockid differs"
+	case w.TxtimeDelay != live.TxtimeDelay:
+		return fmt.Sprintf("txtime-delay %d is %d", w.TxtimeDelay, live.TxtimeDelay)
+	case !reflect.DeepEqual(w.Schedule.Entries, live.Schedule.Entries):
+		return "schedule entries differ"
+	case w.Schedule.Cycle() != live.Schedule.Cycle():
+		return fmt.Sprintf("cycle-time %d is %d", w.Schedule.Cycle(), live.Schedule.Cycle())
+	case w.Schedule.CycleTimeExtension != live.Schedule.CycleTimeExtension:
+		return fmt.Sprintf("cycle-time-extension %d is %d", w.Schedule.CycleTimeExtension, live.Schedule.CycleTimeExtension)
+	case !sduEqual(w.MaxSDU, live.MaxSDU):
+		return fmt.Sprintf("max-sdu %v is %v", w.MaxSDU, live.MaxSDU)
+	}
+	if want.BaseAuto {
+		if !taprio.Aligned(live.Schedule.BaseTime, w.Schedule.Cycle()) {
+			return fmt.Sprintf("base-time %d is not aligned to the %d ns cycle", live.Schedule.BaseTime, w.Schedule.Cycle())
+		}
+	} else if w.Schedule.BaseTime != live.Schedule.BaseTime {
+		return fmt.Sprintf("base-time %d is %d", w.Schedule.BaseTime, live.Schedule.BaseTime)
+	}
+	return ""
+}
+
+// sduEqual compares intended per-class max-sdu with the dumped one. The kernel dumps the effective
+// limit: the smaller of the configured value and what the class's longest gate window carries at
+// link speed (taprio assumes 10 Mb/s when the driver reports no speed). So a configured limit must
+// be met or undercut, and an unconfigured class may show any value.
+func sduEqual(want, live []uint32) bool {
+	for i, w := range want {
+		if w == 0 {
+			continue
+		}
+		if i >= len(live) || live[i] == 0 || live[i] > w {
+			return false
+		}
+	}
+	return true
+}
+
+// ETFEqual reports whether a live ETF is the intended one; with offload auto, either offload state is.
+func ETFEqual(want ETF, live etf.Options) bool {
+	w := want.Options
+	if want.Offload == "auto" {
+		w.Offload = live.Offload
+	}
+	return w == live
+}

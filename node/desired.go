@@ -1,0 +1,142 @@
+// Package node reads, plans, applies and rolls back a node's TSN configuration: NIC channels,
+// 802.1Q VLANs with QoS maps, a taprio root qdisc and ETF children, in any network namespace.
+//
+// The pure half (desired.go, compare.go, plan.go, commands.go) turns a configuration and the live
+// state into a plan and equivalent iproute2/ethtool commands; the other half (live.go, apply.go)
+// talks netlink.
+package node
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// BaseTimeAhead is how many cycles ahead `base-time: auto` starts the schedule.
+const BaseTimeAhead = 2
+
+// VLAN is a VLAN link's intended (or live) state.
+type VLAN struct {
+	Name    string
+	ID      uint16
+	Egress  map[uint32]uint32
+	Ingress map[uint32]uint32
+}
+
+// Channels is the intended channel counts; nil fields are left alone. Count (a plain number in
+// the file) becomes Combined or RX+TX once the device is known.
+type Channels struct {
+	Count            *uint32
+	Combined, RX, TX *uint32
+}
+
+// Taprio is the intended root taprio qdisc.
+type Taprio struct {
+	Handle   uint16
+	Options  taprio.Options
+	BaseAuto bool // base-time was `auto`: any cycle-aligned live base-time is as good
+}
+
+// ETF is an intended ETF child on one TX queue.
+type ETF struct {
+	Queue   int
+	Options etf.Options
+	Offload configs.Offload
+	Handle  uint32 // chosen by Plan
+}
+
+// Parent is the ETF's tc parent: HANDLE:QUEUE+1.
+func (e ETF) Parent(handle uint16) uint32 { return qdisc.Handle(handle, uint16(e.Queue+1)) }
+
+// Iface is everything intended for one interface.
+type Iface struct {
+	Name     string
+	Channels *Channels
+	VLANs    []VLAN
+	Taprio   *Taprio
+	ETF      []ETF
+}
+
+// Resolve turns a linted configuration into intent. nowTAI is the current CLOCK_TAI time in ns,
+// used to plan `base-time: auto`.
+func Resolve(cfg *configs.Config, nowTAI int64) ([]Iface, error) {
+	if fs := lint.Check(cfg, lint.Facts{}); lint.HasErrors(fs) {
+		for _, f := range fs {
+			if f.Severity == lint.Error {
+				return nil, fmt.Errorf("%s", f)
+			}
+		}
+	}
+	var out []Iface
+	for _, ci := range cfg.Interfaces {
+		ifc := Iface{Name: ci.Name}
+		if ch := ci.Channels; ch != nil {
+			ifc.Channels = &Channels{Count: ch.Count, Combined: ch.Combined, RX: ch.RX, TX: ch.TX}
+		}
+		for _, v := range ci.VLANs {
+			name := v.Name
+			if name == "" {
+				name = fmt.Sprintf("%s.%d", ci.Name, v.ID)
+			}
+			ifc.VLANs = append(ifc.VLANs, VLAN{Name: name, ID: v.ID, Egress: v.EgressQoSMap, Ingress: v.IngressQoSMap})
+		}
+		if t := ci.Taprio; t != nil {
+			ifc.Taprio = resolveTaprio(t, nowTAI)
+		}
+		for _, e := range ci.ETF {
+			id, _ := clock.Parse(e.ClockID)
+			ifc.ETF = append(ifc.ETF, ETF{Queue: *e.Queue, Offload: e.Offload, Options: etf.Options{
+				Delta: int32(e.Delta), ClockID: id, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck,
+				Offload: e.Offload == configs.OffloadTrue || e.Offload == configs.OffloadAuto,
+			}})
+		}
+		sort.Slice(ifc.ETF, func(a, b int) bool { return ifc.ETF[a].Queue < ifc.ETF[b].Queue })
+		out = append(out, ifc)
+	}
+	return out, nil
+}
+
+func resolveTaprio(t *configs.Taprio, nowTAI int64) *Taprio {
+	mode, _ := lint.Mode(t.Mode)
+	o := taprio.Options{NumTC: uint8(t.NumTC), Mode: mode, MaxSDU: t.MaxSDU}
+	for i, tc := range t.Map {
+		o.Map[i] = uint8(tc)
+	}
+	for _, q := range t.Queues {
+		o.Queues = append(o.Queues, taprio.Queue{Count: q.Count, Offset: q.Offset})
+	}
+	if t.ClockID != "" {
+		id, _ := clock.Parse(t.ClockID)
+		o.ClockID = &id
+	}
+	if t.TxtimeDelay != nil {
+		o.TxtimeDelay = uint32(*t.TxtimeDelay)
+	}
+	for _, e := range t.Schedule {
+		cmd, _ := taprio.ParseCmd(e.Cmd)
+		o.Schedule.Entries = append(o.Schedule.Entries, taprio.Entry{Cmd: cmd, Gates: uint32(e.Gates), Interval: uint32(e.Interval)})
+	}
+	if t.CycleTime != nil {
+		o.Schedule.CycleTime = int64(*t.CycleTime)
+	}
+	if t.CycleTimeExtension != nil {
+		o.Schedule.CycleTimeExtension = int64(*t.CycleTimeExtension)
+	}
+	handle := uint16(t.Handle)
+	if handle == 0 {
+		handle = 0x100
+	}
+	tp := &Taprio{Handle: handle, Options: o, BaseAuto: t.BaseTime.Auto}
+	if t.BaseTime.Auto {
+		tp.Options.Schedule.BaseTime = taprio.PlanBaseTime(nowTAI, o.Schedule.Cycle(), BaseTimeAhead)
+	} else {
+		tp.Options.Schedule.BaseTime = t.BaseTime.NS
+	}
+	return tp
+}

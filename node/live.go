@@ -1,0 +1,222 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// Live is what one interface has now.
+type Live struct {
+	Name        string
+	Ifindex     int
+	TxQueues    int
+	SpeedMbps   int
+	Channels    nic.Channels
+	ChannelsErr error // the driver has no channel operations (e.g. lo)
+	VLANs       []VLAN
+	// Qdiscs is the interface's qdisc tree as dumped (root first).
+	Qdiscs []qdisc.Qdisc
+	// Taprio is the decoded root taprio, if the root is one.
+	Taprio       *taprio.Options
+	TaprioHandle uint16
+	// ETF is the decoded ETF children of the root taprio, by TX queue.
+	ETF map[int]etf.Options
+}
+
+// Root returns the root qdisc, if any.
+func (l *Live) Root() *qdisc.Qdisc {
+	for i := range l.Qdiscs {
+		if l.Qdiscs[i].Parent == qdisc.HandleRoot {
+			return &l.Qdiscs[i]
+		}
+	}
+	return nil
+}
+
+// Child returns the qdisc whose parent is parent.
+func (l *Live) Child(parent uint32) *qdisc.Qdisc {
+	for i := range l.Qdiscs {
+		if l.Qdiscs[i].Parent == parent {
+			return &l.Qdiscs[i]
+		}
+	}
+	return nil
+}
+
+// System is a connection to one network namespace's networking.
+type System struct {
+	NetNS   string // "" for the caller's namespace
+	nsFD    netns.NsHandle
+	link    *netlink.Handle
+	qdiscs  *qdisc.Conn
+	ethtool *nic.Ethtool
+}
+
+// Open connects to the named network namespace (as `ip netns` names it), or to the caller's when
+// name is "".
+func Open(name string) (*System, error) {
+	s := &System{NetNS: name}
+	var err error
+	if name != "" {
+		s.nsFD, err = netns.GetFromName(name)
+		if err != nil {
+			return nil, fmt.Errorf("network namespace %q: %w (see ip netns list)", name, err)
+		}
+		s.link, err = netlink.NewHandleAt(s.nsFD, unix.NETLINK_ROUTE)
+	} else {
+		s.link, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	}
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("rtnetlink: %w", err)
+	}
+	if s.qdiscs, err = qdisc.Dial(int(s.nsFD)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	// Without ethtool netlink, channels cannot be read or set; everything else still works.
+	s.ethtool, _ = nic.DialEthtool(int(s.nsFD))
+	return s, nil
+}
+
+// Close releases the connections.
+func (s *System) Close() {
+	if s.ethtool != nil {
+		s.ethtool.Close()
+	}
+	if s.qdiscs != nil {
+		s.qdiscs.Close()
+	}
+	if s.link != nil {
+		s.link.Close()
+	}
+	if s.nsFD > 0 {
+		s.nsFD.Close()
+	}
+}
+
+// ErrNoInterface is returned when an interface does not exist.
+var ErrNoInterface = errors.New("no such interface")
+
+// Read returns the live state of interface name.
+func (s *System) Read(name string) (*Live, error) {
+	l, err := s.link.LinkByName(name)
+	if err != nil {
+		where := ""
+		if s.NetNS != "" {
+			where = " in network namespace " + s.NetNS
+		}
+		return nil, fmt.Errorf("interface %s%s: %w (ip link show lists the interfaces)", name, where, ErrNoInterface)
+	}
+	live := &Live{Name: name, Ifindex: l.Attrs().Index, TxQueues: l.Attrs().NumTxQueues}
+	if s.ethtool != nil {
+		live.Channels, live.ChannelsErr = s.ethtool.Channels(name)
+	} else {
+		live.ChannelsErr = errors.New("ethtool netlink unavailable")
+	}
+	live.SpeedMbps = s.speed(name)
+	links, err := s.link.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	for _, ll := range links {
+		v, ok := ll.(*netlink.Vlan)
+		if !ok || v.ParentIndex != live.Ifindex {
+			continue
+		}
+		live.VLANs = append(live.VLANs, VLAN{Name: v.Name, ID: uint16(v.VlanId), Egress: v.EgressQosMap, Ingress: v.IngressQosMap})
+	}
+	sort.Slice(live.VLANs, func(a, b int) bool { return live.VLANs[a].ID < live.VLANs[b].ID })
+	live.Qdiscs, err = s.qdiscs.List(live.Ifindex)
+	if err != nil {
+		return nil, err
+	}
+	if root := live.Root(); root != nil && root.Kind == taprio.Kind {
+		var o taprio.Options
+		if err := o.UnmarshalBinary(root.Options); err != nil {
+			return nil, fmt.Errorf("%s: decode the root taprio: %w", name, err)
+		}
+		live.Taprio = &o
+		live.TaprioHandle = uint16(root.Handle >> 16)
+		live.ETF = map[int]etf.Options{}
+		for _, q := range live.Qdiscs {
+			if q.Kind != etf.Kind || q.Parent>>16 != root.Handle>>16 || q.Parent&0xFFFF == 0 {
+				continue
+			}
+			var e etf.Options
+			if err := e.UnmarshalBinary(q.Options); err != nil {
+				return nil, fmt.Errorf("%s: decode the ETF at %s: %w", name, qdisc.FormatHandle(q.Parent), err)
+			}
+			live.ETF[int(q.Parent&0xFFFF)-1] = e
+		}
+	}
+	return live, nil
+}
+
+// speed reads the link speed in Mb/s from sysfs (0 when unknown or when in another namespace).
+func (s *System) speed(name string) int {
+	if s.NetNS != "" {
+		return 0
+	}
+	b, err := os.ReadFile("/sys/class/net/" + name + "/speed")
+	if err != nil {
+		return 0
+	}
+	var v int
+	if _, err := fmt.Sscan(string(b), &v); err != nil || v <= 0 {
+		return 0
+	}
+	return v
+}
+
+// ConfiguredInterfaces lists the interfaces that have a taprio root or VLANs on top (what `show`
+// prints by default), in name order.
+func (s *System) ConfiguredInterfaces() ([]string, error) {
+	links, err := s.link.LinkList()
+	if err != nil {
+		return nil, err
+	}
+	parents := map[int]bool{}
+	for _, l := range links {
+		if v, ok := l.(*netlink.Vlan); ok {
+			parents[v.ParentIndex] = true
+		}
+	}
+	all, err := s.qdiscs.List(0)
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range all {
+		if q.Parent == qdisc.HandleRoot && q.Kind == taprio.Kind {
+			parents[q.Ifindex] = true
+		}
+	}
+	var names []string
+	for _, l := range links {
+		if parents[l.Attrs().Index] {
+			names = append(names, l.Attrs().Name)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Execute runs steps that need no rollback (reset).
+func (s *System) Execute(steps []Step) error {
+	for _, st := range steps {
+		if _, err := s.do(st, nil); err != nil {
+			return fmt.Errorf("%s: %s: %w", st.Iface, st.Summary, err)
+		}
+	}
+	return nil
+}

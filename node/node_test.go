@@ -1,0 +1,190 @@
+package node
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+const ms = int64(1000000)
+
+func seedWants(t *testing.T, now int64) []Iface {
+	b, _ := configs.Examples.ReadFile("seed.yaml")
+	c, err := configs.Parse("seed.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Resolve(c, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func TestResolveSeed(t *testing.T) {
+	w := seedWants(t, 1000*ms+1)[0]
+	if w.Name != "eth1" || *w.Channels.Count != 4 || w.VLANs[0].Name != "eth1.3" || w.VLANs[0].Egress[6] != 6 {
+		t.Errorf("%+v", w)
+	}
+	tp := w.Taprio
+	if tp.Handle != 0x100 || !tp.BaseAuto || tp.Options.Schedule.BaseTime != 1003*ms || *tp.Options.ClockID != clock.TAI ||
+		tp.Options.Schedule.Entries[1] != (taprio.Entry{Cmd: taprio.SetGates, Gates: 2, Interval: 100000}) {
+		t.Errorf("taprio %+v", tp)
+	}
+	if e := w.ETF[0]; e.Queue != 1 || e.Options.Delta != 5000000 || !e.Options.Offload || e.Offload != configs.OffloadAuto || e.Parent(0x100) != 0x01000002 {
+		t.Errorf("etf %+v", e)
+	}
+}
+
+func TestResolveRefusesLintErrors(t *testing.T) {
+	c, err := configs.Parse("x.yaml", []byte("interfaces:\n  - name: eth1\n    vlans: [{id: 5000}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resolve(c, 0); err == nil || !strings.Contains(err.Error(), "x.yaml:3") || !strings.Contains(err.Error(), "vlan-id") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// liveAsWanted is what the kernel would dump after applying w.
+func liveAsWanted(w Iface) *Live {
+	o := w.Taprio.Options
+	s := o.Schedule
+	s.CycleTime = s.Cycle()
+	o.Schedule = s
+	o.Oper = &s
+	l := &Live{Name: w.Name, Ifindex: 3, Channels: nic.Channels{Combined: 4, CombinedMax: 8},
+		Taprio: &o, TaprioHandle: w.Taprio.Handle, ETF: map[int]etf.Options{}}
+	for _, v := range w.VLANs {
+		l.VLANs = append(l.VLANs, v)
+	}
+	for _, e := range w.ETF {
+		eo := e.Options
+		eo.Offload = false // offload auto fell back
+		l.ETF[e.Queue] = eo
+		l.Qdiscs = append(l.Qdiscs, qdisc.Qdisc{Ifindex: 3, Parent: e.Parent(w.Taprio.Handle), Handle: 0xE0010000, Kind: "etf"})
+	}
+	return l
+}
+
+func TestPlanFromScratchAndIdempotence(t *testing.T) {
+	w := seedWants(t, 1000*ms)[0]
+	fresh := &Live{Name: "eth1", Ifindex: 3, Channels: nic.Channels{Combined: 2, CombinedMax: 8}}
+	steps := Plan(w, fresh, "")
+	var got []string
+	for _, s := range steps {
+		got = append(got, s.Command)
+	}
+	want := []string{
+		"ethtool -L eth1 combined 4",
+		"ip link add link eth1 name eth1.3 type vlan id 3 egress-qos-map 6:6",
+		"tc qdisc replace dev eth1 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
+			"base-time 1002000000 sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 " +
+			"sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 clockid CLOCK_TAI",
+		"tc qdisc replace dev eth1 parent 100:2 handle e001: etf clockid CLOCK_TAI delta 5000000 offload",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// After applying: nothing to do, even when planned again later (another base-time, same phase).
+	live := liveAsWanted(w)
+	if left := Plan(seedWants(t, 7777*ms+3)[0], live, ""); len(left) != 0 {
+		t.Errorf("re-plan: %+v", left)
+	}
+	// A base-time that is off the phase, an extra map entry, a changed ETF delta: each is a change.
+	off := liveAsWanted(w)
+	off.Taprio.Schedule.BaseTime += 5
+	if st := Plan(w, off, ""); len(st) != 3 || st[0].Action != DeleteRoot || !strings.Contains(st[0].Summary, "not aligned") {
+		t.Errorf("off-phase: %+v", st)
+	}
+	etfChanged := liveAsWanted(w)
+	e := etfChanged.ETF[1]
+	e.Delta = 1
+	etfChanged.ETF[1] = e
+	if st := Plan(w, etfChanged, "ns1"); len(st) != 1 || st[0].Action != ReplaceETF ||
+		st[0].Command != "tc -n ns1 qdisc replace dev eth1 parent 100:2 handle e801: etf clockid CLOCK_TAI delta 5000000 offload" {
+		t.Errorf("etf change: %+v", st)
+	}
+}
+
+func TestPlanVLANChanges(t *testing.T) {
+	w := seedWants(t, 0)[0]
+	live := liveAsWanted(w)
+	live.VLANs = []VLAN{{Name: "eth1.3", ID: 3, Egress: map[uint32]uint32{6: 5}}}
+	st := Plan(w, live, "")
+	if len(st) != 1 || st[0].Action != ModifyVLAN || st[0].Command != "ip link set dev eth1.3 type vlan egress-qos-map 6:6" {
+		t.Errorf("%+v", st)
+	}
+	// An ingress entry mapping to 0 is the kernel's default and is not dumped: equal.
+	if !VLANEqual(VLAN{Name: "a", ID: 1, Ingress: map[uint32]uint32{3: 0, 1: 2}}, VLAN{Name: "a", ID: 1, Ingress: map[uint32]uint32{1: 2}}) {
+		t.Error("a zero ingress entry made VLANs differ")
+	}
+}
+
+func TestChannelTarget(t *testing.T) {
+	four := uint32(4)
+	igb := &Live{Channels: nic.Channels{Combined: 2, CombinedMax: 8}}
+	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, igb); c == nil || *c != 4 || rx != nil || tx != nil {
+		t.Error("igb: want combined 4")
+	}
+	veth := &Live{Channels: nic.Channels{Rx: 1, RxMax: 4, Tx: 1, TxMax: 4}}
+	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, veth); c != nil || *rx != 4 || *tx != 4 {
+		t.Error("veth: want rx 4 tx 4")
+	}
+	veth.Channels.Rx, veth.Channels.Tx = 4, 4
+	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, veth); c != nil || rx != nil || tx != nil {
+		t.Error("veth already at 4: want no change")
+	}
+	if n := EffectiveTxQueues(&Channels{Count: &four}, igb); n != 4 {
+		t.Errorf("effective queues %d", n)
+	}
+}
+
+func TestSDUComparison(t *testing.T) {
+	if !sduEqual([]uint32{0, 300}, []uint32{236, 111, 111}) {
+		t.Error("a kernel limit below the configured one is the configured limit in effect")
+	}
+	if sduEqual([]uint32{0, 300}, []uint32{0, 0}) || sduEqual([]uint32{0, 300}, []uint32{0, 400}) {
+		t.Error("a missing or larger limit matched")
+	}
+}
+
+func TestResetPlan(t *testing.T) {
+	w := seedWants(t, 0)[0]
+	live := liveAsWanted(w)
+	st := ResetPlan(w, live, "")
+	if len(st) != 2 || st[0].Command != "tc qdisc del dev eth1 root" || st[1].Command != "ip link del dev eth1.3" {
+		t.Errorf("%+v", st)
+	}
+	live.TaprioHandle = 0x200 // someone else's taprio: not ours to remove
+	if st := ResetPlan(w, live, ""); len(st) != 1 {
+		t.Errorf("%+v", st)
+	}
+}
+
+func TestToConfigRoundTrip(t *testing.T) {
+	w := seedWants(t, 5*ms)[0]
+	ci := ToConfig(liveAsWanted(w))
+	b, err := configs.Marshal(&configs.Config{Interfaces: []configs.Interface{ci}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := configs.Parse("show.yaml", b)
+	if err != nil {
+		t.Fatalf("show output does not load: %v\n%s", err, b)
+	}
+	w2, err := Resolve(c, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := Plan(w2[0], liveAsWanted(w), ""); len(left) != 0 {
+		t.Errorf("applying show's output would change %+v\n%s", left, b)
+	}
+}

@@ -1,0 +1,151 @@
+package node
+
+import (
+	"fmt"
+
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Action is what a step does.
+type Action string
+
+// Actions.
+const (
+	SetChannels Action = "set-channels"
+	AddVLAN     Action = "add-vlan"
+	ModifyVLAN  Action = "modify-vlan"
+	DeleteRoot  Action = "delete-root"
+	ReplaceRoot Action = "replace-root"
+	ReplaceETF  Action = "replace-etf"
+	DeleteVLAN  Action = "delete-vlan"
+)
+
+// Step is one change, with what it was before (for the diff) and the equivalent command.
+type Step struct {
+	Action  Action
+	Iface   string
+	Summary string // e.g. "channels combined 2 -> 4"
+	Command string // the equivalent ethtool/ip/tc command
+
+	Combined, RX, TX *uint32
+	VLAN             VLAN
+	Taprio           *Taprio
+	ETF              ETF
+	Handle           uint16
+}
+
+// Plan lists the steps that take live to want, in the order they must run: channels, VLANs, the
+// root taprio (deleting an older taprio first), then ETF children. An empty plan means the node
+// already is as intended.
+func Plan(want Iface, live *Live, netns string) []Step {
+	var steps []Step
+	cmd := commands{netns: netns}
+	if c, rx, tx := ChannelTarget(want.Channels, live); c != nil || rx != nil || tx != nil {
+		steps = append(steps, Step{Action: SetChannels, Iface: want.Name, Combined: c, RX: rx, TX: tx,
+			Summary: "channels " + channelWords(live, c, rx, tx), Command: cmd.ethtoolL(want.Name, c, rx, tx)})
+	}
+	for _, v := range want.VLANs {
+		var cur *VLAN
+		for i := range live.VLANs {
+			if live.VLANs[i].ID == v.ID || live.VLANs[i].Name == v.Name {
+				cur = &live.VLANs[i]
+			}
+		}
+		switch {
+		case cur == nil:
+			steps = append(steps, Step{Action: AddVLAN, Iface: want.Name, VLAN: v, Summary: fmt.Sprintf("add VLAN %s (id %d)", v.Name, v.ID),
+				Command: cmd.vlanAdd(want.Name, v)})
+		case !VLANEqual(v, *cur):
+			steps = append(steps, Step{Action: ModifyVLAN, Iface: want.Name, VLAN: v, Summary: fmt.Sprintf("change VLAN %s QoS maps", v.Name),
+				Command: cmd.vlanSet(v)})
+		}
+	}
+	rootChanged := false
+	if want.Taprio != nil {
+		if d := TaprioDiff(want.Taprio, live.Taprio, live.TaprioHandle); d != "" {
+			rootChanged = true
+			if live.Taprio != nil {
+				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old taprio root (" + d + ")",
+					Command: cmd.tc("qdisc del dev %s root", want.Name)})
+			}
+			steps = append(steps, Step{Action: ReplaceRoot, Iface: want.Name, Taprio: want.Taprio,
+				Summary: fmt.Sprintf("install taprio %x: (base-time %d)", want.Taprio.Handle, want.Taprio.Options.Schedule.BaseTime),
+				Command: cmd.taprio(want.Name, want.Taprio)})
+		}
+		for _, e := range want.ETF {
+			cur, ok := live.ETF[e.Queue]
+			if rootChanged || !ok || !ETFEqual(e, cur) {
+				var old uint32
+				if c := live.Child(e.Parent(want.Taprio.Handle)); c != nil && !rootChanged {
+					old = c.Handle
+				}
+				e.Handle = etfHandle(e.Queue, old)
+				steps = append(steps, Step{Action: ReplaceETF, Iface: want.Name, ETF: e, Handle: want.Taprio.Handle,
+					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)", e.Queue, qdisc.FormatHandle(e.Parent(want.Taprio.Handle))),
+					Command: cmd.etf(want.Name, want.Taprio.Handle, e)})
+			}
+		}
+	}
+	return steps
+}
+
+// ResetPlan lists the steps that remove what want configures: the ETF children and the taprio
+// root (when it is the file's handle) and the file's VLANs. Channels stay as they are.
+func ResetPlan(want Iface, live *Live, netns string) []Step {
+	var steps []Step
+	cmd := commands{netns: netns}
+	if want.Taprio != nil && live.Taprio != nil && live.TaprioHandle == want.Taprio.Handle {
+		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete taprio %x: and its children", live.TaprioHandle),
+			Command: cmd.tc("qdisc del dev %s root", want.Name)})
+	}
+	for _, v := range want.VLANs {
+		for _, lv := range live.VLANs {
+			if lv.Name == v.Name && lv.ID == v.ID {
+				steps = append(steps, Step{Action: DeleteVLAN, Iface: want.Name, VLAN: lv, Summary: "delete VLAN " + lv.Name,
+					Command: cmd.ip("link del dev %s", lv.Name)})
+			}
+		}
+	}
+	return steps
+}
+
+func channelWords(live *Live, c, rx, tx *uint32) string {
+	s := ""
+	add := func(name string, old uint32, p *uint32) {
+		if p != nil {
+			if s != "" {
+				s += ", "
+			}
+			s += fmt.Sprintf("%s %d -> %d", name, old, *p)
+		}
+	}
+	add("combined", live.Channels.Combined, c)
+	add("rx", live.Channels.Rx, rx)
+	add("tx", live.Channels.Tx, tx)
+	return s
+}
+
+// etfHandle picks the handle of a new ETF on a queue: E0QQ:, or E8QQ: when the ETF being replaced
+// has E0QQ:. The kernel only swaps a qdisc for one of the same kind when the new one has a handle
+// that does not exist yet; with the old handle (or none) it would try to change it, which ETF
+// refuses ("Change operation not supported").
+func etfHandle(queue int, old uint32) uint32 {
+	h := qdisc.Handle(uint16(0xE000+queue), 0)
+	if old == h {
+		h = qdisc.Handle(uint16(0xE800+queue), 0)
+	}
+	return h
+}
+
+// encodeTaprio and encodeETF build the kernel objects of a step.
+func encodeTaprio(ifindex int, t *Taprio) (qdisc.Qdisc, error) {
+	b, err := t.Options.MarshalBinary()
+	return qdisc.Qdisc{Ifindex: ifindex, Parent: qdisc.HandleRoot, Handle: qdisc.Handle(t.Handle, 0), Kind: taprio.Kind, Options: b}, err
+}
+
+func encodeETF(ifindex int, handle uint16, e ETF, o etf.Options) (qdisc.Qdisc, error) {
+	b, err := o.MarshalBinary()
+	return qdisc.Qdisc{Ifindex: ifindex, Parent: e.Parent(handle), Handle: e.Handle, Kind: etf.Kind, Options: b}, err
+}

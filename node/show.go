@@ -1,0 +1,144 @@
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// ToConfig writes live state in the configuration file's own schema, so that it can be applied
+// again. base-time is the live (planned) value.
+func ToConfig(l *Live) configs.Interface {
+	ci := configs.Interface{Name: l.Name}
+	if l.ChannelsErr == nil {
+		ch := &configs.Channels{}
+		c := l.Channels
+		if c.CombinedMax > 0 {
+			ch.Combined = &c.Combined
+		}
+		if c.RxMax > 0 {
+			ch.RX = &c.Rx
+		}
+		if c.TxMax > 0 {
+			ch.TX = &c.Tx
+		}
+		if ch.Combined != nil || ch.RX != nil || ch.TX != nil {
+			ci.Channels = ch
+		}
+	}
+	for _, v := range l.VLANs {
+		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: v.Name, EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
+	}
+	if o := l.Taprio; o != nil {
+		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode.String(),
+			BaseTime: configs.BaseTime{NS: o.Schedule.BaseTime}}
+		for _, m := range o.Map {
+			t.Map = append(t.Map, int(m))
+		}
+		for _, q := range o.Queues {
+			t.Queues = append(t.Queues, configs.Queue{Count: q.Count, Offset: q.Offset})
+		}
+		if o.ClockID != nil {
+			t.ClockID = o.ClockID.String()
+		}
+		for _, e := range o.Schedule.Entries {
+			t.Schedule = append(t.Schedule, configs.Entry{Cmd: e.Cmd.String(), Gates: configs.Mask(e.Gates), Interval: configs.Duration(e.Interval)})
+		}
+		if sum := sumIntervals(o.Schedule.Entries); o.Schedule.CycleTime != 0 && o.Schedule.CycleTime != sum {
+			d := configs.Duration(o.Schedule.CycleTime)
+			t.CycleTime = &d
+		}
+		if o.Schedule.CycleTimeExtension != 0 {
+			d := configs.Duration(o.Schedule.CycleTimeExtension)
+			t.CycleTimeExtension = &d
+		}
+		if o.TxtimeDelay != 0 {
+			d := configs.Duration(o.TxtimeDelay)
+			t.TxtimeDelay = &d
+		}
+		if len(o.MaxSDU) > 0 {
+			t.MaxSDU = o.MaxSDU[:min(len(o.MaxSDU), int(o.NumTC))]
+		}
+		ci.Taprio = t
+		queues := make([]int, 0, len(l.ETF))
+		for q := range l.ETF {
+			queues = append(queues, q)
+		}
+		sort.Ints(queues)
+		for _, q := range queues {
+			e := l.ETF[q]
+			qq := q
+			off := configs.OffloadFalse
+			if e.Offload {
+				off = configs.OffloadTrue
+			}
+			ci.ETF = append(ci.ETF, configs.ETF{Queue: &qq, ClockID: e.ClockID.String(), Delta: configs.Duration(e.Delta),
+				Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
+		}
+	}
+	return ci
+}
+
+func sumIntervals(es []taprio.Entry) int64 {
+	var s int64
+	for _, e := range es {
+		s += int64(e.Interval)
+	}
+	return s
+}
+
+func nonZero(m map[uint32]uint32) map[uint32]uint32 {
+	var out map[uint32]uint32
+	for k, v := range m {
+		if v != 0 {
+			if out == nil {
+				out = map[uint32]uint32{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// StateDir is where apply records what it applied (one JSON file per namespace and interface).
+var StateDir = "/run/tsnctl/applied"
+
+// AppliedRecord is the record of one apply on one interface.
+type AppliedRecord struct {
+	AppliedAt time.Time         `json:"applied_at"`
+	NetNS     string            `json:"netns,omitempty"`
+	BaseTime  int64             `json:"base_time_tai_ns,omitempty"`
+	State     configs.Interface `json:"state"`
+	Warnings  []string          `json:"warnings,omitempty"`
+}
+
+// Record writes what an interface now has, after an apply, to StateDir.
+func Record(netns string, l *Live, warnings []string) (string, error) {
+	rec := AppliedRecord{AppliedAt: time.Now().UTC(), NetNS: netns, State: ToConfig(l), Warnings: warnings}
+	if l.Taprio != nil {
+		rec.BaseTime = l.Taprio.Schedule.BaseTime
+	}
+	ns := netns
+	if ns == "" {
+		ns = "default"
+	}
+	dir := filepath.Join(StateDir, ns)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, l.Name+".json")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("record the applied state: %w", err)
+	}
+	return path, nil
+}
