@@ -6,7 +6,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 # Packages with tests that need the lab's kernel (files tagged //go:build lab).
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit lab-test lab-selftest lab vet fmt-check clean
+.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply vet fmt-check clean
 
 all: build
 
@@ -40,6 +40,10 @@ lab-selftest: deps
 	testbed/selftest/run
 
 test: deps fmt-check vet unit lab-test lab-selftest
+
+# Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
+bench-apply: deps
+	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabApplySeed -benchtime 30x ./node
 
 # The experiment, in the lab: grows with each capability.
 lab: deps

@@ -53,6 +53,9 @@ type Facts struct {
 	TxQueues map[string]int
 	// SpeedMbps is the link speed per interface; unknown: 1000 is assumed.
 	SpeedMbps map[string]int
+	// SpeedUnknown marks interfaces whose driver reports no speed (link down): taprio then times
+	// frames at 10 Mb/s, and so does lint.
+	SpeedUnknown map[string]bool
 }
 
 // Rules lists every rule with what it checks, for documentation and `tsnctl lint --rules`.
@@ -315,9 +318,12 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 		}
 	}
 	// Windows per traffic class: runs of consecutive entries (wrapping around the cycle) with the gate open.
-	speed := 1000
+	speed, speedNote := 1000, ""
 	if s, ok := c.facts.SpeedMbps[ifc.Name]; ok && s > 0 {
 		speed = s
+	}
+	if c.facts.SpeedUnknown[ifc.Name] {
+		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
 	}
 	for _, tc := range sortedInts(usedTC) {
 		windows := Windows(t.Schedule, tc)
@@ -338,7 +344,7 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 			if w.Length < need {
 				e := t.Schedule[w.Start]
 				c.add("window-frame", Warning, e.Pos, "interval", fmt.Sprintf("%s.schedule[%d]", p, w.Start), configs.Duration(w.Length).String(),
-					fmt.Sprintf("traffic class %d's window is shorter than one %d-byte frame at %d Mb/s (%s on the wire)", tc, sdu, speed, time.Duration(need)),
+					fmt.Sprintf("traffic class %d's window is shorter than one %d-byte frame at %d Mb/s (%s on the wire)%s", tc, sdu, speed, time.Duration(need), speedNote),
 					"lengthen the window or set a smaller max-sdu for this class")
 			}
 		}

@@ -83,6 +83,7 @@ func TestEveryRule(t *testing.T) {
 		{"cycle-time", seed, "mode: software ", "cycle-time-extension: -5us\n      mode: software", Facts{}, 27, Error, "negative"},
 		{"tc-window", strings.ReplaceAll(seed, "gates: 0x02", "gates: 0x01"), "", "", Facts{}, 29, Warning, "traffic class 1 (priorities 6) never has an open gate"},
 		{"window-frame", seed, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10}}, 30, Warning, "shorter than one 1500-byte frame at 10 Mb/s (1.2336ms on the wire)"},
+		{"window-frame", seed, "", "", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 32, Warning, "at 10 Mb/s (1.2336ms on the wire) (the driver reports no link speed"},
 		{"mode", seed, "mode: software", "mode: turbo", Facts{}, 27, Error, "unknown mode"},
 		{"clockid", seed, "clockid: CLOCK_TAI\n      base", "clockid: CLOCK_PTP\n      base", Facts{}, 25, Error, "unknown clock"},
 		{"clockid", seed, "mode: software", "mode: full-offload", Facts{}, 25, Error, "takes no clockid"},

@@ -173,3 +173,41 @@ func TxQueues(ifname string) (int, error) {
 	}
 	return n, nil
 }
+
+const (
+	msgLinkModesGet = 4 // ETHTOOL_MSG_LINKMODES_GET
+	aLinkModesSpeed = 5 // ETHTOOL_A_LINKMODES_SPEED, u32 Mb/s, SPEED_UNKNOWN = 0xffffffff
+)
+
+// Speed returns ifname's link speed in Mb/s as the driver reports it (ethtool's "Speed:"), or 0
+// when it is unknown (link down, or a driver without speeds). taprio uses the same number to time
+// frames, and assumes 10 Mb/s when it is unknown.
+func (e *Ethtool) Speed(ifname string) (int, error) {
+	ae := netlink.NewAttributeEncoder()
+	header(ae, ifname)
+	b, err := ae.Encode()
+	if err != nil {
+		return 0, err
+	}
+	msgs, err := e.c.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: msgLinkModesGet, Version: e.family.Version},
+		Data:   b,
+	}, e.family.ID, netlink.Request)
+	if err != nil {
+		return 0, opError("read link modes of", ifname, err)
+	}
+	for _, m := range msgs {
+		ad, err := netlink.NewAttributeDecoder(m.Data)
+		if err != nil {
+			return 0, err
+		}
+		for ad.Next() {
+			if ad.Type() == aLinkModesSpeed {
+				if v := ad.Uint32(); v != 0xFFFFFFFF {
+					return int(v), nil
+				}
+			}
+		}
+	}
+	return 0, nil
+}

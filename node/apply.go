@@ -27,7 +27,7 @@ type Prepared struct {
 // changes nothing. An error means nothing may be applied (lint errors are in the error's text).
 func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
 	p := &Prepared{}
-	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}}
+	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}}
 	lives := map[string]*Live{}
 	for _, ci := range cfg.Interfaces {
 		live, err := s.Read(ci.Name)
@@ -40,10 +40,10 @@ func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
 			ch = &Channels{Count: ci.Channels.Count, Combined: ci.Channels.Combined, RX: ci.Channels.RX, TX: ci.Channels.TX}
 		}
 		facts.TxQueues[ci.Name] = EffectiveTxQueues(ch, live)
-		// Without a speed from the driver, taprio computes frame times at 10 Mb/s: lint likewise.
-		facts.SpeedMbps[ci.Name] = 10
 		if live.SpeedMbps > 0 {
 			facts.SpeedMbps[ci.Name] = live.SpeedMbps
+		} else {
+			facts.SpeedUnknown[ci.Name] = true
 		}
 	}
 	p.Findings = lint.Check(cfg, facts)

@@ -3,7 +3,6 @@ package node
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/tsnctl/tsnctl/etf"
@@ -124,7 +123,9 @@ func (s *System) Read(name string) (*Live, error) {
 	} else {
 		live.ChannelsErr = errors.New("ethtool netlink unavailable")
 	}
-	live.SpeedMbps = s.speed(name)
+	if s.ethtool != nil {
+		live.SpeedMbps, _ = s.ethtool.Speed(name)
+	}
 	links, err := s.link.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("list links: %w", err)
@@ -161,22 +162,6 @@ func (s *System) Read(name string) (*Live, error) {
 		}
 	}
 	return live, nil
-}
-
-// speed reads the link speed in Mb/s from sysfs (0 when unknown or when in another namespace).
-func (s *System) speed(name string) int {
-	if s.NetNS != "" {
-		return 0
-	}
-	b, err := os.ReadFile("/sys/class/net/" + name + "/speed")
-	if err != nil {
-		return 0
-	}
-	var v int
-	if _, err := fmt.Sscan(string(b), &v); err != nil || v <= 0 {
-		return 0
-	}
-	return v
 }
 
 // ConfiguredInterfaces lists the interfaces that have a taprio root or VLANs on top (what `show`

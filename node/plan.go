@@ -83,7 +83,8 @@ func Plan(want Iface, live *Live, netns string) []Step {
 				}
 				e.Handle = etfHandle(e.Queue, old)
 				steps = append(steps, Step{Action: ReplaceETF, Iface: want.Name, ETF: e, Handle: want.Taprio.Handle,
-					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)", e.Queue, qdisc.FormatHandle(e.Parent(want.Taprio.Handle))),
+					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)%s", e.Queue, qdisc.FormatHandle(e.Parent(want.Taprio.Handle)),
+						map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[e.Offload == "auto"]),
 					Command: cmd.etf(want.Name, want.Taprio.Handle, e)})
 			}
 		}
