@@ -133,9 +133,9 @@ func TestCmdLetters(t *testing.T) {
 func TestPlanBaseTime(t *testing.T) {
 	const ms = int64(1000000)
 	for _, tc := range []struct{ now, cycle, ahead, want int64 }{
-		{0, ms, 2, 2 * ms},                 // on a boundary: exactly 2 cycles ahead
-		{1, ms, 2, 3 * ms},                 // just past one: the next boundary after now+2 cycles
-		{2*ms - 1, ms, 2, 4 * ms},          // just before one
+		{0, ms, 2, 2 * ms},        // on a boundary: exactly 2 cycles ahead
+		{1, ms, 2, 3 * ms},        // just past one: the next boundary after now+2 cycles
+		{2*ms - 1, ms, 2, 4 * ms}, // just before one
 		{1795371687982285274, ms, 2, 1795371687985000000},
 		{1795371687982285274, 1234567, 2, 1795371687983935731 - 1795371687983935731%1234567 + 1234567},
 		{5, 0, 2, 5}, // no cycle: now
