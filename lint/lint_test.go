@@ -140,3 +140,25 @@ func TestWindowsWrapAround(t *testing.T) {
 		t.Errorf("class 2: %+v", ws)
 	}
 }
+
+// Every example shipped in configs/ is clean.
+func TestExamplesAreClean(t *testing.T) {
+	ents, err := configs.Examples.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, _ := configs.Examples.ReadFile(e.Name())
+		c, err := configs.Parse(e.Name(), b)
+		if err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+			continue
+		}
+		if fs := Check(c, Facts{}); len(fs) != 0 {
+			t.Errorf("%s: %v", e.Name(), fs)
+		}
+	}
+	if len(ents) < 2 {
+		t.Errorf("only %d examples", len(ents))
+	}
+}
