@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,54 @@ func TestVersion(t *testing.T) {
 	out, err := run(t, "version")
 	if err != nil || !strings.HasPrefix(out, "tsnctl dev (commit ") {
 		t.Errorf("%q %v", out, err)
+	}
+}
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	p := t.TempDir() + "/c.yaml"
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLintCommand(t *testing.T) {
+	out, err := run(t, "lint", "-f", "../../configs/seed.yaml")
+	if err != nil || !strings.Contains(out, "no findings") {
+		t.Errorf("seed: %q %v", out, err)
+	}
+	bad := writeFile(t, "interfaces:\n  - name: eth1\n    vlans: [{id: 0}]\n")
+	out, err = run(t, "lint", "-f", bad)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "c.yaml:3: error [vlan-id] interfaces[0].vlans[0].id = 0") {
+		t.Errorf("bad: %q %v", out, err)
+	}
+	out, err = run(t, "lint", "-o", "json", "-f", bad)
+	var doc struct {
+		Findings []map[string]any `json:"findings"`
+		OK       bool             `json:"ok"`
+	}
+	if jerr := json.Unmarshal([]byte(out), &doc); jerr != nil || doc.OK || len(doc.Findings) != 1 || doc.Findings[0]["rule"] != "vlan-id" {
+		t.Errorf("json: %q %v", out, jerr)
+	}
+	malformed := writeFile(t, "interfaces:\n  - name: eth1\n    taprio: {num-tc: four}\n")
+	if _, err := run(t, "lint", "-f", malformed); err == nil || !strings.Contains(err.Error(), `c.yaml:3: interfaces[0].taprio.num-tc: "four": want a whole number`) {
+		t.Errorf("malformed: %v", err)
+	}
+	if out, _ := run(t, "lint", "--rules"); !strings.Contains(out, "etf-skip-sock-check") {
+		t.Errorf("rules: %q", out)
+	}
+}
+
+func TestApplyUnknownInterfaceChangesNothing(t *testing.T) {
+	f := writeFile(t, "interfaces:\n  - name: nosuchif0\n    vlans: [{id: 3}]\n")
+	_, err := run(t, "apply", "-f", f)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:2: interfaces: interface nosuchif0") || !strings.Contains(err.Error(), "no such interface") {
+		t.Errorf("got %v", err)
+	}
+	_, err = run(t, "apply", "--netns", "nosuchns", "-f", f)
+	if err == nil || !strings.Contains(err.Error(), `network namespace "nosuchns"`) {
+		t.Errorf("netns: %v", err)
 	}
 }
