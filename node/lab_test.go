@@ -496,13 +496,16 @@ func TestLabSeedOnIgb(t *testing.T) {
 	if os.Getenv("TSNCTL_LAB") != "1" {
 		t.Fatal("lab only")
 	}
+	sh(t, "ip", "link", "set", "eth0", "up")
 	sh(t, "ip", "link", "set", "eth1", "up")
 	p, res := apply(t, "", seedFor(t, "eth1"))
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "refused launch-time offload") {
 		t.Errorf("offload: auto on igb: warnings %q", res.Warnings)
 	}
 	checkAgainstIproute2(t, "", p.Wants[0], offloadWarnings(res))
-	// offload: true fails with a clear error, and leaves the seed as it was.
+	// offload: true fails with a clear error, and leaves the seed as it was. (The channel change
+	// reset the igb link; until the carrier is back the kernel reports max-sdu for 10 Mb/s.)
+	waitCarrier(t, "eth1")
 	applied := snapshot(t, "", "eth1")
 	sys, p2, err := prepare(t, "", strings.Replace(seedFor(t, "eth1"), "offload: auto", "offload: true", 1))
 	if err != nil {
@@ -526,6 +529,16 @@ func TestLabSeedOnIgb(t *testing.T) {
 		t.Errorf("reset left %v", qs[0].Kind)
 	}
 	sh(t, "ethtool", "-L", "eth1", "combined", "2")
+}
+
+func waitCarrier(t *testing.T, dev string) {
+	for i := 0; i < 100; i++ {
+		if b, err := os.ReadFile("/sys/class/net/" + dev + "/carrier"); err == nil && strings.TrimSpace(string(b)) == "1" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s: no carrier after 5 s", dev)
 }
 
 func mustParse(t *testing.T, text string) *configs.Config {
