@@ -163,8 +163,9 @@ func probeMqprio(ns, ifindex int) error {
 }
 
 // throwawayNetns creates a new network namespace without moving the caller into it: a goroutine
-// locked to its thread unshares, and its thread ends with it, so no other goroutine ever runs in
-// the new namespace.
+// locked to its thread unshares into the new namespace, keeps a handle to it and moves its thread
+// back. Should moving back fail, the goroutine ends with its thread still locked, and Go retires
+// that thread: no goroutine ever runs in the wrong namespace.
 func throwawayNetns() (netns.NsHandle, error) {
 	type result struct {
 		ns  netns.NsHandle
@@ -172,12 +173,26 @@ func throwawayNetns() (netns.NsHandle, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with this goroutine
-		ns, err := netns.New()
+		runtime.LockOSThread()
+		orig, err := netns.Get()
 		if err != nil {
-			err = fmt.Errorf("create a network namespace: %w", err)
+			runtime.UnlockOSThread()
+			ch <- result{err: fmt.Errorf("read the current network namespace: %w", err)}
+			return
 		}
-		ch <- result{ns, err}
+		defer orig.Close()
+		ns, err := netns.New() // unshare(CLONE_NEWNET): this thread is now in ns
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{err: fmt.Errorf("create a network namespace: %w", err)}
+			return
+		}
+		if err := netns.Set(orig); err != nil {
+			ch <- result{ns: ns} // the thread stays locked and dies with this goroutine
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- result{ns: ns}
 	}()
 	r := <-ch
 	return r.ns, r.err
