@@ -373,36 +373,13 @@ func prioritiesOf(m []int, tc int) string {
 	return strings.Join(ps, ",")
 }
 
-// Window is a run of consecutive schedule entries in which one traffic class's gate is open.
-type Window struct {
-	Start  int   // index of the first entry
-	Offset int64 // ns from the cycle start
-	Length int64 // ns
-}
-
-// Windows returns the open windows of traffic class tc in one cycle; a window that runs through the
-// end of the cycle into its start is one window.
-func Windows(entries []configs.Entry, tc int) []Window {
-	var out []Window
-	var off int64
-	open := func(e configs.Entry) bool { return uint32(e.Gates)&(1<<uint(tc)) != 0 }
+// Windows returns the open windows of traffic class tc (see taprio.Windows).
+func Windows(entries []configs.Entry, tc int) []taprio.Window {
+	es := make([]taprio.Entry, len(entries))
 	for i, e := range entries {
-		if open(e) {
-			if i > 0 && open(entries[i-1]) {
-				out[len(out)-1].Length += int64(e.Interval)
-			} else {
-				out = append(out, Window{Start: i, Offset: off, Length: int64(e.Interval)})
-			}
-		}
-		off += int64(e.Interval)
+		es[i] = taprio.Entry{Gates: uint32(e.Gates), Interval: uint32(e.Interval)}
 	}
-	if len(out) > 1 && open(entries[0]) && open(entries[len(entries)-1]) {
-		last := out[len(out)-1]
-		out[0].Length += last.Length
-		out[0].Start, out[0].Offset = last.Start, last.Offset
-		out = out[:len(out)-1]
-	}
-	return out
+	return taprio.Windows(es, tc)
 }
 
 func (c *checker) etf(ifc *configs.Interface, path string) {

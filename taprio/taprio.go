@@ -391,3 +391,38 @@ func PlanBaseTime(now, cycle, ahead int64) int64 {
 
 // Aligned reports whether baseTime is a whole number of cycles since the epoch (as PlanBaseTime makes it).
 func Aligned(baseTime, cycle int64) bool { return cycle > 0 && baseTime%cycle == 0 }
+
+// Window is a run of consecutive schedule entries in which one traffic class's gate is open.
+type Window struct {
+	Start  int   // index of the first entry
+	Offset int64 // ns from the cycle start
+	Length int64 // ns
+}
+
+// End is the window's end, ns from the cycle start (it may pass the cycle's end when it wraps).
+func (w Window) End() int64 { return w.Offset + w.Length }
+
+// Windows returns the open windows of traffic class tc in one cycle, in cycle order; a window that
+// runs through the end of the cycle into its start is one window (starting at its later part).
+func Windows(entries []Entry, tc int) []Window {
+	var out []Window
+	var off int64
+	open := func(e Entry) bool { return e.Gates&(1<<uint(tc)) != 0 }
+	for i, e := range entries {
+		if open(e) {
+			if i > 0 && open(entries[i-1]) {
+				out[len(out)-1].Length += int64(e.Interval)
+			} else {
+				out = append(out, Window{Start: i, Offset: off, Length: int64(e.Interval)})
+			}
+		}
+		off += int64(e.Interval)
+	}
+	if len(out) > 1 && open(entries[0]) && open(entries[len(entries)-1]) {
+		last := out[len(out)-1]
+		out[0].Length += last.Length
+		out[0].Start, out[0].Offset = last.Start, last.Offset
+		out = out[:len(out)-1]
+	}
+	return out
+}

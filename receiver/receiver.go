@@ -1,0 +1,188 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/samplelog"
+	"github.com/tsnctl/tsnctl/socket"
+	"github.com/tsnctl/tsnctl/wire"
+	"golang.org/x/sys/unix"
+)
+
+// Config is what to receive.
+type Config struct {
+	Listen   string // UDP address to listen on, e.g. ":7788" or "192.168.3.2:7788"
+	Iface    string // bind to this interface; with HardwareTimestamps, the NIC to configure
+	Count    int64  // packets; 0: until Duration or stopped
+	Duration time.Duration
+	// HardwareTimestamps turns on the NIC's RX timestamping of all packets (SIOCSHWTSTAMP,
+	// as ptp4l does). Without it, or where the NIC has none, the kernel's software timestamps are used.
+	HardwareTimestamps bool
+	Log                *samplelog.Writer
+}
+
+// Summary counts what arrived.
+type Summary struct {
+	Packets, NotOurs      uint64
+	Received, Lost        uint64
+	Duplicates, Reordered uint64
+	Hardware, Software    uint64
+	FirstSeq, LastSeq     uint64
+	TimestampSource       string
+}
+
+// Receiver is an open, configured socket.
+type Receiver struct {
+	cfg       Config
+	fd        int
+	msg       *socket.Msg
+	taiOffset int64
+	track     SeqTracker
+	sum       Summary
+	rec       samplelog.Record
+}
+
+// Open validates cfg and opens the socket.
+func Open(cfg Config) (*Receiver, error) {
+	laddr, err := net.ResolveUDPAddr("udp4", cfg.Listen)
+	if err != nil || laddr.Port == 0 {
+		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)
+	}
+	if cfg.Iface != "" {
+		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
+			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
+		}
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	r := &Receiver{cfg: cfg, fd: fd, msg: socket.NewMsg(9216, 512)}
+	fail := func(err error) (*Receiver, error) { unix.Close(fd); return nil, err }
+	if cfg.Iface != "" {
+		if err := unix.BindToDevice(fd, cfg.Iface); err != nil {
+			return fail(fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", cfg.Iface, err))
+		}
+	}
+	if cfg.HardwareTimestamps {
+		if cfg.Iface == "" {
+			return fail(errors.New("--hw-timestamps needs --iface: the NIC whose RX timestamping to turn on"))
+		}
+		hw := unix.HwTstampConfig{Rx_filter: unix.HWTSTAMP_FILTER_ALL}
+		if err := unix.IoctlSetHwTstamp(fd, cfg.Iface, &hw); err != nil {
+			return fail(fmt.Errorf("--hw-timestamps: %s cannot timestamp all received packets (SIOCSHWTSTAMP: %w); drop the flag for software timestamps", cfg.Iface, err))
+		}
+	}
+	if err := socket.SetTimestamping(fd, socket.TimestampRx); err != nil {
+		return fail(err)
+	}
+	// Wake up regularly to notice the end of the run.
+	tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fail(err)
+	}
+	var sa unix.SockaddrInet4
+	if ip := laddr.IP.To4(); ip != nil {
+		copy(sa.Addr[:], ip)
+	}
+	sa.Port = laddr.Port
+	if err := unix.Bind(fd, &sa); err != nil {
+		return fail(fmt.Errorf("--listen %s: %w", cfg.Listen, err))
+	}
+	off, err := clock.TAIOffset()
+	if err != nil {
+		return fail(err)
+	}
+	r.taiOffset = int64(off) * 1e9
+	return r, nil
+}
+
+// Close closes the socket.
+func (r *Receiver) Close() error { return unix.Close(r.fd) }
+
+// Run receives until Count packets, Duration, or ctx ends.
+func (r *Receiver) Run(ctx context.Context) (Summary, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var end time.Time
+	if r.cfg.Duration > 0 {
+		end = time.Now().Add(r.cfg.Duration)
+	}
+	var c socket.Control
+	var h wire.Header
+	done := ctx.Done()
+	for r.cfg.Count == 0 || int64(r.sum.Packets) < r.cfg.Count {
+		select {
+		case <-done:
+			return r.finish()
+		default:
+		}
+		if !end.IsZero() && time.Now().After(end) {
+			break
+		}
+		n, oobn, err := r.msg.Recv(r.fd, 0)
+		if err != nil {
+			if err == unix.EAGAIN || err == unix.EINTR {
+				continue
+			}
+			return r.sum, fmt.Errorf("recvmsg: %w", err)
+		}
+		if wire.Parse(r.msg.Data[:n], &h) != nil {
+			r.sum.NotOurs++
+			continue
+		}
+		socket.ParseControl(r.msg.OOB[:oobn], &c)
+		r.packet(&h, &c)
+	}
+	return r.finish()
+}
+
+func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
+	var ts int64
+	var flags uint8
+	switch {
+	case c.HaveHardware:
+		ts, flags = c.Hardware, samplelog.FlagHardware
+		r.sum.Hardware++
+	case c.HaveSoftware:
+		ts = c.Software + r.taiOffset // CLOCK_REALTIME -> TAI
+		r.sum.Software++
+	}
+	if h.Flags&wire.FlagTxtime != 0 {
+		flags |= samplelog.FlagTxtime
+	}
+	if r.sum.Packets == 0 {
+		r.sum.FirstSeq = h.Seq
+	}
+	r.sum.Packets++
+	r.sum.LastSeq = h.Seq
+	r.track.Add(h.Seq)
+	if r.cfg.Log != nil {
+		r.rec = samplelog.Record{Type: samplelog.TypeRx, Flags: flags, Stream: h.Stream, Seq: h.Seq,
+			T: [6]int64{h.CycleStart, h.Wakeup, h.SendCall, h.Txtime, ts, 0}}
+		_ = r.cfg.Log.Write(&r.rec)
+	}
+}
+
+func (r *Receiver) finish() (Summary, error) {
+	r.sum.Received, r.sum.Lost = r.track.Received(), r.track.Lost()
+	r.sum.Duplicates, r.sum.Reordered = r.track.Duplicates, r.track.Reordered
+	switch {
+	case r.sum.Hardware > 0 && r.sum.Software > 0:
+		r.sum.TimestampSource = "mixed"
+	case r.sum.Hardware > 0:
+		r.sum.TimestampSource = "hardware"
+	case r.sum.Software > 0:
+		r.sum.TimestampSource = "software"
+	}
+	if r.cfg.Log != nil {
+		return r.sum, r.cfg.Log.Flush()
+	}
+	return r.sum, nil
+}

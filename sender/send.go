@@ -1,0 +1,370 @@
+package sender
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/samplelog"
+	"github.com/tsnctl/tsnctl/socket"
+	"github.com/tsnctl/tsnctl/wire"
+	"golang.org/x/sys/unix"
+)
+
+// Config is one stream.
+type Config struct {
+	Timing   Timing
+	Stream   uint32
+	Dest     string // UDP destination host:port
+	Iface    string // bind the socket to this interface (e.g. the VLAN interface); optional
+	Priority int    // SO_PRIORITY; -1 leaves the default
+	Size     int    // UDP payload bytes, at least wire.Len
+	Count    int64  // packets; 0: until Duration, or until stopped
+	Duration time.Duration
+	// DeadlineMode sets SOF_TXTIME_DEADLINE_MODE (the txtime is a deadline, ETF sends at once).
+	DeadlineMode bool
+	// TxTimestamps asks for TX timestamps (hardware where the NIC gives them, else software).
+	TxTimestamps bool
+	FIFO         int // SCHED_FIFO priority, 0: none
+	CPU          int // pin the sending thread to this CPU, -1: none
+	Log          *samplelog.Writer
+	// Check, if set, is the installed schedule's window check for the stream's traffic class.
+	Check *WindowCheck
+	// Lead is how far ahead of now the first cycle's wake-up must be.
+	Lead time.Duration
+	// Sync, if set, tells whether time sync is locked at send time (see tsnctl ptp).
+	Sync func() bool
+}
+
+// Summary is what happened, counted by the loop.
+type Summary struct {
+	Sent, Errors                     uint64
+	ETFMissed, ETFInvalid            uint64
+	TxTimestamps, HardwareTimestamps uint64
+	OutsideWindow, Late, NotLocked   uint64
+	WakeMin, WakeMax, WakeSum, WakeN int64 // wake-up latency: woke - planned, ns
+	FirstCycleStart, LastCycleStart  int64
+	LastError                        string
+}
+
+// Stats are the live counters (read by a progress printer while the loop runs).
+type Stats struct {
+	Sent, Drops, Errors atomic.Uint64
+	WakeMax             atomic.Int64
+}
+
+// Sender is a prepared stream: the socket is open and configured, nothing sent yet.
+type Sender struct {
+	cfg       Config
+	fd        int
+	msg       *socket.Msg
+	errMsg    *socket.Msg
+	taiOffset int64 // TAI - UTC, for software timestamps (CLOCK_REALTIME)
+	firstK    int64 // the cycle of sequence number 0
+	Stats     Stats
+	sum       Summary
+	rec       samplelog.Record
+}
+
+// Open validates cfg and opens the socket, so that bad arguments fail before any packet is sent.
+func Open(cfg Config) (*Sender, error) {
+	if err := cfg.Timing.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Size < wire.Len {
+		cfg.Size = wire.Len
+	}
+	if cfg.Size > 9000 {
+		return nil, fmt.Errorf("--size %d: at most 9000 bytes", cfg.Size)
+	}
+	raddr, err := net.ResolveUDPAddr("udp4", cfg.Dest)
+	if err != nil || raddr.IP == nil || raddr.Port == 0 {
+		return nil, fmt.Errorf("--dest %q: want an IPv4 host:port, e.g. 192.168.3.2:7788", cfg.Dest)
+	}
+	if cfg.Iface != "" {
+		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
+			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
+		}
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sender{cfg: cfg, fd: fd, msg: socket.NewMsg(cfg.Size, socket.TxtimeOOBLen), errMsg: socket.NewMsg(256, 512)}
+	fail := func(err error) (*Sender, error) { unix.Close(fd); return nil, err }
+	if cfg.Iface != "" {
+		if err := unix.BindToDevice(fd, cfg.Iface); err != nil {
+			return fail(fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", cfg.Iface, err))
+		}
+	}
+	if cfg.Priority >= 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY, cfg.Priority); err != nil {
+			return fail(fmt.Errorf("--priority %d: SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", cfg.Priority, err))
+		}
+	}
+	if cfg.Timing.Txtime {
+		flags := uint32(socket.TxtimeReportErrors)
+		if cfg.DeadlineMode {
+			flags |= socket.TxtimeDeadlineMode
+		}
+		if err := socket.SetTxtime(fd, int32(clock.TAI), flags); err != nil {
+			return fail(fmt.Errorf("--txtime: %w", err))
+		}
+	}
+	if cfg.TxTimestamps {
+		if err := socket.SetTimestamping(fd, socket.TimestampTx); err != nil {
+			return fail(err)
+		}
+	}
+	var sa unix.SockaddrInet4
+	copy(sa.Addr[:], raddr.IP.To4())
+	sa.Port = raddr.Port
+	if err := unix.Connect(fd, &sa); err != nil {
+		return fail(fmt.Errorf("--dest %s: %w", cfg.Dest, err))
+	}
+	off, err := clock.TAIOffset()
+	if err != nil {
+		return fail(err)
+	}
+	s.taiOffset = int64(off) * 1e9
+	if cfg.Timing.Txtime {
+		s.msg.SetTxtimeCmsg(0)
+	}
+	s.sum.WakeMin = 1<<63 - 1
+	return s, nil
+}
+
+// Close closes the socket.
+func (s *Sender) Close() error { return unix.Close(s.fd) }
+
+func now() int64 {
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_TAI, &ts)
+	return ts.Nano()
+}
+
+func sleepUntil(t int64) {
+	ts := unix.NsecToTimespec(t)
+	for unix.ClockNanosleep(unix.CLOCK_TAI, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
+	}
+}
+
+// realtime hygiene for the calling (locked) thread.
+func (s *Sender) tune() error {
+	if s.cfg.CPU >= 0 {
+		var set unix.CPUSet
+		set.Set(s.cfg.CPU)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return fmt.Errorf("--cpu %d: %w", s.cfg.CPU, err)
+		}
+	}
+	if s.cfg.FIFO > 0 {
+		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(s.cfg.FIFO)}
+		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+			return fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE: %w", s.cfg.FIFO, err)
+		}
+	}
+	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil && s.cfg.FIFO > 0 {
+		return fmt.Errorf("mlockall: %w", err)
+	}
+	return nil
+}
+
+// Run sends until Count packets, Duration, or ctx ends. It locks its OS thread, applies the
+// real-time settings, and turns the garbage collector off while it runs (the loop does not allocate).
+func (s *Sender) Run(ctx context.Context) (Summary, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := s.tune(); err != nil {
+		return s.sum, err
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+
+	t := s.cfg.Timing
+	lead := int64(s.cfg.Lead)
+	if lead <= 0 {
+		lead = int64(10 * time.Millisecond)
+	}
+	k := t.FirstCycle(now(), lead)
+	s.firstK = k
+	var deadline int64
+	if s.cfg.Duration > 0 {
+		deadline = t.Wake(k) + int64(s.cfg.Duration)
+	}
+	s.sum.FirstCycleStart = t.CycleStart(k)
+	var seq uint64
+	done := ctx.Done()
+	for {
+		if s.cfg.Count > 0 && int64(seq) >= s.cfg.Count {
+			break
+		}
+		select {
+		case <-done:
+			return s.finish()
+		default:
+		}
+		wake := t.Wake(k)
+		if deadline > 0 && wake >= deadline {
+			break
+		}
+		sleepUntil(wake)
+		woke := now()
+		s.wake(woke - wake)
+		cs := t.CycleStart(k)
+		for i := 0; i < t.PerCycle && (s.cfg.Count == 0 || int64(seq) < s.cfg.Count); i++ {
+			var txtime int64
+			if t.Txtime {
+				txtime = t.TxtimeOf(k, i)
+			}
+			s.send(seq, cs, woke, wake, txtime)
+			seq++
+		}
+		s.sum.LastCycleStart = cs
+		s.drainErrors()
+		k++
+	}
+	// Late reports (ETF drops come at the txtime, TX timestamps when the NIC sent).
+	end := now() + int64(20*time.Millisecond)
+	if t.Txtime {
+		end += int64(t.WakeAdvance) + t.Cycle
+	}
+	for now() < end {
+		s.drainErrors()
+		sleepUntil(now() + int64(time.Millisecond))
+	}
+	return s.finish()
+}
+
+func (s *Sender) finish() (Summary, error) {
+	s.drainErrors()
+	if s.cfg.Log != nil {
+		if err := s.cfg.Log.Flush(); err != nil {
+			return s.sum, err
+		}
+	}
+	return s.sum, nil
+}
+
+func (s *Sender) wake(lat int64) {
+	s.sum.WakeN++
+	s.sum.WakeSum += lat
+	if lat < s.sum.WakeMin {
+		s.sum.WakeMin = lat
+	}
+	if lat > s.sum.WakeMax {
+		s.sum.WakeMax = lat
+		s.Stats.WakeMax.Store(lat)
+	}
+}
+
+func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64) {
+	var flags uint8
+	h := wire.Header{Stream: s.cfg.Stream, Seq: seq, CycleStart: cycleStart, Wakeup: woke, Txtime: txtime}
+	oobn := 0
+	if txtime != 0 {
+		h.Flags = wire.FlagTxtime
+		flags |= samplelog.FlagTxtime
+		s.msg.SetTxtimeCmsg(txtime)
+		oobn = socket.TxtimeOOBLen
+		if s.cfg.Check != nil && !s.cfg.Check.Contains(txtime) {
+			flags |= samplelog.FlagOutsideWindow
+			s.sum.OutsideWindow++
+		}
+	}
+	if s.cfg.Sync != nil && !s.cfg.Sync() {
+		flags |= samplelog.FlagNotLocked
+		s.sum.NotLocked++
+	}
+	h.SendCall = now()
+	if txtime != 0 && h.SendCall > txtime {
+		s.sum.Late++
+	}
+	wire.Put(s.msg.Data, &h)
+	if err := s.msg.Send(s.fd, s.cfg.Size, oobn, 0); err != nil {
+		s.sum.Errors++
+		s.Stats.Errors.Add(1)
+		if s.sum.LastError == "" {
+			s.sum.LastError = err.Error()
+		}
+	} else {
+		s.sum.Sent++
+		s.Stats.Sent.Add(1)
+	}
+	if s.cfg.Log != nil {
+		s.rec = samplelog.Record{Type: samplelog.TypeTx, Flags: flags, Stream: s.cfg.Stream, Seq: seq,
+			T: [6]int64{cycleStart, woke, h.SendCall, txtime, plannedWake, 0}}
+		_ = s.cfg.Log.Write(&s.rec)
+	}
+}
+
+// drainErrors reads the socket's error queue: ETF drops and TX timestamps.
+func (s *Sender) drainErrors() {
+	var c socket.Control
+	for {
+		_, oobn, err := s.errMsg.Recv(s.fd, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+		if err != nil {
+			return
+		}
+		socket.ParseControl(s.errMsg.OOB[:oobn], &c)
+		if !c.HaveErr {
+			continue
+		}
+		switch c.Err.Origin {
+		case socket.OriginTxtime:
+			txtime := c.Err.Txtime()
+			k, i, ok := s.cfg.Timing.Locate(txtime)
+			var seq uint64
+			if ok {
+				seq = s.seqOf(k, i)
+			}
+			flag := uint8(samplelog.FlagDropMissed)
+			if c.Err.Code == socket.CodeTxtimeInvalidParam {
+				flag = samplelog.FlagDropInvalid
+				s.sum.ETFInvalid++
+			} else {
+				s.sum.ETFMissed++
+			}
+			s.Stats.Drops.Add(1)
+			s.log(samplelog.Record{Type: samplelog.TypeETFDrop, Flags: flag, Stream: s.cfg.Stream, Seq: seq, T: [6]int64{0, 0, 0, txtime}})
+		case socket.OriginTimestamping:
+			ts, fl := c.Software+s.taiOffset, uint8(0)
+			if c.HaveHardware {
+				ts, fl = c.Hardware, samplelog.FlagHardware
+				s.sum.HardwareTimestamps++
+			}
+			s.sum.TxTimestamps++
+			// With SOF_TIMESTAMPING_OPT_ID, ee_data counts the packets sent: the sequence number.
+			s.log(samplelog.Record{Type: samplelog.TypeTxTimestamp, Flags: fl, Stream: s.cfg.Stream, Seq: uint64(c.Err.Data), T: [6]int64{ts}})
+		}
+	}
+}
+
+// seqOf maps cycle k, packet i back to its sequence number.
+func (s *Sender) seqOf(k int64, i int) uint64 {
+	return uint64((k-s.firstK)*int64(s.cfg.Timing.PerCycle) + int64(i))
+}
+
+func (s *Sender) log(r samplelog.Record) {
+	if s.cfg.Log != nil {
+		s.rec = r
+		_ = s.cfg.Log.Write(&s.rec)
+	}
+}
+
+// KernelRelease names the running kernel, for the log header.
+func KernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return ""
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}
+
+// Hostname for the log header.
+func Hostname() string { h, _ := os.Hostname(); return h }

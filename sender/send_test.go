@@ -1,0 +1,135 @@
+package sender
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/tsnctl/tsnctl/receiver"
+	"github.com/tsnctl/tsnctl/samplelog"
+)
+
+func loopTiming(txtime bool) Timing {
+	return Timing{Cycle: 2000 * us, WindowStart: 1200 * us, WindowEnd: 1300 * us, Offset: 50 * us,
+		PerCycle: 1, Txtime: txtime, WakeAdvance: 500 * us}
+}
+
+// Plain and txtime mode over loopback (the host kernel accepts SO_TXTIME without ETF and sends at
+// once): every packet arrives, in order, with the header the sender wrote.
+func TestLoopbackSendReceive(t *testing.T) {
+	for _, txtime := range []bool{false, true} {
+		var rxlog, txlog bytes.Buffer
+		rw, _ := samplelog.NewWriter(&rxlog, samplelog.Header{Role: "recv"})
+		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+		rcv, err := receiver.Open(receiver.Config{Listen: "127.0.0.1:17788", Count: 50, Duration: 5 * time.Second, Log: rw})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan receiver.Summary)
+		go func() { s, _ := rcv.Run(context.Background()); done <- s }()
+		snd, err := Open(Config{Timing: loopTiming(txtime), Stream: 9, Dest: "127.0.0.1:17788", Priority: 6, Size: 100,
+			Count: 50, CPU: -1, Log: tw, TxTimestamps: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := snd.Run(context.Background())
+		snd.Close()
+		if err != nil || sum.Sent != 50 || sum.Errors != 0 {
+			t.Fatalf("txtime=%v: %+v %v", txtime, sum, err)
+		}
+		rs := <-done
+		rcv.Close()
+		if rs.Received != 50 || rs.Lost != 0 || rs.Duplicates != 0 || rs.Reordered != 0 || rs.TimestampSource != "software" {
+			t.Errorf("txtime=%v: receiver %+v", txtime, rs)
+		}
+		if sum.TxTimestamps != 50 {
+			t.Errorf("txtime=%v: %d TX timestamps, want 50", txtime, sum.TxTimestamps)
+		}
+		// The logs: 50 tx records whose cycle starts are 2 ms apart and whose txtimes are 1250 us in.
+		r, err := samplelog.NewReader(&txlog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec samplelog.Record
+		var tx, ts int
+		var prev int64
+		for r.Next(&rec) == nil {
+			switch rec.Type {
+			case samplelog.TypeTx:
+				if tx > 0 && rec.T[0]-prev != 2000*us {
+					t.Errorf("cycle starts %d apart", rec.T[0]-prev)
+				}
+				if txtime && rec.T[3]-rec.T[0] != 1250*us {
+					t.Errorf("txtime %d after the cycle start", rec.T[3]-rec.T[0])
+				}
+				if rec.Seq != uint64(tx) || rec.T[1] < rec.T[4] || rec.T[2] < rec.T[1] {
+					t.Errorf("record %+v", rec)
+				}
+				prev = rec.T[0]
+				tx++
+			case samplelog.TypeTxTimestamp:
+				ts++
+			}
+		}
+		if tx != 50 || ts != 50 {
+			t.Errorf("log: %d tx, %d timestamps", tx, ts)
+		}
+		rr, _ := samplelog.NewReader(&rxlog)
+		n := 0
+		for rr.Next(&rec) == nil {
+			if rec.Type != samplelog.TypeRx || rec.Stream != 9 || rec.T[4] < rec.T[2] {
+				t.Errorf("rx record %+v (received before sent?)", rec)
+			}
+			n++
+		}
+		if n != 50 {
+			t.Errorf("%d rx records", n)
+		}
+	}
+}
+
+// The steady-state loop body (send one packet with its txtime, log it, read the error queue)
+// allocates nothing.
+func TestSendLoopDoesNotAllocate(t *testing.T) {
+	rcv, err := receiver.Open(receiver.Config{Listen: "127.0.0.1:17789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Close()
+	w, _ := samplelog.NewWriter(io.Discard, samplelog.Header{})
+	tm := loopTiming(true)
+	snd, err := Open(Config{Timing: tm, Dest: "127.0.0.1:17789", Priority: 1, Size: 64, CPU: -1, Log: w, TxTimestamps: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snd.Close()
+	k := int64(1000)
+	allocs := testing.AllocsPerRun(1000, func() {
+		n := now()
+		snd.wake(now() - n)
+		snd.send(uint64(k), tm.CycleStart(k), n, n, tm.TxtimeOf(k, 0))
+		snd.drainErrors()
+		k++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per cycle", allocs)
+	}
+}
+
+func TestOpenRejectsBadArguments(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Timing: loopTiming(true), Dest: "nowhere", CPU: -1}, `--dest "nowhere"`},
+		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Iface: "nosuch0", CPU: -1}, "--iface nosuch0: no such interface"},
+		{Config{Timing: Timing{Cycle: 1000, WindowStart: 0, WindowEnd: 2000, PerCycle: 1}, Dest: "127.0.0.1:1", CPU: -1}, "--window"},
+		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Size: 100000, CPU: -1}, "--size"},
+	} {
+		if _, err := Open(tc.cfg); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+}

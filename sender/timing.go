@@ -1,0 +1,150 @@
+// Package sender is tsnctl's cyclic sender: one stream of packets, one (or a few) per cycle, each
+// planned inside a transmit window and optionally launched by ETF at its SO_TXTIME.
+//
+// timing.go is the pure schedule arithmetic; send.go is the socket loop.
+package sender
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Timing is when packets go: cycle k starts at BaseTime + k*Cycle (TAI ns); its i-th packet's
+// txtime is CycleStart(k) + WindowStart + Offset + i*Spacing.
+type Timing struct {
+	BaseTime    int64
+	Cycle       int64
+	WindowStart int64 // offset of the transmit window in the cycle
+	WindowEnd   int64
+	Offset      int64 // of the first packet in the window
+	PerCycle    int
+	Spacing     int64
+	// Txtime: SO_TXTIME mode, waking WakeAdvance before the first txtime. Otherwise (plain mode,
+	// the seed's case 1) the sender wakes at the cycle start and sends at once.
+	Txtime      bool
+	WakeAdvance int64
+}
+
+// Validate checks the timing, naming the flag to fix.
+func (t Timing) Validate() error {
+	switch {
+	case t.Cycle <= 0:
+		return fmt.Errorf("--cycle %v: must be positive, e.g. --cycle 2ms", time.Duration(t.Cycle))
+	case t.PerCycle < 1:
+		return fmt.Errorf("--per-cycle %d: must be at least 1", t.PerCycle)
+	case t.WindowStart < 0 || t.WindowEnd <= t.WindowStart || t.WindowEnd > t.Cycle:
+		return fmt.Errorf("--window %v,%v: the window must lie inside the %v cycle (0 <= start < end <= cycle)",
+			time.Duration(t.WindowStart), time.Duration(t.WindowEnd), time.Duration(t.Cycle))
+	case t.Offset < 0 || t.WindowStart+t.Offset+int64(t.PerCycle-1)*t.Spacing >= t.WindowEnd:
+		return fmt.Errorf("--offset %v (with %d packets %v apart): the txtimes must fall inside the window %v..%v",
+			time.Duration(t.Offset), t.PerCycle, time.Duration(t.Spacing), time.Duration(t.WindowStart), time.Duration(t.WindowEnd))
+	case t.Txtime && t.WakeAdvance <= 0:
+		return fmt.Errorf("--wake-advance %v: in txtime mode the sender must wake before the txtime (e.g. 500us, more than the ETF delta)", time.Duration(t.WakeAdvance))
+	case t.Txtime && t.WakeAdvance > t.WindowStart+t.Offset+t.Cycle:
+		return fmt.Errorf("--wake-advance %v is longer than a cycle", time.Duration(t.WakeAdvance))
+	}
+	return nil
+}
+
+// CycleStart returns the start of cycle k.
+func (t Timing) CycleStart(k int64) int64 { return t.BaseTime + k*t.Cycle }
+
+// TxtimeOf returns the planned txtime of packet i of cycle k.
+func (t Timing) TxtimeOf(k int64, i int) int64 {
+	return t.CycleStart(k) + t.WindowStart + t.Offset + int64(i)*t.Spacing
+}
+
+// Wake returns when the sender wakes for cycle k.
+func (t Timing) Wake(k int64) int64 {
+	if t.Txtime {
+		return t.TxtimeOf(k, 0) - t.WakeAdvance
+	}
+	return t.CycleStart(k)
+}
+
+// FirstCycle returns the first cycle whose wake-up is at least lead after now.
+func (t Timing) FirstCycle(now, lead int64) int64 {
+	k := (now + lead - t.Wake(0)) / t.Cycle
+	for t.Wake(k) < now+lead {
+		k++
+	}
+	for k > 0 && t.Wake(k-1) >= now+lead {
+		k--
+	}
+	return k
+}
+
+// Locate inverts TxtimeOf: the cycle and packet index of a txtime, and whether it is one.
+func (t Timing) Locate(txtime int64) (k int64, i int, ok bool) {
+	rel := txtime - t.BaseTime - t.WindowStart - t.Offset
+	k = floorDiv(rel, t.Cycle)
+	in := rel - k*t.Cycle
+	if t.Spacing == 0 {
+		return k, 0, in == 0
+	}
+	if in%t.Spacing != 0 || in/t.Spacing >= int64(t.PerCycle) {
+		return k, 0, false
+	}
+	return k, int(in / t.Spacing), true
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// FromSchedule derives the timing of a stream of socket priority prio from an installed taprio:
+// its base-time and cycle, and the first open window of the traffic class prio maps to. offset
+// is kept if it fits the window.
+func FromSchedule(o *taprio.Options, iface string, prio int) (Timing, int, error) {
+	if prio < 0 || prio > 15 {
+		return Timing{}, 0, fmt.Errorf("--priority %d: taprio maps priorities 0-15; give --priority with --from-qdisc", prio)
+	}
+	tc := int(o.Map[prio])
+	ws := taprio.Windows(o.Schedule.Entries, tc)
+	if len(ws) == 0 {
+		return Timing{}, tc, fmt.Errorf("--priority %d maps to traffic class %d, which never has an open gate in the schedule installed on %s: "+
+			"its packets would wait forever; pick a priority whose class has a window (tsnctl show --iface %s)", prio, tc, iface, iface)
+	}
+	w := ws[0]
+	cycle := o.Schedule.Cycle()
+	start, end := w.Offset, w.End()
+	if end > cycle {
+		end = cycle // a window wrapping into the next cycle: use its part in this cycle
+	}
+	return Timing{BaseTime: o.Schedule.BaseTime, Cycle: cycle, WindowStart: start, WindowEnd: end}, tc, nil
+}
+
+// WindowCheck tells whether a txtime falls inside an open window of one traffic class of an
+// installed schedule: every planned txtime is checked against what the kernel has. Contains does
+// not allocate.
+type WindowCheck struct {
+	base, cycle int64
+	windows     []taprio.Window
+}
+
+// NewWindowCheck prepares the check for class tc of o.
+func NewWindowCheck(o *taprio.Options, tc int) WindowCheck {
+	return WindowCheck{base: o.Schedule.BaseTime, cycle: o.Schedule.Cycle(), windows: taprio.Windows(o.Schedule.Entries, tc)}
+}
+
+// Contains reports whether txtime is inside one of the class's windows.
+func (c WindowCheck) Contains(txtime int64) bool {
+	if c.cycle <= 0 {
+		return false
+	}
+	in := floorMod(txtime-c.base, c.cycle)
+	for _, w := range c.windows {
+		if (in >= w.Offset && in < w.End()) || (w.End() > c.cycle && in < w.End()-c.cycle) {
+			return true
+		}
+	}
+	return false
+}
+
+func floorMod(a, b int64) int64 { return a - floorDiv(a, b)*b }

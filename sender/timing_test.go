@@ -1,0 +1,106 @@
+package sender
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+const us = int64(1000)
+
+// The seed's stream: 2 ms cycle, window [1200us, 1300us], offset 50us.
+func seedTiming() Timing {
+	return Timing{BaseTime: 1000 * 2000 * us, Cycle: 2000 * us, WindowStart: 1200 * us, WindowEnd: 1300 * us,
+		Offset: 50 * us, PerCycle: 1, Txtime: true, WakeAdvance: 500 * us}
+}
+
+func TestSeedTiming(t *testing.T) {
+	tm := seedTiming()
+	if err := tm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := tm.TxtimeOf(3, 0) - tm.CycleStart(3); got != 1250*us {
+		t.Errorf("txtime at %d us into the cycle", got/us)
+	}
+	if got := tm.TxtimeOf(3, 0) - tm.Wake(3); got != 500*us {
+		t.Errorf("wakes %d us early", got/us)
+	}
+	plain := tm
+	plain.Txtime = false
+	if plain.Wake(3) != plain.CycleStart(3) {
+		t.Error("plain mode wakes at the cycle start")
+	}
+	now := tm.CycleStart(10) + 100*us
+	k := tm.FirstCycle(now, 1000*us)
+	if tm.Wake(k) < now+1000*us || tm.Wake(k-1) >= now+1000*us {
+		t.Errorf("first cycle %d wakes at %d", k, tm.Wake(k)-now)
+	}
+	for _, tx := range []int64{tm.TxtimeOf(-5, 0), tm.TxtimeOf(0, 0), tm.TxtimeOf(77, 0)} {
+		if k, i, ok := tm.Locate(tx); !ok || i != 0 || tm.TxtimeOf(k, i) != tx {
+			t.Errorf("locate %d: %d %d %v", tx, k, i, ok)
+		}
+	}
+	if _, _, ok := tm.Locate(tm.TxtimeOf(5, 0) + 1); ok {
+		t.Error("located a txtime no packet has")
+	}
+	multi := tm
+	multi.PerCycle, multi.Spacing = 3, 10*us
+	if k, i, ok := multi.Locate(multi.TxtimeOf(9, 2)); !ok || k != 9 || i != 2 {
+		t.Errorf("multi: %d %d %v", k, i, ok)
+	}
+}
+
+func TestValidateNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct {
+		edit func(*Timing)
+		want string
+	}{
+		{func(t *Timing) { t.Cycle = 0 }, "--cycle"},
+		{func(t *Timing) { t.WindowEnd = 3000 * us }, "--window 1.2ms,3ms: the window must lie inside the 2ms cycle"},
+		{func(t *Timing) { t.Offset = 100 * us }, "--offset 100µs"},
+		{func(t *Timing) { t.PerCycle, t.Spacing = 3, 30*us }, "with 3 packets 30µs apart"},
+		{func(t *Timing) { t.WakeAdvance = 0 }, "--wake-advance"},
+		{func(t *Timing) { t.PerCycle = 0 }, "--per-cycle"},
+	} {
+		tm := seedTiming()
+		tc.edit(&tm)
+		if err := tm.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+}
+
+func seedSchedule() *taprio.Options {
+	tai := clock.TAI
+	o := &taprio.Options{NumTC: 4, Map: [16]uint8{3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3}, ClockID: &tai}
+	o.Schedule.BaseTime = 1795372810045000000
+	for _, e := range [][2]uint32{{1, 200}, {2, 100}, {4, 100}, {8, 100}, {1, 200}, {2, 100}, {4, 100}, {8, 100}} {
+		o.Schedule.Entries = append(o.Schedule.Entries, taprio.Entry{Gates: e[0], Interval: e[1] * 1000})
+	}
+	return o
+}
+
+func TestFromSchedule(t *testing.T) {
+	o := seedSchedule()
+	tm, tc, err := FromSchedule(o, "eth1", 6)
+	if err != nil || tc != 1 || tm.WindowStart != 200*us || tm.WindowEnd != 300*us || tm.Cycle != 1000*us || tm.BaseTime != o.Schedule.BaseTime {
+		t.Errorf("%+v tc %d %v", tm, tc, err)
+	}
+	// Every txtime planned in the derived window is inside an open gate of class 1, and outside class 0's.
+	tm.Offset, tm.PerCycle, tm.Txtime, tm.WakeAdvance = 50*us, 1, true, 100*us
+	c1, c0 := NewWindowCheck(o, 1), NewWindowCheck(o, 0)
+	for k := int64(-3); k < 50; k++ {
+		if !c1.Contains(tm.TxtimeOf(k, 0)) || c0.Contains(tm.TxtimeOf(k, 0)) {
+			t.Fatalf("cycle %d: txtime not in class 1's window", k)
+		}
+	}
+	if c1.Contains(o.Schedule.BaseTime+150*us) || !c1.Contains(o.Schedule.BaseTime+750*us) || c1.Contains(o.Schedule.BaseTime+650*us) {
+		t.Error("InWindow wrong at 150us / 650us / 750us")
+	}
+	o.Schedule.Entries[1].Gates, o.Schedule.Entries[5].Gates = 1, 1
+	if _, _, err := FromSchedule(o, "eth1", 6); err == nil || !strings.Contains(err.Error(), "--priority 6 maps to traffic class 1, which never has an open gate") {
+		t.Errorf("no window: %v", err)
+	}
+}
