@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"time"
@@ -185,4 +186,16 @@ func (r *Receiver) finish() (Summary, error) {
 		return r.sum, r.cfg.Log.Flush()
 	}
 	return r.sum, nil
+}
+
+// SetLog sets the sample log (after Open, before Run).
+func (r *Receiver) SetLog(w *samplelog.Writer) { r.cfg.Log = w }
+
+// Write prints the summary.
+func (s Summary) Write(w io.Writer) {
+	fmt.Fprintf(w, "\nreceived %d packets (%d distinct, sequence %d..%d): lost %d, duplicates %d, reordered %d; not ours %d\n",
+		s.Packets, s.Received, s.FirstSeq, s.LastSeq, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
+	if s.TimestampSource != "" {
+		fmt.Fprintf(w, "  RX timestamps: %s (%d hardware, %d software)\n", s.TimestampSource, s.Hardware, s.Software)
+	}
 }

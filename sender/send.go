@@ -3,6 +3,7 @@ package sender
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"runtime"
@@ -368,3 +369,35 @@ func KernelRelease() string {
 
 // Hostname for the log header.
 func Hostname() string { h, _ := os.Hostname(); return h }
+
+// SetLog sets the sample log (after Open, before Run).
+func (s *Sender) SetLog(w *samplelog.Writer) { s.cfg.Log = w }
+
+// Write prints the summary.
+func (sum Summary) Write(w io.Writer, cfg Config) {
+	mode := "plain"
+	if cfg.Timing.Txtime {
+		mode = "txtime"
+	}
+	fmt.Fprintf(w, "\nstream %d (%s, cycle %v, priority %d -> %s): sent %d, send errors %d\n", cfg.Stream, mode,
+		time.Duration(cfg.Timing.Cycle), cfg.Priority, cfg.Dest, sum.Sent, sum.Errors)
+	if sum.LastError != "" {
+		fmt.Fprintf(w, "  first send error: %s\n", sum.LastError)
+	}
+	if cfg.Timing.Txtime {
+		fmt.Fprintf(w, "  ETF drops: %d missed deadline, %d invalid parameter; sent after their txtime: %d\n", sum.ETFMissed, sum.ETFInvalid, sum.Late)
+	}
+	if cfg.Check != nil {
+		fmt.Fprintf(w, "  txtimes outside the installed schedule's window: %d\n", sum.OutsideWindow)
+	}
+	if cfg.TxTimestamps {
+		fmt.Fprintf(w, "  TX timestamps: %d (%d hardware)\n", sum.TxTimestamps, sum.HardwareTimestamps)
+	}
+	if cfg.Sync != nil {
+		fmt.Fprintf(w, "  sent while time sync was not locked: %d\n", sum.NotLocked)
+	}
+	if sum.WakeN > 0 {
+		fmt.Fprintf(w, "  wake-up latency: min %.1f us, mean %.1f us, max %.1f us\n", float64(sum.WakeMin)/1e3,
+			float64(sum.WakeSum)/float64(sum.WakeN)/1e3, float64(sum.WakeMax)/1e3)
+	}
+}

@@ -25,7 +25,7 @@ cyclic traffic and analyses the results.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(versionCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd())
+	root.AddCommand(versionCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd())
 	return root
 }
 

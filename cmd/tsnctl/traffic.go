@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/receiver"
+	"github.com/tsnctl/tsnctl/samplelog"
+	"github.com/tsnctl/tsnctl/sender"
+	"golang.org/x/sys/unix"
+)
+
+// durationFlag is a pflag value taking tsnctl's duration words (200us, 5ms, plain ns).
+type durationFlag struct{ d *int64 }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return "0"
+	}
+	return configs.Duration(*f.d).String()
+}
+func (f durationFlag) Set(s string) error {
+	d, err := configs.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 200us or 2ms")
+	}
+	*f.d = int64(d)
+	return nil
+}
+func (f durationFlag) Type() string { return "duration" }
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func sendCmd() *cobra.Command {
+	var cfg sender.Config
+	var t sender.Timing
+	var window, baseTime, fromQdisc, logPath string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags]",
+		Short: "Send one cyclic stream of test packets, optionally launched by ETF at their SO_TXTIME",
+		Long: `send sends one packet (or --per-cycle packets) every --cycle over UDP. Cycles are aligned to
+--base-time in TAI (default: whole cycles since the TAI epoch, as taprio's base-time: auto), so the
+sender and the gates agree. With --txtime each packet carries its launch time (SCM_TXTIME on
+CLOCK_TAI): the start of its window plus --offset; the sender wakes --wake-advance before it with
+clock_nanosleep(TIMER_ABSTIME). Without --txtime it wakes at the cycle start and sends at once (the
+seed's case 1). --from-qdisc IF takes the base-time, cycle and window from the taprio installed on
+IF, for the traffic class that --priority maps to.
+
+Every packet carries a header (stream, sequence, cycle start, wake-up, send call, txtime). The
+socket's error queue is read every cycle: ETF drops (missed deadline, invalid parameter) and TX
+timestamps are attributed to their sequence numbers. --log FILE writes every event to a sample
+log (tsnctl dump FILE reads it). The sending thread is locked, optionally SCHED_FIFO (--fifo) and
+pinned (--cpu); memory is locked and the loop does not allocate.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if fromQdisc != "" {
+				for _, f := range []string{"window", "cycle", "base-time"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s cannot be combined with --from-qdisc, which takes it from the installed schedule", f)
+					}
+				}
+				sys, err := node.Open("")
+				if err != nil {
+					return err
+				}
+				live, err := sys.Read(fromQdisc)
+				sys.Close()
+				if err != nil {
+					return fmt.Errorf("--from-qdisc: %w", err)
+				}
+				if live.Taprio == nil {
+					return fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", fromQdisc, fromQdisc)
+				}
+				qt, tc, err := sender.FromSchedule(live.Taprio, fromQdisc, cfg.Priority)
+				if err != nil {
+					return err
+				}
+				t.BaseTime, t.Cycle, t.WindowStart, t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
+				check := sender.NewWindowCheck(live.Taprio, tc)
+				cfg.Check = &check
+			} else {
+				start, end, ok := strings.Cut(window, ",")
+				s, err1 := configs.ParseDuration(start)
+				e, err2 := configs.ParseDuration(end)
+				if !ok || err1 != nil || err2 != nil {
+					return fmt.Errorf("--window %q: want START,END offsets in the cycle, e.g. 1200us,1300us", window)
+				}
+				t.WindowStart, t.WindowEnd = int64(s), int64(e)
+				if baseTime != "auto" {
+					v, err := configs.ParseDuration(baseTime)
+					if err != nil {
+						return fmt.Errorf("--base-time %q: want auto or TAI nanoseconds", baseTime)
+					}
+					t.BaseTime = int64(v)
+				}
+			}
+			cfg.Timing = t
+			snd, err := sender.Open(cfg)
+			if err != nil {
+				return err
+			}
+			defer snd.Close()
+			if logPath != "" {
+				w, err := samplelog.Create(logPath, samplelog.Header{Role: "send", Stream: cfg.Stream, StartedAt: time.Now().UTC(),
+					Host: sender.Hostname(), Kernel: sender.KernelRelease(), Params: sendParams(cfg, fromQdisc)})
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				snd.SetLog(w)
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			if !quiet && isTerminal(os.Stderr) {
+				go progress(ctx, cmd.ErrOrStderr(), snd)
+			}
+			sum, err := snd.Run(ctx)
+			sum.Write(cmd.OutOrStdout(), cfg)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dest, "dest", "", "destination IPv4 host:port")
+	f.StringVar(&cfg.Iface, "iface", "", "send through this interface (e.g. the VLAN interface eth1.3)")
+	f.IntVar(&cfg.Priority, "priority", -1, "socket priority (SO_PRIORITY): chooses the taprio traffic class and, through the VLAN egress map, the PCP")
+	f.Var(durationFlag{&t.Cycle}, "cycle", "cycle time")
+	f.StringVar(&window, "window", "1200us,1300us", "transmit window START,END in the cycle")
+	f.Var(durationFlag{&t.Offset}, "offset", "txtime's offset in the window")
+	f.IntVar(&t.PerCycle, "per-cycle", 1, "packets per cycle")
+	f.Var(durationFlag{&t.Spacing}, "spacing", "between the packets of one cycle")
+	f.BoolVar(&t.Txtime, "txtime", false, "SO_TXTIME: give each packet its launch time (needs CAP_NET_ADMIN)")
+	f.BoolVar(&cfg.DeadlineMode, "deadline-mode", false, "SOF_TXTIME_DEADLINE_MODE: the txtime is a deadline")
+	f.Var(durationFlag{&t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime")
+	f.StringVar(&baseTime, "base-time", "auto", "TAI ns the cycles count from (auto: the TAI epoch, as taprio's auto)")
+	f.StringVar(&fromQdisc, "from-qdisc", "", "take base-time, cycle and window from the taprio on this interface")
+	f.Int64Var(&cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
+	f.DurationVar(&cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
+	f.IntVar(&cfg.Size, "size", 64, "UDP payload bytes")
+	f.Uint32Var(&cfg.Stream, "stream", 0, "stream id written in every packet")
+	f.IntVar(&cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
+	f.IntVar(&cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
+	f.BoolVar(&cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
+	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
+	f.BoolVar(&quiet, "quiet", false, "no progress line")
+	t.Cycle = int64(2 * time.Millisecond)
+	t.Offset = int64(50 * time.Microsecond)
+	t.WakeAdvance = int64(500 * time.Microsecond)
+	return cmd
+}
+
+func sendParams(cfg sender.Config, fromQdisc string) map[string]any {
+	t := cfg.Timing
+	mode := "plain"
+	if t.Txtime {
+		mode = "txtime"
+	}
+	return map[string]any{"mode": mode, "cycle_ns": t.Cycle, "base_time_ns": t.BaseTime, "window_start_ns": t.WindowStart,
+		"window_end_ns": t.WindowEnd, "offset_ns": t.Offset, "per_cycle": t.PerCycle, "wake_advance_ns": t.WakeAdvance,
+		"dest": cfg.Dest, "iface": cfg.Iface, "priority": cfg.Priority, "size": cfg.Size, "from_qdisc": fromQdisc,
+		"deadline_mode": cfg.DeadlineMode, "fifo": cfg.FIFO, "cpu": cfg.CPU}
+}
+
+func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			fmt.Fprintf(w, "\rsent %d, ETF drops %d, errors %d, worst wake-up %.1f us   ", s.Stats.Sent.Load(), s.Stats.Drops.Load(),
+				s.Stats.Errors.Load(), float64(s.Stats.WakeMax.Load())/1e3)
+		}
+	}
+}
+
+func recvCmd() *cobra.Command {
+	var cfg receiver.Config
+	var logPath string
+	cmd := &cobra.Command{
+		Use:   "recv --listen [HOST]:PORT [--iface IF] [--hw-timestamps] [--log FILE]",
+		Short: "Receive test packets with RX timestamps; count loss, duplicates, reordering",
+		Long: `recv takes tsnctl test packets off a UDP socket with SO_TIMESTAMPING: the NIC's timestamp when it
+gives one (--hw-timestamps turns the NIC's RX timestamping on, as ptp4l does), else the kernel's
+software timestamp (converted from UTC to TAI with the kernel's TAI offset). Every packet goes to
+the sample log; the summary counts loss, duplicates and reordering, and names the timestamp source.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rcv, err := receiver.Open(cfg)
+			if err != nil {
+				return err
+			}
+			defer rcv.Close()
+			if logPath != "" {
+				w, err := samplelog.Create(logPath, samplelog.Header{Role: "recv", StartedAt: time.Now().UTC(), Host: sender.Hostname(),
+					Kernel: sender.KernelRelease(), Params: map[string]any{"listen": cfg.Listen, "iface": cfg.Iface, "hw_timestamps": cfg.HardwareTimestamps}})
+				if err != nil {
+					return err
+				}
+				defer w.Close()
+				rcv.SetLog(w)
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			sum, err := rcv.Run(ctx)
+			sum.Write(cmd.OutOrStdout())
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Listen, "listen", ":7788", "UDP [host]:port to listen on")
+	f.StringVar(&cfg.Iface, "iface", "", "receive on this interface only")
+	f.Int64Var(&cfg.Count, "count", 0, "stop after this many packets (0: --duration or Ctrl-C)")
+	f.DurationVar(&cfg.Duration, "duration", 0, "stop after this long")
+	f.BoolVar(&cfg.HardwareTimestamps, "hw-timestamps", false, "turn on the NIC's RX timestamping (needs --iface)")
+	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
+	return cmd
+}
+
+func dumpCmd() *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "dump FILE [-o text|json]",
+		Short: "Print a sample log: the header, then one line per record (text or JSON lines)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: use text or json", output)
+			}
+			r, f, err := samplelog.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			out := cmd.OutOrStdout()
+			if output == "text" {
+				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %v\n", r.Header.Role, r.Header.Stream,
+					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, r.Header.Params)
+			}
+			var rec samplelog.Record
+			for {
+				err := r.Next(&rec)
+				if errors.Is(err, io.EOF) {
+					return nil
+				}
+				if errors.Is(err, samplelog.ErrTruncated) {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s: %v; the records before it were printed\n", args[0], err)
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				if output == "json" {
+					err = rec.WriteJSON(out)
+				} else {
+					err = rec.WriteText(out)
+				}
+				if err != nil {
+					return err
+				}
+			}
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per line)")
+	return cmd
+}
