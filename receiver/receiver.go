@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/socket"
 	"github.com/tsnctl/tsnctl/wire"
@@ -26,6 +27,8 @@ type Config struct {
 	// as ptp4l does). Without it, or where the NIC has none, the kernel's software timestamps are used.
 	HardwareTimestamps bool
 	Log                *samplelog.Writer
+	// NetNS is the network namespace (ip netns name) to open the socket in; "" for the current one.
+	NetNS string
 }
 
 // Summary counts what arrived.
@@ -55,6 +58,16 @@ func Open(cfg Config) (*Receiver, error) {
 	if err != nil || laddr.Port == 0 {
 		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)
 	}
+	var r *Receiver
+	err = nsexec.Do(cfg.NetNS, func() error {
+		var err error
+		r, err = open(cfg, laddr)
+		return err
+	})
+	return r, err
+}
+
+func open(cfg Config, laddr *net.UDPAddr) (*Receiver, error) {
 	if cfg.Iface != "" {
 		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
 			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/socket"
 	"github.com/tsnctl/tsnctl/wire"
@@ -41,6 +42,11 @@ type Config struct {
 	Lead time.Duration
 	// Sync, if set, tells whether time sync is locked at send time (see tsnctl ptp).
 	Sync func() bool
+	// NetNS is the network namespace (ip netns name) to open the socket in; "" for the current one.
+	NetNS string
+	// LateEvery > 0 gives every LateEvery-th packet a txtime whole cycles in the past (same place in
+	// the window): a check that ETF drops are reported (tsnctl send --late-every).
+	LateEvery int64
 }
 
 // Summary is what happened, counted by the loop.
@@ -67,10 +73,15 @@ type Sender struct {
 	msg       *socket.Msg
 	errMsg    *socket.Msg
 	taiOffset int64 // TAI - UTC, for software timestamps (CLOCK_REALTIME)
-	firstK    int64 // the cycle of sequence number 0
-	Stats     Stats
-	sum       Summary
-	rec       samplelog.Record
+	// recent maps the txtimes of the last packets to their sequence numbers, for ETF drop reports.
+	recent [4096]struct {
+		txtime int64
+		seq    uint64
+	}
+	lastSeq uint64
+	Stats Stats
+	sum   Summary
+	rec   samplelog.Record
 }
 
 // Open validates cfg and opens the socket, so that bad arguments fail before any packet is sent.
@@ -88,6 +99,16 @@ func Open(cfg Config) (*Sender, error) {
 	if err != nil || raddr.IP == nil || raddr.Port == 0 {
 		return nil, fmt.Errorf("--dest %q: want an IPv4 host:port, e.g. 192.168.3.2:7788", cfg.Dest)
 	}
+	var s *Sender
+	err = nsexec.Do(cfg.NetNS, func() error {
+		var err error
+		s, err = open(cfg, raddr)
+		return err
+	})
+	return s, err
+}
+
+func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 	if cfg.Iface != "" {
 		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
 			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
@@ -193,7 +214,6 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 		lead = int64(10 * time.Millisecond)
 	}
 	k := t.FirstCycle(now(), lead)
-	s.firstK = k
 	var deadline int64
 	if s.cfg.Duration > 0 {
 		deadline = t.Wake(k) + int64(s.cfg.Duration)
@@ -222,6 +242,11 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 			var txtime int64
 			if t.Txtime {
 				txtime = t.TxtimeOf(k, i)
+				if s.cfg.LateEvery > 0 && int64(seq)%s.cfg.LateEvery == s.cfg.LateEvery-1 {
+					// Whole cycles back, past the wake-up: the same place in the window (taprio
+					// accepts it), but in the past, which ETF refuses and reports.
+					txtime -= (t.WakeAdvance/t.Cycle + 2) * t.Cycle
+				}
 			}
 			s.send(seq, cs, woke, wake, txtime)
 			seq++
@@ -269,6 +294,9 @@ func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64) {
 	h := wire.Header{Stream: s.cfg.Stream, Seq: seq, CycleStart: cycleStart, Wakeup: woke, Txtime: txtime}
 	oobn := 0
 	if txtime != 0 {
+		r := &s.recent[seq%uint64(len(s.recent))]
+		r.txtime, r.seq = txtime, seq
+		s.lastSeq = seq
 		h.Flags = wire.FlagTxtime
 		flags |= samplelog.FlagTxtime
 		s.msg.SetTxtimeCmsg(txtime)
@@ -319,11 +347,7 @@ func (s *Sender) drainErrors() {
 		switch c.Err.Origin {
 		case socket.OriginTxtime:
 			txtime := c.Err.Txtime()
-			k, i, ok := s.cfg.Timing.Locate(txtime)
-			var seq uint64
-			if ok {
-				seq = s.seqOf(k, i)
-			}
+			seq := s.seqOfTxtime(txtime)
 			flag := uint8(samplelog.FlagDropMissed)
 			if c.Err.Code == socket.CodeTxtimeInvalidParam {
 				flag = samplelog.FlagDropInvalid
@@ -346,9 +370,16 @@ func (s *Sender) drainErrors() {
 	}
 }
 
-// seqOf maps cycle k, packet i back to its sequence number.
-func (s *Sender) seqOf(k int64, i int) uint64 {
-	return uint64((k-s.firstK)*int64(s.cfg.Timing.PerCycle) + int64(i))
+// seqOfTxtime finds the sequence number of a recent packet by its txtime, newest first (a packet
+// sent with a txtime in the past shares it with an older one); ^0 if none matches.
+func (s *Sender) seqOfTxtime(txtime int64) uint64 {
+	n := uint64(len(s.recent))
+	for j := uint64(0); j < n && j <= s.lastSeq; j++ {
+		if r := s.recent[(s.lastSeq-j)%n]; r.txtime == txtime && r.seq == s.lastSeq-j {
+			return r.seq
+		}
+	}
+	return ^uint64(0)
 }
 
 func (s *Sender) log(r samplelog.Record) {

@@ -104,3 +104,24 @@ func TestFromSchedule(t *testing.T) {
 		t.Errorf("no window: %v", err)
 	}
 }
+
+func TestSeqOfTxtimeNewestFirst(t *testing.T) {
+	s := &Sender{}
+	put := func(seq uint64, tx int64) {
+		r := &s.recent[seq%uint64(len(s.recent))]
+		r.txtime, r.seq, s.lastSeq = tx, seq, seq
+	}
+	for seq := uint64(0); seq < 5000; seq++ {
+		put(seq, int64(seq)*1000)
+	}
+	put(5000, 4998*1000) // a late packet reusing seq 4998's txtime
+	if got := s.seqOfTxtime(4998 * 1000); got != 5000 {
+		t.Errorf("got %d, want the newest, 5000", got)
+	}
+	if got := s.seqOfTxtime(4000 * 1000); got != 4000 {
+		t.Errorf("got %d", got)
+	}
+	if got := s.seqOfTxtime(10 * 1000); got != ^uint64(0) {
+		t.Errorf("an overwritten entry matched: %d", got)
+	}
+}

@@ -77,7 +77,7 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 						return fmt.Errorf("--%s cannot be combined with --from-qdisc, which takes it from the installed schedule", f)
 					}
 				}
-				sys, err := node.Open("")
+				sys, err := node.Open(cfg.NetNS)
 				if err != nil {
 					return err
 				}
@@ -160,6 +160,8 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.BoolVar(&cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
 	f.BoolVar(&quiet, "quiet", false, "no progress line")
+	f.StringVar(&cfg.NetNS, "netns", "", "send from this network namespace (ip netns name)")
+	f.Int64Var(&cfg.LateEvery, "late-every", 0, "with --txtime: give every Nth packet a txtime in the past, to see ETF drops reported")
 	t.Cycle = int64(2 * time.Millisecond)
 	t.Offset = int64(50 * time.Microsecond)
 	t.WakeAdvance = int64(500 * time.Microsecond)
@@ -232,6 +234,7 @@ the sample log; the summary counts loss, duplicates and reordering, and names th
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop after this long")
 	f.BoolVar(&cfg.HardwareTimestamps, "hw-timestamps", false, "turn on the NIC's RX timestamping (needs --iface)")
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
+	f.StringVar(&cfg.NetNS, "netns", "", "receive in this network namespace (ip netns name)")
 	return cmd
 }
 
