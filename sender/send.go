@@ -79,9 +79,9 @@ type Sender struct {
 		seq    uint64
 	}
 	lastSeq uint64
-	Stats Stats
-	sum   Summary
-	rec   samplelog.Record
+	Stats   Stats
+	sum     Summary
+	rec     samplelog.Record
 }
 
 // Open validates cfg and opens the socket, so that bad arguments fail before any packet is sent.
