@@ -6,7 +6,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 # Packages with tests that need the lab's kernel (files tagged //go:build lab).
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply vet fmt-check clean
+.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply bench-wakeup vet fmt-check clean
 
 all: build
 
@@ -44,6 +44,12 @@ test: deps fmt-check vet unit lab-test lab-selftest
 # Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
 bench-apply: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabApplySeed -benchtime 30x ./node
+
+# Wake-up latency of the sender loop vs cyclictest (rt-tests), same interval/priority/loops, on this machine.
+bench-wakeup: build
+	@command -v cyclictest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rt-tests >/dev/null
+	bin/tsnctl calibrate --interval 2ms --loops 5000 --fifo 80 --compare-cyclictest
+	bin/tsnctl calibrate --interval 250us --loops 5000 --fifo 80 --compare-cyclictest
 
 # The experiment, in the lab: grows with each capability.
 lab: deps

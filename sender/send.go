@@ -44,6 +44,9 @@ type Config struct {
 	Sync func() bool
 	// NetNS is the network namespace (ip netns name) to open the socket in; "" for the current one.
 	NetNS string
+	// WakeLatencies, if set, receives the wake-up latency (woke - planned, ns) of cycle n at index
+	// n, for as many cycles as it has room for (tsnctl calibrate).
+	WakeLatencies []int64
 	// LateEvery > 0 gives every LateEvery-th packet a txtime whole cycles in the past (same place in
 	// the window): a check that ETF drops are reported (tsnctl send --late-every).
 	LateEvery int64
@@ -78,10 +81,12 @@ type Sender struct {
 		txtime int64
 		seq    uint64
 	}
-	lastSeq uint64
-	Stats   Stats
-	sum     Summary
-	rec     samplelog.Record
+	lastSeq    uint64
+	errQueue   bool // the error queue can carry something: ETF reports or TX timestamps
+	dmaLatency *os.File // /dev/cpu_dma_latency, held during a real-time run
+	Stats      Stats
+	sum        Summary
+	rec        samplelog.Record
 }
 
 // Open validates cfg and opens the socket, so that bad arguments fail before any packet is sent.
@@ -159,6 +164,7 @@ func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 		s.msg.SetTxtimeCmsg(0)
 	}
 	s.sum.WakeMin = 1<<63 - 1
+	s.errQueue = cfg.Timing.Txtime || cfg.TxTimestamps
 	return s, nil
 }
 
@@ -194,6 +200,17 @@ func (s *Sender) tune() error {
 	}
 	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil && s.cfg.FIFO > 0 {
 		return fmt.Errorf("mlockall: %w", err)
+	}
+	if s.cfg.FIFO > 0 {
+		// Keep the CPUs out of deep idle states while the run lasts (as cyclictest does): waking
+		// from them costs tens to hundreds of microseconds. Released when the file is closed.
+		if f, err := os.OpenFile("/dev/cpu_dma_latency", os.O_WRONLY, 0); err == nil {
+			if _, err := f.Write([]byte{0, 0, 0, 0}); err == nil {
+				s.dmaLatency = f
+			} else {
+				f.Close()
+			}
+		}
 	}
 	return nil
 }
@@ -252,7 +269,9 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 			seq++
 		}
 		s.sum.LastCycleStart = cs
-		s.drainErrors()
+		if s.errQueue {
+			s.drainErrors()
+		}
 		k++
 	}
 	// Late reports (ETF drops come at the txtime, TX timestamps when the NIC sent).
@@ -269,6 +288,10 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 
 func (s *Sender) finish() (Summary, error) {
 	s.drainErrors()
+	if s.dmaLatency != nil {
+		s.dmaLatency.Close()
+		s.dmaLatency = nil
+	}
 	if s.cfg.Log != nil {
 		if err := s.cfg.Log.Flush(); err != nil {
 			return s.sum, err
@@ -278,6 +301,9 @@ func (s *Sender) finish() (Summary, error) {
 }
 
 func (s *Sender) wake(lat int64) {
+	if n := s.sum.WakeN; n < int64(len(s.cfg.WakeLatencies)) {
+		s.cfg.WakeLatencies[n] = lat
+	}
 	s.sum.WakeN++
 	s.sum.WakeSum += lat
 	if lat < s.sum.WakeMin {

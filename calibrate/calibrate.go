@@ -1,0 +1,193 @@
+// Package calibrate measures how late this machine wakes a real-time loop, with tsnctl's own sender
+// loop (clock_nanosleep(TIMER_ABSTIME) on CLOCK_TAI, SCHED_FIFO, mlockall, no allocation) and with
+// cyclictest (rt-tests) as the reference, and turns the result into an ETF delta and a wake-up
+// advance for `tsnctl send`.
+package calibrate
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/sender"
+	"golang.org/x/sys/unix"
+)
+
+// Options are the loop's parameters, the same for both tools.
+type Options struct {
+	Interval time.Duration
+	Loops    int
+	FIFO     int // SCHED_FIFO priority (0: normal scheduling)
+	CPU      int // -1: any
+}
+
+// Tsnctl runs the sender loop in plain mode (wake at each cycle start, send one packet to a local
+// socket that nobody reads) and returns the wake-up latencies in ns.
+func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
+	sink, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(sink)
+	if err := unix.Bind(sink, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return nil, err
+	}
+	sa, err := unix.Getsockname(sink)
+	if err != nil {
+		return nil, err
+	}
+	port := sa.(*unix.SockaddrInet4).Port
+	lat := make([]int64, o.Loops)
+	iv := int64(o.Interval)
+	snd, err := sender.Open(sender.Config{
+		Timing: sender.Timing{Cycle: iv, WindowStart: 0, WindowEnd: iv, PerCycle: 1},
+		Dest:   fmt.Sprintf("127.0.0.1:%d", port), Priority: -1, Count: int64(o.Loops), FIFO: o.FIFO, CPU: o.CPU,
+		WakeLatencies: lat,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer snd.Close()
+	sum, err := snd.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return lat[:min(int(sum.WakeN), len(lat))], nil
+}
+
+// Histogram is cyclictest's: counts per 1 µs bucket, overflows, min and max in µs.
+type Histogram struct {
+	Counts         []int64
+	Overflows      int64
+	Min, Max       int64
+	haveMin, empty bool
+}
+
+// Add merges another run's histogram.
+func (h *Histogram) Add(o Histogram) {
+	for len(h.Counts) < len(o.Counts) {
+		h.Counts = append(h.Counts, 0)
+	}
+	for i, c := range o.Counts {
+		h.Counts[i] += c
+	}
+	h.Overflows += o.Overflows
+	if !h.haveMin || o.Min < h.Min {
+		h.Min, h.haveMin = o.Min, true
+	}
+	h.Max = max(h.Max, o.Max)
+}
+
+// Summary converts the histogram into a summary in ns (overflows count as the maximum).
+func (h Histogram) Summary() analysis.Summary {
+	over := make([]int64, h.Overflows)
+	for i := range over {
+		over[i] = h.Max
+	}
+	s := analysis.FromHistogram(h.Counts, over, h.Min, h.Max)
+	for _, p := range []*int64{&s.Min, &s.P50, &s.P90, &s.P99, &s.P999, &s.P9999, &s.Max} {
+		*p *= 1000
+	}
+	s.Mean *= 1000
+	return s
+}
+
+// Cyclictest runs cyclictest with the same interval, priority and loop count (one thread,
+// mlockall, histogram in µs).
+func Cyclictest(ctx context.Context, o Options) (Histogram, error) {
+	path, err := exec.LookPath("cyclictest")
+	if err != nil {
+		return Histogram{}, fmt.Errorf("cyclictest not found: apt-get install rt-tests")
+	}
+	args := []string{"-m", "-q", "-t", "1", "-i", strconv.FormatInt(o.Interval.Microseconds(), 10),
+		"-l", strconv.Itoa(o.Loops), "-h", "20000"}
+	if o.FIFO > 0 {
+		args = append(args, "-p", strconv.Itoa(o.FIFO))
+	}
+	if o.CPU >= 0 {
+		args = append(args, "-a", strconv.Itoa(o.CPU))
+	}
+	out, err := exec.CommandContext(ctx, path, args...).Output()
+	if err != nil {
+		return Histogram{}, fmt.Errorf("cyclictest %s: %w", strings.Join(args, " "), err)
+	}
+	return ParseCyclictest(strings.NewReader(string(out)))
+}
+
+// ParseCyclictest reads cyclictest -q -h output (1 µs buckets).
+func ParseCyclictest(r io.Reader) (Histogram, error) {
+	var counts []int64
+	var min, max, overflows int64 = -1, -1, 0
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "# Min Latencies:"):
+			min, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(line, "# Min Latencies:")), 10, 64)
+		case strings.HasPrefix(line, "# Max Latencies:"):
+			max, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(line, "# Max Latencies:")), 10, 64)
+		case strings.HasPrefix(line, "# Histogram Overflows:"):
+			overflows, _ = strconv.ParseInt(strings.TrimSpace(strings.TrimPrefix(line, "# Histogram Overflows:")), 10, 64)
+		case line != "" && line[0] >= '0' && line[0] <= '9':
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				continue
+			}
+			b, err1 := strconv.Atoi(f[0])
+			c, err2 := strconv.ParseInt(f[1], 10, 64)
+			if err1 != nil || err2 != nil {
+				continue
+			}
+			for len(counts) <= b {
+				counts = append(counts, 0)
+			}
+			counts[b] += c
+		}
+	}
+	if min < 0 || max < 0 || len(counts) == 0 {
+		return Histogram{}, fmt.Errorf("no histogram in cyclictest's output")
+	}
+	return Histogram{Counts: counts, Overflows: overflows, Min: min, Max: max, haveMin: true}, nil
+}
+
+// Compare runs both loops in rounds, alternating (tsnctl, cyclictest, tsnctl, ...), so that what
+// else the machine does at the time falls on both alike; it returns both distributions.
+func Compare(ctx context.Context, o Options, rounds int) (tsnctl, cyclictest analysis.Summary, err error) {
+	per := o
+	per.Loops = max(o.Loops/rounds, 1)
+	var lat []int64
+	var hist Histogram
+	for i := 0; i < rounds; i++ {
+		l, err := Tsnctl(ctx, per)
+		if err != nil {
+			return tsnctl, cyclictest, err
+		}
+		lat = append(lat, l...)
+		h, err := Cyclictest(ctx, per)
+		if err != nil {
+			return tsnctl, cyclictest, err
+		}
+		hist.Add(h)
+	}
+	return analysis.Summarize(lat), hist.Summary(), nil
+}
+
+// Recommendation is what to configure from a measured wake-up latency distribution.
+type Recommendation struct {
+	WakeAdvance time.Duration // for tsnctl send --wake-advance
+	ETFDelta    time.Duration // for the ETF qdisc's delta
+}
+
+// Recommend rounds the worst case up: ETF must get the packet before its txtime minus delta, and
+// the sender must have woken and sent before that. The send path itself is allowed 20 % more.
+func Recommend(s analysis.Summary) Recommendation {
+	round := func(ns float64) time.Duration { return (time.Duration(ns) + 9999) / 10000 * 10000 } // up to 10 µs
+	delta := round(float64(s.Max) * 1.2)
+	return Recommendation{ETFDelta: delta, WakeAdvance: round(float64(delta) + float64(s.P999)*1.2)}
+}

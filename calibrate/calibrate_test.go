@@ -1,0 +1,68 @@
+package calibrate
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsnctl/tsnctl/analysis"
+)
+
+const sample = `# /dev/cpu_dma_latency set to 0us
+000000 000000
+000012 000003
+000013 000005
+000020 000001
+000094 000001
+# Histogram
+# Total: 000000010
+# Min Latencies: 00012
+# Avg Latencies: 00015
+# Max Latencies: 00094
+# Histogram Overflows: 00000
+`
+
+func TestParseCyclictest(t *testing.T) {
+	h, err := ParseCyclictest(strings.NewReader(sample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := h.Summary()
+	if s.N != 10 || s.Min != 12000 || s.P50 != 13000 || s.P90 != 20000 || s.P99 != 94000 || s.Max != 94000 {
+		t.Errorf("%+v", s)
+	}
+	if _, err := ParseCyclictest(strings.NewReader("garbage\n")); err == nil {
+		t.Error("garbage parsed")
+	}
+	var sum Histogram
+	sum.Add(h)
+	sum.Add(h)
+	if d := sum.Summary(); d.N != 20 || d.P50 != 13000 || d.Min != 12000 || d.Max != 94000 {
+		t.Errorf("merged: %+v", d)
+	}
+}
+
+func TestRecommend(t *testing.T) {
+	// tsn-doc's example: a 94 us worst case gives an ETF delta of about 100 us (here 120 us with 20 % margin).
+	r := Recommend(analysis.Summary{Max: 94000, P999: 50000})
+	if r.ETFDelta != 120*time.Microsecond || r.WakeAdvance != 180*time.Microsecond {
+		t.Errorf("%+v", r)
+	}
+}
+
+// The real loop on this machine: every cycle measured, latencies non-negative and plausible.
+func TestTsnctlLoopMeasures(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("needs root (SO_PRIORITY, mlockall)")
+	}
+	lat, err := Tsnctl(context.Background(), Options{Interval: time.Millisecond, Loops: 200, CPU: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := analysis.Summarize(lat)
+	if s.N != 200 || s.Min < 0 || s.Max > int64(100*time.Millisecond) {
+		t.Errorf("%+v", s)
+	}
+}
