@@ -82,7 +82,7 @@ type Sender struct {
 		seq    uint64
 	}
 	lastSeq    uint64
-	errQueue   bool // the error queue can carry something: ETF reports or TX timestamps
+	errQueue   bool     // the error queue can carry something: ETF reports or TX timestamps
 	dmaLatency *os.File // /dev/cpu_dma_latency, held during a real-time run
 	Stats      Stats
 	sum        Summary
