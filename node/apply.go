@@ -349,3 +349,20 @@ func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 	}
 	return q
 }
+
+// PrepareReset plans the removal of what cfg configures (see ResetPlan), for every interface.
+func (s *System) PrepareReset(cfg *configs.Config, nowTAI int64) ([]Step, error) {
+	wants, err := Resolve(cfg, nowTAI)
+	if err != nil {
+		return nil, err
+	}
+	var steps []Step
+	for _, w := range wants {
+		live, err := s.Read(w.Name)
+		if err != nil {
+			return nil, err
+		}
+		steps = append(steps, ResetPlan(w, live, s.NetNS)...)
+	}
+	return steps, nil
+}

@@ -15,6 +15,27 @@ import (
 
 func nowTAI() (int64, error) { return clock.Now(clock.TAI) }
 
+// loadAndOpen loads FILE and connects to the namespace's networking; it returns CLOCK_TAI now for
+// base-time planning. The caller closes the system.
+func loadAndOpen(file, netns string) (*configs.Config, *node.System, int64, error) {
+	if file == "" {
+		return nil, nil, 0, fmt.Errorf("-f FILE is required")
+	}
+	cfg, err := configs.Load(file)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	now, err := nowTAI()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	sys, err := node.Open(netns)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	return cfg, sys, now, nil
+}
+
 func printFindings(w io.Writer, fs []lint.Finding) {
 	for _, f := range fs {
 		fmt.Fprintln(w, f)
@@ -40,31 +61,29 @@ there is an error (warnings alone exit 0).`,
 				}
 				return nil
 			}
-			if file == "" {
-				return fmt.Errorf("-f FILE is required")
-			}
-			cfg, err := configs.Load(file)
-			if err != nil {
-				return err
-			}
+			var cfg *configs.Config
 			var fs []lint.Finding
 			if live {
-				sys, err := node.Open(netns)
+				c, sys, now, err := loadAndOpen(file, netns)
 				if err != nil {
 					return err
 				}
 				defer sys.Close()
-				now, err := nowTAI()
-				if err != nil {
-					return err
-				}
+				cfg = c
 				p, err := sys.Prepare(cfg, now)
 				if p == nil {
 					return err
 				}
 				fs = p.Findings
 			} else {
-				fs = lint.Check(cfg, lint.Facts{})
+				if file == "" {
+					return fmt.Errorf("-f FILE is required")
+				}
+				c, err := configs.Load(file)
+				if err != nil {
+					return err
+				}
+				fs = lint.Check(c, lint.Facts{})
 			}
 			if output == "json" {
 				if fs == nil {
@@ -109,23 +128,12 @@ base-time: auto is planned as the first cycle boundary at least 2 cycles ahead, 
 since the TAI epoch; the value used is printed and recorded in ` + node.StateDir + `.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" {
-				return fmt.Errorf("-f FILE is required")
-			}
 			out := cmd.OutOrStdout()
-			cfg, err := configs.Load(file)
-			if err != nil {
-				return err
-			}
-			sys, err := node.Open(netns)
+			cfg, sys, now, err := loadAndOpen(file, netns)
 			if err != nil {
 				return err
 			}
 			defer sys.Close()
-			now, err := nowTAI()
-			if err != nil {
-				return err
-			}
 			p, err := sys.Prepare(cfg, now)
 			if p != nil {
 				printFindings(cmd.ErrOrStderr(), p.Findings)
@@ -259,41 +267,27 @@ which removes its ETF children too, and the VLANs FILE names. The kernel puts it
 back. Channel counts are left as they are.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if file == "" {
-				return fmt.Errorf("-f FILE is required")
-			}
-			cfg, err := configs.Load(file)
-			if err != nil {
-				return err
-			}
-			sys, err := node.Open(netns)
+			cfg, sys, now, err := loadAndOpen(file, netns)
 			if err != nil {
 				return err
 			}
 			defer sys.Close()
-			now, err := nowTAI()
-			if err != nil {
-				return err
-			}
-			wants, err := node.Resolve(cfg, now)
+			steps, err := sys.PrepareReset(cfg, now)
 			if err != nil {
 				return err
 			}
 			out := cmd.OutOrStdout()
-			var steps []node.Step
-			for _, w := range wants {
-				live, err := sys.Read(w.Name)
-				if err != nil {
-					return err
+			for _, ci := range cfg.Interfaces {
+				n := 0
+				for _, st := range steps {
+					if st.Iface == ci.Name {
+						fmt.Fprintf(out, "%s: - %s\n      %s\n", st.Iface, st.Summary, st.Command)
+						n++
+					}
 				}
-				s := node.ResetPlan(w, live, netns)
-				if len(s) == 0 {
-					fmt.Fprintf(out, "%s: nothing to remove\n", w.Name)
+				if n == 0 {
+					fmt.Fprintf(out, "%s: nothing to remove\n", ci.Name)
 				}
-				for _, st := range s {
-					fmt.Fprintf(out, "%s: - %s\n      %s\n", w.Name, st.Summary, st.Command)
-				}
-				steps = append(steps, s...)
 			}
 			if dryRun {
 				return nil
