@@ -95,11 +95,6 @@ func (c *Conn) Replace(q Qdisc) error {
 	return c.change("replace", q, netlink.Create|netlink.Replace)
 }
 
-// Change changes the options of the existing qdisc q (tc qdisc change).
-func (c *Conn) Change(q Qdisc) error {
-	return c.change("change", q, 0)
-}
-
 func (c *Conn) change(op string, q Qdisc, flags netlink.HeaderFlags) error {
 	ae := netlink.NewAttributeEncoder()
 	ae.String(tcaKind, q.Kind)

@@ -76,20 +76,6 @@ func (t Timing) FirstCycle(now, lead int64) int64 {
 	return k
 }
 
-// Locate inverts TxtimeOf: the cycle and packet index of a txtime, and whether it is one.
-func (t Timing) Locate(txtime int64) (k int64, i int, ok bool) {
-	rel := txtime - t.BaseTime - t.WindowStart - t.Offset
-	k = floorDiv(rel, t.Cycle)
-	in := rel - k*t.Cycle
-	if t.Spacing == 0 {
-		return k, 0, in == 0
-	}
-	if in%t.Spacing != 0 || in/t.Spacing >= int64(t.PerCycle) {
-		return k, 0, false
-	}
-	return k, int(in / t.Spacing), true
-}
-
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {

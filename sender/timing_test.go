@@ -37,19 +37,6 @@ func TestSeedTiming(t *testing.T) {
 	if tm.Wake(k) < now+1000*us || tm.Wake(k-1) >= now+1000*us {
 		t.Errorf("first cycle %d wakes at %d", k, tm.Wake(k)-now)
 	}
-	for _, tx := range []int64{tm.TxtimeOf(-5, 0), tm.TxtimeOf(0, 0), tm.TxtimeOf(77, 0)} {
-		if k, i, ok := tm.Locate(tx); !ok || i != 0 || tm.TxtimeOf(k, i) != tx {
-			t.Errorf("locate %d: %d %d %v", tx, k, i, ok)
-		}
-	}
-	if _, _, ok := tm.Locate(tm.TxtimeOf(5, 0) + 1); ok {
-		t.Error("located a txtime no packet has")
-	}
-	multi := tm
-	multi.PerCycle, multi.Spacing = 3, 10*us
-	if k, i, ok := multi.Locate(multi.TxtimeOf(9, 2)); !ok || k != 9 || i != 2 {
-		t.Errorf("multi: %d %d %v", k, i, ok)
-	}
 }
 
 func TestValidateNamesTheFlag(t *testing.T) {
