@@ -37,6 +37,11 @@ func TestSeedTiming(t *testing.T) {
 	if tm.Wake(k) < now+1000*us || tm.Wake(k-1) >= now+1000*us {
 		t.Errorf("first cycle %d wakes at %d", k, tm.Wake(k)-now)
 	}
+	multi := tm
+	multi.PerCycle, multi.Spacing = 3, 10*us
+	if err := multi.Validate(); err != nil || multi.TxtimeOf(9, 2)-multi.CycleStart(9) != 1270*us {
+		t.Errorf("3 packets 10us apart: %v, third at %d us", err, (multi.TxtimeOf(9, 2)-multi.CycleStart(9))/us)
+	}
 }
 
 func TestValidateNamesTheFlag(t *testing.T) {
