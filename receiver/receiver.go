@@ -68,22 +68,12 @@ func Open(cfg Config) (*Receiver, error) {
 }
 
 func open(cfg Config, laddr *net.UDPAddr) (*Receiver, error) {
-	if cfg.Iface != "" {
-		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
-			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
-		}
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := socket.UDP(cfg.Iface)
 	if err != nil {
 		return nil, err
 	}
 	r := &Receiver{cfg: cfg, fd: fd, msg: socket.NewMsg(9216, 512)}
 	fail := func(err error) (*Receiver, error) { unix.Close(fd); return nil, err }
-	if cfg.Iface != "" {
-		if err := unix.BindToDevice(fd, cfg.Iface); err != nil {
-			return fail(fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", cfg.Iface, err))
-		}
-	}
 	if cfg.HardwareTimestamps {
 		if cfg.Iface == "" {
 			return fail(errors.New("--hw-timestamps needs --iface: the NIC whose RX timestamping to turn on"))

@@ -114,22 +114,12 @@ func Open(cfg Config) (*Sender, error) {
 }
 
 func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
-	if cfg.Iface != "" {
-		if _, err := net.InterfaceByName(cfg.Iface); err != nil {
-			return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
-		}
-	}
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, err := socket.UDP(cfg.Iface)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sender{cfg: cfg, fd: fd, msg: socket.NewMsg(cfg.Size, socket.TxtimeOOBLen), errMsg: socket.NewMsg(256, 512)}
 	fail := func(err error) (*Sender, error) { unix.Close(fd); return nil, err }
-	if cfg.Iface != "" {
-		if err := unix.BindToDevice(fd, cfg.Iface); err != nil {
-			return fail(fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", cfg.Iface, err))
-		}
-	}
 	if cfg.Priority >= 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY, cfg.Priority); err != nil {
 			return fail(fmt.Errorf("--priority %d: SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", cfg.Priority, err))

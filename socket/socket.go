@@ -188,3 +188,22 @@ func ts(b []byte) int64 {
 
 // IsAgain reports EAGAIN/EWOULDBLOCK.
 func IsAgain(err error) bool { return err == syscall.EAGAIN }
+
+// UDP opens an IPv4 UDP socket, bound to interface iface when it is not "" (SO_BINDTODEVICE), in
+// the caller's network namespace.
+func UDP(iface string) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if iface != "" {
+		if err := unix.BindToDevice(fd, iface); err != nil {
+			unix.Close(fd)
+			if err == unix.ENODEV {
+				return -1, fmt.Errorf("--iface %s: no such interface (ip link show)", iface)
+			}
+			return -1, fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", iface, err)
+		}
+	}
+	return fd, nil
+}
