@@ -33,7 +33,7 @@ unit:
 
 # Tests that run inside the lab guest, one guest boot per package.
 lab-test: deps
-	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
 
 # testbed/run itself: two guests across the dgram cable, and a failing script's status.
 lab-selftest: deps
