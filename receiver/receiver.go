@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"time"
 
@@ -29,6 +30,9 @@ type Config struct {
 	Log                *samplelog.Writer
 	// NetNS is the network namespace (ip netns name) to open the socket in; "" for the current one.
 	NetNS string
+	// Raw receives tsnctl's raw Ethernet frames (EtherType 0x88B5) on Iface through AF_PACKET,
+	// with their 802.1Q tag (VID, PCP) recorded.
+	Raw bool
 }
 
 // Summary counts what arrived.
@@ -39,12 +43,17 @@ type Summary struct {
 	Hardware, Software    uint64
 	FirstSeq, LastSeq     uint64
 	TimestampSource       string
+	Tagged                uint64 // raw: frames with an 802.1Q tag
+	LastVLAN              uint16
+	LastPCP               uint8
 }
 
 // Receiver is an open, configured socket.
 type Receiver struct {
 	cfg       Config
 	fd        int
+	recv      func() (n, oobn int, err error)
+	closer    func() error
 	msg       *socket.Msg
 	taiOffset int64
 	track     SeqTracker
@@ -55,13 +64,17 @@ type Receiver struct {
 // Open validates cfg and opens the socket.
 func Open(cfg Config) (*Receiver, error) {
 	laddr, err := net.ResolveUDPAddr("udp4", cfg.Listen)
-	if err != nil || laddr.Port == 0 {
+	if !cfg.Raw && (err != nil || laddr.Port == 0) {
 		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)
 	}
 	var r *Receiver
 	err = nsexec.Do(cfg.NetNS, func() error {
 		var err error
-		r, err = open(cfg, laddr)
+		if cfg.Raw {
+			r, err = openRaw(cfg)
+		} else {
+			r, err = open(cfg, laddr)
+		}
 		return err
 	})
 	return r, err
@@ -104,11 +117,17 @@ func open(cfg Config, laddr *net.UDPAddr) (*Receiver, error) {
 		return fail(err)
 	}
 	r.taiOffset = int64(off) * 1e9
+	r.recv = func() (int, int, error) { return r.msg.Recv(r.fd, 0) }
 	return r, nil
 }
 
 // Close closes the socket.
-func (r *Receiver) Close() error { return unix.Close(r.fd) }
+func (r *Receiver) Close() error {
+	if r.closer != nil {
+		return r.closer()
+	}
+	return unix.Close(r.fd)
+}
 
 // Run receives until Count packets, Duration, or ctx ends.
 func (r *Receiver) Run(ctx context.Context) (Summary, error) {
@@ -130,18 +149,28 @@ func (r *Receiver) Run(ctx context.Context) (Summary, error) {
 		if !end.IsZero() && time.Now().After(end) {
 			break
 		}
-		n, oobn, err := r.msg.Recv(r.fd, 0)
+		n, oobn, err := r.recv()
 		if err != nil {
-			if err == unix.EAGAIN || err == unix.EINTR {
+			if err == unix.EAGAIN || err == unix.EINTR || os.IsTimeout(err) {
 				continue
 			}
 			return r.sum, fmt.Errorf("recvmsg: %w", err)
 		}
-		if wire.Parse(r.msg.Data[:n], &h) != nil {
+		socket.ParseControl(r.msg.OOB[:oobn], &c)
+		payload := r.msg.Data[:n]
+		if r.cfg.Raw {
+			// An 802.1Q tag still in the frame (no VLAN offload): take it from there.
+			if len(payload) >= 18 && payload[12] == 0x81 && payload[13] == 0x00 {
+				c.HaveVLAN, c.VLANTCI = true, uint16(payload[14])<<8|uint16(payload[15])
+				payload = payload[18:]
+			} else if len(payload) >= 14 {
+				payload = payload[14:]
+			}
+		}
+		if wire.Parse(payload, &h) != nil {
 			r.sum.NotOurs++
 			continue
 		}
-		socket.ParseControl(r.msg.OOB[:oobn], &c)
 		r.packet(&h, &c)
 	}
 	return r.finish()
@@ -161,6 +190,13 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	if h.Flags&wire.FlagTxtime != 0 {
 		flags |= samplelog.FlagTxtime
 	}
+	var tci int64
+	if c.HaveVLAN {
+		flags |= samplelog.FlagVLAN
+		tci = int64(c.VLANTCI)
+		r.sum.LastVLAN, r.sum.LastPCP = c.VLANTCI&0xFFF, uint8(c.VLANTCI>>13)
+		r.sum.Tagged++
+	}
 	if r.sum.Packets == 0 {
 		r.sum.FirstSeq = h.Seq
 	}
@@ -169,7 +205,7 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	r.track.Add(h.Seq)
 	if r.cfg.Log != nil {
 		r.rec = samplelog.Record{Type: samplelog.TypeRx, Flags: flags, Stream: h.Stream, Seq: h.Seq,
-			T: [6]int64{h.CycleStart, h.Wakeup, h.SendCall, h.Txtime, ts, 0}}
+			T: [6]int64{h.CycleStart, h.Wakeup, h.SendCall, h.Txtime, ts, tci}}
 		_ = r.cfg.Log.Write(&r.rec)
 	}
 }
@@ -200,5 +236,8 @@ func (s Summary) Write(w io.Writer) {
 		s.Packets, s.Received, s.FirstSeq, s.LastSeq, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
 	if s.TimestampSource != "" {
 		fmt.Fprintf(w, "  RX timestamps: %s (%d hardware, %d software)\n", s.TimestampSource, s.Hardware, s.Software)
+	}
+	if s.Tagged > 0 {
+		fmt.Fprintf(w, "  802.1Q: %d tagged frames, last VID %d PCP %d\n", s.Tagged, s.LastVLAN, s.LastPCP)
 	}
 }

@@ -12,14 +12,14 @@ var timeNames = map[Type][6]string{
 	TypeTx:          {"cycle_start", "wakeup", "send_call", "txtime", "planned_wakeup", ""},
 	TypeTxTimestamp: {"tx_timestamp", "", "", "", "", ""},
 	TypeETFDrop:     {"", "", "", "txtime", "", ""},
-	TypeRx:          {"cycle_start", "wakeup", "send_call", "txtime", "rx_timestamp", ""},
+	TypeRx:          {"cycle_start", "wakeup", "send_call", "txtime", "rx_timestamp", "vlan_tci"},
 }
 
 var flagNames = []struct {
 	bit  uint8
 	name string
 }{{FlagHardware, "hardware"}, {FlagTxtime, "txtime"}, {FlagNotLocked, "not-locked"},
-	{FlagDropMissed, "missed"}, {FlagDropInvalid, "invalid-param"}, {FlagOutsideWindow, "outside-window"}}
+	{FlagDropMissed, "missed"}, {FlagDropInvalid, "invalid-param"}, {FlagOutsideWindow, "outside-window"}, {FlagVLAN, "vlan"}}
 
 // FlagNames lists a record's flags by name.
 func (r *Record) FlagNames() []string {
@@ -42,7 +42,11 @@ func (r *Record) WriteText(w io.Writer) error {
 	}
 	names := timeNames[r.Type]
 	for i, n := range names {
-		if n == "" || (r.T[i] == 0 && n == "txtime") {
+		if n == "" || (r.T[i] == 0 && n == "txtime") || (n == "vlan_tci" && r.Flags&FlagVLAN == 0) {
+			continue
+		}
+		if n == "vlan_tci" {
+			fmt.Fprintf(&b, " vid=%d pcp=%d", r.T[i]&0xFFF, r.T[i]>>13)
 			continue
 		}
 		fmt.Fprintf(&b, " %s=%d", n, r.T[i])

@@ -14,7 +14,8 @@
 //	     tx:           cycle start, wake-up, send call, planned txtime, planned wake-up, -
 //	     tx-timestamp: the TX timestamp, -, ...
 //	     etf-drop:     -, -, -, the dropped packet's txtime, -, -
-//	     rx:           cycle start, wake-up, send call, txtime (from the packet), RX timestamp, -
+//	     rx:           cycle start, wake-up, send call, txtime (from the packet), RX timestamp,
+//	                   802.1Q TCI (PCP << 13 | VID) when FlagVLAN is set
 //
 // The writer buffers records and flushes at least once a second, so a killed process loses at most
 // the last second; a truncated last record is reported by the reader, which keeps what it read.
@@ -72,6 +73,7 @@ const (
 	FlagDropMissed    = 1 << 3 // etf-drop: SO_EE_CODE_TXTIME_MISSED (the txtime had passed)
 	FlagDropInvalid   = 1 << 4 // etf-drop: SO_EE_CODE_TXTIME_INVALID_PARAM
 	FlagOutsideWindow = 1 << 5 // tx: the planned txtime is outside the open window of its class
+	FlagVLAN          = 1 << 6 // rx: the frame had an 802.1Q tag, its TCI is in t[5]
 )
 
 // Record is one sample.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -278,5 +279,49 @@ func TestLabPlainModeWithoutQdisc(t *testing.T) {
 	res := exchange(t, Config{Timing: tm, Priority: 6}, 200)
 	if res.send.Sent != 200 || res.recv.Received != 200 || res.recv.Lost != 0 {
 		t.Errorf("sender %+v receiver %+v", res.send, res.recv)
+	}
+}
+
+// Raw 802.1Q frames (AF_PACKET) arrive with the configured VID and PCP, read by the raw receiver
+// from the stripped tag (PACKET_AUXDATA) on the receiving veth.
+func TestLabRawVLANFrames(t *testing.T) {
+	labPair(t, "")
+	var l []map[string]any
+	json.Unmarshal([]byte(run(t, "ip", "-n", "rx", "-j", "link", "show", "v1")), &l)
+	mac, _ := net.ParseMAC(l[0]["address"].(string))
+	dir := t.TempDir()
+	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: "recv"})
+	rcv, err := receiver.Open(receiver.Config{NetNS: "rx", Raw: true, Iface: "v1", Count: 100, Duration: 20 * time.Second, Log: rw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Close()
+	done := make(chan receiver.Summary, 1)
+	go func() { s, _ := rcv.Run(context.Background()); rw.Close(); done <- s }()
+	tm := Timing{Cycle: 2000000, WindowStart: 1200000, WindowEnd: 1300000, Offset: 50000, PerCycle: 1}
+	snd, err := Open(Config{Timing: tm, NetNS: "tx", Raw: true, Iface: "v0", DestMAC: mac, VLAN: 3, PCP: 5,
+		Priority: 6, Count: 100, CPU: -1, Size: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := snd.Run(context.Background())
+	snd.Close()
+	if err != nil || sum.Sent != 100 {
+		t.Fatalf("sender %+v %v", sum, err)
+	}
+	rs := <-done
+	if rs.Received != 100 || rs.Tagged != 100 || rs.LastVLAN != 3 || rs.LastPCP != 5 {
+		t.Errorf("receiver %+v", rs)
+	}
+	r, f, err := samplelog.Open(dir + "/rx.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var rec samplelog.Record
+	for r.Next(&rec) == nil {
+		if rec.Flags&samplelog.FlagVLAN == 0 || rec.T[5]&0xFFF != 3 || rec.T[5]>>13 != 5 {
+			t.Fatalf("record seq %d: flags %x TCI %#x, want VID 3 PCP 5", rec.Seq, rec.Flags, rec.T[5])
+		}
 	}
 }

@@ -21,8 +21,14 @@ import (
 
 // Config is one stream.
 type Config struct {
-	Timing   Timing
-	Stream   uint32
+	Timing Timing
+	Stream uint32
+	// Raw sends raw Ethernet frames (EtherType 0x88B5) on Iface through AF_PACKET, to DestMAC,
+	// tagged 802.1Q with VLAN and PCP when VLAN is not 0. Otherwise UDP to Dest.
+	Raw      bool
+	DestMAC  net.HardwareAddr
+	VLAN     uint16
+	PCP      uint8
 	Dest     string // UDP destination host:port
 	Iface    string // bind the socket to this interface (e.g. the VLAN interface); optional
 	Priority int    // SO_PRIORITY; -1 leaves the default
@@ -84,6 +90,9 @@ type Sender struct {
 	lastSeq    uint64
 	errQueue   bool     // the error queue can carry something: ETF reports or TX timestamps
 	dmaLatency *os.File // /dev/cpu_dma_latency, held during a real-time run
+	hdrOff     int      // where the tsnctl header starts in msg.Data (after the Ethernet header when raw)
+	sendLen    int      // bytes sent per packet
+	closer     func() error
 	Stats      Stats
 	sum        Summary
 	rec        samplelog.Record
@@ -100,11 +109,19 @@ func Open(cfg Config) (*Sender, error) {
 	if cfg.Size > 9000 {
 		return nil, fmt.Errorf("--size %d: at most 9000 bytes", cfg.Size)
 	}
+	var s *Sender
+	if cfg.Raw {
+		err := nsexec.Do(cfg.NetNS, func() error {
+			var err error
+			s, err = openRaw(cfg)
+			return err
+		})
+		return s, err
+	}
 	raddr, err := net.ResolveUDPAddr("udp4", cfg.Dest)
 	if err != nil || raddr.IP == nil || raddr.Port == 0 {
 		return nil, fmt.Errorf("--dest %q: want an IPv4 host:port, e.g. 192.168.3.2:7788", cfg.Dest)
 	}
-	var s *Sender
 	err = nsexec.Do(cfg.NetNS, func() error {
 		var err error
 		s, err = open(cfg, raddr)
@@ -120,9 +137,26 @@ func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 	}
 	s := &Sender{cfg: cfg, fd: fd, msg: socket.NewMsg(cfg.Size, socket.TxtimeOOBLen), errMsg: socket.NewMsg(256, 512)}
 	fail := func(err error) (*Sender, error) { unix.Close(fd); return nil, err }
+	if err := setOptions(fd, cfg); err != nil {
+		return fail(err)
+	}
+	var sa unix.SockaddrInet4
+	copy(sa.Addr[:], raddr.IP.To4())
+	sa.Port = raddr.Port
+	if err := unix.Connect(fd, &sa); err != nil {
+		return fail(fmt.Errorf("--dest %s: %w", cfg.Dest, err))
+	}
+	if err := s.init(); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// setOptions applies the stream's socket options: priority, SO_TXTIME, TX timestamping.
+func setOptions(fd int, cfg Config) error {
 	if cfg.Priority >= 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY, cfg.Priority); err != nil {
-			return fail(fmt.Errorf("--priority %d: SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", cfg.Priority, err))
+			return fmt.Errorf("--priority %d: SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", cfg.Priority, err)
 		}
 	}
 	if cfg.Timing.Txtime {
@@ -131,35 +165,41 @@ func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 			flags |= socket.TxtimeDeadlineMode
 		}
 		if err := socket.SetTxtime(fd, int32(clock.TAI), flags); err != nil {
-			return fail(fmt.Errorf("--txtime: %w", err))
+			return fmt.Errorf("--txtime: %w", err)
 		}
 	}
 	if cfg.TxTimestamps {
 		if err := socket.SetTimestamping(fd, socket.TimestampTx); err != nil {
-			return fail(err)
+			return err
 		}
 	}
-	var sa unix.SockaddrInet4
-	copy(sa.Addr[:], raddr.IP.To4())
-	sa.Port = raddr.Port
-	if err := unix.Connect(fd, &sa); err != nil {
-		return fail(fmt.Errorf("--dest %s: %w", cfg.Dest, err))
-	}
+	return nil
+}
+
+func (s *Sender) init() error {
 	off, err := clock.TAIOffset()
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	s.taiOffset = int64(off) * 1e9
-	if cfg.Timing.Txtime {
+	if s.cfg.Timing.Txtime {
 		s.msg.SetTxtimeCmsg(0)
 	}
 	s.sum.WakeMin = 1<<63 - 1
-	s.errQueue = cfg.Timing.Txtime || cfg.TxTimestamps
-	return s, nil
+	s.errQueue = s.cfg.Timing.Txtime || s.cfg.TxTimestamps
+	if s.sendLen == 0 {
+		s.sendLen = s.cfg.Size
+	}
+	return nil
 }
 
 // Close closes the socket.
-func (s *Sender) Close() error { return unix.Close(s.fd) }
+func (s *Sender) Close() error {
+	if s.closer != nil {
+		return s.closer()
+	}
+	return unix.Close(s.fd)
+}
 
 func now() int64 {
 	var ts unix.Timespec
@@ -330,8 +370,8 @@ func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64) {
 	if txtime != 0 && h.SendCall > txtime {
 		s.sum.Late++
 	}
-	wire.Put(s.msg.Data, &h)
-	if err := s.msg.Send(s.fd, s.cfg.Size, oobn, 0); err != nil {
+	wire.Put(s.msg.Data[s.hdrOff:], &h)
+	if err := s.msg.Send(s.fd, s.sendLen, oobn, 0); err != nil {
 		s.sum.Errors++
 		s.Stats.Errors.Add(1)
 		if s.sum.LastError == "" {
@@ -426,8 +466,12 @@ func (sum Summary) Write(w io.Writer, cfg Config) {
 	if cfg.Timing.Txtime {
 		mode = "txtime"
 	}
+	dest := cfg.Dest
+	if cfg.Raw {
+		dest = fmt.Sprintf("%s on %s, VLAN %d PCP %d", cfg.DestMAC, cfg.Iface, cfg.VLAN, cfg.PCP)
+	}
 	fmt.Fprintf(w, "\nstream %d (%s, cycle %v, priority %d -> %s): sent %d, send errors %d\n", cfg.Stream, mode,
-		time.Duration(cfg.Timing.Cycle), cfg.Priority, cfg.Dest, sum.Sent, sum.Errors)
+		time.Duration(cfg.Timing.Cycle), cfg.Priority, dest, sum.Sent, sum.Errors)
 	if sum.LastError != "" {
 		fmt.Fprintf(w, "  first send error: %s\n", sum.LastError)
 	}

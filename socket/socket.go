@@ -124,6 +124,10 @@ type Control struct {
 	Software, Hardware         int64 // ns; software on CLOCK_REALTIME, hardware on the NIC's PHC
 	HaveErr                    bool
 	Err                        ExtendedErr
+	// HaveVLAN and VLANTCI: the 802.1Q tag the NIC or kernel stripped from a received frame
+	// (PACKET_AUXDATA on AF_PACKET sockets).
+	HaveVLAN bool
+	VLANTCI  uint16
 }
 
 // ExtendedErr is struct sock_extended_err.
@@ -159,6 +163,11 @@ func ParseControl(oob []byte, c *Control) {
 			}
 			if hw != 0 {
 				c.HaveHardware, c.Hardware = true, hw
+			}
+		case h.Level == unix.SOL_PACKET && h.Type == unix.PACKET_AUXDATA && len(data) >= 20:
+			// struct tpacket_auxdata: status, len, snaplen (u32), mac, net, vlan_tci, vlan_tpid (u16).
+			if binary.NativeEndian.Uint32(data[0:])&unix.TP_STATUS_VLAN_VALID != 0 {
+				c.HaveVLAN, c.VLANTCI = true, binary.NativeEndian.Uint16(data[16:])
 			}
 		case (h.Level == unix.SOL_IP && h.Type == unix.IP_RECVERR) || (h.Level == unix.SOL_IPV6 && h.Type == unix.IPV6_RECVERR) ||
 			(h.Level == unix.SOL_PACKET && h.Type == unix.PACKET_TX_TIMESTAMP):

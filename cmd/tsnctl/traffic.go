@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -51,7 +52,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 func sendCmd() *cobra.Command {
 	var cfg sender.Config
 	var t sender.Timing
-	var window, baseTime, fromQdisc, logPath string
+	var window, baseTime, fromQdisc, logPath, destMAC string
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags]",
@@ -112,6 +113,15 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 					t.BaseTime = int64(v)
 				}
 			}
+			if cfg.Raw {
+				mac, err := net.ParseMAC(destMAC)
+				if err != nil {
+					return fmt.Errorf("--dest-mac %q: want a MAC address such as 52:54:00:00:02:01", destMAC)
+				}
+				cfg.DestMAC = mac
+			} else if destMAC != "" || cmd.Flags().Changed("vlan") || cmd.Flags().Changed("pcp") {
+				return fmt.Errorf("--dest-mac, --vlan and --pcp go with --raw (over UDP, the VLAN interface and its egress-qos-map set them)")
+			}
 			cfg.Timing = t
 			snd, err := sender.Open(cfg)
 			if err != nil {
@@ -138,7 +148,11 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Dest, "dest", "", "destination IPv4 host:port")
+	f.StringVar(&cfg.Dest, "dest", "", "destination IPv4 host:port (UDP)")
+	f.BoolVar(&cfg.Raw, "raw", false, "send raw Ethernet frames (EtherType 0x88B5) on --iface through AF_PACKET instead of UDP")
+	f.StringVar(&destMAC, "dest-mac", "", "with --raw: destination MAC address")
+	f.Uint16Var(&cfg.VLAN, "vlan", 0, "with --raw: 802.1Q VLAN id of the frames (0: untagged)")
+	f.Uint8Var(&cfg.PCP, "pcp", 0, "with --raw: 802.1Q priority code point (0-7)")
 	f.StringVar(&cfg.Iface, "iface", "", "send through this interface (e.g. the VLAN interface eth1.3)")
 	f.IntVar(&cfg.Priority, "priority", -1, "socket priority (SO_PRIORITY): chooses the taprio traffic class and, through the VLAN egress map, the PCP")
 	f.Var(durationFlag{&t.Cycle}, "cycle", "cycle time")
@@ -235,6 +249,7 @@ the sample log; the summary counts loss, duplicates and reordering, and names th
 	f.BoolVar(&cfg.HardwareTimestamps, "hw-timestamps", false, "turn on the NIC's RX timestamping (needs --iface)")
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
 	f.StringVar(&cfg.NetNS, "netns", "", "receive in this network namespace (ip netns name)")
+	f.BoolVar(&cfg.Raw, "raw", false, "receive tsnctl's raw Ethernet frames on --iface (AF_PACKET), recording their VID and PCP")
 	return cmd
 }
 

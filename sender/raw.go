@@ -1,0 +1,72 @@
+package sender
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/mdlayher/ethernet"
+	"github.com/mdlayher/packet"
+	"github.com/tsnctl/tsnctl/socket"
+)
+
+// EtherType is the EtherType of tsnctl's raw frames (IEEE 802 local experimental 1).
+const EtherType = 0x88B5
+
+// openRaw opens an AF_PACKET socket on cfg.Iface (github.com/mdlayher/packet) and prepares the
+// frame template (github.com/mdlayher/ethernet): the tsnctl header goes after the Ethernet and
+// 802.1Q headers, and is written in place for every packet.
+func openRaw(cfg Config) (*Sender, error) {
+	if cfg.Iface == "" {
+		return nil, fmt.Errorf("--raw needs --iface: the interface to send the frames on (the parent, e.g. eth1, not eth1.3)")
+	}
+	ifi, err := net.InterfaceByName(cfg.Iface)
+	if err != nil {
+		return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
+	}
+	if len(cfg.DestMAC) != 6 {
+		return nil, fmt.Errorf("--dest-mac %q: want a MAC address such as 52:54:00:00:02:01", cfg.DestMAC)
+	}
+	if cfg.VLAN > 4094 || cfg.PCP > 7 {
+		return nil, fmt.Errorf("--vlan %d --pcp %d: VLAN ids are 1-4094 (0: untagged), PCP 0-7", cfg.VLAN, cfg.PCP)
+	}
+	f := ethernet.Frame{Destination: cfg.DestMAC, Source: ifi.HardwareAddr, EtherType: EtherType,
+		Payload: make([]byte, cfg.Size)}
+	hdr := 14
+	if cfg.VLAN != 0 {
+		f.VLAN = &ethernet.VLAN{Priority: ethernet.Priority(cfg.PCP), ID: cfg.VLAN}
+		hdr = 18
+	}
+	frame, err := f.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := packet.Listen(ifi, packet.Raw, EtherType, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--raw on %s: %w (AF_PACKET needs CAP_NET_RAW)", cfg.Iface, err)
+	}
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	s := &Sender{cfg: cfg, msg: socket.NewMsg(len(frame), socket.TxtimeOOBLen), errMsg: socket.NewMsg(256, 512),
+		hdrOff: hdr, sendLen: len(frame), closer: conn.Close}
+	copy(s.msg.Data, frame)
+	var optErr error
+	if err := rc.Control(func(fd uintptr) {
+		s.fd = int(fd) // used while conn stays open (Close closes conn)
+		optErr = setOptions(s.fd, cfg)
+	}); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if optErr != nil {
+		conn.Close()
+		return nil, optErr
+	}
+	if err := s.init(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return s, nil
+}
