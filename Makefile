@@ -54,6 +54,7 @@ bench-wakeup: build
 # The experiment, in the lab: grows with each capability.
 lab: deps
 	testbed/run testbed/lab.sh
+	testbed/run --vms 2 testbed/lab-two-guests.sh
 
 clean:
 	rm -rf bin out
