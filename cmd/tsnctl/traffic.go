@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -270,8 +271,9 @@ func dumpCmd() *cobra.Command {
 			defer f.Close()
 			out := cmd.OutOrStdout()
 			if output == "text" {
-				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %v\n", r.Header.Role, r.Header.Stream,
-					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, r.Header.Params)
+				params, _ := json.Marshal(r.Header.Params)
+				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", r.Header.Role, r.Header.Stream,
+					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, params)
 			}
 			var rec samplelog.Record
 			for {
