@@ -2,10 +2,8 @@ package receiver
 
 import (
 	"fmt"
-	"net"
 	"time"
 
-	"github.com/mdlayher/packet"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/socket"
 	"golang.org/x/sys/unix"
@@ -16,22 +14,10 @@ const ethPAll = 0x0003 // ETH_P_ALL
 // openRaw listens for tsnctl's raw frames (EtherType 0x88B5) on cfg.Iface (github.com/mdlayher/packet), with
 // PACKET_AUXDATA for the 802.1Q tag the kernel strips and SO_TIMESTAMPING for RX timestamps.
 func openRaw(cfg Config) (*Receiver, error) {
-	if cfg.Iface == "" {
-		return nil, fmt.Errorf("--raw needs --iface: the interface the frames arrive on")
-	}
-	ifi, err := net.InterfaceByName(cfg.Iface)
-	if err != nil {
-		return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
-	}
 	// ETH_P_ALL: taps see a frame before the kernel hands it to a VLAN interface (which would
 	// clear its tag); the tag is then in the frame's metadata, which PACKET_AUXDATA reports.
-	conn, err := packet.Listen(ifi, packet.Raw, ethPAll, nil)
+	_, conn, rc, err := socket.Packet(cfg.Iface, ethPAll)
 	if err != nil {
-		return nil, fmt.Errorf("--raw on %s: %w (AF_PACKET needs CAP_NET_RAW)", cfg.Iface, err)
-	}
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		conn.Close()
 		return nil, err
 	}
 	r := &Receiver{cfg: cfg, msg: socket.NewMsg(9216, 512), closer: conn.Close}

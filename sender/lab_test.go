@@ -194,18 +194,12 @@ const assistSeed = `interfaces:
 `
 
 func fromInstalled(t *testing.T) (Timing, WindowCheck) {
-	sys, _ := node.Open("tx")
-	live, err := sys.Read("v0")
-	sys.Close()
+	tm, check, err := FromQdisc("tx", "v0", 6)
 	if err != nil {
-		t.Fatal(err)
-	}
-	tm, tc, err := FromSchedule(live.Taprio, "v0", 6)
-	if err != nil || tc != 1 {
-		t.Fatalf("from qdisc: tc %d %v", tc, err)
+		t.Fatalf("from qdisc: %v", err)
 	}
 	tm.Offset, tm.PerCycle, tm.Txtime, tm.WakeAdvance = 100000, 1, true, 4000000
-	return tm, NewWindowCheck(live.Taprio, tc)
+	return tm, *check
 }
 
 // Every packet sent with a txtime is accounted for: received, or reported by the sender as an ETF

@@ -2,10 +2,8 @@ package sender
 
 import (
 	"fmt"
-	"net"
 
 	"github.com/mdlayher/ethernet"
-	"github.com/mdlayher/packet"
 	"github.com/tsnctl/tsnctl/socket"
 )
 
@@ -16,17 +14,16 @@ const EtherType = 0x88B5
 // frame template (github.com/mdlayher/ethernet): the tsnctl header goes after the Ethernet and
 // 802.1Q headers, and is written in place for every packet.
 func openRaw(cfg Config) (*Sender, error) {
-	if cfg.Iface == "" {
-		return nil, fmt.Errorf("--raw needs --iface: the interface to send the frames on (the parent, e.g. eth1, not eth1.3)")
-	}
-	ifi, err := net.InterfaceByName(cfg.Iface)
+	ifi, conn, rc, err := socket.Packet(cfg.Iface, EtherType)
 	if err != nil {
-		return nil, fmt.Errorf("--iface %s: no such interface (ip link show)", cfg.Iface)
+		return nil, err
 	}
 	if len(cfg.DestMAC) != 6 {
+		conn.Close()
 		return nil, fmt.Errorf("--dest-mac %q: want a MAC address such as 52:54:00:00:02:01", cfg.DestMAC)
 	}
 	if cfg.VLAN > 4094 || cfg.PCP > 7 {
+		conn.Close()
 		return nil, fmt.Errorf("--vlan %d --pcp %d: VLAN ids are 1-4094 (0: untagged), PCP 0-7", cfg.VLAN, cfg.PCP)
 	}
 	f := ethernet.Frame{Destination: cfg.DestMAC, Source: ifi.HardwareAddr, EtherType: EtherType,
@@ -37,14 +34,6 @@ func openRaw(cfg Config) (*Sender, error) {
 		hdr = 18
 	}
 	frame, err := f.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	conn, err := packet.Listen(ifi, packet.Raw, EtherType, nil)
-	if err != nil {
-		return nil, fmt.Errorf("--raw on %s: %w (AF_PACKET needs CAP_NET_RAW)", cfg.Iface, err)
-	}
-	rc, err := conn.SyscallConn()
 	if err != nil {
 		conn.Close()
 		return nil, err

@@ -7,9 +7,11 @@ package socket
 import (
 	"encoding/binary"
 	"fmt"
+	"net"
 	"syscall"
 	"unsafe"
 
+	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
 
@@ -215,4 +217,26 @@ func UDP(iface string) (int, error) {
 		}
 	}
 	return fd, nil
+}
+
+// Packet opens an AF_PACKET socket (github.com/mdlayher/packet) of protocol proto on interface
+// iface, and its raw connection for socket options and allocation-free sendmsg/recvmsg.
+func Packet(iface string, proto int) (*net.Interface, *packet.Conn, syscall.RawConn, error) {
+	if iface == "" {
+		return nil, nil, nil, fmt.Errorf("--raw needs --iface: the interface the frames go out or come in on")
+	}
+	ifi, err := net.InterfaceByName(iface)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--iface %s: no such interface (ip link show)", iface)
+	}
+	conn, err := packet.Listen(ifi, packet.Raw, proto, nil)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--raw on %s: %w (AF_PACKET needs CAP_NET_RAW)", iface, err)
+	}
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, nil, nil, err
+	}
+	return ifi, conn, rc, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tsnctl/tsnctl/configs"
-	"github.com/tsnctl/tsnctl/node"
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/sender"
@@ -79,25 +78,12 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 						return fmt.Errorf("--%s cannot be combined with --from-qdisc, which takes it from the installed schedule", f)
 					}
 				}
-				sys, err := node.Open(cfg.NetNS)
-				if err != nil {
-					return err
-				}
-				live, err := sys.Read(fromQdisc)
-				sys.Close()
-				if err != nil {
-					return fmt.Errorf("--from-qdisc: %w", err)
-				}
-				if live.Taprio == nil {
-					return fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", fromQdisc, fromQdisc)
-				}
-				qt, tc, err := sender.FromSchedule(live.Taprio, fromQdisc, cfg.Priority)
+				qt, check, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority)
 				if err != nil {
 					return err
 				}
 				t.BaseTime, t.Cycle, t.WindowStart, t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
-				check := sender.NewWindowCheck(live.Taprio, tc)
-				cfg.Check = &check
+				cfg.Check = check
 			} else {
 				start, end, ok := strings.Cut(window, ",")
 				s, err1 := configs.ParseDuration(start)
