@@ -1,3 +1,6 @@
+// Package receiver is tsnctl's receiver: it takes tsnctl test packets off a UDP socket with RX
+// timestamps (the NIC's when it gives them, else the kernel's), counts loss, duplicates and
+// reordering, and writes every packet to a sample log.
 package receiver
 
 import (
@@ -13,6 +16,7 @@ import (
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/samplelog"
+	"github.com/tsnctl/tsnctl/seqtrack"
 	"github.com/tsnctl/tsnctl/socket"
 	"github.com/tsnctl/tsnctl/wire"
 	"golang.org/x/sys/unix"
@@ -56,7 +60,7 @@ type Receiver struct {
 	closer    func() error
 	msg       *socket.Msg
 	taiOffset int64
-	track     SeqTracker
+	track     seqtrack.Tracker
 	sum       Summary
 	rec       samplelog.Record
 }

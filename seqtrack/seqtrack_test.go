@@ -1,9 +1,9 @@
-package receiver
+package seqtrack
 
 import "testing"
 
-func TestSeqTracker(t *testing.T) {
-	var tr SeqTracker
+func TestTracker(t *testing.T) {
+	var tr Tracker
 	type ev struct {
 		seq            uint64
 		dup, reordered bool
@@ -21,8 +21,8 @@ func TestSeqTracker(t *testing.T) {
 	}
 }
 
-func TestSeqTrackerLongRunAndLateStart(t *testing.T) {
-	var tr SeqTracker
+func TestTrackerLongRunAndLateStart(t *testing.T) {
+	var tr Tracker
 	for s := uint64(1000); s < 300000; s++ {
 		if s%1000 == 0 {
 			continue // lose one in a thousand

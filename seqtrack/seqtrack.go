@@ -1,11 +1,10 @@
-// Package receiver is tsnctl's receiver: it takes tsnctl test packets off a UDP socket with RX
-// timestamps (the NIC's when it gives them, else the kernel's), counts loss, duplicates and
-// reordering, and writes every packet to a sample log.
-package receiver
+// Package seqtrack counts a stream's sequence numbers as they arrive: duplicates, reordering and
+// loss, in constant memory. The receiver uses it live; the analysis uses it on sample logs.
+package seqtrack
 
-// SeqTracker counts a stream's sequence numbers: duplicates, reordering, and (at the end) loss.
+// Tracker counts a stream's sequence numbers: duplicates, reordering, and (at the end) loss.
 // It remembers the last 65536 sequence numbers, so a duplicate older than that counts as reordered.
-type SeqTracker struct {
+type Tracker struct {
 	started         bool
 	lowest, highest uint64
 	unique          uint64
@@ -15,7 +14,7 @@ type SeqTracker struct {
 }
 
 // Add records seq and says whether it was a duplicate or arrived out of order.
-func (t *SeqTracker) Add(seq uint64) (dup, reordered bool) {
+func (t *Tracker) Add(seq uint64) (dup, reordered bool) {
 	if !t.started {
 		t.started, t.lowest, t.highest = true, seq, seq
 		t.mark(seq)
@@ -45,14 +44,14 @@ func (t *SeqTracker) Add(seq uint64) (dup, reordered bool) {
 	return false, true
 }
 
-func (t *SeqTracker) mark(seq uint64)       { t.seen[(seq&0xFFFF)/64] |= 1 << (seq % 64) }
-func (t *SeqTracker) isSet(seq uint64) bool { return t.seen[(seq&0xFFFF)/64]&(1<<(seq%64)) != 0 }
+func (t *Tracker) mark(seq uint64)       { t.seen[(seq&0xFFFF)/64] |= 1 << (seq % 64) }
+func (t *Tracker) isSet(seq uint64) bool { return t.seen[(seq&0xFFFF)/64]&(1<<(seq%64)) != 0 }
 
 // Received is the number of distinct sequence numbers seen.
-func (t *SeqTracker) Received() uint64 { return t.unique }
+func (t *Tracker) Received() uint64 { return t.unique }
 
 // Lost is the number of sequence numbers between the lowest and the highest seen that never came.
-func (t *SeqTracker) Lost() uint64 {
+func (t *Tracker) Lost() uint64 {
 	if !t.started {
 		return 0
 	}
