@@ -232,7 +232,13 @@ func (r *Reader) Next(rec *Record) error {
 	if err != nil {
 		return err
 	}
-	b := &r.buf
+	decode(r.buf[:], rec)
+	r.n++
+	return nil
+}
+
+func decode(b []byte, rec *Record) {
+	_ = b[RecordLen-1]
 	rec.Type = Type(b[0])
 	rec.Flags = b[1]
 	rec.Stream = binary.LittleEndian.Uint32(b[4:])
@@ -240,9 +246,31 @@ func (r *Reader) Next(rec *Record) error {
 	for i := range rec.T {
 		rec.T[i] = int64(binary.LittleEndian.Uint64(b[16+8*i:]))
 	}
-	r.n++
-	return nil
 }
+
+// ReadBatch reads up to len(recs) records, as Next does, and returns how many it read. At the end
+// of the file it returns 0 and io.EOF, or the records before a cut-off one and ErrTruncated.
+func (r *Reader) ReadBatch(recs []Record) (int, error) {
+	for i := range recs {
+		if r.r.Buffered() < RecordLen {
+			if err := r.Next(&recs[i]); err != nil {
+				if err == io.EOF && i > 0 {
+					return i, nil
+				}
+				return i, err
+			}
+			continue
+		}
+		b, _ := r.r.Peek(RecordLen)
+		decode(b, &recs[i])
+		r.r.Discard(RecordLen)
+		r.n++
+	}
+	return len(recs), nil
+}
+
+// Records is the number of records read so far.
+func (r *Reader) Records() int64 { return r.n }
 
 // Open opens a log file for reading.
 func Open(path string) (*Reader, *os.File, error) {

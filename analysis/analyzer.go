@@ -1,0 +1,270 @@
+package analysis
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/samplelog"
+	"github.com/tsnctl/tsnctl/seqtrack"
+)
+
+// Options choose what an Analyzer leaves out.
+type Options struct {
+	// WarmupPackets leaves out each stream's first N sequence numbers.
+	WarmupPackets uint64
+	// WarmupTime leaves out the packets whose cycle started less than this long after the
+	// stream's first cycle.
+	WarmupTime time.Duration
+}
+
+// Analyzer accumulates the records of one run (a sender's log, a receiver's log, or both) in
+// constant memory per stream. Add records in file order; then Result.
+type Analyzer struct {
+	opts    Options
+	streams map[uint32]*stream
+	last    *stream
+	tooMany uint64 // records of streams past MaxStreams
+	Files   []FileInfo
+}
+
+// New returns an empty Analyzer.
+func New(o Options) *Analyzer {
+	return &Analyzer{opts: o, streams: map[uint32]*stream{}}
+}
+
+const ringLen = 4096 // tx records remembered for their tx timestamps and drops
+
+type txSlot struct {
+	seq           uint64
+	cycle, txtime int64
+}
+
+type stream struct {
+	id uint32
+
+	// warm-up: sequence numbers below warmEnd are left out once warmKnown
+	firstSeq   uint64
+	firstCycle int64
+	started    bool
+	warmKnown  bool
+	warmEnd    uint64
+	warmedOut  uint64
+
+	// receiver side
+	rx                   seqtrack.Tracker
+	rxRecords            uint64
+	hwRx, swRx, noRxTime uint64
+	vlanTCI              int64 // last seen, -1: untagged or none
+	sched, rtRx, txToRx  Dist
+	schedSeries, rtRxSer Series
+	rxErrors             uint64
+
+	// sender side
+	sent                  uint64
+	seqLo, seqHi          uint64
+	rtTx, wake, txErr     Dist
+	rtTxSer               Series
+	drops, dropsMissed    uint64
+	dropsInvalid          uint64
+	outsidePlanned        uint64
+	premature, late       uint64
+	windowFromTxTimestamp bool
+	notLocked             uint64
+	txTimestamps, hwTx    uint64
+	ring                  []txSlot // ringLen, once the stream has tx records
+	window                *window
+}
+
+type window struct{ start, end int64 }
+
+// MaxStreams bounds the streams of one run (a corrupt file must not make one per record).
+const MaxStreams = 64
+
+func (a *Analyzer) stream(id uint32) *stream {
+	if s := a.last; s != nil && s.id == id {
+		return s
+	}
+	s := a.streams[id]
+	if s == nil {
+		if len(a.streams) == MaxStreams {
+			a.tooMany++
+			return nil
+		}
+		s = &stream{id: id, vlanTCI: -1}
+		a.streams[id] = s
+	}
+	a.last = s
+	return s
+}
+
+// setWindow gives a stream the transmit window its sender used (from the log's header), so that
+// TX timestamps can be judged premature or late.
+func (a *Analyzer) setWindow(id uint32, start, end int64) {
+	if s := a.stream(id); s != nil && end > start {
+		s.window = &window{start, end}
+	}
+}
+
+// warm reports whether a record of seq (with its cycle start, 0 if unknown) is in the warm-up.
+func (a *Analyzer) warm(s *stream, seq uint64, cycle int64) bool {
+	if !s.started {
+		s.started, s.firstSeq, s.firstCycle = true, seq, cycle
+		if a.opts.WarmupTime == 0 {
+			s.warmKnown, s.warmEnd = true, seq+a.opts.WarmupPackets
+		}
+	}
+	if !s.warmKnown {
+		if s.firstCycle == 0 {
+			s.firstCycle = cycle
+		}
+		if cycle == 0 || cycle-s.firstCycle < int64(a.opts.WarmupTime) {
+			s.warmedOut++
+			return true
+		}
+		s.warmKnown, s.warmEnd = true, max(seq, s.firstSeq+a.opts.WarmupPackets)
+	}
+	if seq < s.warmEnd {
+		s.warmedOut++
+		return true
+	}
+	return false
+}
+
+// Add accounts for one record.
+func (a *Analyzer) Add(r *samplelog.Record) {
+	s := a.stream(r.Stream)
+	if s == nil {
+		return
+	}
+	switch r.Type {
+	case samplelog.TypeRx:
+		s.rxRecords++
+		if a.warm(s, r.Seq, r.T[0]) {
+			return
+		}
+		if dup, _ := s.rx.Add(r.Seq); dup {
+			return
+		}
+		if r.Flags&samplelog.FlagVLAN != 0 {
+			s.vlanTCI = r.T[5]
+		}
+		rt := r.T[2] - r.T[0]
+		s.rtRx.Add(rt)
+		s.rtRxSer.Add(r.Seq, rt)
+		if r.T[4] == 0 {
+			s.noRxTime++
+			return
+		}
+		if r.Flags&samplelog.FlagHardware != 0 {
+			s.hwRx++
+		} else {
+			s.swRx++
+		}
+		st := r.T[4] - r.T[0]
+		s.sched.Add(st)
+		s.schedSeries.Add(r.Seq, st)
+		if r.Flags&samplelog.FlagTxtime != 0 && r.T[3] != 0 {
+			s.txToRx.Add(r.T[4] - r.T[3])
+		}
+	case samplelog.TypeTx:
+		if s.ring == nil {
+			s.ring = make([]txSlot, ringLen)
+		}
+		slot := &s.ring[r.Seq%ringLen]
+		slot.seq, slot.cycle, slot.txtime = r.Seq, r.T[0], r.T[3]
+		if a.warm(s, r.Seq, r.T[0]) {
+			slot.cycle = 0 // its timestamp and drop are in the warm-up too
+			return
+		}
+		if s.sent == 0 || r.Seq < s.seqLo {
+			s.seqLo = r.Seq
+		}
+		s.seqHi = max(s.seqHi, r.Seq)
+		s.sent++
+		rt := r.T[2] - r.T[0]
+		s.rtTx.Add(rt)
+		s.rtTxSer.Add(r.Seq, rt)
+		if r.T[4] != 0 {
+			s.wake.Add(r.T[1] - r.T[4])
+		}
+		if r.Flags&samplelog.FlagNotLocked != 0 {
+			s.notLocked++
+		}
+		if r.Flags&samplelog.FlagOutsideWindow != 0 {
+			s.outsidePlanned++
+			if !s.windowFromTxTimestamp && s.window != nil {
+				if r.T[3]-r.T[0] < s.window.start {
+					s.premature++
+				} else {
+					s.late++
+				}
+			}
+		}
+	case samplelog.TypeTxTimestamp:
+		if s.ring == nil {
+			return
+		}
+		slot := &s.ring[r.Seq%ringLen]
+		if slot.seq != r.Seq || slot.cycle == 0 {
+			return // unknown or warm-up packet
+		}
+		s.txTimestamps++
+		if r.Flags&samplelog.FlagHardware != 0 {
+			s.hwTx++
+		}
+		if slot.txtime != 0 {
+			s.txErr.Add(r.T[0] - slot.txtime)
+		}
+		if s.window != nil {
+			if !s.windowFromTxTimestamp { // measured beats planned: start counting over
+				s.windowFromTxTimestamp, s.premature, s.late = true, 0, 0
+			}
+			switch off := r.T[0] - slot.cycle; {
+			case off < s.window.start:
+				s.premature++
+			case off >= s.window.end:
+				s.late++
+			}
+		}
+	case samplelog.TypeETFDrop:
+		known := s.ring != nil && s.ring[r.Seq%ringLen].seq == r.Seq
+		if known && s.ring[r.Seq%ringLen].cycle == 0 || !known && (!s.warmKnown || r.Seq < s.warmEnd) {
+			return // a warm-up packet's
+		}
+		s.drops++
+		if r.Flags&samplelog.FlagDropMissed != 0 {
+			s.dropsMissed++
+		}
+		if r.Flags&samplelog.FlagDropInvalid != 0 {
+			s.dropsInvalid++
+		}
+	}
+}
+
+// streamIDs returns the streams in ascending order.
+func (a *Analyzer) streamIDs() []uint32 {
+	ids := make([]uint32, 0, len(a.streams))
+	for id := range a.streams {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// ParseWarmup reads --warmup: a number of packets (500) or a duration (2s, 100ms).
+func ParseWarmup(s string) (Options, error) {
+	if s == "" || s == "0" {
+		return Options{}, nil
+	}
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+		return Options{WarmupPackets: n}, nil
+	}
+	d, err := time.ParseDuration(strings.ReplaceAll(s, "µ", "u"))
+	if err != nil || d < 0 {
+		return Options{}, fmt.Errorf("--warmup %q: want a number of packets (500) or a duration (2s, 100ms)", s)
+	}
+	return Options{WarmupTime: d}, nil
+}

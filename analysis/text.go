@@ -1,0 +1,94 @@
+package analysis
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Micros formats ns as µs with three decimals (ns precision), as the tables show times.
+func Micros(ns float64) string { return fmt.Sprintf("%.3f", ns/1e3) }
+
+// WriteText prints the result as tables, times in µs.
+func (res *Result) WriteText(w io.Writer) {
+	for _, f := range res.Files {
+		desc := f.Format
+		if f.Header != nil {
+			desc += ", " + f.Header.Role
+			if f.Header.Host != "" {
+				desc += " on " + f.Header.Host
+			}
+		}
+		fmt.Fprintf(w, "%s: %d records (%s)\n", f.Path, f.Records, desc)
+		for _, warn := range f.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warn)
+		}
+		if f.RxErrors > 0 {
+			fmt.Fprintf(w, "  rx-error lines: %d\n", f.RxErrors)
+		}
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	if res.Warmup != nil {
+		fmt.Fprintf(w, "warm-up left out: first %d packets, first %d ns\n", res.Warmup.Packets, res.Warmup.TimeNs)
+	}
+	for _, s := range res.Streams {
+		p := s.Packets
+		fmt.Fprintf(w, "\nstream %d", s.StreamID)
+		var src []string
+		if s.Sources.RxTimestamps != "" {
+			src = append(src, "RX timestamps "+s.Sources.RxTimestamps)
+		}
+		if s.Sources.TxTimestamps != "" {
+			src = append(src, "TX timestamps "+s.Sources.TxTimestamps)
+		}
+		if v := s.Sources.VLAN; v != nil {
+			src = append(src, fmt.Sprintf("VLAN %d PCP %d", v.ID, v.PCP))
+		}
+		if len(src) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(src, ", "))
+		}
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "packets: sent %d, received %d, lost %d, duplicates %d, reordered %d, ETF dropped %d, outside window %d (premature %d, late %d), not locked %d",
+			p.Sent, p.Received, p.Lost, p.Duplicates, p.Reordered, p.ETFDropped, p.OutsideWindow, p.Premature, p.Late, p.NotLocked)
+		if p.WarmupExcluded > 0 {
+			fmt.Fprintf(w, ", warm-up %d", p.WarmupExcluded)
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "indicator (us)\tcount\tmin\tp50\tp90\tp99\tp99.9\tp99.99\tmax\tmean\tstddev\tpk-pk\tpercentiles\t")
+		for _, name := range IndicatorNames {
+			in, ok := s.Indicators[name]
+			if !ok {
+				continue
+			}
+			pk := "-"
+			if in.PkPk != nil {
+				pk = Micros(float64(*in.PkPk))
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, in.Count, Micros(float64(in.Min)),
+				Micros(float64(in.P50)), Micros(float64(in.P90)), Micros(float64(in.P99)), Micros(float64(in.P999)),
+				Micros(float64(in.P9999)), Micros(float64(in.Max)), Micros(in.Mean), Micros(in.Stddev), pk, in.Percentiles)
+		}
+		tw.Flush()
+	}
+	if len(res.SLA) > 0 {
+		fmt.Fprintln(w, "\nSLA:")
+		for _, v := range res.SLA {
+			verdict := "ok  "
+			if !v.OK {
+				verdict = "FAIL"
+			}
+			actual := fmt.Sprintf("%g", v.Actual)
+			if v.Unit == "ns" {
+				actual = Micros(v.Actual) + " us"
+			}
+			if v.Reason != "" {
+				actual = v.Reason
+			}
+			fmt.Fprintf(w, "  %s stream %d: %s (actual %s)\n", verdict, v.StreamID, v.Rule, actual)
+		}
+	}
+}
