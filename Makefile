@@ -6,7 +6,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 # Packages with tests that need the lab's kernel (files tagged //go:build lab).
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply bench-wakeup vet fmt-check clean
+.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
 
 all: build
 
@@ -50,6 +50,12 @@ bench-wakeup: build
 	@command -v cyclictest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rt-tests >/dev/null
 	bin/tsnctl calibrate --interval 2ms --loops 5000 --fifo 80 --compare-cyclictest
 	bin/tsnctl calibrate --interval 250us --loops 5000 --fifo 80 --compare-cyclictest
+
+# tsnctl analyze on a 50-million-record log and 5 million netlatency lines: throughput and peak RSS
+# against the targets (20 M records/s, 1 M lines/s, 64 MiB). Inputs are kept in $$TMPDIR for reruns.
+bench-analyze: build
+	$(GO) test -count=1 -run '^$$' -bench Analyze -benchtime 5x ./analysis
+	$(GO) run ./testbed/benchanalyze -tsnctl bin/tsnctl
 
 # The experiment, in the lab: grows with each capability.
 lab: deps
