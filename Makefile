@@ -13,11 +13,11 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/tsnctl ./cmd/tsnctl
 
-# Host packages: QEMU 10 from bookworm-backports, cpio, kmod for the lab; iproute2 for read-back checks.
+# Host packages: QEMU 10 from bookworm-backports, cpio, kmod for the lab; iproute2 for read-back checks;
+# chromium for the test that opens report.html headless.
 deps:
 	@command -v $(GO) >/dev/null || { echo "Go >= 1.26 is needed (it is at /usr/local/go on the project's machines)"; exit 2; }
 	@testbed/deps
-	@command -v tc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null
 
 vet:
 	$(GO) vet ./...

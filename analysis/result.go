@@ -283,3 +283,15 @@ func logBuckets(d *Dist, shift float64) []Bucket {
 	})
 	return out
 }
+
+// Distribution returns the samples behind an indicator and the shift to subtract from them
+// (jitter is scheduled_time shifted by its mean); nil if the stream has none.
+func (s *StreamResult) Distribution(name string) (*Dist, float64) {
+	if name == Jitter {
+		return s.dists[ScheduledTime], s.mean
+	}
+	return s.dists[name], 0
+}
+
+// Series returns the per-packet series of an indicator (scheduled_time, rt_app_latency), or nil.
+func (s *StreamResult) Series(name string) *Series { return s.series[name] }

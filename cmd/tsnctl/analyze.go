@@ -3,14 +3,50 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/report"
 )
 
+// analysisFlags are the flags analyze and report share.
+type analysisFlags struct {
+	warmup, format string
+	slas           []string
+}
+
+func (a *analysisFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&a.warmup, "warmup", "", "leave out each stream's first N packets, or the packets of its first DURATION")
+	f.StringArrayVar(&a.slas, "sla", nil, "service-level rule, e.g. scheduled_time.p9999<=1300us (repeatable)")
+	f.StringVar(&a.format, "format", "auto", "input format: auto, tsnctl or netlatency")
+}
+
+func (a *analysisFlags) parse() (analysis.Options, []analysis.SLA, error) {
+	opts, err := analysis.ParseWarmup(a.warmup)
+	if err != nil {
+		return opts, nil, err
+	}
+	var rules []analysis.SLA
+	for _, s := range a.slas {
+		r, err := analysis.ParseSLA(s)
+		if err != nil {
+			return opts, nil, err
+		}
+		rules = append(rules, r)
+	}
+	return opts, rules, nil
+}
+
+const slaHelp = `--sla rules: INDICATOR.STAT OP DURATION or COUNTER OP N, e.g.
+  --sla scheduled_time.p9999<=1300us --sla jitter.pk_pk<=1us --sla lost==0
+Any violated rule is listed and the exit status is 1.`
+
 func analyzeCmd() *cobra.Command {
-	var warmup, output, format string
-	var slas []string
+	var af analysisFlags
+	var output string
 	cmd := &cobra.Command{
 		Use:   "analyze [--warmup N|DURATION] [--sla RULE]... [-o text|json] FILE...",
 		Short: "Latency and jitter of sample logs (tsnctl send/recv, or netlatency nl-rx JSON lines)",
@@ -28,29 +64,19 @@ Percentiles are exact up to 65536 samples per indicator, then taken from a histo
 deviation from the median of the first 65536 (error at most 0.1 % of that deviation); the output
 says which. netlatency's nl-rx output is recognised by itself (or give --format netlatency).
 
---sla rules: INDICATOR.STAT OP DURATION or COUNTER OP N, e.g.
-  --sla scheduled_time.p9999<=1300us --sla jitter.pk_pk<=1us --sla lost==0
-Any violated rule is listed and the exit status is 1.`,
+` + slaHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("-o %q: use text or json", output)
 			}
-			opts, err := analysis.ParseWarmup(warmup)
+			opts, rules, err := af.parse()
 			if err != nil {
 				return err
 			}
-			var rules []analysis.SLA
-			for _, s := range slas {
-				r, err := analysis.ParseSLA(s)
-				if err != nil {
-					return err
-				}
-				rules = append(rules, r)
-			}
 			a := analysis.New(opts)
 			for _, f := range args {
-				if err := a.ReadFile(f, format); err != nil {
+				if err := a.ReadFile(f, af.format); err != nil {
 					return err
 				}
 			}
@@ -71,10 +97,65 @@ Any violated rule is listed and the exit status is 1.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&warmup, "warmup", "", "leave out each stream's first N packets, or the packets of its first DURATION")
-	f.StringArrayVar(&slas, "sla", nil, "service-level rule, e.g. scheduled_time.p9999<=1300us (repeatable)")
-	f.StringVarP(&output, "output", "o", "text", "text or json")
-	f.StringVar(&format, "format", "auto", "input format: auto, tsnctl or netlatency")
+	af.register(cmd.Flags())
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}
+
+func reportCmd() *cobra.Command {
+	var af analysisFlags
+	var out, title string
+	cmd := &cobra.Command{
+		Use:   "report --out DIR [--title T] [--warmup N|DURATION] [--sla RULE]... RUN...",
+		Short: "Write a lab report (HTML, Markdown, JSON, PNG and SVG plots) of one or more runs",
+		Long: `report analyses each RUN as analyze does and writes into DIR:
+
+  report.html  one self-contained file (plots embedded; opens offline)
+  report.md    the same tables, with the PNG plots beside it
+  report.json  setup, results and SLA verdicts of every run
+  *.png *.svg  per run: scheduled time and RT application latency per packet (the seed's figures);
+               across runs: histogram (log count axis) and CCDF of every indicator
+
+A RUN is NAME=FILE[,FILE...] (e.g. "case 2=tx.log,rx.log"), a directory of sample logs (named
+after it), or one file. With several runs, the tables have a column per run and the
+distributions are overlaid.
+
+` + slaHelp,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return fmt.Errorf("--out: give the directory to write the report into")
+			}
+			opts, rules, err := af.parse()
+			if err != nil {
+				return err
+			}
+			rep := &report.Report{Title: title, Generated: time.Now(), Version: version}
+			ok := true
+			for _, spec := range args {
+				r, err := report.Load(spec, opts, af.format)
+				if err != nil {
+					return err
+				}
+				ok = r.Result.CheckSLA(rules) && ok
+				rep.Runs = append(rep.Runs, r)
+			}
+			if len(rules) > 0 {
+				rep.SLAOK = &ok
+			}
+			if _, err := report.Write(out, rep); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out+string(os.PathSeparator)+"report.html")
+			if !ok {
+				fmt.Fprintln(cmd.OutOrStdout(), "SLA violated: see the SLA table")
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	af.register(cmd.Flags())
+	cmd.Flags().StringVar(&out, "out", "", "directory to write the report into (created)")
+	cmd.Flags().StringVar(&title, "title", "TSN measurement report", "report title")
 	return cmd
 }

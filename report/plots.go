@@ -1,0 +1,280 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+
+	"github.com/tsnctl/tsnctl/analysis"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// Plot is one figure, rendered as PNG and SVG.
+type Plot struct {
+	Name    string `json:"name"`  // file name without extension
+	Title   string `json:"title"` // caption
+	PNG     []byte `json:"-"`
+	SVG     []byte `json:"-"`
+	Kind    string `json:"kind"`      // series, histogram, ccdf
+	Metric  string `json:"indicator"` // the indicator shown
+	Sources int    `json:"lines"`     // how many runs/streams it shows
+}
+
+const (
+	plotW = 18 * vg.Centimeter
+	plotH = 9 * vg.Centimeter
+)
+
+// line is one run's (or one run's stream's) data in a plot.
+type line struct {
+	label  string
+	stream *analysis.StreamResult
+	run    *Run
+	color  int
+}
+
+func linesOf(runs []*Run) []line {
+	var out []line
+	for _, r := range runs {
+		for i := range r.Result.Streams {
+			s := &r.Result.Streams[i]
+			label := r.Name
+			if len(r.Result.Streams) > 1 {
+				label = fmt.Sprintf("%s stream %d", r.Name, s.StreamID)
+			}
+			out = append(out, line{label, s, r, len(out)})
+		}
+	}
+	return out
+}
+
+// pngDPI makes PNGs sharp on high-density screens and in print (18 cm ≈ 1130 px).
+const pngDPI = 160
+
+func render(p *plot.Plot, pl *Plot) error {
+	img := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(pngDPI))
+	p.Draw(draw.New(img))
+	var b bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&b); err != nil {
+		return fmt.Errorf("plot %s: %w", pl.Name, err)
+	}
+	pl.PNG = b.Bytes()
+	wt, err := p.WriterTo(plotW, plotH, "svg")
+	if err != nil {
+		return err
+	}
+	var sb bytes.Buffer
+	if _, err := wt.WriteTo(&sb); err != nil {
+		return fmt.Errorf("plot %s: %w", pl.Name, err)
+	}
+	pl.SVG = sb.Bytes()
+	return nil
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Add(plotter.NewGrid())
+	p.Legend.Top = true
+	return p
+}
+
+func colorOf(i int) color.Color { return plotutil.DarkColors[i%len(plotutil.DarkColors)] }
+
+// seriesPlot is the seed's figure: an indicator per packet, one plot per run.
+func seriesPlot(r *Run, indicator string, idx int) (*Plot, error) {
+	pl := &Plot{Name: fmt.Sprintf("series-%s-%s", fileSafe(r.Name), indicator), Kind: "series", Metric: indicator,
+		Title: fmt.Sprintf("%s per packet — %s", indicator, r.Name)}
+	p := newPlot(pl.Title, "packet (sequence number)", indicator+" (µs)")
+	for i := range r.Result.Streams {
+		s := &r.Result.Streams[i]
+		ser := s.Series(indicator)
+		if ser == nil || len(ser.Points) == 0 {
+			continue
+		}
+		var pts plotter.XYs
+		for _, pt := range ser.Points {
+			pts = append(pts, plotter.XY{X: float64(pt.Seq), Y: float64(pt.Min) / 1e3})
+			if pt.Max != pt.Min {
+				pts = append(pts, plotter.XY{X: float64(pt.Seq), Y: float64(pt.Max) / 1e3})
+			}
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: colorOf(idx + i), Radius: vg.Points(1.2), Shape: draw.CircleGlyph{}}
+		p.Add(sc)
+		if len(r.Result.Streams) > 1 {
+			p.Legend.Add(fmt.Sprintf("stream %d", s.StreamID), sc)
+		}
+		if ser.PerPoint() > 1 {
+			p.X.Label.Text = fmt.Sprintf("packet (sequence number; each dot pair: min and max of %d packets)", ser.PerPoint())
+		}
+		pl.Sources++
+	}
+	if pl.Sources == 0 {
+		return nil, nil
+	}
+	return pl, render(p, pl)
+}
+
+// histPlot overlays the runs' distributions of an indicator: linear bins, log count axis.
+func histPlot(lines []line, indicator, suffix string) (*Plot, error) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	var have []line
+	for _, l := range lines {
+		if in, ok := l.stream.Indicators[indicator]; ok {
+			lo, hi = math.Min(lo, float64(in.Min)), math.Max(hi, float64(in.Max))
+			have = append(have, l)
+		}
+	}
+	if len(have) == 0 {
+		return nil, nil
+	}
+	pl := &Plot{Name: "hist-" + indicator, Kind: "histogram", Metric: indicator, Title: "Histogram of " + indicator}
+	if suffix != "" {
+		pl.Name += "-" + fileSafe(suffix)
+		pl.Title += " — " + suffix
+	}
+	p := newPlot(pl.Title, indicator+" (µs)", "packets")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	// At most 200 bins of a whole number of ns (fractional widths would comb the ns values).
+	width := math.Max(math.Ceil((hi-lo+1)/200), 1)
+	bins := int(math.Ceil((hi - lo + 1) / width))
+	const floor = 0.7 // empty bins are drawn at the bottom of the log axis
+	for _, l := range have {
+		d, shift := l.stream.Distribution(indicator)
+		counts := make([]float64, bins+1)
+		d.Each(func(blo, bhi int64, c uint64) {
+			v := float64(blo+(bhi-blo)/2) - shift
+			k := int(math.Floor((math.Round(v) - lo) / width))
+			counts[min(max(k, 0), bins)] += float64(c)
+		})
+		var pts plotter.XYs
+		for k, c := range counts {
+			pts = append(pts, plotter.XY{X: (lo + float64(k)*width) / 1e3, Y: math.Max(c, floor)})
+		}
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		ln.StepStyle = plotter.PostStep
+		ln.Color = colorOf(l.color)
+		ln.Width = vg.Points(1.2)
+		p.Add(ln)
+		p.Legend.Add(l.label, ln)
+		pl.Sources++
+	}
+	p.Y.Min = floor
+	return pl, render(p, pl)
+}
+
+// ccdfPlot overlays P(value > x): the tail an SLA on a high percentile is about.
+func ccdfPlot(lines []line, indicator string) (*Plot, error) {
+	pl := &Plot{Name: "ccdf-" + indicator, Kind: "ccdf", Metric: indicator, Title: "CCDF of " + indicator + ": P(value > x)"}
+	p := newPlot(pl.Title, indicator+" (µs)", "fraction of packets above")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	ymin := 1.0
+	for _, l := range lines {
+		d, shift := l.stream.Distribution(indicator)
+		if d == nil || d.N() == 0 {
+			continue
+		}
+		n := float64(d.N())
+		var cum float64
+		var pts plotter.XYs
+		d.Each(func(blo, bhi int64, c uint64) {
+			cum += float64(c)
+			if above := (n - cum) / n; above > 0 {
+				pts = append(pts, plotter.XY{X: (float64(bhi) - shift) / 1e3, Y: above})
+				ymin = math.Min(ymin, above)
+			}
+		})
+		if len(pts) == 0 { // one value: nothing is above it
+			continue
+		}
+		ln, err := plotter.NewLine(pts)
+		if err != nil {
+			return nil, err
+		}
+		ln.StepStyle = plotter.PostStep
+		ln.Color = colorOf(l.color)
+		ln.Width = vg.Points(1.2)
+		p.Add(ln)
+		p.Legend.Add(l.label, ln)
+		pl.Sources++
+	}
+	if pl.Sources == 0 {
+		return nil, nil
+	}
+	p.Y.Min, p.Y.Max = ymin/2, 1
+	return pl, render(p, pl)
+}
+
+// Plots makes every figure of the report: per run the per-packet series of scheduled time and
+// RT application latency (the seed's figures); across runs, histogram and CCDF of each indicator.
+func Plots(runs []*Run) ([]*Plot, error) {
+	var out []*Plot
+	add := func(p *Plot, err error) error {
+		if p != nil {
+			out = append(out, p)
+		}
+		return err
+	}
+	lines := linesOf(runs)
+	idx := 0
+	for _, r := range runs {
+		for _, ind := range []string{analysis.ScheduledTime, analysis.RTAppLatency} {
+			if err := add(seriesPlot(r, ind, idx)); err != nil {
+				return nil, err
+			}
+		}
+		// With several runs the overlaid histogram spans all of them; each run's own jitter
+		// histogram keeps its detail (a 155 ns spread next to a 1.2 ms one).
+		if len(runs) > 1 {
+			var own []line
+			for _, l := range lines {
+				if l.run == r {
+					own = append(own, l)
+				}
+			}
+			if err := add(histPlot(own, analysis.Jitter, r.Name)); err != nil {
+				return nil, err
+			}
+		}
+		idx += len(r.Result.Streams)
+	}
+	for _, ind := range analysis.IndicatorNames {
+		if err := add(histPlot(lines, ind, "")); err != nil {
+			return nil, err
+		}
+		if ind == analysis.Jitter {
+			continue // the CCDF of jitter is that of scheduled_time, shifted
+		}
+		if err := add(ccdfPlot(lines, ind)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,120 @@
+package report
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/samplelog"
+)
+
+const base = int64(1795000000000000000)
+
+// seedCase writes a sender's and a receiver's log shaped like the seed's cases: without TSN the
+// scheduled time follows the RT application latency (28 µs – 1.26 ms); with taprio + ETF it
+// stays at 1253.2 µs ± 80 ns.
+func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, 7))
+	d := filepath.Join(dir, name)
+	os.MkdirAll(d, 0o755)
+	mode := "plain"
+	if tsn {
+		mode = "txtime"
+	}
+	txw, err := samplelog.Create(filepath.Join(d, "tx.log"), samplelog.Header{Role: "send", Host: "guest1", Kernel: "6.12.95",
+		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
+		Params: map[string]any{"mode": mode, "cycle_ns": 2000000, "window_start_ns": 1200000, "window_end_ns": 1300000, "offset_ns": 50000,
+			"iface": "eth1.3", "priority": 3, "from_qdisc": "eth1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rxw, err := samplelog.Create(filepath.Join(d, "rx.log"), samplelog.Header{Role: "recv", Host: "guest2", Kernel: "6.12.95",
+		Params: map[string]any{"iface": "eth1.3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		c := base + int64(i)*2000000
+		rt := 28000 + int64(r.ExpFloat64()*20000)
+		if r.IntN(500) == 0 {
+			rt += 1200000
+		}
+		st := rt + 15000
+		txtime := int64(0)
+		if tsn {
+			txtime = c + 1250000
+			st = 1253188 + int64(r.NormFloat64()*40)
+		}
+		plannedWake := c
+		if tsn {
+			plannedWake = c + 700000
+		}
+		wake := plannedWake + rt/2
+		tx := samplelog.Record{Type: samplelog.TypeTx, Seq: uint64(i), T: [6]int64{c, wake, c + rt, txtime, plannedWake}}
+		txw.Write(&tx)
+		if i%997 == 500 {
+			continue // lost
+		}
+		rx := samplelog.Record{Type: samplelog.TypeRx, Flags: samplelog.FlagHardware | samplelog.FlagVLAN, Seq: uint64(i),
+			T: [6]int64{c, wake, c + rt, txtime, c + st, 3<<13 | 3}}
+		rxw.Write(&rx)
+	}
+	txw.Close()
+	rxw.Close()
+	return d
+}
+
+func TestReportFiles(t *testing.T) {
+	dir := t.TempDir()
+	var runs []*Run
+	for i, c := range []struct {
+		name string
+		tsn  bool
+	}{{"case 1 no TSN", false}, {"case 2 taprio+ETF", true}} {
+		r, err := Load(seedCase(t, dir, c.name, c.tsn, 5000, uint64(i)), analysis.Options{WarmupPackets: 10}, "auto")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	out := filepath.Join(dir, "report")
+	files, err := Write(out, &Report{Title: "seed", Generated: time.Now(), Runs: runs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"report.html", "report.md", "report.json", "series-case_1_no_TSN-scheduled_time.png", "series-case_2_taprio_ETF-rt_app_latency.svg",
+		"hist-scheduled_time.png", "hist-jitter.svg", "ccdf-scheduled_time.png", "ccdf-rt_app_latency.svg"}
+	for _, w := range want {
+		st, err := os.Stat(filepath.Join(out, w))
+		if err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v (%d files written)", w, err, len(files))
+		}
+	}
+	var rep Report
+	b, _ := os.ReadFile(filepath.Join(out, "report.json"))
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Runs) != 2 || rep.Runs[1].Result.Streams[0].Indicators[analysis.Jitter].Count == 0 {
+		t.Fatalf("report.json: %d runs", len(rep.Runs))
+	}
+	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	for _, s := range []string{"| mode | plain | txtime |", "| window | 1.2ms – 1.3ms (offset 50µs) | 1.2ms – 1.3ms (offset 50µs) |",
+		"| **scheduled_time (µs)** |", "![Histogram of scheduled_time](hist-scheduled_time.png)", "| RX timestamps | hardware | hardware |"} {
+		if !strings.Contains(string(md), s) {
+			t.Errorf("report.md lacks %q", s)
+		}
+	}
+	if n := strings.Count(string(html), `<img class="plot"`); n != len(rep.Plots) || n < 9 {
+		t.Errorf("report.html embeds %d plots of %d", n, len(rep.Plots))
+	}
+	if strings.Contains(string(html), "http://") || strings.Contains(string(html), "https://") {
+		t.Error("report.html refers to the network")
+	}
+}

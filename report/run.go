@@ -1,0 +1,196 @@
+// Package report turns the sample logs of one or more runs into a lab report: report.html (one
+// self-contained file, plots embedded), report.md, report.json, and every plot as PNG and SVG.
+// Several runs (the seed's case 1, 2, 3) are compared side by side.
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/analysis"
+)
+
+// Run is one measured run: a name, its files and their analysis.
+type Run struct {
+	Name   string           `json:"name"`
+	Files  []string         `json:"files"`
+	Setup  []Field          `json:"setup"`
+	Result *analysis.Result `json:"result"`
+}
+
+// Field is one fact about a run's setup, as the log headers record it.
+type Field struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Load reads one run. spec is NAME=FILE[,FILE...], a directory (every file in it; the run is
+// named after it), or a single file (named after it).
+func Load(spec string, opts analysis.Options, format string) (*Run, error) {
+	name, list, named := strings.Cut(spec, "=")
+	if !named {
+		list = spec
+		name = strings.TrimSuffix(filepath.Base(filepath.Clean(spec)), filepath.Ext(spec))
+	}
+	if name == "" {
+		return nil, fmt.Errorf("run %q: empty name; write NAME=FILE[,FILE...]", spec)
+	}
+	var files []string
+	for _, p := range strings.Split(list, ",") {
+		if p == "" {
+			continue
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("run %q: %w", name, err)
+		}
+		if !st.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		ents, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("run %q: %w", name, err)
+		}
+		for _, e := range ents {
+			if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("run %q: no files; give NAME=FILE[,FILE...], a directory of sample logs, or a file", name)
+	}
+	a := analysis.New(opts)
+	for _, f := range files {
+		if err := a.ReadFile(f, format); err != nil {
+			return nil, fmt.Errorf("run %q: %w", name, err)
+		}
+	}
+	r := &Run{Name: name, Files: files, Result: a.Result()}
+	r.Setup = setupOf(r.Result)
+	return r, nil
+}
+
+// setupOf gathers what the headers say: sender parameters, receiver parameters, host, kernel,
+// and the timestamp sources seen in the records.
+func setupOf(res *analysis.Result) []Field {
+	var out []Field
+	add := func(name, value string) {
+		if value != "" {
+			out = append(out, Field{name, value})
+		}
+	}
+	files := slices.Clone(res.Files)
+	sort.SliceStable(files, func(i, j int) bool { return roleOrder(files[i]) < roleOrder(files[j]) })
+	for _, f := range files {
+		h := f.Header
+		if h == nil {
+			add("input", f.Format+" ("+filepath.Base(f.Path)+")")
+			continue
+		}
+		p := h.Params
+		switch h.Role {
+		case "send":
+			add("mode", str(p["mode"]))
+			add("cycle", dur(p["cycle_ns"]))
+			if ws, we := num(p["window_start_ns"]), num(p["window_end_ns"]); we > ws {
+				add("window", dur(ws)+" – "+dur(we)+" (offset "+dur(p["offset_ns"])+")")
+			}
+			add("base-time", str(p["base_time_ns"]))
+			add("packets per cycle", str(p["per_cycle"]))
+			add("sender interface", str(p["iface"]))
+			add("socket priority", str(p["priority"]))
+			add("destination", str(p["dest"]))
+			add("schedule from", str(p["from_qdisc"]))
+			add("qdisc", str(p["qdisc"]))
+			if d, ok := p["deadline_mode"].(bool); ok && d {
+				add("deadline mode", "on")
+			}
+			add("SCHED_FIFO", nonzero(p["fifo"]))
+			add("sender host", h.Host+" ("+h.Kernel+")")
+		case "recv":
+			add("receiver interface", str(p["iface"]))
+			add("receiver host", h.Host+" ("+h.Kernel+")")
+		}
+		if !h.StartedAt.IsZero() {
+			add(h.Role+" started", h.StartedAt.UTC().Format(time.RFC3339))
+		}
+	}
+	var rx, txs []string
+	for _, s := range res.Streams {
+		if s.Sources.RxTimestamps != "" {
+			rx = append(rx, s.Sources.RxTimestamps)
+		}
+		if s.Sources.TxTimestamps != "" {
+			txs = append(txs, s.Sources.TxTimestamps)
+		}
+		if v := s.Sources.VLAN; v != nil {
+			add(fmt.Sprintf("stream %d VLAN", s.StreamID), fmt.Sprintf("VID %d, PCP %d", v.ID, v.PCP))
+		}
+	}
+	add("RX timestamps", uniq(rx))
+	add("TX timestamps", uniq(txs))
+	return out
+}
+
+// roleOrder puts the sender's facts before the receiver's.
+func roleOrder(f analysis.FileInfo) int {
+	if f.Header != nil && f.Header.Role == "send" {
+		return 0
+	}
+	return 1
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return fmt.Sprintf("%.0f", x)
+	}
+	return fmt.Sprint(v)
+}
+
+func nonzero(v any) string {
+	if s := str(v); s != "0" {
+		return s
+	}
+	return ""
+}
+
+func num(v any) float64 {
+	switch x := v.(type) {
+	case float64:
+		return x
+	case int64:
+		return float64(x)
+	}
+	return 0
+}
+
+func dur(v any) string {
+	ns := num(v)
+	if ns == 0 {
+		return ""
+	}
+	return time.Duration(ns).String()
+}
+
+func uniq(v []string) string {
+	sort.Strings(v)
+	var out []string
+	for i, s := range v {
+		if i == 0 || s != v[i-1] {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,267 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/analysis"
+)
+
+// Report is what report.json holds.
+type Report struct {
+	Title     string    `json:"title"`
+	Generated time.Time `json:"generated"`
+	Version   string    `json:"tsnctl_version,omitempty"`
+	Runs      []*Run    `json:"runs"`
+	Plots     []*Plot   `json:"plots"`
+	SLAOK     *bool     `json:"sla_ok,omitempty"`
+}
+
+// Table is the comparison: one row per figure, one column per run (and stream).
+type Table struct {
+	Columns []string
+	Rows    []Row
+}
+
+// Row is one line of the comparison table; a Section row only has a title.
+type Row struct {
+	Name    string
+	Section bool
+	Cells   []string
+}
+
+// Compare builds the comparison table of the runs.
+func Compare(runs []*Run) Table {
+	lines := linesOf(runs)
+	t := Table{}
+	for _, l := range lines {
+		t.Columns = append(t.Columns, l.label)
+	}
+	row := func(name string, cell func(s *analysis.StreamResult) string) {
+		r := Row{Name: name}
+		for _, l := range lines {
+			r.Cells = append(r.Cells, cell(l.stream))
+		}
+		t.Rows = append(t.Rows, r)
+	}
+	section := func(name string) { t.Rows = append(t.Rows, Row{Name: name, Section: true}) }
+	section("packets")
+	for _, c := range []struct {
+		name string
+		get  func(p analysis.Packets) uint64
+	}{
+		{"sent", func(p analysis.Packets) uint64 { return p.Sent }},
+		{"received", func(p analysis.Packets) uint64 { return p.Received }},
+		{"lost", func(p analysis.Packets) uint64 { return p.Lost }},
+		{"duplicates", func(p analysis.Packets) uint64 { return p.Duplicates }},
+		{"reordered", func(p analysis.Packets) uint64 { return p.Reordered }},
+		{"ETF dropped", func(p analysis.Packets) uint64 { return p.ETFDropped }},
+		{"outside window (planned)", func(p analysis.Packets) uint64 { return p.OutsideWindow }},
+		{"premature", func(p analysis.Packets) uint64 { return p.Premature }},
+		{"late", func(p analysis.Packets) uint64 { return p.Late }},
+		{"not locked", func(p analysis.Packets) uint64 { return p.NotLocked }},
+		{"warm-up left out", func(p analysis.Packets) uint64 { return p.WarmupExcluded }},
+	} {
+		row(c.name, func(s *analysis.StreamResult) string { return fmt.Sprint(c.get(s.Packets)) })
+	}
+	for _, ind := range analysis.IndicatorNames {
+		have := false
+		for _, l := range lines {
+			_, ok := l.stream.Indicators[ind]
+			have = have || ok
+		}
+		if !have {
+			continue
+		}
+		section(ind + " (µs)")
+		stat := func(name string, get func(in analysis.Indicator) float64) {
+			row(name, func(s *analysis.StreamResult) string {
+				in, ok := s.Indicators[ind]
+				if !ok {
+					return "–"
+				}
+				return analysis.Micros(get(in))
+			})
+		}
+		stat("min", func(in analysis.Indicator) float64 { return float64(in.Min) })
+		stat("p50", func(in analysis.Indicator) float64 { return float64(in.P50) })
+		stat("p90", func(in analysis.Indicator) float64 { return float64(in.P90) })
+		stat("p99", func(in analysis.Indicator) float64 { return float64(in.P99) })
+		stat("p99.9", func(in analysis.Indicator) float64 { return float64(in.P999) })
+		stat("p99.99", func(in analysis.Indicator) float64 { return float64(in.P9999) })
+		stat("max", func(in analysis.Indicator) float64 { return float64(in.Max) })
+		stat("mean", func(in analysis.Indicator) float64 { return in.Mean })
+		stat("stddev", func(in analysis.Indicator) float64 { return in.Stddev })
+		if ind == analysis.Jitter {
+			stat("pk-pk", func(in analysis.Indicator) float64 { return float64(*in.PkPk) })
+		}
+		row("samples", func(s *analysis.StreamResult) string {
+			in, ok := s.Indicators[ind]
+			if !ok {
+				return "–"
+			}
+			return fmt.Sprintf("%d (%s)", in.Count, in.Percentiles)
+		})
+	}
+	return t
+}
+
+// Setups is the setup table: one row per field any run has, one column per run.
+func Setups(runs []*Run) Table {
+	t := Table{}
+	index := map[string]int{}
+	for i, r := range runs {
+		t.Columns = append(t.Columns, r.Name)
+		for _, f := range r.Setup {
+			k, ok := index[f.Name]
+			if !ok {
+				k = len(t.Rows)
+				index[f.Name] = k
+				t.Rows = append(t.Rows, Row{Name: f.Name, Cells: make([]string, len(runs))})
+			}
+			t.Rows[k].Cells[i] = f.Value
+		}
+	}
+	return t
+}
+
+//go:embed report.html.tmpl
+var htmlTemplate string
+
+var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"dataURI": func(b []byte, mime string) template.URL {
+		return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b))
+	},
+}).Parse(htmlTemplate))
+
+// Write writes the report of runs into dir and returns the paths written.
+func Write(dir string, rep *Report) ([]string, error) {
+	if len(rep.Runs) == 0 {
+		return nil, fmt.Errorf("no run to report")
+	}
+	plots, err := Plots(rep.Runs)
+	if err != nil {
+		return nil, err
+	}
+	rep.Plots = plots
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var written []string
+	put := func(name string, data []byte) error {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+		written = append(written, p)
+		return nil
+	}
+	for _, p := range plots {
+		if err := put(p.Name+".png", p.PNG); err != nil {
+			return nil, err
+		}
+		if err := put(p.Name+".svg", p.SVG); err != nil {
+			return nil, err
+		}
+	}
+	js, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := put("report.json", append(js, '\n')); err != nil {
+		return nil, err
+	}
+	if err := put("report.md", markdown(rep)); err != nil {
+		return nil, err
+	}
+	var h bytes.Buffer
+	data := struct {
+		*Report
+		Setup, Compare Table
+		SLA            []slaRow
+	}{rep, Setups(rep.Runs), Compare(rep.Runs), slaRows(rep.Runs)}
+	if err := tmpl.Execute(&h, data); err != nil {
+		return nil, err
+	}
+	if err := put("report.html", h.Bytes()); err != nil {
+		return nil, err
+	}
+	return written, nil
+}
+
+type slaRow struct {
+	Run string
+	analysis.SLAResult
+	Actual string
+}
+
+func slaRows(runs []*Run) []slaRow {
+	var out []slaRow
+	for _, r := range runs {
+		for _, v := range r.Result.SLA {
+			a := fmt.Sprintf("%g", v.Actual)
+			if v.Unit == "ns" {
+				a = analysis.Micros(v.Actual) + " µs"
+			}
+			if v.Reason != "" {
+				a = v.Reason
+			}
+			out = append(out, slaRow{r.Name, v, a})
+		}
+	}
+	return out
+}
+
+func markdown(rep *Report) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\nGenerated %s by tsnctl %s.\n\n", rep.Title, rep.Generated.UTC().Format(time.RFC3339), rep.Version)
+	table := func(t Table, first string) {
+		fmt.Fprintf(&b, "| %s | %s |\n|---|%s\n", first, strings.Join(t.Columns, " | "), strings.Repeat("---:|", len(t.Columns)))
+		for _, r := range t.Rows {
+			if r.Section {
+				fmt.Fprintf(&b, "| **%s** |%s\n", r.Name, strings.Repeat(" |", len(t.Columns)))
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %s |\n", r.Name, strings.Join(r.Cells, " | "))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Setup\n\n")
+	table(Setups(rep.Runs), "")
+	b.WriteString("## Results\n\n")
+	table(Compare(rep.Runs), "")
+	if rows := slaRows(rep.Runs); len(rows) > 0 {
+		b.WriteString("## SLA\n\n| run | stream | rule | actual | verdict |\n|---|---:|---|---:|---|\n")
+		for _, r := range rows {
+			v := "ok"
+			if !r.OK {
+				v = "**violated**"
+			}
+			fmt.Fprintf(&b, "| %s | %d | `%s` | %s | %s |\n", r.Run, r.StreamID, r.Rule, r.Actual, v)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("## Plots\n\n")
+	for _, p := range rep.Plots {
+		fmt.Fprintf(&b, "![%s](%s.png)\n\n", p.Title, p.Name)
+	}
+	b.WriteString("## Files\n\n")
+	for _, r := range rep.Runs {
+		for _, f := range r.Result.Files {
+			fmt.Fprintf(&b, "- %s: `%s` (%s, %d records)", r.Name, f.Path, f.Format, f.Records)
+			for _, w := range f.Warnings {
+				fmt.Fprintf(&b, "; warning: %s", w)
+			}
+			b.WriteString("\n")
+		}
+	}
+	return []byte(b.String())
+}
