@@ -51,7 +51,8 @@ type stream struct {
 	started    bool
 	warmKnown  bool
 	warmEnd    uint64
-	warmedOut  uint64
+	warmTx     uint64 // sent packets left out
+	warmRx     uint64 // received packets left out
 
 	// receiver side
 	rx                   seqtrack.Tracker
@@ -121,16 +122,11 @@ func (a *Analyzer) warm(s *stream, seq uint64, cycle int64) bool {
 			s.firstCycle = cycle
 		}
 		if cycle == 0 || cycle-s.firstCycle < int64(a.opts.WarmupTime) {
-			s.warmedOut++
 			return true
 		}
 		s.warmKnown, s.warmEnd = true, max(seq, s.firstSeq+a.opts.WarmupPackets)
 	}
-	if seq < s.warmEnd {
-		s.warmedOut++
-		return true
-	}
-	return false
+	return seq < s.warmEnd
 }
 
 // Add accounts for one record.
@@ -143,6 +139,7 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 	case samplelog.TypeRx:
 		s.rxRecords++
 		if a.warm(s, r.Seq, r.T[0]) {
+			s.warmRx++
 			return
 		}
 		if dup, _ := s.rx.Add(r.Seq); dup {
@@ -177,6 +174,7 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 		slot.seq, slot.cycle, slot.txtime = r.Seq, r.T[0], r.T[3]
 		if a.warm(s, r.Seq, r.T[0]) {
 			slot.cycle = 0 // its timestamp and drop are in the warm-up too
+			s.warmTx++
 			return
 		}
 		if s.sent == 0 || r.Seq < s.seqLo {

@@ -48,7 +48,7 @@ type Packets struct {
 	Late              uint64 `json:"late"`
 	NotLocked         uint64 `json:"not_locked"`
 	NoRxTimestamp     uint64 `json:"no_rx_timestamp,omitempty"`
-	WarmupExcluded    uint64 `json:"warmup_excluded,omitempty"`
+	WarmupExcluded    uint64 `json:"warmup_excluded,omitempty"` // packets (sent, or received) left out
 }
 
 // Sources say where the numbers come from.
@@ -120,7 +120,7 @@ func (a *Analyzer) Result() *Result {
 		p.Received, p.Duplicates, p.Reordered = s.rx.Received(), s.rx.Duplicates, s.rx.Reordered
 		p.Sent, p.ETFDropped, p.ETFDroppedMissed, p.ETFDroppedInvalid = s.sent, s.drops, s.dropsMissed, s.dropsInvalid
 		p.OutsideWindow, p.Premature, p.Late, p.NotLocked = s.outsidePlanned, s.premature, s.late, s.notLocked
-		p.NoRxTimestamp, p.WarmupExcluded = s.noRxTime, s.warmedOut
+		p.NoRxTimestamp, p.WarmupExcluded = s.noRxTime, max(s.warmTx, s.warmRx)
 		switch {
 		case s.sent > 0 && s.rxRecords > 0:
 			// Every sent sequence number that did not arrive and was not dropped by ETF.

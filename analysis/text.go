@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Micros formats ns as µs with three decimals (ns precision), as the tables show times.
@@ -31,8 +32,10 @@ func (res *Result) WriteText(w io.Writer) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
-	if res.Warmup != nil {
-		fmt.Fprintf(w, "warm-up left out: first %d packets, first %d ns\n", res.Warmup.Packets, res.Warmup.TimeNs)
+	if wu := res.Warmup; wu != nil && wu.Packets > 0 {
+		fmt.Fprintf(w, "warm-up: each stream's first %d packets left out\n", wu.Packets)
+	} else if wu != nil {
+		fmt.Fprintf(w, "warm-up: each stream's first %v left out\n", time.Duration(wu.TimeNs))
 	}
 	for _, s := range res.Streams {
 		p := s.Packets

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 
 	"github.com/tsnctl/tsnctl/analysis"
 	"gonum.org/v1/plot"
@@ -269,12 +270,23 @@ func Plots(runs []*Run) ([]*Plot, error) {
 	return out, nil
 }
 
+// fileSafe turns a run name into a file name part: lower case, other characters runs → "-".
 func fileSafe(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			b[i] = '_'
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(s) {
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '_' {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			dash = false
+			continue
 		}
+		dash = true
 	}
-	return string(b)
+	if b.Len() == 0 {
+		return "run"
+	}
+	return b.String()
 }

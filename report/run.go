@@ -99,7 +99,7 @@ func setupOf(res *analysis.Result) []Field {
 		case "send":
 			add("mode", str(p["mode"]))
 			add("cycle", dur(p["cycle_ns"]))
-			if ws, we := num(p["window_start_ns"]), num(p["window_end_ns"]); we > ws {
+			if ws, we := num(p["window_start_ns"]), num(p["window_end_ns"]); we > ws && p["mode"] == "txtime" {
 				add("window", dur(ws)+" – "+dur(we)+" (offset "+dur(p["offset_ns"])+")")
 			}
 			add("base-time", str(p["base_time_ns"]))
