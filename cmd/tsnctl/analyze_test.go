@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tsnctl/tsnctl/samplelog"
+)
+
+// recvLog writes a receiver's log of n packets with a scheduled time of 1253 µs + (seq % 5) ns.
+func recvLog(t *testing.T, n int) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "recv.log")
+	w, err := samplelog.Create(p, samplelog.Header{Role: "recv", Host: "h", Kernel: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		c := int64(1795000000000000000) + int64(i)*2000000
+		r := samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), T: [6]int64{c, c + 1000, c + 28000, 0, c + 1253000 + int64(i%5)}}
+		w.Write(&r)
+	}
+	w.Close()
+	return p
+}
+
+func TestAnalyzeCommand(t *testing.T) {
+	log := recvLog(t, 100)
+	out, err := run(t, "analyze", "-o", "json", "--sla", "jitter.pk_pk<=4ns", "--sla", "lost==0", log)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var res struct {
+		Streams []struct {
+			Indicators map[string]map[string]any
+		}
+		SLA []struct{ OK bool }
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err, out)
+	}
+	if j := res.Streams[0].Indicators["jitter"]; j["pk_pk_ns"] != 4.0 || j["count"] != 100.0 || len(res.SLA) != 2 {
+		t.Errorf("jitter %v, sla %v", j, res.SLA)
+	}
+
+	// A violated SLA: listed, exit status 1.
+	out, err = run(t, "analyze", "--sla", "scheduled_time.max<1253us", log)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "FAIL stream 0: scheduled_time.max<1253us (actual 1253.004 us)") {
+		t.Errorf("err %v\n%s", err, out)
+	}
+	for args, msg := range map[string]string{
+		"analyze --sla jitter.p42<1us " + log: `unknown statistic "p42"`,
+		"analyze --warmup soon " + log:        `--warmup "soon"`,
+		"analyze -o yaml " + log:              `-o "yaml"`,
+		"analyze /nonexistent.log":            "no such file",
+		"analyze " + writeFile(t, ""):         "empty file",
+		"report " + log:                       "--out",
+		"report --out " + t.TempDir() + " x=": "no files",
+	} {
+		if _, err := run(t, strings.Fields(args)...); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", args, err, msg)
+		}
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	dir := t.TempDir()
+	a, b := recvLog(t, 50), recvLog(t, 80)
+	out, err := run(t, "report", "--out", dir, "--title", "two runs", "first="+a, "second="+b)
+	if err != nil || !strings.Contains(out, filepath.Join(dir, "report.html")) {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !strings.Contains(string(md), "|  | first | second |") || !strings.Contains(string(md), "| received | 50 | 80 |") {
+		t.Errorf("report.md:\n%s", md)
+	}
+	// An SLA violated in one run: the report is written and the status is 1.
+	_, err = run(t, "report", "--out", dir, "--sla", "received>=60", "first="+a, "second="+b)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Errorf("err %v", err)
+	}
+	js, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	if !strings.Contains(string(js), `"sla_ok": false`) {
+		t.Error("report.json lacks the SLA verdict")
+	}
+}
