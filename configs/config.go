@@ -15,7 +15,8 @@ import (
 
 // Config is a whole file.
 type Config struct {
-	Interfaces []Interface `yaml:"interfaces" json:"interfaces"`
+	Interfaces []Interface `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
+	PTP        *PTP        `yaml:"ptp,omitempty" json:"ptp,omitempty"`
 	Pos        `yaml:"-" json:"-"`
 }
 

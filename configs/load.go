@@ -64,7 +64,7 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, &Error{File: name, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
-		return nil, &Error{File: name, Msg: "the file is empty: a configuration starts with `interfaces:`"}
+		return nil, &Error{File: name, Msg: "the file is empty: a configuration has `interfaces:` and/or `ptp:`"}
 	}
 	var c Config
 	if err := decode(doc.Content[0], reflect.ValueOf(&c).Elem(), name); err != nil {
@@ -79,8 +79,8 @@ func Parse(name string, data []byte) (*Config, error) {
 			ch.Pos.File = name
 		}
 	}
-	if len(c.Interfaces) == 0 {
-		return nil, &Error{File: name, Line: c.Line, Field: "interfaces", Msg: "no interfaces: list at least one (- name: eth1)"}
+	if len(c.Interfaces) == 0 && c.PTP == nil {
+		return nil, &Error{File: name, Line: c.Line, Field: "interfaces", Msg: "no interfaces and no ptp: list at least one interface (- name: eth1) or give a ptp: section"}
 	}
 	return &c, nil
 }

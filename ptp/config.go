@@ -1,0 +1,267 @@
+// Package ptp turns the `ptp:` section of a tsnctl file into linuxptp configuration: a ptp4l
+// configuration file (gPTP / 802.1AS profile by default, as the seed's ptp4l-node.cfg), the ptp4l and
+// phc2sys command lines, and the thresholds of the sync state machine. Pure: no process is started
+// here (see ptp/supervise), no socket opened (see ptp/mgmt).
+package ptp
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tsnctl/tsnctl/configs"
+)
+
+// Option is one ptp4l option and why tsnctl sets it.
+type Option struct {
+	Name, Value string
+	Why         string
+}
+
+// gptp is the 802.1AS profile: the seed's ptp4l-node.cfg (and ptp4l-switch.cfg for a grandmaster).
+func gptp(role string) []Option {
+	gm := role == RoleGrandmaster
+	b := func(v bool) string {
+		if v {
+			return "1"
+		}
+		return "0"
+	}
+	prio := "128"
+	if gm {
+		prio = "100"
+	}
+	return []Option{
+		{"gmCapable", b(gm), "802.1AS: only a grandmaster-capable node may become grandmaster"},
+		{"priority1", prio, "a grandmaster role wins the BMCA over the 128 of the other nodes"},
+		{"priority2", "128", "seed ptp4l-node.cfg"},
+		{"logAnnounceInterval", "1", "seed: announce every 2 s"},
+		{"logSyncInterval", "-3", "802.1AS: 8 Sync messages per second"},
+		{"syncReceiptTimeout", "3", "802.1AS: 3 missed Syncs end the port's SLAVE state"},
+		{"neighborPropDelayThresh", "800", "802.1AS: links with a longer peer delay (ns) are not asCapable"},
+		{"min_neighbor_prop_delay", "-20000000", "seed: accept small negative peer delays (ns)"},
+		{"assume_two_step", "1", "802.1AS: time-aware systems are two-step"},
+		{"path_trace_enabled", "1", "802.1AS path trace TLV"},
+		{"follow_up_info", b(gm), "802.1AS follow-up information TLV from the grandmaster"},
+		{"ptp_dst_mac", "01:1B:19:00:00:00", "seed: the generic PTP multicast address, so every NIC receives it"},
+		{"transportSpecific", "0x1", "802.1AS: majorSdoId 1 on every message; in [global] it is also what the management socket expects (pmc -t 1)"},
+		{"network_transport", "L2", "802.1AS: PTP over Ethernet"},
+		{"delay_mechanism", "P2P", "802.1AS: peer delay"},
+		{"tx_timestamp_timeout", "100", "seed: ms to wait for a TX timestamp (i210 can be slow)"},
+		{"summary_interval", "0", "seed: a summary line per second"},
+	}
+}
+
+// Roles and timestamping modes.
+const (
+	RoleSlave       = "slave"
+	RoleGrandmaster = "grandmaster"
+	TSHardware      = "hardware"
+	TSSoftware      = "software"
+)
+
+// Defaults of the sync policy (hardware timestamping).
+const (
+	DefaultOffsetThreshold    = 100 * time.Nanosecond
+	DefaultLockSamples        = 8
+	DefaultHoldover           = 10 * time.Second
+	DefaultPollInterval       = 250 * time.Millisecond
+	DefaultPHCOffsetThreshold = time.Microsecond
+)
+
+// Plan is everything `tsnctl ptp run` needs.
+type Plan struct {
+	Interface    string
+	Role         string
+	Timestamping string
+	Domain       uint8
+	// TransportSpecific is the 4-bit majorSdoId ptp4l expects in management messages too.
+	TransportSpecific uint8
+	UDS               string   // ptp4l's management socket
+	Options           []Option // the [global] section, in order
+	Ptp4lArgs         []string // after the binary name; the configuration file is argument FILE
+	Phc2sysArgs       []string // nil: no phc2sys
+	Policy            Policy
+}
+
+// Policy is the sync state machine's thresholds.
+type Policy struct {
+	OffsetThreshold    time.Duration
+	LockSamples        int
+	Holdover           time.Duration
+	PollInterval       time.Duration
+	PHCOffsetThreshold time.Duration
+}
+
+// DefaultUDS is ptp4l's default management socket (what pmc talks to).
+const DefaultUDS = "/var/run/ptp4l"
+
+func fieldErr(p configs.Pos, key, field, value, msg string) error {
+	return &configs.Error{File: p.File, Line: p.LineOf(key), Field: "ptp." + field, Value: value, Msg: msg}
+}
+
+// Build validates the section and makes the plan. configFile is where the ptp4l configuration will
+// be written (it appears in the command line).
+func Build(c *configs.PTP, configFile string) (*Plan, error) {
+	if c == nil {
+		return nil, &configs.Error{Field: "ptp", Msg: "no ptp: section in the file; add one with at least `interface: eth1`"}
+	}
+	p := &Plan{Interface: c.Interface, Role: RoleSlave, Timestamping: TSHardware, UDS: DefaultUDS}
+	if c.Interface == "" {
+		return nil, fieldErr(c.Pos, "interface", "interface", "", "missing: name the port ptp4l runs on (interface: eth1)")
+	}
+	switch c.Profile {
+	case "", "gptp":
+	default:
+		return nil, fieldErr(c.Pos, "profile", "profile", c.Profile, "want gptp (802.1AS; the only profile so far)")
+	}
+	switch c.Role {
+	case "", RoleSlave:
+	case RoleGrandmaster:
+		p.Role = RoleGrandmaster
+	default:
+		return nil, fieldErr(c.Pos, "role", "role", c.Role, "want slave or grandmaster")
+	}
+	switch c.Timestamping {
+	case "", TSHardware:
+	case TSSoftware:
+		p.Timestamping = TSSoftware
+	default:
+		return nil, fieldErr(c.Pos, "timestamping", "timestamping", c.Timestamping, "want hardware (ptp4l -H) or software (ptp4l -S)")
+	}
+	if c.Domain != nil {
+		p.Domain = *c.Domain
+	}
+	p.Options = gptp(p.Role)
+	p.Options = append(p.Options, Option{"domainNumber", strconv.Itoa(int(p.Domain)), "ptp.domain"})
+	// Overrides, sorted for a stable file; each must be an option ptp4l knows.
+	names := make([]string, 0, len(c.Options))
+	for k := range c.Options {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := c.Options[k]
+		if !slices.Contains(ptp4lOptions, k) {
+			return nil, fieldErr(c.Pos, "options", "options."+k, v, "not a ptp4l option"+configs.Suggest(k, ptp4lOptions)+"; see ptp4l(8)")
+		}
+		if strings.ContainsAny(v, "\n\r") || strings.TrimSpace(v) == "" {
+			return nil, fieldErr(c.Pos, "options", "options."+k, v, "want a single-line value")
+		}
+		if k == "uds_address" {
+			p.UDS = v
+		}
+		if i := slices.IndexFunc(p.Options, func(o Option) bool { return o.Name == k }); i >= 0 {
+			p.Options[i] = Option{k, v, "ptp.options (profile: " + p.Options[i].Value + ")"}
+		} else {
+			p.Options = append(p.Options, Option{k, v, "ptp.options"})
+		}
+	}
+	var ts string
+	for _, o := range p.Options {
+		switch o.Name {
+		case "transportSpecific":
+			ts = o.Value
+		case "domainNumber":
+			d, err := strconv.ParseUint(o.Value, 0, 8)
+			if err != nil {
+				return nil, fieldErr(c.Pos, "options", "options.domainNumber", o.Value, "want 0..255")
+			}
+			p.Domain = uint8(d)
+		case "time_stamping":
+			return nil, fieldErr(c.Pos, "options", "options.time_stamping", o.Value, "use ptp.timestamping: hardware or software")
+		}
+	}
+	tsv, err := strconv.ParseUint(ts, 0, 8)
+	if err != nil || tsv > 15 {
+		return nil, fieldErr(c.Pos, "options", "options.transportSpecific", ts, "want 0..15 (0x1 for gPTP)")
+	}
+	p.TransportSpecific = uint8(tsv)
+	if p.UDS == DefaultUDS {
+		p.Options = append(p.Options, Option{"uds_address", p.UDS, "the management socket tsnctl and pmc talk to"})
+	}
+	tsFlag := "-H"
+	if p.Timestamping == TSSoftware {
+		tsFlag = "-S"
+	}
+	p.Ptp4lArgs = []string{"-f", configFile, tsFlag, "-m", "-q"} // the port is the file's [IFACE] section
+	phc := p.Timestamping == TSHardware
+	if c.Phc2sys != nil {
+		if *c.Phc2sys && !phc {
+			return nil, fieldErr(c.Pos, "phc2sys", "phc2sys", "true", "phc2sys needs hardware timestamping (a PHC); with software timestamping ptp4l steers the system clock itself")
+		}
+		phc = *c.Phc2sys
+	}
+	if phc {
+		// -w waits for ptp4l and takes the UTC offset from it, so CLOCK_REALTIME is UTC and the PHC
+		// (TAI) is CLOCK_TAI; never -O 0 (as the seed does), which puts TAI into CLOCK_REALTIME.
+		transport := []string{"-z", p.UDS, "-n", strconv.Itoa(int(p.Domain))}
+		if p.Role == RoleGrandmaster {
+			p.Phc2sysArgs = append([]string{"-s", "CLOCK_REALTIME", "-c", p.Interface, "-w", "-m", "-q"}, transport...)
+		} else {
+			p.Phc2sysArgs = append([]string{"-s", p.Interface, "-c", "CLOCK_REALTIME", "-w", "-m", "-q"}, transport...)
+		}
+	}
+	pol := Policy{DefaultOffsetThreshold, DefaultLockSamples, DefaultHoldover, DefaultPollInterval, DefaultPHCOffsetThreshold}
+	if s := c.Sync; s != nil {
+		set := func(dst *time.Duration, v configs.Duration, key string) error {
+			if v < 0 {
+				return fieldErr(s.Pos, key, "sync."+key, v.String(), "want a positive duration")
+			}
+			if v > 0 {
+				*dst = time.Duration(v)
+			}
+			return nil
+		}
+		for _, f := range []struct {
+			dst *time.Duration
+			v   configs.Duration
+			key string
+		}{{&pol.OffsetThreshold, s.OffsetThreshold, "offset-threshold"}, {&pol.Holdover, s.Holdover, "holdover"},
+			{&pol.PollInterval, s.PollInterval, "poll-interval"}, {&pol.PHCOffsetThreshold, s.PHCOffsetThreshold, "phc-offset-threshold"}} {
+			if err := set(f.dst, f.v, f.key); err != nil {
+				return nil, err
+			}
+		}
+		if s.LockSamples < 0 {
+			return nil, fieldErr(s.Pos, "lock-samples", "sync.lock-samples", strconv.Itoa(s.LockSamples), "want 1 or more")
+		}
+		if s.LockSamples > 0 {
+			pol.LockSamples = s.LockSamples
+		}
+		if pol.PollInterval < 10*time.Millisecond {
+			return nil, fieldErr(s.Pos, "poll-interval", "sync.poll-interval", pol.PollInterval.String(), "want 10ms or more")
+		}
+	}
+	p.Policy = pol
+	return p, nil
+}
+
+// Ptp4lConf renders the ptp4l configuration file: [global] with a comment per option saying why,
+// then the port's section (with transportSpecific again, as the seed writes it).
+func (p *Plan) Ptp4lConf() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# ptp4l configuration written by tsnctl: profile gptp (802.1AS), role %s, %s timestamping.\n", p.Role, p.Timestamping)
+	b.WriteString("# Each option says why it is set; ptp.options in the tsnctl file overrides them.\n[global]\n")
+	w := 0
+	for _, o := range p.Options {
+		w = max(w, len(o.Name))
+	}
+	for _, o := range p.Options { // ptp4l takes comments on lines of their own only
+		fmt.Fprintf(&b, "# %s\n%-*s %s\n", o.Why, w, o.Name, o.Value)
+	}
+	fmt.Fprintf(&b, "\n[%s]\ntransportSpecific 0x%x\n", p.Interface, p.TransportSpecific)
+	return b.String()
+}
+
+// Commands are the command lines, for dry runs and for people who start linuxptp themselves.
+func (p *Plan) Commands() []string {
+	out := []string{"ptp4l " + strings.Join(p.Ptp4lArgs, " ")}
+	if p.Phc2sysArgs != nil {
+		out = append(out, "phc2sys "+strings.Join(p.Phc2sysArgs, " "))
+	}
+	return out
+}

@@ -1,0 +1,1 @@
+ptp4l -f /run/tsnctl/ptp/ptp4l.conf -S -m -q
