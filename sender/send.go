@@ -46,8 +46,12 @@ type Config struct {
 	Check *WindowCheck
 	// Lead is how far ahead of now the first cycle's wake-up must be.
 	Lead time.Duration
-	// Sync, if set, tells whether time sync is locked at send time (see tsnctl ptp).
+	// Sync, if set, tells whether time sync is locked at send time (see tsnctl ptp); it is asked
+	// once per cycle. Packets sent while it says no are marked FlagNotLocked in the log.
 	Sync func() bool
+	// PauseUnlocked skips the cycles during which Sync says no, instead of sending and marking:
+	// no packet, no sequence number used, counted in Summary.PausedCycles.
+	PauseUnlocked bool
 	// NetNS is the network namespace (ip netns name) to open the socket in; "" for the current one.
 	NetNS string
 	// WakeLatencies, if set, receives the wake-up latency (woke - planned, ns) of cycle n at index
@@ -64,6 +68,7 @@ type Summary struct {
 	ETFMissed, ETFInvalid            uint64
 	TxTimestamps, HardwareTimestamps uint64
 	OutsideWindow, Late, NotLocked   uint64
+	PausedCycles                     uint64 // cycles skipped while sync was not locked (PauseUnlocked)
 	WakeMin, WakeMax, WakeSum, WakeN int64 // wake-up latency: woke - planned, ns
 	FirstCycleStart, LastCycleStart  int64
 	LastError                        string
@@ -285,6 +290,12 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 		woke := now()
 		s.wake(woke - wake)
 		cs := t.CycleStart(k)
+		locked := s.cfg.Sync == nil || s.cfg.Sync()
+		if !locked && s.cfg.PauseUnlocked {
+			s.sum.PausedCycles++
+			k++
+			continue
+		}
 		for i := 0; i < t.PerCycle && (s.cfg.Count == 0 || int64(seq) < s.cfg.Count); i++ {
 			var txtime int64
 			if t.Txtime {
@@ -295,7 +306,7 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 					txtime -= (t.WakeAdvance/t.Cycle + 2) * t.Cycle
 				}
 			}
-			s.send(seq, cs, woke, wake, txtime)
+			s.send(seq, cs, woke, wake, txtime, locked)
 			seq++
 		}
 		s.sum.LastCycleStart = cs
@@ -345,7 +356,7 @@ func (s *Sender) wake(lat int64) {
 	}
 }
 
-func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64) {
+func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64, locked bool) {
 	var flags uint8
 	h := wire.Header{Stream: s.cfg.Stream, Seq: seq, CycleStart: cycleStart, Wakeup: woke, Txtime: txtime}
 	oobn := 0
@@ -362,7 +373,7 @@ func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64) {
 			s.sum.OutsideWindow++
 		}
 	}
-	if s.cfg.Sync != nil && !s.cfg.Sync() {
+	if !locked {
 		flags |= samplelog.FlagNotLocked
 		s.sum.NotLocked++
 	}
@@ -485,7 +496,7 @@ func (sum Summary) Write(w io.Writer, cfg Config) {
 		fmt.Fprintf(w, "  TX timestamps: %d (%d hardware)\n", sum.TxTimestamps, sum.HardwareTimestamps)
 	}
 	if cfg.Sync != nil {
-		fmt.Fprintf(w, "  sent while time sync was not locked: %d\n", sum.NotLocked)
+		fmt.Fprintf(w, "  sent while time sync was not locked: %d; cycles paused for it: %d\n", sum.NotLocked, sum.PausedCycles)
 	}
 	if sum.WakeN > 0 {
 		fmt.Fprintf(w, "  wake-up latency: min %.1f us, mean %.1f us, max %.1f us\n", float64(sum.WakeMin)/1e3,

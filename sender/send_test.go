@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"testing"
 	"time"
 
@@ -109,7 +110,7 @@ func TestSendLoopDoesNotAllocate(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() {
 		n := now()
 		snd.wake(now() - n)
-		snd.send(uint64(k), tm.CycleStart(k), n, n, tm.TxtimeOf(k, 0))
+		snd.send(uint64(k), tm.CycleStart(k), n, n, tm.TxtimeOf(k, 0), k%2 == 0)
 		snd.drainErrors()
 		k++
 	})
@@ -130,6 +131,54 @@ func TestOpenRejectsBadArguments(t *testing.T) {
 	} {
 		if _, err := Open(tc.cfg); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
 			t.Errorf("want %q, got %v", tc.want, err)
+		}
+	}
+}
+
+// Time sync lost mid-run: in mark mode every packet is sent and those of unlocked cycles carry
+// FlagNotLocked; in pause mode those cycles send nothing and use no sequence number.
+func TestSyncLossMarksOrPauses(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:17789") // takes the packets (else: connection refused)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	for _, pause := range []bool{false, true} {
+		var txlog bytes.Buffer
+		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+		cycle := 0
+		sync := func() bool { cycle++; return cycle <= 5 || cycle > 10 } // cycles 6..10 unlocked
+		snd, err := Open(Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
+			Sync: sync, PauseUnlocked: pause})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, err := snd.Run(context.Background())
+		snd.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := samplelog.NewReader(&txlog)
+		var rec samplelog.Record
+		var marked []uint64
+		var n int
+		for r.Next(&rec) == nil {
+			if rec.Type != samplelog.TypeTx {
+				continue
+			}
+			if rec.Seq != uint64(n) {
+				t.Errorf("pause=%v: record %d has sequence %d", pause, n, rec.Seq)
+			}
+			if rec.Flags&samplelog.FlagNotLocked != 0 {
+				marked = append(marked, rec.Seq)
+			}
+			n++
+		}
+		switch {
+		case !pause && (sum.Sent != 20 || sum.NotLocked != 5 || sum.PausedCycles != 0 || len(marked) != 5 || marked[0] != 5 || marked[4] != 9):
+			t.Errorf("mark: %+v, marked %v", sum, marked)
+		case pause && (sum.Sent != 20 || sum.NotLocked != 0 || sum.PausedCycles != 5 || len(marked) != 0 || n != 20):
+			t.Errorf("pause: %+v, marked %v, %d records", sum, marked, n)
 		}
 	}
 }
