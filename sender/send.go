@@ -69,7 +69,7 @@ type Summary struct {
 	TxTimestamps, HardwareTimestamps uint64
 	OutsideWindow, Late, NotLocked   uint64
 	PausedCycles                     uint64 // cycles skipped while sync was not locked (PauseUnlocked)
-	WakeMin, WakeMax, WakeSum, WakeN int64 // wake-up latency: woke - planned, ns
+	WakeMin, WakeMax, WakeSum, WakeN int64  // wake-up latency: woke - planned, ns
 	FirstCycleStart, LastCycleStart  int64
 	LastError                        string
 }
