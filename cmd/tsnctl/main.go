@@ -25,7 +25,7 @@ cyclic traffic and analyses the results.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(versionCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), calibrateCmd())
+	root.AddCommand(versionCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd())
 	return root
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ptp/watch"
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/sender"
@@ -53,6 +54,9 @@ func sendCmd() *cobra.Command {
 	var cfg sender.Config
 	var t sender.Timing
 	var window, baseTime, fromQdisc, logPath, destMAC string
+	var requireSync bool
+	var syncTimeout time.Duration
+	var onSyncLoss, syncStatus string
 	var quiet bool
 	cmd := &cobra.Command{
 		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags]",
@@ -110,6 +114,21 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 				return fmt.Errorf("--dest-mac, --vlan and --pcp go with --raw (over UDP, the VLAN interface and its egress-qos-map set them)")
 			}
 			cfg.Timing = t
+			if onSyncLoss != "mark" && onSyncLoss != "pause" {
+				return fmt.Errorf("--on-sync-loss %q: use mark (send, and mark the samples) or pause (skip cycles until LOCKED again)", onSyncLoss)
+			}
+			var syncWatch *syncGate
+			if requireSync {
+				ctx, stop := signalContext()
+				g, err := waitForSync(ctx, cmd.ErrOrStderr(), syncStatus, syncTimeout)
+				stop()
+				if err != nil {
+					return err
+				}
+				syncWatch = g
+				cfg.Sync = g.Locked
+				cfg.PauseUnlocked = onSyncLoss == "pause"
+			}
 			snd, err := sender.Open(cfg)
 			if err != nil {
 				return err
@@ -126,6 +145,9 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 			}
 			ctx, stop := signalContext()
 			defer stop()
+			if syncWatch != nil {
+				go syncWatch.Run(ctx)
+			}
 			if !quiet && isTerminal(os.Stderr) {
 				go progress(ctx, cmd.ErrOrStderr(), snd)
 			}
@@ -162,6 +184,10 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
 	f.BoolVar(&quiet, "quiet", false, "no progress line")
 	f.StringVar(&cfg.NetNS, "netns", "", "send from this network namespace (ip netns name)")
+	f.BoolVar(&requireSync, "require-sync", false, "wait until time sync is LOCKED (tsnctl ptp run/watch) before the first packet; watch it during the run")
+	f.DurationVar(&syncTimeout, "sync-timeout", 2*time.Minute, "with --require-sync: how long to wait for LOCKED")
+	f.StringVar(&onSyncLoss, "on-sync-loss", "mark", "with --require-sync, when sync is lost mid-run: mark (send, mark the samples) or pause (skip cycles)")
+	f.StringVar(&syncStatus, "sync-status", watch.DefaultStatusPath, "the sync status tsnctl ptp run/watch publishes")
 	f.Int64Var(&cfg.LateEvery, "late-every", 0, "with --txtime: give every Nth packet a txtime in the past, to see ETF drops reported")
 	t.Cycle = int64(2 * time.Millisecond)
 	t.Offset = int64(50 * time.Microsecond)
@@ -178,7 +204,7 @@ func sendParams(cfg sender.Config, fromQdisc string) map[string]any {
 	return map[string]any{"mode": mode, "cycle_ns": t.Cycle, "base_time_ns": t.BaseTime, "window_start_ns": t.WindowStart,
 		"window_end_ns": t.WindowEnd, "offset_ns": t.Offset, "per_cycle": t.PerCycle, "wake_advance_ns": t.WakeAdvance,
 		"dest": cfg.Dest, "iface": cfg.Iface, "priority": cfg.Priority, "size": cfg.Size, "from_qdisc": fromQdisc,
-		"deadline_mode": cfg.DeadlineMode, "fifo": cfg.FIFO, "cpu": cfg.CPU}
+		"deadline_mode": cfg.DeadlineMode, "fifo": cfg.FIFO, "cpu": cfg.CPU, "require_sync": cfg.Sync != nil, "pause_unlocked": cfg.PauseUnlocked}
 }
 
 func progress(ctx context.Context, w io.Writer, s *sender.Sender) {

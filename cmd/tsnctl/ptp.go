@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ptp"
+	"github.com/tsnctl/tsnctl/ptp/daemon"
+	"github.com/tsnctl/tsnctl/ptp/watch"
+)
+
+func ptpCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ptp",
+		Short: "Time sync: run and supervise linuxptp, publish whether this node is in sync",
+		Long: `tsnctl ptp runs ptp4l (and phc2sys) from the ptp: section of a tsnctl file, watches ptp4l over its
+management socket and decides, several times a second, whether the node's time can be trusted:
+FREERUN, LOCKING, LOCKED, HOLDOVER. The state is published in /run/tsnctl/ptp/status.json for
+tsnctl ptp status and tsnctl send --require-sync.`,
+	}
+	cmd.AddCommand(ptpConfigCmd(), ptpRunCmd(false), ptpRunCmd(true), ptpStatusCmd())
+	return cmd
+}
+
+func loadPTP(file, runDir string) (*ptp.Plan, error) {
+	c, err := configs.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	if c.PTP == nil {
+		return nil, fmt.Errorf("%s: no ptp: section; add one (ptp: {interface: eth1}), see configs/README.md", file)
+	}
+	return ptp.Build(c.PTP, daemon.ConfigPath(runDir, c.PTP.Interface))
+}
+
+func ptpConfigCmd() *cobra.Command {
+	var file, runDir string
+	cmd := &cobra.Command{
+		Use:   "config -f FILE",
+		Short: "Print the ptp4l configuration and the ptp4l/phc2sys command lines tsnctl would run",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			plan, err := loadPTP(file, runDir)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "# %s\n%s\n# commands\n", daemon.ConfigPath(runDir, plan.Interface), plan.Ptp4lConf())
+			for _, c := range plan.Commands() {
+				fmt.Fprintln(out, c)
+			}
+			fmt.Fprintf(out, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", plan.TransportSpecific, plan.Domain, plan.UDS)
+			p := plan.Policy
+			fmt.Fprintf(out, "# in sync (LOCKED) after %d good samples every %v: SLAVE, grandmaster present, new Sync, |offset| <= %v", p.LockSamples, p.PollInterval, p.OffsetThreshold)
+			if plan.Phc2sysArgs != nil {
+				fmt.Fprintf(out, ", |system clock - PHC| <= %v", p.PHCOffsetThreshold)
+			}
+			fmt.Fprintf(out, "; holdover %v\n", p.Holdover)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "tsnctl file with a ptp: section")
+	cmd.Flags().StringVar(&runDir, "run-dir", "", "where the configuration is written (default /run/tsnctl/ptp)")
+	cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func ptpRunCmd(watchOnly bool) *cobra.Command {
+	var file, runDir, statusPath, uds string
+	var ts, domain uint8
+	var quiet bool
+	use, short := "run -f FILE", "Start ptp4l (and phc2sys), restart them if they exit, publish the sync state"
+	if watchOnly {
+		use, short = "watch [-f FILE | --uds PATH --transport-specific N --domain N]", "Publish the sync state of a ptp4l started by someone else"
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var plan *ptp.Plan
+			var err error
+			switch {
+			case file != "":
+				if plan, err = loadPTP(file, runDir); err != nil {
+					return err
+				}
+			case watchOnly:
+				if plan, err = ptp.Build(&configs.PTP{Interface: "-", Timestamping: ptp.TSSoftware}, ""); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("-f FILE: give the tsnctl file with the ptp: section")
+			}
+			if watchOnly {
+				if cmd.Flags().Changed("uds") {
+					plan.UDS = uds
+				}
+				if cmd.Flags().Changed("transport-specific") {
+					plan.TransportSpecific = ts
+				}
+				if cmd.Flags().Changed("domain") {
+					plan.Domain = domain
+				}
+				plan.Phc2sysArgs = nil
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			var mu sync.Mutex
+			out := cmd.OutOrStdout()
+			logf := func(src, line string) {
+				if quiet && src != "tsnctl" {
+					return
+				}
+				mu.Lock()
+				fmt.Fprintf(out, "%s %-7s %s\n", time.Now().UTC().Format("15:04:05.000"), src, line)
+				mu.Unlock()
+			}
+			return daemon.Run(ctx, plan, daemon.Options{RunDir: runDir, StatusPath: statusPath, Log: logf, WatchOnly: watchOnly})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&file, "file", "f", "", "tsnctl file with a ptp: section")
+	f.StringVar(&runDir, "run-dir", "", "configuration and socket directory (default /run/tsnctl/ptp)")
+	f.StringVar(&statusPath, "status", watch.DefaultStatusPath, "where to publish the sync status")
+	f.BoolVar(&quiet, "quiet", false, "only tsnctl's own lines (state changes, restarts), not ptp4l's and phc2sys's")
+	if watchOnly {
+		f.StringVar(&uds, "uds", ptp.DefaultUDS, "ptp4l's management socket (uds_address)")
+		f.Uint8Var(&ts, "transport-specific", 1, "transportSpecific of ptp4l's [global] section (1 for gPTP, 0 for the 1588 default profile)")
+		f.Uint8Var(&domain, "domain", 0, "PTP domain number")
+	}
+	return cmd
+}
+
+func ptpStatusCmd() *cobra.Command {
+	var output, statusPath string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "status [-o json] [--wait DURATION]",
+		Short: "Print the node's sync state; exit status 0 only when LOCKED",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("-o %q: use text or json", output)
+			}
+			ctx, stop := signalContext()
+			defer stop()
+			st, err := waitStatus(ctx, statusPath, wait)
+			if st == nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				enc.Encode(st)
+			} else {
+				writeStatus(cmd.OutOrStdout(), st)
+			}
+			if err != nil {
+				fmt.Fprintln(cmd.ErrOrStderr(), "tsnctl:", err)
+				return exitError{1}
+			}
+			if !st.Locked(time.Now()) {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVar(&statusPath, "status", watch.DefaultStatusPath, "the published sync status")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for LOCKED")
+	return cmd
+}
+
+// waitStatus reads the status, waiting up to wait for LOCKED.
+func waitStatus(ctx context.Context, path string, wait time.Duration) (*watch.Status, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := watch.ReadStatus(path, time.Now())
+		if err == nil && st.Locked(time.Now()) || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func writeStatus(w io.Writer, st *watch.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	opt := func(b *bool) string {
+		if b == nil {
+			return "unknown"
+		}
+		return fmt.Sprint(*b)
+	}
+	fmt.Fprintf(tw, "state\t%s (since %s, %v ago)\n", st.State, st.Since.UTC().Format(time.RFC3339), time.Since(st.Since).Round(time.Second))
+	if st.Reason != "" {
+		fmt.Fprintf(tw, "last sample\tbad: %s\n", st.Reason)
+	} else {
+		fmt.Fprintf(tw, "last sample\tgood (%d in a row)\n", st.GoodSamples)
+	}
+	fmt.Fprintf(tw, "port state\t%s\n", st.PortState)
+	fmt.Fprintf(tw, "offset\t%d ns\n", st.OffsetNs)
+	fmt.Fprintf(tw, "path delay\t%d ns\n", st.PathDelayNs)
+	fmt.Fprintf(tw, "grandmaster\t%s (present: %v)\n", st.GMIdentity, st.GMPresent)
+	fmt.Fprintf(tw, "asCapable\t%s\n", opt(st.ASCapable))
+	fmt.Fprintf(tw, "UTC offset\tPTP %d s, kernel TAI offset %d s\n", st.UTCOffsetS, st.KernelTAIOffsetS)
+	if st.PHCOffsetNs != nil {
+		fmt.Fprintf(tw, "system clock - PHC\t%d ns\n", *st.PHCOffsetNs)
+	}
+	if len(st.Restarts) > 0 {
+		var r []string
+		for k, v := range st.Restarts {
+			r = append(r, fmt.Sprintf("%s %d", k, v))
+		}
+		fmt.Fprintf(tw, "restarts\t%s\n", strings.Join(r, ", "))
+	}
+	fmt.Fprintf(tw, "updated\t%s by pid %d\n", st.Updated.UTC().Format(time.RFC3339Nano), st.PID)
+	tw.Flush()
+}

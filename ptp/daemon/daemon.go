@@ -1,0 +1,175 @@
+// Package daemon is `tsnctl ptp run` and `tsnctl ptp watch`: it writes the ptp4l configuration,
+// supervises ptp4l and (once ptp4l's port has a role) phc2sys, polls ptp4l over its management
+// socket and publishes the node's sync status.
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/ptp"
+	"github.com/tsnctl/tsnctl/ptp/mgmt"
+	"github.com/tsnctl/tsnctl/ptp/supervise"
+	"github.com/tsnctl/tsnctl/ptp/syncstate"
+	"github.com/tsnctl/tsnctl/ptp/watch"
+)
+
+// Options are where things go.
+type Options struct {
+	RunDir     string // configuration file and the client's socket (default /run/tsnctl/ptp)
+	StatusPath string // published status (default watch.DefaultStatusPath)
+	Ptp4l      string // binaries (default: ptp4l, phc2sys from PATH)
+	Phc2sys    string
+	// Log receives ptp4l's and phc2sys's lines and tsnctl's events, prefixed by their source.
+	Log func(source, line string)
+	// OnStatus receives every status (e.g. to print state changes).
+	OnStatus func(st watch.Status, changed bool)
+	// WatchOnly polls a ptp4l started by someone else: no process is started.
+	WatchOnly bool
+}
+
+func (o *Options) defaults() {
+	if o.RunDir == "" {
+		o.RunDir = "/run/tsnctl/ptp"
+	}
+	if o.StatusPath == "" {
+		o.StatusPath = watch.DefaultStatusPath
+	}
+	if o.Ptp4l == "" {
+		o.Ptp4l = "ptp4l"
+	}
+	if o.Phc2sys == "" {
+		o.Phc2sys = "phc2sys"
+	}
+	if o.Log == nil {
+		o.Log = func(string, string) {}
+	}
+}
+
+// ConfigPath is where Run writes the ptp4l configuration for plan's interface.
+func ConfigPath(runDir, iface string) string {
+	if runDir == "" {
+		runDir = "/run/tsnctl/ptp"
+	}
+	return filepath.Join(runDir, "ptp4l-"+iface+".conf")
+}
+
+// Run runs until ctx ends.
+func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
+	o.defaults()
+	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
+		return err
+	}
+	var procs []*supervise.Process
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	start := func(p *supervise.Process) {
+		procs = append(procs, p)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Run(ctx); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	defer wg.Wait()
+	newProc := func(name, path string, args []string) *supervise.Process {
+		return &supervise.Process{Name: name, Path: path, Args: args,
+			Line: func(n, l string) { o.Log(n, l) }, Event: func(n, e string) { o.Log("tsnctl", n+" "+e) }}
+	}
+	var ptp4l, phc2sys *supervise.Process
+	if !o.WatchOnly {
+		conf := ConfigPath(o.RunDir, plan.Interface)
+		if err := os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644); err != nil {
+			return err
+		}
+		args := append([]string(nil), plan.Ptp4lArgs...)
+		args[1] = conf // -f FILE
+		ptp4l = newProc("ptp4l", o.Ptp4l, args)
+		start(ptp4l)
+		if plan.Phc2sysArgs != nil {
+			phc2sys = newProc("phc2sys", o.Phc2sys, plan.Phc2sysArgs)
+		}
+	}
+	client, err := mgmt.Dial(plan.UDS, o.RunDir, plan.TransportSpecific, plan.Domain, min(plan.Policy.PollInterval, 500*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	if o.WatchOnly {
+		// Before polling: a ptp4l that ignores us because of its transportSpecific is named now,
+		// not left as endless "does not answer".
+		if err := client.Probe(); err != nil {
+			return err
+		}
+	}
+	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.Policy.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
+	if plan.Phc2sysArgs != nil {
+		if ti, err := nic.TimestampingInfo(plan.Interface); err == nil && ti.PHC >= 0 {
+			dev := fmt.Sprintf("/dev/ptp%d", ti.PHC)
+			poller.PHCOffset = func() (int64, error) { return PHCOffset(dev) }
+		}
+	}
+	pol := plan.Policy
+	m := syncstate.New(syncstate.Policy{OffsetThreshold: pol.OffsetThreshold, LockSamples: pol.LockSamples, Holdover: pol.Holdover,
+		PHCOffsetThreshold: pol.PHCOffsetThreshold}, time.Now())
+	probed := false
+	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: plan.Interface, Now: time.Now,
+		Restarts: func() map[string]int64 {
+			r := map[string]int64{}
+			for _, p := range procs {
+				r[p.Name] = p.Restarts()
+			}
+			return r
+		},
+		Each: func(st watch.Status, smp syncstate.Sample, changed bool) {
+			// phc2sys starts once ptp4l's port has taken its role (as the seed starts it after ptp4l).
+			if phc2sys != nil && (smp.PortState == "SLAVE" || smp.PortState == "MASTER" || smp.PortState == "GRAND_MASTER") {
+				start(phc2sys)
+				phc2sys = nil
+			}
+			// ptp4l running but deaf to us for 5 s: say why once.
+			if !probed && ptp4l != nil && !smp.Answered && time.Since(st.Since) > 5*time.Second && ptp4l.PID() != 0 {
+				probed = true
+				if err := client.Probe(); err != nil {
+					o.Log("tsnctl", "management: "+err.Error())
+				}
+			}
+			if changed {
+				o.Log("tsnctl", fmt.Sprintf("sync state %s (%s)", st.State, reasonOr(st.Reason)))
+			}
+			if o.OnStatus != nil {
+				o.OnStatus(st, changed)
+			}
+		}}
+	done := make(chan error, 1)
+	go func() { done <- loop.Run(ctx) }()
+	select {
+	case err := <-errs: // a program that cannot start at all
+		return err
+	case err := <-done:
+		if err != nil {
+			return err
+		}
+	}
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	return nil
+}
+
+func reasonOr(r string) string {
+	if r == "" {
+		return "samples good"
+	}
+	return r
+}
