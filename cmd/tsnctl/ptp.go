@@ -74,7 +74,7 @@ func ptpConfigCmd() *cobra.Command {
 }
 
 func ptpRunCmd(watchOnly bool) *cobra.Command {
-	var file, runDir, statusPath, uds string
+	var file, runDir, statusPath, uds, netns string
 	var ts, domain uint8
 	var quiet bool
 	use, short := "run -f FILE", "Start ptp4l (and phc2sys), restart them if they exit, publish the sync state"
@@ -124,13 +124,16 @@ func ptpRunCmd(watchOnly bool) *cobra.Command {
 				fmt.Fprintf(out, "%s %-7s %s\n", time.Now().UTC().Format("15:04:05.000"), src, line)
 				mu.Unlock()
 			}
-			return daemon.Run(ctx, plan, daemon.Options{RunDir: runDir, StatusPath: statusPath, Log: logf, WatchOnly: watchOnly})
+			return daemon.Run(ctx, plan, daemon.Options{RunDir: runDir, StatusPath: statusPath, Log: logf, WatchOnly: watchOnly, NetNS: netns})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "file", "f", "", "tsnctl file with a ptp: section")
 	f.StringVar(&runDir, "run-dir", "", "configuration and socket directory (default /run/tsnctl/ptp)")
 	f.StringVar(&statusPath, "status", watch.DefaultStatusPath, "where to publish the sync status")
+	if !watchOnly {
+		f.StringVar(&netns, "netns", "", "run ptp4l and phc2sys in this network namespace (ip netns name)")
+	}
 	f.BoolVar(&quiet, "quiet", false, "only tsnctl's own lines (state changes, restarts), not ptp4l's and phc2sys's")
 	if watchOnly {
 		f.StringVar(&uds, "uds", ptp.DefaultUDS, "ptp4l's management socket (uds_address)")

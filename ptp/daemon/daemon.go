@@ -7,12 +7,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/ptp/mgmt"
 	"github.com/tsnctl/tsnctl/ptp/supervise"
@@ -32,6 +34,8 @@ type Options struct {
 	OnStatus func(st watch.Status, changed bool)
 	// WatchOnly polls a ptp4l started by someone else: no process is started.
 	WatchOnly bool
+	// NetNS starts ptp4l and phc2sys in this network namespace (ip netns name).
+	NetNS string
 }
 
 func (o *Options) defaults() {
@@ -81,8 +85,12 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 	}
 	defer wg.Wait()
 	newProc := func(name, path string, args []string) *supervise.Process {
-		return &supervise.Process{Name: name, Path: path, Args: args,
+		p := &supervise.Process{Name: name, Path: path, Args: args,
 			Line: func(n, l string) { o.Log(n, l) }, Event: func(n, e string) { o.Log("tsnctl", n+" "+e) }}
+		if o.NetNS != "" {
+			p.Start = func(c *exec.Cmd) error { return nsexec.Do(o.NetNS, c.Start) }
+		}
+		return p
 	}
 	var ptp4l, phc2sys *supervise.Process
 	if !o.WatchOnly {

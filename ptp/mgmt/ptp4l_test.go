@@ -1,8 +1,6 @@
 package mgmt
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,43 +11,9 @@ import (
 	"time"
 
 	ptp "github.com/facebook/time/ptp/protocol"
-	"github.com/tsnctl/tsnctl/configs"
-	ptpconf "github.com/tsnctl/tsnctl/ptp"
+	"github.com/tsnctl/tsnctl/nsexec"
+	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 )
-
-// hostPtp4l starts ptp4l with tsnctl's configuration for section yaml in namespace ns, always with
-// free_running 1: on the host, ptp4l must never steer a clock (namespaces share CLOCK_REALTIME).
-func hostPtp4l(t *testing.T, ctx context.Context, ns, yaml string) *ptpconf.Plan {
-	t.Helper()
-	c, err := configs.Parse("host.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conf := filepath.Join(t.TempDir(), "ptp4l.conf")
-	p, err := ptpconf.Build(c.PTP, conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := p.Ptp4lConf()
-	if !regexp.MustCompile(`(?m)^free_running\s+1$`).MatchString(text) {
-		t.Fatalf("refusing to start ptp4l on the host without free_running 1:\n%s", text)
-	}
-	os.WriteFile(conf, []byte(text), 0o644)
-	cmd := exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", ns, "ptp4l"}, p.Ptp4lArgs...)...)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("ptp4l in %s:\n%s", ns, log.String())
-		}
-	})
-	return p
-}
 
 func sh(t *testing.T, args ...string) string {
 	t.Helper()
@@ -63,24 +27,18 @@ func sh(t *testing.T, args ...string) string {
 // The client against a real ptp4l (linuxptp from Debian), gPTP profile, software timestamps,
 // free_running: what it reads matches what pmc reads.
 func TestRealPtp4l(t *testing.T) {
-	if _, err := exec.LookPath("ptp4l"); err != nil {
-		t.Fatal("ptp4l is not installed: `make deps` installs Debian's linuxptp for this test")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	id := strconv.Itoa(os.Getpid())
-	gmNS, nodeNS := "tsnctl-gm-"+id, "tsnctl-node-"+id
-	sh(t, "ip", "netns", "add", gmNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", gmNS).Run() })
-	sh(t, "ip", "netns", "add", nodeNS)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", nodeNS).Run() })
-	sh(t, "ip", "-n", gmNS, "link", "add", "p0", "type", "veth", "peer", "name", "p1", "netns", nodeNS)
-	sh(t, "ip", "-n", gmNS, "link", "set", "p0", "up")
-	sh(t, "ip", "-n", nodeNS, "link", "set", "p1", "up")
+	pair := ptptest.NewPair(t)
 	dir := t.TempDir()
 	gmUDS, nodeUDS := filepath.Join(dir, "gm.sock"), filepath.Join(dir, "node.sock")
-	hostPtp4l(t, ctx, gmNS, "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+gmUDS+"}\n")
-	plan := hostPtp4l(t, ctx, nodeNS, "ptp:\n  interface: p1\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+nodeUDS+"}\n")
+	ptptest.Grandmaster(t, pair, gmUDS)
+	conf := filepath.Join(dir, "node.conf")
+	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS), conf)
+	os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644)
+	node := exec.Command("ptp4l", plan.Ptp4lArgs...)
+	if err := nsexec.Do(pair.Node, node.Start); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { node.Process.Kill(); node.Wait() }()
 
 	c, err := Dial(nodeUDS, dir, plan.TransportSpecific, plan.Domain, 500*time.Millisecond)
 	if err != nil {

@@ -28,8 +28,9 @@ type Process struct {
 	MinBackoff, MaxBackoff, StableAfter time.Duration
 	// StopGrace is how long SIGTERM has before SIGKILL (default 5s).
 	StopGrace time.Duration
-	// Prepare, if set, runs on the command before each start (e.g. to enter a namespace).
-	Prepare func(*exec.Cmd)
+	// Start, if set, starts the command instead of cmd.Start (e.g. from a thread in another
+	// network namespace, which the child inherits).
+	Start func(*exec.Cmd) error
 
 	starts atomic.Int64
 	pid    atomic.Int64
@@ -68,9 +69,6 @@ func (p *Process) Run(ctx context.Context) error {
 		cmd := exec.CommandContext(ctx, p.Path, p.Args...)
 		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 		cmd.WaitDelay = grace
-		if p.Prepare != nil {
-			p.Prepare(cmd)
-		}
 		pr, pw := io.Pipe()
 		cmd.Stdout, cmd.Stderr = pw, pw
 		lines := make(chan struct{})
@@ -85,7 +83,11 @@ func (p *Process) Run(ctx context.Context) error {
 			io.Copy(io.Discard, pr)
 		}()
 		start := time.Now()
-		if err := cmd.Start(); err != nil {
+		startCmd := cmd.Start
+		if p.Start != nil {
+			startCmd = func() error { return p.Start(cmd) }
+		}
+		if err := startCmd(); err != nil {
 			pw.Close()
 			<-lines
 			if p.starts.Load() == 0 {

@@ -1,0 +1,106 @@
+// Package ptptest gives host tests a real ptp4l to talk to, safely: two network namespaces joined
+// by a veth pair, and ptp4l started only with free_running 1 (on the host, namespaces share
+// CLOCK_REALTIME: a ptp4l allowed to steer it would steer the machine's clock).
+package ptptest
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/nsexec"
+	"github.com/tsnctl/tsnctl/ptp"
+)
+
+// Pair is two namespaces, GM and Node, with veth ends p0 (in GM) and p1 (in Node).
+type Pair struct{ GM, Node string }
+
+func sh(t testing.TB, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, out)
+	}
+}
+
+// NewPair makes the namespaces; they are deleted when the test ends. It fails the test (never
+// skips) when ptp4l is missing: `make deps` installs linuxptp.
+func NewPair(t testing.TB) Pair {
+	t.Helper()
+	if _, err := exec.LookPath("ptp4l"); err != nil {
+		t.Fatal("ptp4l is not installed: `make deps` installs Debian's linuxptp for this test")
+	}
+	id := strconv.Itoa(os.Getpid())
+	p := Pair{GM: "tsnctl-gm-" + id, Node: "tsnctl-node-" + id}
+	for _, ns := range []string{p.GM, p.Node} {
+		sh(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	sh(t, "ip", "-n", p.GM, "link", "add", "p0", "type", "veth", "peer", "name", "p1", "netns", p.Node)
+	sh(t, "ip", "-n", p.GM, "link", "set", "p0", "up")
+	sh(t, "ip", "-n", p.Node, "link", "set", "p1", "up")
+	return p
+}
+
+var freeRunning = regexp.MustCompile(`(?m)^free_running\s+1$`)
+
+// Plan builds the plan of a ptp: section and refuses one that could steer a clock.
+func Plan(t testing.TB, yaml, confPath string) *ptp.Plan {
+	t.Helper()
+	c, err := configs.Parse("host.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ptp.Build(c.PTP, confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !freeRunning.MatchString(p.Ptp4lConf()) {
+		t.Fatalf("refusing a host ptp4l without free_running 1:\n%s", p.Ptp4lConf())
+	}
+	return p
+}
+
+// Grandmaster starts a free-running ptp4l as grandmaster on p0 with its management socket at
+// uds; it is stopped when the test ends (its output is logged if the test failed).
+func Grandmaster(t testing.TB, pair Pair, uds string) {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), "gm.conf")
+	p := Plan(t, "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+uds+"}\n", conf)
+	os.WriteFile(conf, []byte(p.Ptp4lConf()), 0o644)
+	cmd := exec.Command("ptp4l", p.Ptp4lArgs...)
+	var log syncBuffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := nsexec.Do(pair.GM, cmd.Start); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("grandmaster ptp4l:\n%s", log.String())
+		}
+	})
+}
+
+// NodeYAML is the node's ptp: section (software timestamps, free running) with its socket at uds.
+func NodeYAML(uds string) string {
+	return "ptp:\n  interface: p1\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: " + uds + "}\n"
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
