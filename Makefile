@@ -3,8 +3,10 @@ SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
 LAB_EXEC := $(CURDIR)/testbed/go-exec
-# Packages with tests that need the lab's kernel (files tagged //go:build lab).
-LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab' . | xargs -r -n1 dirname | sort -u)
+# Packages with tests that need the lab's kernel (files tagged //go:build lab), and those that need
+# two guests with their own clocks (//go:build lab2: time sync).
+LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
+LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
 .PHONY: all build deps test unit lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
 
@@ -22,6 +24,7 @@ deps:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags lab ./...
+	$(GO) vet -tags lab2 ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -34,6 +37,7 @@ unit:
 # Tests that run inside the lab guest, one guest boot per package.
 lab-test: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
+	TSNCTL_LAB_VMS=2 CGO_ENABLED=0 $(GO) test -count=1 -timeout 13m -v -run TestLab -tags lab2 -exec $(LAB_EXEC) $(LAB2_PKGS)
 
 # testbed/run itself: two guests across the dgram cable, and a failing script's status.
 lab-selftest: deps
