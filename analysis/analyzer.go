@@ -27,6 +27,7 @@ type Analyzer struct {
 	streams map[uint32]*stream
 	last    *stream
 	tooMany uint64 // records of streams past MaxStreams
+	sync    *SyncResult
 	Files   []FileInfo
 }
 

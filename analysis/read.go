@@ -20,6 +20,8 @@ const (
 	FormatNetlatency = "netlatency" // netlatency nl-rx JSON lines
 )
 
+// (FormatSyncLog, tsnctl ptp run --log, is in synclog.go.)
+
 // FileInfo says what was read from one file.
 type FileInfo struct {
 	Path     string            `json:"path"`
@@ -64,6 +66,9 @@ func (a *Analyzer) Read(name string, in io.Reader, format string) error {
 			format = FormatTsnctl
 		case len(trimmed) > 0 && trimmed[0] == '{':
 			format = FormatNetlatency
+			if first, _ := br.Peek(4096); bytes.Contains(first, []byte(`"port_state"`)) && !bytes.Contains(first, []byte(`"rx-packet"`)) {
+				format = FormatSyncLog
+			}
 		default:
 			return fmt.Errorf("%s: not a tsnctl sample log (no TSNCTLOG magic) and not netlatency JSON lines (no '{'); give --format if it is one of them", name)
 		}
@@ -79,8 +84,12 @@ func (a *Analyzer) Read(name string, in io.Reader, format string) error {
 		if err := a.readNetlatency(br, &fi); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+	case FormatSyncLog:
+		if err := a.readSyncLog(br, &fi); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
 	default:
-		return fmt.Errorf("format %q: want auto, tsnctl or netlatency", format)
+		return fmt.Errorf("format %q: want auto, tsnctl, netlatency or tsnctl-ptp", format)
 	}
 	a.Files = append(a.Files, fi)
 	return nil

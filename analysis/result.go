@@ -11,6 +11,7 @@ type Result struct {
 	Warnings []string       `json:"warnings,omitempty"`
 	Warmup   *WarmupInfo    `json:"warmup,omitempty"`
 	Streams  []StreamResult `json:"streams"`
+	Sync     *SyncResult    `json:"sync,omitempty"` // from a tsnctl ptp run --log file
 	SLA      []SLAResult    `json:"sla,omitempty"`
 }
 
@@ -106,7 +107,7 @@ var IndicatorNames = []string{ScheduledTime, RTAppLatency, Jitter, WakeupLatency
 
 // Result computes the result so far.
 func (a *Analyzer) Result() *Result {
-	res := &Result{Files: a.Files}
+	res := &Result{Files: a.Files, Sync: a.sync}
 	if a.tooMany > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d records of streams past the first %d left out", a.tooMany, MaxStreams))
 	}

@@ -77,6 +77,18 @@ func (res *Result) WriteText(w io.Writer) {
 		}
 		tw.Flush()
 	}
+	if sy := res.Sync; sy != nil {
+		fmt.Fprintf(w, "\ntime sync (%s, %d samples, %s to %s): LOCKED %.1f %% of the time", sy.Path, sy.Samples,
+			sy.From.UTC().Format("15:04:05"), sy.To.UTC().Format("15:04:05"), 100*sy.LockedFraction)
+		if o := sy.OffsetLocked; o != nil {
+			fmt.Fprintf(w, "; offset while LOCKED: min %s, p50 %s, p99 %s, max %s us", Micros(float64(o.Min)), Micros(float64(o.P50)),
+				Micros(float64(o.P99)), Micros(float64(o.Max)))
+		}
+		fmt.Fprintln(w)
+		for _, c := range sy.Changes {
+			fmt.Fprintf(w, "  %s %-8s %s\n", c.At.UTC().Format("15:04:05.000"), c.State, c.Reason)
+		}
+	}
 	if len(res.SLA) > 0 {
 		fmt.Fprintln(w, "\nSLA:")
 		for _, v := range res.SLA {

@@ -28,7 +28,7 @@ func chromium(t *testing.T, page string, args ...string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-		"--hide-scrollbars", "--force-device-scale-factor=1", "--window-size=1300,9000",
+		"--hide-scrollbars", "--force-device-scale-factor=1", "--window-size=1300,14000",
 		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile")}
 	cmd := exec.CommandContext(ctx, bin, append(append(base, args...), "file://"+page)...)
 	var stderr bytes.Buffer

@@ -236,6 +236,9 @@ func Plots(runs []*Run) ([]*Plot, error) {
 	lines := linesOf(runs)
 	idx := 0
 	for _, r := range runs {
+		if err := add(syncPlot(r)); err != nil {
+			return nil, err
+		}
 		for _, ind := range []string{analysis.ScheduledTime, analysis.RTAppLatency} {
 			if err := add(seriesPlot(r, ind, idx)); err != nil {
 				return nil, err
@@ -289,4 +292,44 @@ func fileSafe(s string) string {
 		return "run"
 	}
 	return b.String()
+}
+
+// syncPlot is the run's master offset over time, LOCKED samples apart from the others.
+func syncPlot(r *Run) (*Plot, error) {
+	sy := r.Result.Sync
+	if sy == nil {
+		return nil, nil
+	}
+	pl := &Plot{Name: "sync-" + fileSafe(r.Name), Kind: "sync", Metric: "offset", Title: "Time sync: master offset — " + r.Name}
+	p := newPlot(pl.Title, "seconds since "+sy.From.UTC().Format("15:04:05"), "offset from master (µs)")
+	locked, other := sy.OffsetSeries()
+	for _, s := range []struct {
+		ser   *analysis.Series
+		label string
+		color color.Color
+	}{{locked, "LOCKED", color.RGBA{R: 0x1a, G: 0x7f, B: 0x37, A: 255}}, {other, "not LOCKED", color.RGBA{R: 0xd0, G: 0x5a, B: 0x00, A: 255}}} {
+		var pts plotter.XYs
+		for _, pt := range s.ser.Points {
+			x := float64(pt.Seq) / 1e3
+			pts = append(pts, plotter.XY{X: x, Y: float64(pt.Min) / 1e3})
+			if pt.Max != pt.Min {
+				pts = append(pts, plotter.XY{X: x, Y: float64(pt.Max) / 1e3})
+			}
+		}
+		if len(pts) == 0 {
+			continue
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
+		p.Add(sc)
+		p.Legend.Add(s.label, sc)
+		pl.Sources++
+	}
+	if pl.Sources == 0 {
+		return nil, nil
+	}
+	return pl, render(p, pl)
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -66,6 +67,18 @@ func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64) stri
 	}
 	txw.Close()
 	rxw.Close()
+	if tsn { // the node's time-sync record (tsnctl ptp run --log): LOCKED but for a short HOLDOVER
+		var b strings.Builder
+		for i := range 40 {
+			state := "LOCKED"
+			if i >= 20 && i < 23 {
+				state = "HOLDOVER"
+			}
+			fmt.Fprintf(&b, `{"state":%q,"port_state":"SLAVE","offset_ns":%d,"path_delay_ns":700,"updated":%q}`+"\n", state,
+				int(r.NormFloat64()*30), time.Date(2026, 11, 22, 10, 0, i, 0, time.UTC).Format(time.RFC3339Nano))
+		}
+		os.WriteFile(filepath.Join(d, "ptp.log"), []byte(b.String()), 0o644)
+	}
 	return d
 }
 
@@ -88,7 +101,7 @@ func TestReportFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"report.html", "report.md", "report.json", "series-case-1-no-tsn-scheduled_time.png", "series-case-2-taprio-etf-rt_app_latency.svg", "hist-jitter-case-1-no-tsn.png",
-		"hist-scheduled_time.png", "hist-jitter.svg", "ccdf-scheduled_time.png", "ccdf-rt_app_latency.svg"}
+		"hist-scheduled_time.png", "hist-jitter.svg", "ccdf-scheduled_time.png", "ccdf-rt_app_latency.svg", "sync-case-2-taprio-etf.png"}
 	for _, w := range want {
 		st, err := os.Stat(filepath.Join(out, w))
 		if err != nil || st.Size() < 1000 {
@@ -106,7 +119,7 @@ func TestReportFiles(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(out, "report.md"))
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
 	for _, s := range []string{"| mode | plain | txtime |", "| window |  | 1.2ms – 1.3ms (offset 50µs) |",
-		"| **scheduled_time (µs)** |", "![Histogram of scheduled_time](hist-scheduled_time.png)", "| RX timestamps | hardware | hardware |"} {
+		"| **scheduled_time (µs)** |", "| LOCKED | – | 92.3 % |", "![Histogram of scheduled_time](hist-scheduled_time.png)", "| RX timestamps | hardware | hardware |"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("report.md lacks %q", s)
 		}

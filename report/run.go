@@ -134,6 +134,10 @@ func setupOf(res *analysis.Result) []Field {
 			add(fmt.Sprintf("stream %d VLAN", s.StreamID), fmt.Sprintf("VID %d, PCP %d", v.ID, v.PCP))
 		}
 	}
+	if sy := res.Sync; sy != nil {
+		add("time sync", fmt.Sprintf("LOCKED %.1f %% of %s – %s (%d samples)", 100*sy.LockedFraction,
+			sy.From.UTC().Format("15:04:05"), sy.To.UTC().Format("15:04:05"), sy.Samples))
+	}
 	add("RX timestamps", uniq(rx))
 	add("TX timestamps", uniq(txs))
 	return out

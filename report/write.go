@@ -72,6 +72,45 @@ func Compare(runs []*Run) Table {
 	} {
 		row(c.name, func(s *analysis.StreamResult) string { return fmt.Sprint(c.get(s.Packets)) })
 	}
+	haveSync := false
+	for _, l := range lines {
+		haveSync = haveSync || l.run.Result.Sync != nil
+	}
+	if haveSync {
+		section("time sync (tsnctl ptp run --log)")
+		syncRow := func(name string, get func(sy *analysis.SyncResult) string) {
+			r := Row{Name: name}
+			for _, l := range lines {
+				if sy := l.run.Result.Sync; sy != nil {
+					r.Cells = append(r.Cells, get(sy))
+				} else {
+					r.Cells = append(r.Cells, "–")
+				}
+			}
+			t.Rows = append(t.Rows, r)
+		}
+		syncRow("LOCKED", func(sy *analysis.SyncResult) string { return fmt.Sprintf("%.1f %%", 100*sy.LockedFraction) })
+		syncRow("state changes", func(sy *analysis.SyncResult) string { return fmt.Sprint(len(sy.Changes) - 1) })
+		locked := func(get func(in *analysis.Indicator) int64) func(sy *analysis.SyncResult) string {
+			return func(sy *analysis.SyncResult) string {
+				if sy.OffsetLocked == nil {
+					return "–"
+				}
+				return analysis.Micros(float64(get(sy.OffsetLocked)))
+			}
+		}
+		syncRow("offset while LOCKED, min (µs)", locked(func(in *analysis.Indicator) int64 { return in.Min }))
+		syncRow("offset while LOCKED, p50 (µs)", locked(func(in *analysis.Indicator) int64 { return in.P50 }))
+		syncRow("offset while LOCKED, p99 (µs)", locked(func(in *analysis.Indicator) int64 { return in.P99 }))
+		syncRow("offset while LOCKED, max (µs)", locked(func(in *analysis.Indicator) int64 { return in.Max }))
+		syncRow("path delay p50 (µs)", func(sy *analysis.SyncResult) string {
+			if sy.PathDelay == nil {
+				return "–"
+			}
+			return analysis.Micros(float64(sy.PathDelay.P50))
+		})
+		syncRow("ptp4l restarts", func(sy *analysis.SyncResult) string { return fmt.Sprint(sy.Restarts["ptp4l"]) })
+	}
 	for _, ind := range analysis.IndicatorNames {
 		have := false
 		for _, l := range lines {

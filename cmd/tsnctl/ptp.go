@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -74,7 +75,7 @@ func ptpConfigCmd() *cobra.Command {
 }
 
 func ptpRunCmd(watchOnly bool) *cobra.Command {
-	var file, runDir, statusPath, uds, netns string
+	var file, runDir, statusPath, uds, netns, logPath string
 	var ts, domain uint8
 	var quiet bool
 	use, short := "run -f FILE", "Start ptp4l (and phc2sys), restart them if they exit, publish the sync state"
@@ -124,13 +125,23 @@ func ptpRunCmd(watchOnly bool) *cobra.Command {
 				fmt.Fprintf(out, "%s %-7s %s\n", time.Now().UTC().Format("15:04:05.000"), src, line)
 				mu.Unlock()
 			}
-			return daemon.Run(ctx, plan, daemon.Options{RunDir: runDir, StatusPath: statusPath, Log: logf, WatchOnly: watchOnly, NetNS: netns})
+			opts := daemon.Options{RunDir: runDir, StatusPath: statusPath, Log: logf, WatchOnly: watchOnly, NetNS: netns}
+			if logPath != "" {
+				f, err := os.Create(logPath)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				opts.StatusLog = f
+			}
+			return daemon.Run(ctx, plan, opts)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVarP(&file, "file", "f", "", "tsnctl file with a ptp: section")
 	f.StringVar(&runDir, "run-dir", "", "configuration and socket directory (default /run/tsnctl/ptp)")
 	f.StringVar(&statusPath, "status", watch.DefaultStatusPath, "where to publish the sync status")
+	f.StringVar(&logPath, "log", "", "also append every status to FILE as a JSON line (tsnctl analyze/report read it)")
 	if !watchOnly {
 		f.StringVar(&netns, "netns", "", "run ptp4l and phc2sys in this network namespace (ip netns name)")
 	}

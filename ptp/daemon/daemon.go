@@ -5,7 +5,9 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +38,9 @@ type Options struct {
 	WatchOnly bool
 	// NetNS starts ptp4l and phc2sys in this network namespace (ip netns name).
 	NetNS string
+	// StatusLog, if set, receives every status as a JSON line (tsnctl ptp run --log; tsnctl
+	// analyze and report read it as the run's time-sync record).
+	StatusLog io.Writer
 }
 
 func (o *Options) defaults() {
@@ -127,7 +132,7 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 	}
 	pol := plan.Policy
 	m := syncstate.New(syncstate.Policy{OffsetThreshold: pol.OffsetThreshold, LockSamples: pol.LockSamples, Holdover: pol.Holdover,
-		PHCOffsetThreshold: pol.PHCOffsetThreshold}, time.Now())
+		PHCOffsetThreshold: pol.PHCOffsetThreshold, Grandmaster: plan.Role == ptp.RoleGrandmaster}, time.Now())
 	probed := false
 	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: plan.Interface, Now: time.Now,
 		Restarts: func() map[string]int64 {
@@ -152,6 +157,11 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 			}
 			if changed {
 				o.Log("tsnctl", fmt.Sprintf("sync state %s (%s)", st.State, reasonOr(st.Reason)))
+			}
+			if o.StatusLog != nil {
+				if b, err := json.Marshal(st); err == nil {
+					o.StatusLog.Write(append(b, '\n'))
+				}
 			}
 			if o.OnStatus != nil {
 				o.OnStatus(st, changed)

@@ -25,6 +25,10 @@ type Policy struct {
 	LockSamples        int           // good samples in a row to become LOCKED (again)
 	Holdover           time.Duration // time a node stays in HOLDOVER before FREERUN
 	PHCOffsetThreshold time.Duration // |system clock − PHC| above it: bad (when measured)
+	// Grandmaster: the node is meant to be the grandmaster. Its time is good when its port is
+	// MASTER and the grandmaster is itself (it receives no Sync, so offset and ingress time are
+	// not judged).
+	Grandmaster bool
 }
 
 // Sample is one look at ptp4l (and the kernel's clocks).
@@ -46,6 +50,8 @@ type Sample struct {
 	KernelTAIOffset int
 	// PHCOffsetNs is system clock − PHC, when phc2sys runs and it was measured.
 	PHCOffsetNs *int64
+	// OwnIdentity is the node's clock identity (DEFAULT_DATA_SET), to recognise itself as grandmaster.
+	OwnIdentity string
 }
 
 // Machine is the state machine. The zero value is not ready: use New.
@@ -87,6 +93,15 @@ func (m *Machine) judge(s Sample) string {
 		return "ptp4l does not answer"
 	}
 	defer func() { m.lastIngress = s.IngressTime }()
+	if m.p.Grandmaster {
+		switch {
+		case s.PortState != "MASTER" && s.PortState != "GRAND_MASTER":
+			return "port state " + s.PortState + ", not MASTER (this node is to be the grandmaster)"
+		case s.OwnIdentity == "" || s.GMIdentity != s.OwnIdentity:
+			return fmt.Sprintf("grandmaster is %s, not this node (%s)", s.GMIdentity, s.OwnIdentity)
+		}
+		return ""
+	}
 	switch {
 	case s.PortState != "SLAVE":
 		return "port state " + s.PortState + ", not SLAVE"

@@ -130,3 +130,29 @@ func TestReasonsAndSince(t *testing.T) {
 		t.Error("LOCKED → LOCKED reported as a change")
 	}
 }
+
+// A grandmaster node is in sync when its port is MASTER and the grandmaster is itself.
+func TestGrandmasterRole(t *testing.T) {
+	start := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	p := policy
+	p.Grandmaster = true
+	m := New(p, start)
+	at := start
+	step := func(port, gm string) State {
+		at = at.Add(250 * time.Millisecond)
+		st, _ := m.Step(Sample{At: at, Answered: true, PortState: port, GMPresent: true, GMIdentity: gm, OwnIdentity: "aa.fffe.01"})
+		return st
+	}
+	for i, c := range []struct {
+		port, gm string
+		want     State
+	}{{"LISTENING", "", FreeRun}, {"MASTER", "aa.fffe.01", Locking}, {"MASTER", "aa.fffe.01", Locking}, {"MASTER", "aa.fffe.01", Locked},
+		{"SLAVE", "bb.fffe.02", Holdover}} {
+		if got := step(c.port, c.gm); got != c.want {
+			t.Fatalf("step %d: %s, want %s (%s)", i, got, c.want, m.Reason())
+		}
+	}
+	if !strings.Contains(m.Reason(), "not MASTER (this node is to be the grandmaster)") {
+		t.Errorf("reason %q", m.Reason())
+	}
+}

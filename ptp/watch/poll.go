@@ -30,6 +30,7 @@ type Poller struct {
 
 	n    int
 	slow Slow
+	own  string // the node's clock identity
 }
 
 // Slow are the datasets read every few seconds.
@@ -88,6 +89,12 @@ func (p *Poller) Sample(now time.Time) (syncstate.Sample, Extra) {
 		s.PathDelayNs = int64(cds.MeanPathDelay.Nanoseconds())
 	}
 	s.Answered = true
+	if p.own == "" {
+		if tlv, err := p.Q.Get(ptp.IDDefaultDataSet, mgmt.AllPorts); err == nil {
+			p.own = tlv.(*ptp.DefaultDataSetTLV).ClockIdentity.String()
+		}
+	}
+	s.OwnIdentity = p.own
 	if p.n%p.SlowEvery == 0 {
 		p.slow = p.readSlow()
 	}
