@@ -5,11 +5,14 @@ import (
 	"context"
 	"io"
 	"net"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
+	"golang.org/x/sys/unix"
 )
 
 func loopTiming(txtime bool) Timing {
@@ -180,5 +183,39 @@ func TestSyncLossMarksOrPauses(t *testing.T) {
 		case pause && (sum.Sent != 20 || sum.NotLocked != 0 || sum.PausedCycles != 5 || len(marked) != 0 || n != 20):
 			t.Errorf("pause: %+v, marked %v, %d records", sum, marked, n)
 		}
+	}
+}
+
+// Without CAP_NET_ADMIN, SO_TXTIME on CLOCK_TAI is refused: Open says so and what to do, before
+// any packet. Capabilities are per thread: this thread drops CAP_NET_ADMIN from its effective set
+// and raises it again before it is released.
+func TestTxtimeWithoutNetAdmin(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		t.Fatal(err)
+	}
+	if data[0].Effective&(1<<unix.CAP_NET_ADMIN) == 0 {
+		t.Fatal("the test needs CAP_NET_ADMIN to drop it (make test runs as root)")
+	}
+	saved := data
+	data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := unix.Capset(&hdr, &saved[0]); err != nil {
+			panic("cannot restore CAP_NET_ADMIN on a test thread: " + err.Error())
+		}
+	}()
+	snd, err := Open(Config{Timing: loopTiming(true), Dest: "127.0.0.1:17790", Size: 64, Count: 1, CPU: -1})
+	if err == nil {
+		snd.Close()
+		t.Fatal("Open with --txtime succeeded without CAP_NET_ADMIN")
+	}
+	if !strings.Contains(err.Error(), "needs CAP_NET_ADMIN: run as root or add the capability") {
+		t.Errorf("err %v", err)
 	}
 }

@@ -1,28 +1,66 @@
 #!/bin/bash
-# Second part of `make lab`, run in both guests of the two-guest topology (testbed/run --vms 2):
-# guest 1 configures eth1 (the seed's node, txtime-assist, 10 ms cycle) and sends 1000 cycles with
-# SO_TXTIME to guest 2, which receives on its own eth1 -- across the dgram cable between two QEMUs.
-# Each guest has its own clock (no time sync yet: guest 2's timestamps are on its own clock).
+# Second part of `make lab`, run in both guests of the two-guest topology (testbed/run --vms 2).
+# Time sync first: guest 1 runs `tsnctl ptp run` as the gPTP grandmaster on eth0, guest 2 as a slave
+# (software timestamps: QEMU's igb does not timestamp packets); both log their sync status. Once
+# guest 2 is LOCKED, guest 1 configures eth1 (the seed's node, txtime-assist, 10 ms cycle) and sends
+# 1000 cycles with SO_TXTIME and --require-sync to guest 2, which receives on its own eth1 -- across
+# the dgram cable between two QEMUs, timestamps taken on guest 2's clock, synchronised to guest 1's.
 set -euo pipefail
+mkdir -p /host/out
+carrier() { for _ in $(seq 50); do [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return; sleep 0.1; done; }
+ip link set eth0 up
 ip link set eth1 up
-for _ in $(seq 50); do [ "$(cat /sys/class/net/eth1/carrier 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+carrier eth0
+carrier eth1
+# The lab's gPTP: software timestamps, emulated peer delays far above 802.1AS's 800 ns, offsets
+# of hundreds of µs under TCG: hence the thresholds.
+ptp_section() {
+	printf 'ptp:\n  interface: eth0\n  role: %s\n  timestamping: software\n' "$1"
+	printf '  options: {neighborPropDelayThresh: 100000000}\n'
+	printf '  sync: {offset-threshold: 2ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}\n'
+}
 if [ "$LAB_VM" = 2 ]; then
+	ptp_section slave >/tmp/ptp.yaml
+	tsnctl ptp run -f /tmp/ptp.yaml --quiet --log /host/out/guests-node-ptp.log >/tmp/ptp-run.txt 2>&1 &
+	ptp=$!
 	ip link add link eth1 name eth1.3 type vlan id 3
 	ip link set eth1.3 up
 	ip addr add 10.3.0.2/24 dev eth1.3
 	ip neigh add 10.3.0.1 lladdr 52:54:00:00:01:01 dev eth1.3
+	echo "== guest 2: tsnctl ptp run (gPTP slave on eth0); tsnctl ptp status --wait 300s"
+	start=$(date +%s)
+	tsnctl ptp status --wait 300s || { cat /tmp/ptp-run.txt; exit 1; }
+	echo "(LOCKED $(($(date +%s) - start)) s after tsnctl ptp run started)"
 	echo "== guest 2: tsnctl recv on eth1.3"
-	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 60s
+	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 90s --log /host/out/guests-recv.log >/tmp/recv.txt &
+	recv=$!
+	sleep 0.5
+	touch /host/out/guest2-ready
+	wait "$recv"
+	cat /tmp/recv.txt
+	echo "== guest 2: tsnctl ptp status at the end"
+	tsnctl ptp status || true
+	kill "$ptp"
+	wait "$ptp" || true
+	sed -n '/sync state/p' /tmp/ptp-run.txt
 	exit 0
 fi
+ptp_section grandmaster >/tmp/ptp.yaml
+tsnctl ptp run -f /tmp/ptp.yaml --quiet --log /host/out/guests-gm-ptp.log >/tmp/ptp-run.txt 2>&1 &
+ptp=$!
 # On the igb NIC the seed's 4 channels are needed (igb starts with 2).
 sed 's/  - name: v0/  - name: eth1\n    channels: 4/' /src/testbed/lab-seed-assist.yaml >/tmp/seed-eth1.yaml
 echo "== guest 1: tsnctl apply (eth1, igb)"
 tsnctl apply -f /tmp/seed-eth1.yaml | tail -n 1
-for _ in $(seq 50); do [ "$(cat /sys/class/net/eth1/carrier 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+carrier eth1
 ip addr add 10.3.0.1/24 dev eth1.3
 ip neigh add 10.3.0.2 lladdr 52:54:00:00:02:01 dev eth1.3
-sleep 2 # let guest 2 open its socket
-echo "== guest 1: tsnctl send --txtime --from-qdisc eth1 -> guest 2"
-tsnctl send --dest 10.3.0.2:7788 --iface eth1.3 --priority 6 --txtime --from-qdisc eth1 \
-	--offset 100us --wake-advance 4ms --count 1000 --fifo 80
+echo "== guest 1: waiting for guest 2 to be LOCKED and listening"
+for _ in $(seq 1200); do [ -e /host/out/guest2-ready ] && break; sleep 0.25; done
+[ -e /host/out/guest2-ready ] || { echo "guest 2 never got ready"; exit 1; }
+echo "== guest 1: tsnctl send --txtime --from-qdisc eth1 --require-sync -> guest 2"
+tsnctl send --dest 10.3.0.2:7788 --iface eth1.3 --priority 6 --txtime --from-qdisc eth1 --require-sync --sync-timeout 60s \
+	--offset 100us --wake-advance 4ms --count 1000 --fifo 80 --tx-timestamps --log /host/out/guests-send.log
+kill "$ptp"
+wait "$ptp" || true
+sed -n '/sync state/p' /tmp/ptp-run.txt
