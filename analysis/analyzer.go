@@ -27,8 +27,12 @@ type Analyzer struct {
 	streams map[uint32]*stream
 	last    *stream
 	tooMany uint64 // records of streams past MaxStreams
-	sync    *SyncResult
-	Files   []FileInfo
+	// the time-sync log, summarised at Result time over the traffic's span
+	syncPath    string
+	syncSamples []syncSample
+	// the span of the run's cycle starts (TAI ns) over every stream
+	firstCycle, lastCycle int64
+	Files                 []FileInfo
 }
 
 // New returns an empty Analyzer.
@@ -135,6 +139,12 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 	s := a.stream(r.Stream)
 	if s == nil {
 		return
+	}
+	if c := r.T[0]; (r.Type == samplelog.TypeTx || r.Type == samplelog.TypeRx) && c != 0 {
+		if a.firstCycle == 0 || c < a.firstCycle {
+			a.firstCycle = c
+		}
+		a.lastCycle = max(a.lastCycle, c)
 	}
 	switch r.Type {
 	case samplelog.TypeRx:

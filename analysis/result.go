@@ -3,6 +3,7 @@ package analysis
 import (
 	"fmt"
 	"math"
+	"time"
 )
 
 // Result is what analyze reports: per stream, packet counts and indicators.
@@ -107,7 +108,15 @@ var IndicatorNames = []string{ScheduledTime, RTAppLatency, Jitter, WakeupLatency
 
 // Result computes the result so far.
 func (a *Analyzer) Result() *Result {
-	res := &Result{Files: a.Files, Sync: a.sync}
+	res := &Result{Files: a.Files}
+	if a.syncSamples != nil {
+		if a.firstCycle != 0 {
+			res.Sync = syncResult(a.syncPath, a.syncSamples, a.firstCycle-int64(time.Second), a.lastCycle+int64(time.Second))
+		}
+		if res.Sync == nil { // no traffic, or none while the log ran
+			res.Sync = syncResult(a.syncPath, a.syncSamples, 0, 0)
+		}
+	}
 	if a.tooMany > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d records of streams past the first %d left out", a.tooMany, MaxStreams))
 	}

@@ -25,6 +25,9 @@ type SyncResult struct {
 	OffsetLocked *Indicator       `json:"offset_locked,omitempty"`
 	PathDelay    *Indicator       `json:"path_delay,omitempty"`
 	Restarts     map[string]int64 `json:"restarts,omitempty"`
+	// Window is "traffic" when the statuses were cut to the time of the run's packets (±1 s,
+	// through the kernel TAI offset each status records), else "whole log".
+	Window string `json:"window"`
 
 	locked, unlocked Series // offset (ns) by ms since From
 }
@@ -40,25 +43,38 @@ type SyncChange struct {
 const maxChanges = 200
 
 type syncStatus struct {
-	State       string           `json:"state"`
-	PortState   string           `json:"port_state"`
-	OffsetNs    int64            `json:"offset_ns"`
-	PathDelayNs int64            `json:"path_delay_ns"`
-	Reason      string           `json:"reason"`
-	Updated     time.Time        `json:"updated"`
-	Restarts    map[string]int64 `json:"restarts"`
+	State           string           `json:"state"`
+	PortState       string           `json:"port_state"`
+	OffsetNs        int64            `json:"offset_ns"`
+	PathDelayNs     int64            `json:"path_delay_ns"`
+	Reason          string           `json:"reason"`
+	Updated         time.Time        `json:"updated"`
+	KernelTAIOffset int              `json:"kernel_tai_offset_s"`
+	Restarts        map[string]int64 `json:"restarts"`
+}
+
+// maxSyncSamples bounds the statuses kept to cut the log to the traffic's time (a week at 4/s).
+const maxSyncSamples = 2_500_000
+
+// syncSample is one status, compactly.
+type syncSample struct {
+	at, taiAt   int64 // UTC and TAI ns
+	offset, dly int64
+	state       string // interned by the decoder's small set
+	answered    bool
+	reason      string
+	ptp4l       int64
 }
 
 // OffsetSeries returns the offsets by milliseconds since From, while LOCKED and otherwise.
 func (s *SyncResult) OffsetSeries() (locked, other *Series) { return &s.locked, &s.unlocked }
 
 func (a *Analyzer) readSyncLog(in io.Reader, fi *FileInfo) error {
-	sr := &SyncResult{Path: fi.Path, Seconds: map[string]float64{}}
-	var off, delay Dist
-	var prev syncStatus
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line := 0
+	states := map[string]string{}
+	var samples []syncSample
 	for sc.Scan() {
 		line++
 		var st syncStatus
@@ -66,38 +82,68 @@ func (a *Analyzer) readSyncLog(in io.Reader, fi *FileInfo) error {
 			fi.warn("line %d: not a tsnctl ptp status line", line)
 			continue
 		}
-		if sr.Samples == 0 {
-			sr.From = st.Updated
-		} else {
-			if d := st.Updated.Sub(prev.Updated); d > 0 && d < time.Minute {
-				sr.Seconds[prev.State] += d.Seconds()
-			}
+		if len(samples) == maxSyncSamples {
+			fi.warn("more than %d statuses: the rest left out", maxSyncSamples)
+			break
 		}
-		if sr.Samples == 0 || st.State != prev.State {
-			if len(sr.Changes) < maxChanges {
-				sr.Changes = append(sr.Changes, SyncChange{At: st.Updated, State: st.State, Reason: st.Reason})
-			}
+		if _, ok := states[st.State]; !ok {
+			states[st.State] = st.State
 		}
-		ms := uint64(max(st.Updated.Sub(sr.From).Milliseconds(), 0))
-		if st.PortState != "" {
-			if st.State == "LOCKED" {
-				off.Add(st.OffsetNs)
-				sr.locked.Add(ms, st.OffsetNs)
-			} else {
-				sr.unlocked.Add(ms, st.OffsetNs)
-			}
-			delay.Add(st.PathDelayNs)
-		}
-		sr.Restarts = st.Restarts
-		sr.To = st.Updated
-		sr.Samples++
-		prev = st
+		at := st.Updated.UnixNano()
+		samples = append(samples, syncSample{at: at, taiAt: at + int64(st.KernelTAIOffset)*1e9, offset: st.OffsetNs, dly: st.PathDelayNs,
+			state: states[st.State], answered: st.PortState != "", reason: st.Reason, ptp4l: st.Restarts["ptp4l"]})
 	}
 	if err := sc.Err(); err != nil {
 		return err
 	}
-	if sr.Samples == 0 {
+	if len(samples) == 0 {
 		return fmt.Errorf("no tsnctl ptp status line")
+	}
+	fi.Records = int64(len(samples))
+	a.syncPath, a.syncSamples = fi.Path, samples
+	return nil
+}
+
+// syncResult summarises the statuses whose TAI time lies in [from, to] (all when from == to == 0).
+func syncResult(path string, samples []syncSample, from, to int64) *SyncResult {
+	sr := &SyncResult{Path: path, Seconds: map[string]float64{}, Window: "whole log"}
+	if from != 0 || to != 0 {
+		sr.Window = "traffic"
+	}
+	var off, delay Dist
+	var prev *syncSample
+	var t0 int64
+	for i := range samples {
+		sm := &samples[i]
+		if sr.Window == "traffic" && (sm.taiAt < from || sm.taiAt > to) {
+			continue
+		}
+		if prev == nil {
+			t0 = sm.at
+			sr.From = time.Unix(0, sm.at).UTC()
+		} else if d := sm.at - prev.at; d > 0 && d < int64(time.Minute) {
+			sr.Seconds[prev.state] += float64(d) / 1e9
+		}
+		if (prev == nil || sm.state != prev.state) && len(sr.Changes) < maxChanges {
+			sr.Changes = append(sr.Changes, SyncChange{At: time.Unix(0, sm.at).UTC(), State: sm.state, Reason: sm.reason})
+		}
+		ms := uint64(max((sm.at-t0)/1e6, 0))
+		if sm.answered {
+			if sm.state == "LOCKED" {
+				off.Add(sm.offset)
+				sr.locked.Add(ms, sm.offset)
+			} else {
+				sr.unlocked.Add(ms, sm.offset)
+			}
+			delay.Add(sm.dly)
+		}
+		sr.Restarts = map[string]int64{"ptp4l": sm.ptp4l}
+		sr.To = time.Unix(0, sm.at).UTC()
+		sr.Samples++
+		prev = sm
+	}
+	if sr.Samples == 0 {
+		return nil
 	}
 	var total float64
 	for _, v := range sr.Seconds {
@@ -105,6 +151,8 @@ func (a *Analyzer) readSyncLog(in io.Reader, fi *FileInfo) error {
 	}
 	if total > 0 {
 		sr.LockedFraction = sr.Seconds["LOCKED"] / total
+	} else if prev.state == "LOCKED" {
+		sr.LockedFraction = 1
 	}
 	if off.N() > 0 {
 		in := indicatorOf(&off, 0)
@@ -114,7 +162,5 @@ func (a *Analyzer) readSyncLog(in io.Reader, fi *FileInfo) error {
 		in := indicatorOf(&delay, 0)
 		sr.PathDelay = &in
 	}
-	fi.Records = int64(sr.Samples)
-	a.sync = sr
-	return nil
+	return sr
 }

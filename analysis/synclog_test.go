@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/samplelog"
 )
 
 func TestSyncLog(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSyncLog(t *testing.T) {
 	}
 	states = append(states, "HOLDOVER", "HOLDOVER", "LOCKED", "LOCKED", "LOCKED", "LOCKED", "LOCKED")
 	for i, s := range states {
-		line, _ := json.Marshal(map[string]any{"state": s, "port_state": "SLAVE", "offset_ns": -50 + 10*(i%10), "path_delay_ns": 700,
+		line, _ := json.Marshal(map[string]any{"state": s, "port_state": "SLAVE", "offset_ns": -50 + 10*(i%10), "path_delay_ns": 700, "kernel_tai_offset_s": 37,
 			"updated": t0.Add(time.Duration(i) * time.Second), "reason": map[bool]string{true: "", false: "bad"}[s == "LOCKED"],
 			"restarts": map[string]int{"ptp4l": 1}})
 		b.Write(line)
@@ -42,5 +44,32 @@ func TestSyncLog(t *testing.T) {
 	res.WriteText(&out)
 	if !strings.Contains(out.String(), "LOCKED 70.0 % of the time") {
 		t.Errorf("text:\n%s", out.String())
+	}
+}
+
+// With the run's packets given too, the statuses are cut to the packets' time (TAI, through each
+// status's kernel TAI offset), ±1 s.
+func TestSyncLogCutToTraffic(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for i := range 30 { // FREERUN for 10 s, then LOCKED
+		state := "LOCKED"
+		if i < 10 {
+			state = "FREERUN"
+		}
+		line, _ := json.Marshal(map[string]any{"state": state, "port_state": "SLAVE", "offset_ns": 5, "updated": t0.Add(time.Duration(i) * time.Second), "kernel_tai_offset_s": 37})
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	// Packets from t0+15 s to t0+20 s (UTC), i.e. cycle starts 37 s later in TAI.
+	var recs []samplelog.Record
+	for i := range 6 {
+		c := t0.Add(37*time.Second + time.Duration(15+i)*time.Second).UnixNano()
+		recs = append(recs, samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), T: [6]int64{c, c, c, 0, c + 1000}})
+	}
+	res := analyze(t, Options{}, writeFile(t, b.String()), writeLog(t, samplelog.Header{Role: "recv"}, recs))
+	sy := res.Sync
+	if sy.Window != "traffic" || sy.Samples != 8 || sy.LockedFraction != 1 || !sy.From.Equal(t0.Add(14*time.Second)) || len(sy.Changes) != 1 {
+		t.Errorf("%+v", sy)
 	}
 }

@@ -78,7 +78,7 @@ func (res *Result) WriteText(w io.Writer) {
 		tw.Flush()
 	}
 	if sy := res.Sync; sy != nil {
-		fmt.Fprintf(w, "\ntime sync (%s, %d samples, %s to %s): LOCKED %.1f %% of the time", sy.Path, sy.Samples,
+		fmt.Fprintf(w, "\ntime sync (%s, %s: %d samples, %s to %s): LOCKED %.1f %% of the time", sy.Path, sy.Window, sy.Samples,
 			sy.From.UTC().Format("15:04:05"), sy.To.UTC().Format("15:04:05"), 100*sy.LockedFraction)
 		if o := sy.OffsetLocked; o != nil {
 			fmt.Fprintf(w, "; offset while LOCKED: min %s, p50 %s, p99 %s, max %s us", Micros(float64(o.Min)), Micros(float64(o.P50)),

@@ -32,14 +32,19 @@ if [ "$LAB_VM" = 2 ]; then
 	tsnctl ptp status --wait 300s || { cat /tmp/ptp-run.txt; exit 1; }
 	echo "(LOCKED $(($(date +%s) - start)) s after tsnctl ptp run started)"
 	echo "== guest 2: tsnctl recv on eth1.3"
-	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 90s --log /host/out/guests-recv.log >/tmp/recv.txt &
+	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 120s --log /host/out/guests-recv.log >/tmp/recv.txt &
 	recv=$!
 	sleep 0.5
 	touch /host/out/guest2-ready
-	wait "$recv"
+	# Until guest 1 has sent everything (and ETF has dropped what it drops), then stop cleanly.
+	for _ in $(seq 480); do [ -e /host/out/guest1-sent ] && break; sleep 0.25; done
+	sleep 1
+	kill -INT "$recv" 2>/dev/null || true
+	wait "$recv" || true
 	cat /tmp/recv.txt
-	echo "== guest 2: tsnctl ptp status at the end"
+	echo "== guest 2: tsnctl ptp status at the end of the traffic"
 	tsnctl ptp status || true
+	touch /host/out/guest2-done
 	kill "$ptp"
 	wait "$ptp" || true
 	sed -n '/sync state/p' /tmp/ptp-run.txt
@@ -61,6 +66,9 @@ for _ in $(seq 1200); do [ -e /host/out/guest2-ready ] && break; sleep 0.25; don
 echo "== guest 1: tsnctl send --txtime --from-qdisc eth1 --require-sync -> guest 2"
 tsnctl send --dest 10.3.0.2:7788 --iface eth1.3 --priority 6 --txtime --from-qdisc eth1 --require-sync --sync-timeout 60s \
 	--offset 100us --wake-advance 4ms --count 1000 --fifo 80 --tx-timestamps --log /host/out/guests-send.log
+touch /host/out/guest1-sent
+# The grandmaster stays until guest 2 is done (else guest 2's time would go to HOLDOVER under it).
+for _ in $(seq 240); do [ -e /host/out/guest2-done ] && break; sleep 0.25; done
 kill "$ptp"
 wait "$ptp" || true
 sed -n '/sync state/p' /tmp/ptp-run.txt
