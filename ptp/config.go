@@ -103,34 +103,36 @@ func fieldErr(p configs.Pos, key, field, value, msg string) error {
 	return &configs.Error{File: p.File, Line: p.LineOf(key), Field: "ptp." + field, Value: value, Msg: msg}
 }
 
+// oneOf returns value if it is one of allowed, allowed[0] if it is empty, else an error for key.
+func oneOf(pos configs.Pos, key, value, want string, allowed ...string) (string, error) {
+	if value == "" {
+		return allowed[0], nil
+	}
+	if slices.Contains(allowed, value) {
+		return value, nil
+	}
+	return "", fieldErr(pos, key, key, value, want)
+}
+
 // Build validates the section and makes the plan. configFile is where the ptp4l configuration will
 // be written (it appears in the command line).
 func Build(c *configs.PTP, configFile string) (*Plan, error) {
 	if c == nil {
 		return nil, &configs.Error{Field: "ptp", Msg: "no ptp: section in the file; add one with at least `interface: eth1`"}
 	}
-	p := &Plan{Interface: c.Interface, Role: RoleSlave, Timestamping: TSHardware, UDS: DefaultUDS}
+	p := &Plan{Interface: c.Interface, UDS: DefaultUDS}
 	if c.Interface == "" {
 		return nil, fieldErr(c.Pos, "interface", "interface", "", "missing: name the port ptp4l runs on (interface: eth1)")
 	}
-	switch c.Profile {
-	case "", "gptp":
-	default:
-		return nil, fieldErr(c.Pos, "profile", "profile", c.Profile, "want gptp (802.1AS; the only profile so far)")
+	var err error
+	if _, err = oneOf(c.Pos, "profile", c.Profile, "want gptp (802.1AS; the only profile so far)", "gptp"); err != nil {
+		return nil, err
 	}
-	switch c.Role {
-	case "", RoleSlave:
-	case RoleGrandmaster:
-		p.Role = RoleGrandmaster
-	default:
-		return nil, fieldErr(c.Pos, "role", "role", c.Role, "want slave or grandmaster")
+	if p.Role, err = oneOf(c.Pos, "role", c.Role, "want slave or grandmaster", RoleSlave, RoleGrandmaster); err != nil {
+		return nil, err
 	}
-	switch c.Timestamping {
-	case "", TSHardware:
-	case TSSoftware:
-		p.Timestamping = TSSoftware
-	default:
-		return nil, fieldErr(c.Pos, "timestamping", "timestamping", c.Timestamping, "want hardware (ptp4l -H) or software (ptp4l -S)")
+	if p.Timestamping, err = oneOf(c.Pos, "timestamping", c.Timestamping, "want hardware (ptp4l -H) or software (ptp4l -S)", TSHardware, TSSoftware); err != nil {
+		return nil, err
 	}
 	if c.Domain != nil {
 		p.Domain = *c.Domain

@@ -165,19 +165,27 @@ func histPlot(lines []line, indicator, suffix string) (*Plot, error) {
 		for k, c := range counts {
 			pts = append(pts, plotter.XY{X: (lo + float64(k)*width) / 1e3, Y: math.Max(c, floor)})
 		}
-		ln, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := addStep(p, pts, l); err != nil {
 			return nil, err
 		}
-		ln.StepStyle = plotter.PostStep
-		ln.Color = colorOf(l.color)
-		ln.Width = vg.Points(1.2)
-		p.Add(ln)
-		p.Legend.Add(l.label, ln)
 		pl.Sources++
 	}
 	p.Y.Min = floor
 	return pl, render(p, pl)
+}
+
+// addStep draws pts as a step line in the line's colour, with its legend entry.
+func addStep(p *plot.Plot, pts plotter.XYs, l line) error {
+	ln, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
+	}
+	ln.StepStyle = plotter.PostStep
+	ln.Color = colorOf(l.color)
+	ln.Width = vg.Points(1.2)
+	p.Add(ln)
+	p.Legend.Add(l.label, ln)
+	return nil
 }
 
 // ccdfPlot overlays P(value > x): the tail an SLA on a high percentile is about.
@@ -205,15 +213,9 @@ func ccdfPlot(lines []line, indicator string) (*Plot, error) {
 		if len(pts) == 0 { // one value: nothing is above it
 			continue
 		}
-		ln, err := plotter.NewLine(pts)
-		if err != nil {
+		if err := addStep(p, pts, l); err != nil {
 			return nil, err
 		}
-		ln.StepStyle = plotter.PostStep
-		ln.Color = colorOf(l.color)
-		ln.Width = vg.Points(1.2)
-		p.Add(ln)
-		p.Legend.Add(l.label, ln)
 		pl.Sources++
 	}
 	if pl.Sources == 0 {
