@@ -3,6 +3,7 @@ package analysis
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -160,7 +161,11 @@ func (a *Analyzer) readTsnctl(in io.Reader, fi *FileInfo) error {
 }
 
 func paramInt(p map[string]any, key string) int64 {
-	if v, ok := p[key].(float64); ok {
+	switch v := p[key].(type) {
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	case float64:
 		return int64(v)
 	}
 	return 0

@@ -4,6 +4,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -159,6 +160,8 @@ func str(v any) string {
 		return x
 	case float64:
 		return fmt.Sprintf("%.0f", x)
+	case json.Number:
+		return x.String()
 	}
 	return fmt.Sprint(v)
 }
@@ -176,6 +179,9 @@ func num(v any) float64 {
 		return x
 	case int64:
 		return float64(x)
+	case json.Number:
+		f, _ := x.Float64()
+		return f
 	}
 	return 0
 }

@@ -23,6 +23,7 @@ package samplelog
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -213,7 +214,9 @@ func NewReader(in io.Reader) (*Reader, error) {
 	if _, err := io.ReadFull(r.r, js); err != nil {
 		return nil, fmt.Errorf("corrupt sample log: header cut short: %w", err)
 	}
-	if err := json.Unmarshal(js, &r.Header); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber() // params keep their digits: a TAI base-time in ns does not fit a float64
+	if err := dec.Decode(&r.Header); err != nil {
 		return nil, fmt.Errorf("corrupt sample log header: %w", err)
 	}
 	return r, nil

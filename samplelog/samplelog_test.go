@@ -1,6 +1,7 @@
 package samplelog
 
 import (
+	"encoding/json"
 	"bytes"
 	"errors"
 	"io"
@@ -36,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Header.Role != "send" || r.Header.Stream != 3 || r.Header.Params["cycle_ns"] != float64(2000000) {
+	if r.Header.Role != "send" || r.Header.Stream != 3 || r.Header.Params["cycle_ns"] != json.Number("2000000") {
 		t.Errorf("header %+v", r.Header)
 	}
 	for i := range recs {
@@ -122,4 +123,18 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A TAI base-time in ns has 19 digits: the header keeps every one (a float64 would not).
+func TestHeaderKeepsLargeNumbers(t *testing.T) {
+	var b bytes.Buffer
+	w, _ := NewWriter(&b, Header{Role: "send", Params: map[string]any{"base_time_ns": int64(1795383017690000000)}})
+	w.Flush()
+	r, err := NewReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Header.Params["base_time_ns"]; got != json.Number("1795383017690000000") {
+		t.Errorf("base_time_ns %v (%T)", got, got)
+	}
 }
