@@ -1,8 +1,8 @@
 package samplelog
 
 import (
-	"encoding/json"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
