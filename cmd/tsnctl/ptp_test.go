@@ -85,11 +85,19 @@ func TestSendRequireSync(t *testing.T) {
 	if n, _, err := sink.ReadFrom(make([]byte, 1500)); err == nil {
 		t.Errorf("a packet of %d bytes was sent before LOCKED", n)
 	}
-	go func() {
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	defer func() { close(stop); <-stopped }() // before the temporary directory goes
+	go func() { // a publisher that becomes LOCKED after 300 ms
+		defer close(stopped)
 		time.Sleep(300 * time.Millisecond)
-		for i := 0; i < 30; i++ {
+		for {
 			publish(t, path, syncstate.Locked, time.Now())
-			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
 		}
 	}()
 	start := time.Now()
