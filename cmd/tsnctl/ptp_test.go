@@ -88,7 +88,7 @@ func TestSendRequireSync(t *testing.T) {
 	stop := make(chan struct{})
 	stopped := make(chan struct{})
 	defer func() { close(stop); <-stopped }() // before the temporary directory goes
-	go func() { // a publisher that becomes LOCKED after 300 ms
+	go func() {                               // a publisher that becomes LOCKED after 300 ms
 		defer close(stopped)
 		time.Sleep(300 * time.Millisecond)
 		for {
