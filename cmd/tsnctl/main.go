@@ -20,8 +20,8 @@ func newRoot() *cobra.Command {
 		Use:   "tsnctl",
 		Short: "Configure, exercise and measure Time-Sensitive Networking on Linux",
 		Long: `tsnctl configures taprio and ETF qdiscs, VLAN QoS maps and NIC channels through netlink,
-checks that a node can do TSN, and (in later versions) supervises time sync, sends and receives
-cyclic traffic and analyses the results.`,
+checks that a node can do TSN, supervises time sync (linuxptp) and decides whether the node is in
+sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the results.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
