@@ -52,8 +52,8 @@ bench-apply: deps
 # Wake-up latency of the sender loop vs cyclictest (rt-tests), same interval/priority/loops, on this machine.
 bench-wakeup: build
 	@command -v cyclictest >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rt-tests >/dev/null
-	bin/tsnctl calibrate --interval 2ms --loops 5000 --fifo 80 --compare-cyclictest
-	bin/tsnctl calibrate --interval 250us --loops 5000 --fifo 80 --compare-cyclictest
+	bin/tsnctl calibrate --interval 2ms --loops 5000 --rounds 10 --fifo 80 --compare-cyclictest
+	bin/tsnctl calibrate --interval 250us --loops 20000 --rounds 40 --fifo 80 --compare-cyclictest
 
 # tsnctl analyze on a 50-million-record log and 5 million netlatency lines: throughput and peak RSS
 # against the targets (20 M records/s, 1 M lines/s, 64 MiB). Inputs are kept in $$TMPDIR for reruns.

@@ -12,6 +12,7 @@ import (
 func calibrateCmd() *cobra.Command {
 	var o calibrate.Options
 	var compare bool
+	var rounds int
 	cmd := &cobra.Command{
 		Use:   "calibrate [--interval 2ms] [--loops 5000] [--fifo 80] [--cpu N] [--compare-cyclictest]",
 		Short: "Measure this machine's wake-up latency with the sender's own loop; recommend ETF delta and wake-up advance",
@@ -19,8 +20,8 @@ func calibrateCmd() *cobra.Command {
 SCHED_FIFO and CPU pinning, mlockall, no allocation) for --loops cycles of --interval, sending each
 cycle to a local socket, and prints the wake-up latency distribution with an ETF delta and a
 --wake-advance for tsnctl send. --compare-cyclictest runs cyclictest (rt-tests) with the same
-interval, priority and loop count, in 5 alternating rounds, and prints both side by side with
-their ratio.`,
+interval, priority and loop count, in --rounds alternating rounds (so that a burst of noise on a
+shared machine falls on both alike), and prints both side by side with their ratio.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext()
@@ -28,7 +29,7 @@ their ratio.`,
 			var ts, cs analysis.Summary
 			if compare {
 				var err error
-				if ts, cs, err = calibrate.Compare(ctx, o, 5); err != nil {
+				if ts, cs, err = calibrate.Compare(ctx, o, rounds); err != nil {
 					return err
 				}
 			} else {
@@ -59,7 +60,7 @@ their ratio.`,
 				}
 				fmt.Fprintf(out, "  %-11s %9.2f %9.2f %9.2f %9.2f %9.2f\n", "ratio", ratio(ts.Min, cs.Min), ratio(ts.P50, cs.P50),
 					ratio(ts.P99, cs.P99), ratio(ts.P999, cs.P999), ratio(ts.Max, cs.Max))
-				fmt.Fprintln(out, "  (5 alternating rounds each; cyclictest's histogram has 1 us buckets, tsnctl's values are exact)")
+				fmt.Fprintf(out, "  (%d alternating rounds each; cyclictest's histogram has 1 us buckets, tsnctl's values are exact)\n", rounds)
 			}
 			r := calibrate.Recommend(ts)
 			fmt.Fprintf(out, "recommended: ETF delta %v, tsnctl send --wake-advance %v (worst case +20 %%)\n", r.ETFDelta, r.WakeAdvance)
@@ -67,6 +68,7 @@ their ratio.`,
 		},
 	}
 	f := cmd.Flags()
+	f.IntVar(&rounds, "rounds", 5, "with --compare-cyclictest: alternating rounds (loops are split among them)")
 	f.DurationVar(&o.Interval, "interval", 2*time.Millisecond, "cycle interval")
 	f.IntVar(&o.Loops, "loops", 5000, "cycles to measure")
 	f.IntVar(&o.FIFO, "fifo", 80, "SCHED_FIFO priority (0: normal scheduling)")
