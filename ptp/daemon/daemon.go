@@ -6,6 +6,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -116,11 +117,17 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 		return err
 	}
 	defer client.Close()
+	probed := false
 	if o.WatchOnly {
 		// Before polling: a ptp4l that ignores us because of its transportSpecific is named now,
-		// not left as endless "does not answer".
-		if err := client.Probe(); err != nil {
+		// not left as endless "does not answer". One that is not there (yet) is waited for.
+		var tsErr *mgmt.TransportSpecificError
+		if err := client.Probe(); errors.As(err, &tsErr) {
 			return err
+		} else if err != nil {
+			o.Log("tsnctl", "management: "+err.Error()+"; polling on")
+		} else {
+			probed = true
 		}
 	}
 	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.Policy.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
@@ -133,7 +140,6 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 	pol := plan.Policy
 	m := syncstate.New(syncstate.Policy{OffsetThreshold: pol.OffsetThreshold, LockSamples: pol.LockSamples, Holdover: pol.Holdover,
 		PHCOffsetThreshold: pol.PHCOffsetThreshold, Grandmaster: plan.Role == ptp.RoleGrandmaster}, time.Now())
-	probed := false
 	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: plan.Interface, Now: time.Now,
 		Restarts: func() map[string]int64 {
 			r := map[string]int64{}
@@ -148,8 +154,8 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 				start(phc2sys)
 				phc2sys = nil
 			}
-			// ptp4l running but deaf to us for 5 s: say why once.
-			if !probed && ptp4l != nil && !smp.Answered && time.Since(st.Since) > 5*time.Second && ptp4l.PID() != 0 {
+			// ptp4l deaf to us for 5 s: say why once.
+			if !probed && !smp.Answered && time.Since(st.Since) > 5*time.Second && (ptp4l == nil || ptp4l.PID() != 0) {
 				probed = true
 				if err := client.Probe(); err != nil {
 					o.Log("tsnctl", "management: "+err.Error())

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 )
@@ -122,4 +124,42 @@ func findPtp4l(t *testing.T, conf string) int {
 		t.Fatalf("no ptp4l running with %s", conf)
 	}
 	return p
+}
+
+// tsnctl ptp watch: a ptp4l started by someone else (here, by the test) is polled and its status
+// published; nothing is started or stopped.
+func TestWatchOnly(t *testing.T) {
+	pair := ptptest.NewPair(t)
+	dir := t.TempDir()
+	ptptest.Grandmaster(t, pair, filepath.Join(dir, "gm.sock"))
+	nodeUDS := filepath.Join(dir, "node.sock")
+	conf := filepath.Join(dir, "node.conf")
+	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS)+"  sync: {poll-interval: 100ms}\n", conf)
+	os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644)
+	node := exec.Command("ptp4l", plan.Ptp4lArgs...)
+	if err := nsexec.Do(pair.Node, node.Start); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { node.Process.Kill(); node.Wait() }()
+	statusPath := filepath.Join(dir, "status.json")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, plan, Options{RunDir: dir, StatusPath: statusPath, WatchOnly: true}) }()
+	var st *watch.Status
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if s, err := watch.ReadStatus(statusPath, time.Now()); err == nil && s.GMPresent {
+			st = s
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if st == nil || st.PortState == "" || len(st.Restarts) != 0 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := node.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("watch stopped the ptp4l it watched: %v", err)
+	}
 }

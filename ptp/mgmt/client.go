@@ -209,6 +209,18 @@ func clockDataset(id ptp.ManagementID) bool {
 	return true
 }
 
+// TransportSpecificError is a ptp4l that answers management messages, but not with the
+// transportSpecific the client sends.
+type TransportSpecificError struct {
+	UDS           string
+	Sent, Answers uint8
+}
+
+func (e *TransportSpecificError) Error() string {
+	return fmt.Sprintf("ptp4l at %s ignores management messages with transportSpecific %d and answers those with %d: "+
+		"its [global] transportSpecific is 0x%x; make ptp.options.transportSpecific (or pmc -t) agree", e.UDS, e.Sent, e.Answers, e.Answers)
+}
+
 // Probe finds out why ptp4l does not answer: it asks again with every other transportSpecific
 // and names the one ptp4l answers to. It returns nil when ptp4l answers the client's own.
 func (c *Client) Probe() error {
@@ -225,8 +237,7 @@ func (c *Client) Probe() error {
 		}
 		c.TransportSpecific = ts
 		if _, err := c.Get(ptp.IDDefaultDataSet, AllPorts); err == nil {
-			return fmt.Errorf("ptp4l at %s ignores management messages with transportSpecific %d and answers those with %d: "+
-				"its [global] transportSpecific is 0x%x; make ptp.options.transportSpecific (or pmc -t) agree", c.remote.Name, own, ts, ts)
+			return &TransportSpecificError{UDS: c.remote.Name, Sent: own, Answers: ts}
 		}
 	}
 	return fmt.Errorf("ptp4l at %s answers no management message (tried transportSpecific 0..15, domain %d): is it running, with uds_address %s?",
