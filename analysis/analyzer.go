@@ -45,6 +45,7 @@ const ringLen = 4096 // tx records remembered for their tx timestamps and drops
 type txSlot struct {
 	seq           uint64
 	cycle, txtime int64
+	txTS, rxTS    int64 // the packet's TX and RX timestamps, once known: path delay when both are
 }
 
 type stream struct {
@@ -65,6 +66,7 @@ type stream struct {
 	hwRx, swRx, noRxTime uint64
 	vlanTCI              int64 // last seen, -1: untagged or none
 	sched, rtRx, txToRx  Dist
+	pathDelay            Dist // RX timestamp − TX timestamp (sender's and receiver's logs read together)
 	schedSeries, rtRxSer Series
 	rxErrors             uint64
 
@@ -177,12 +179,20 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 		if r.Flags&samplelog.FlagTxtime != 0 && r.T[3] != 0 {
 			s.txToRx.Add(r.T[4] - r.T[3])
 		}
+		if s.ring != nil {
+			if slot := &s.ring[r.Seq%ringLen]; slot.seq == r.Seq && slot.cycle != 0 {
+				slot.rxTS = r.T[4]
+				if slot.txTS != 0 {
+					s.pathDelay.Add(slot.rxTS - slot.txTS)
+				}
+			}
+		}
 	case samplelog.TypeTx:
 		if s.ring == nil {
 			s.ring = make([]txSlot, ringLen)
 		}
 		slot := &s.ring[r.Seq%ringLen]
-		slot.seq, slot.cycle, slot.txtime = r.Seq, r.T[0], r.T[3]
+		*slot = txSlot{seq: r.Seq, cycle: r.T[0], txtime: r.T[3]}
 		if a.warm(s, r.Seq, r.T[0]) {
 			slot.cycle = 0 // its timestamp and drop are in the warm-up too
 			s.warmTx++
@@ -223,6 +233,10 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 		s.txTimestamps++
 		if r.Flags&samplelog.FlagHardware != 0 {
 			s.hwTx++
+		}
+		slot.txTS = r.T[0]
+		if slot.rxTS != 0 {
+			s.pathDelay.Add(slot.rxTS - slot.txTS)
 		}
 		if slot.txtime != 0 {
 			s.txErr.Add(r.T[0] - slot.txtime)

@@ -149,6 +149,20 @@ func TestSenderAndReceiverLogsTogether(t *testing.T) {
 	if e := s.Indicators[TxtimeError]; e.Count != 5 || e.Min != -150000 || e.Max != 50000 || e.P50 != 50 {
 		t.Errorf("txtime_error %+v", e)
 	}
+	// Read together (in either order), the packets' TX and RX timestamps meet: path delay
+	// = c+1253000 − TX timestamp for seq 0, 1, 2, 3, 5: 3000, 2900, 153000, -47000, 2950.
+	for _, order := range [][]string{{txPath, rxPath}, {rxPath, txPath}} {
+		a := New(Options{})
+		if err := a.ReadFiles(order, FormatAuto); err != nil {
+			t.Fatal(err)
+		}
+		res := a.Result()
+		s := res.Streams[0]
+		pd := s.Indicators[PathDelay]
+		if pd.Count != 5 || pd.Min != -47000 || pd.Max != 153000 || pd.P50 != 2950 || s.Packets != want || len(res.Files) != 2 {
+			t.Errorf("%v: path_delay %+v, packets %+v", order, pd, s.Packets)
+		}
+	}
 }
 
 func TestWarmup(t *testing.T) {
@@ -333,5 +347,30 @@ func TestJSONShape(t *testing.T) {
 	}
 	if s.StreamID == nil || s.Indicators[Jitter]["pk_pk_ns"] != 155.0 {
 		t.Errorf("stream_id %v, jitter %v", s.StreamID, s.Indicators[Jitter])
+	}
+}
+
+// A long run: read one file after the other, only the last ringLen packets' TX timestamps are still
+// known when the receiver's log comes; merged by ReadFiles, every packet gets its path delay.
+func TestPathDelayOfALongRun(t *testing.T) {
+	const n = 3 * ringLen
+	var txr, rxr []samplelog.Record
+	for s := uint64(0); s < n; s++ {
+		c := base + int64(s)*cycle
+		txr = append(txr, tx(s, 30000, 100, 0), samplelog.Record{Type: samplelog.TypeTxTimestamp, Seq: s, T: [6]int64{c + 1250000}})
+		rxr = append(rxr, rx(0, s, 1250000+7000, 0)) // 7 µs on the wire
+	}
+	txPath := writeLog(t, samplelog.Header{Role: "send"}, txr)
+	rxPath := writeLog(t, samplelog.Header{Role: "recv"}, rxr)
+	if pd := analyze(t, Options{}, txPath, rxPath).Streams[0].Indicators[PathDelay]; pd.Count != ringLen {
+		t.Errorf("one after the other: %d path delays, want %d", pd.Count, ringLen)
+	}
+	a := New(Options{})
+	if err := a.ReadFiles([]string{rxPath, txPath}, FormatAuto); err != nil {
+		t.Fatal(err)
+	}
+	pd := a.Result().Streams[0].Indicators[PathDelay]
+	if pd.Count != n || pd.Min != 7000 || pd.Max != 7000 {
+		t.Errorf("merged: %+v", pd)
 	}
 }

@@ -101,10 +101,11 @@ const (
 	WakeupLatency = "wakeup_latency" // wake-up − planned wake-up
 	TxtimeError   = "txtime_error"   // TX timestamp − planned txtime
 	TxtimeToRx    = "txtime_to_rx"   // receive timestamp − planned txtime (the path delay with launch-time offload)
+	PathDelay     = "path_delay"     // receive timestamp − TX timestamp (sender's and receiver's logs together)
 )
 
 // IndicatorNames lists the indicators in report order.
-var IndicatorNames = []string{ScheduledTime, RTAppLatency, Jitter, WakeupLatency, TxtimeError, TxtimeToRx}
+var IndicatorNames = []string{ScheduledTime, RTAppLatency, Jitter, WakeupLatency, TxtimeError, TxtimeToRx, PathDelay}
 
 // Result computes the result so far.
 func (a *Analyzer) Result() *Result {
@@ -181,6 +182,7 @@ func (a *Analyzer) Result() *Result {
 		add(WakeupLatency, &s.wake, nil)
 		add(TxtimeError, &s.txErr, nil)
 		add(TxtimeToRx, &s.txToRx, nil)
+		add(PathDelay, &s.pathDelay, nil)
 		res.Streams = append(res.Streams, sr)
 	}
 	return res

@@ -68,10 +68,8 @@ func Load(spec string, opts analysis.Options, format string) (*Run, error) {
 		return nil, fmt.Errorf("run %q: no files; give NAME=FILE[,FILE...], a directory of sample logs, or a file", name)
 	}
 	a := analysis.New(opts)
-	for _, f := range files {
-		if err := a.ReadFile(f, format); err != nil {
-			return nil, fmt.Errorf("run %q: %w", name, err)
-		}
+	if err := a.ReadFiles(files, format); err != nil {
+		return nil, fmt.Errorf("run %q: %w", name, err)
 	}
 	r := &Run{Name: name, Files: files, Result: a.Result()}
 	r.Setup = setupOf(r.Result)

@@ -59,6 +59,7 @@ stream the packet counters and the indicators of the seed experiment:
   wakeup_latency  wake-up − planned wake-up (sender's log)
   txtime_error    TX timestamp − planned txtime (sender's log, with --tx-timestamps)
   txtime_to_rx    receive timestamp − planned txtime (the path delay under launch-time offload)
+  path_delay      receive timestamp − TX timestamp (sender's log with --tx-timestamps and receiver's)
 
 Percentiles are exact up to 65536 samples per indicator, then taken from a histogram of the
 deviation from the median of the first 65536 (error at most 0.1 % of that deviation); the output
@@ -75,10 +76,8 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 				return err
 			}
 			a := analysis.New(opts)
-			for _, f := range args {
-				if err := a.ReadFile(f, af.format); err != nil {
-					return err
-				}
+			if err := a.ReadFiles(args, af.format); err != nil {
+				return err
 			}
 			res := a.Result()
 			ok := res.CheckSLA(rules)

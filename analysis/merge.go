@@ -1,0 +1,153 @@
+package analysis
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/tsnctl/tsnctl/samplelog"
+)
+
+// ReadFiles reads the files of one run. Several tsnctl sample logs (a sender's and a receiver's)
+// are read together, merged by cycle start, so that the records of one packet meet while the
+// analyzer still remembers it: that is what gives path_delay (RX − TX timestamp) in constant
+// memory. Other files are read one after the other.
+func (a *Analyzer) ReadFiles(paths []string, format string) error {
+	if n := countLogs(paths, format); n < 2 {
+		for _, p := range paths {
+			if err := a.ReadFile(p, format); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var logs []*cursor
+	defer func() {
+		for _, c := range logs {
+			c.f.Close()
+		}
+	}()
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		br := bufio.NewReaderSize(f, 1<<20)
+		head, _ := br.Peek(8)
+		if (format == FormatAuto || format == "" || format == FormatTsnctl) && bytes.HasPrefix(head, []byte("TSNCTLOG")) {
+			r, err := samplelog.NewReader(br)
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			c := &cursor{f: f, r: r, fi: FileInfo{Path: p, Format: FormatTsnctl, Header: &r.Header}, buf: make([]samplelog.Record, 1024)}
+			if r.Header.Role == "send" { // the sender's records first among equals: its tx record precedes the packet's rx
+				logs = append([]*cursor{c}, logs...)
+			} else {
+				logs = append(logs, c)
+			}
+			continue
+		}
+		err = a.Read(p, br, format)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	for _, c := range logs {
+		if c.fi.Header.Role == "send" {
+			a.setWindow(c.fi.Header.Stream, paramInt(c.fi.Header.Params, "window_start_ns"), paramInt(c.fi.Header.Params, "window_end_ns"))
+		}
+		c.fill()
+	}
+	for {
+		var best *cursor
+		for _, c := range logs {
+			if c.i < c.n && (best == nil || c.key() < best.key()) {
+				best = c
+			}
+		}
+		if best == nil {
+			break
+		}
+		rec := &best.buf[best.i]
+		if t := rec.Type; t < samplelog.TypeTx || t > samplelog.TypeRx {
+			best.unknown++
+		} else {
+			if (t == samplelog.TypeTx || t == samplelog.TypeRx) && rec.T[0] != 0 {
+				best.cycle = rec.T[0]
+			}
+			a.Add(rec)
+			best.fi.Records++
+		}
+		if best.i++; best.i == best.n {
+			best.fill()
+		}
+	}
+	for _, c := range logs {
+		if c.unknown > 0 {
+			c.fi.warn("%d records of unknown type left out (corrupt file, or written by a newer tsnctl)", c.unknown)
+		}
+		switch {
+		case errors.Is(c.err, samplelog.ErrTruncated):
+			c.fi.warn("%v; the %d records before it are used", c.err, c.fi.Records)
+		case c.err != nil && c.err != io.EOF:
+			return fmt.Errorf("%s: %w", c.fi.Path, c.err)
+		}
+		a.Files = append(a.Files, c.fi)
+	}
+	return nil
+}
+
+// cursor is one sample log being merged.
+type cursor struct {
+	f       *os.File
+	r       *samplelog.Reader
+	fi      FileInfo
+	buf     []samplelog.Record
+	i, n    int
+	cycle   int64 // cycle start of this file's last tx/rx record: the key of the records between
+	unknown int64
+	err     error
+}
+
+// key orders records across files: the cycle start of tx and rx records, and for timestamps and
+// drops (which follow their packet's tx record) that of the record before them.
+func (c *cursor) key() int64 {
+	rec := &c.buf[c.i]
+	if (rec.Type == samplelog.TypeTx || rec.Type == samplelog.TypeRx) && rec.T[0] != 0 {
+		return rec.T[0]
+	}
+	return c.cycle
+}
+
+func (c *cursor) fill() {
+	c.i, c.n = 0, 0
+	if c.err != nil {
+		return
+	}
+	c.n, c.err = c.r.ReadBatch(c.buf)
+}
+
+// countLogs counts the tsnctl sample logs among paths (by their magic).
+func countLogs(paths []string, format string) int {
+	if format != FormatAuto && format != "" && format != FormatTsnctl {
+		return 0
+	}
+	n := 0
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		var head [8]byte
+		if k, _ := io.ReadFull(f, head[:]); k == 8 && string(head[:]) == "TSNCTLOG" {
+			n++
+		}
+		f.Close()
+	}
+	return n
+}
