@@ -71,11 +71,13 @@ func ConfigPath(runDir, iface string) string {
 }
 
 // Run runs until ctx ends.
-func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
+func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	o.defaults()
+	// Everything Run starts ends with it: supervisors, then the poll loop, before it returns.
 	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(parent)
 	var procs []*supervise.Process
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
@@ -89,7 +91,10 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 			}
 		}()
 	}
-	defer wg.Wait()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	newProc := func(name, path string, args []string) *supervise.Process {
 		p := &supervise.Process{Name: name, Path: path, Args: args,
 			Line: func(n, l string) { o.Log(n, l) }, Event: func(n, e string) { o.Log("tsnctl", n+" "+e) }}
@@ -176,19 +181,19 @@ func Run(ctx context.Context, plan *ptp.Plan, o Options) error {
 	done := make(chan error, 1)
 	go func() { done <- loop.Run(ctx) }()
 	select {
-	case err := <-errs: // a program that cannot start at all
-		return err
-	case err := <-done:
-		if err != nil {
-			return err
+	case err = <-errs: // a program that cannot start at all
+		cancel()
+		<-done
+	case err = <-done:
+		cancel()
+	}
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
 		}
 	}
-	select {
-	case err := <-errs:
-		return err
-	default:
-	}
-	return nil
+	return err
 }
 
 func reasonOr(r string) string {

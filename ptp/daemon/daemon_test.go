@@ -163,3 +163,17 @@ func TestWatchOnly(t *testing.T) {
 		t.Errorf("watch stopped the ptp4l it watched: %v", err)
 	}
 }
+
+// A ptp4l that cannot be started ends Run with the reason, and everything Run started stops.
+func TestRunWithoutPtp4l(t *testing.T) {
+	dir := t.TempDir()
+	plan := ptptest.Plan(t, ptptest.NodeYAML(filepath.Join(dir, "node.sock")), ConfigPath(dir, "p1"))
+	start := time.Now()
+	err := Run(context.Background(), plan, Options{RunDir: dir, StatusPath: filepath.Join(dir, "status.json"), Ptp4l: "/nonexistent/ptp4l"})
+	if err == nil || !strings.Contains(err.Error(), "starting ptp4l") || time.Since(start) > 5*time.Second {
+		t.Errorf("after %v: %v", time.Since(start), err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "status.json")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("status left behind: %v", err)
+	}
+}
