@@ -108,10 +108,14 @@ func (a *Analyzer) stream(id uint32) *stream {
 	return s
 }
 
-// setWindow gives a stream the transmit window its sender used (from the log's header), so that
+// useHeader takes what a log's header says about its stream: a sender's transmit window, so that
 // TX timestamps can be judged premature or late.
-func (a *Analyzer) setWindow(id uint32, start, end int64) {
-	if s := a.stream(id); s != nil && end > start {
+func (a *Analyzer) useHeader(h *samplelog.Header) {
+	if h.Role != "send" {
+		return
+	}
+	start, end := paramInt(h.Params, "window_start_ns"), paramInt(h.Params, "window_end_ns")
+	if s := a.stream(h.Stream); s != nil && end > start {
 		s.window = &window{start, end}
 	}
 }

@@ -3,7 +3,6 @@ package analysis
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,9 +57,7 @@ func (a *Analyzer) ReadFiles(paths []string, format string) error {
 		}
 	}
 	for _, c := range logs {
-		if c.fi.Header.Role == "send" {
-			a.setWindow(c.fi.Header.Stream, paramInt(c.fi.Header.Params, "window_start_ns"), paramInt(c.fi.Header.Params, "window_end_ns"))
-		}
+		a.useHeader(c.fi.Header)
 		c.fill()
 	}
 	for {
@@ -74,12 +71,10 @@ func (a *Analyzer) ReadFiles(paths []string, format string) error {
 			break
 		}
 		rec := &best.buf[best.i]
-		if t := rec.Type; t < samplelog.TypeTx || t > samplelog.TypeRx {
+		if !known(rec.Type) {
 			best.unknown++
 		} else {
-			if (t == samplelog.TypeTx || t == samplelog.TypeRx) && rec.T[0] != 0 {
-				best.cycle = rec.T[0]
-			}
+			best.cycle = best.key()
 			a.Add(rec)
 			best.fi.Records++
 		}
@@ -88,14 +83,8 @@ func (a *Analyzer) ReadFiles(paths []string, format string) error {
 		}
 	}
 	for _, c := range logs {
-		if c.unknown > 0 {
-			c.fi.warn("%d records of unknown type left out (corrupt file, or written by a newer tsnctl)", c.unknown)
-		}
-		switch {
-		case errors.Is(c.err, samplelog.ErrTruncated):
-			c.fi.warn("%v; the %d records before it are used", c.err, c.fi.Records)
-		case c.err != nil && c.err != io.EOF:
-			return fmt.Errorf("%s: %w", c.fi.Path, c.err)
+		if err := c.fi.finishLog(c.unknown, c.err); err != nil {
+			return fmt.Errorf("%s: %w", c.fi.Path, err)
 		}
 		a.Files = append(a.Files, c.fi)
 	}

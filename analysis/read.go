@@ -112,10 +112,7 @@ func (a *Analyzer) readTsnctl(in io.Reader, fi *FileInfo) error {
 		return err
 	}
 	fi.Header = &r.Header
-	if r.Header.Role == "send" {
-		ws, we := paramInt(r.Header.Params, "window_start_ns"), paramInt(r.Header.Params, "window_end_ns")
-		a.setWindow(r.Header.Stream, ws, we)
-	}
+	a.useHeader(&r.Header)
 	// One goroutine decodes while this one accounts.
 	ch := make(chan batch, 4)
 	go func() {
@@ -134,7 +131,7 @@ func (a *Analyzer) readTsnctl(in io.Reader, fi *FileInfo) error {
 	for b := range ch {
 		recs := (*b.recs)[:b.n]
 		for i := range recs {
-			if t := recs[i].Type; t < samplelog.TypeTx || t > samplelog.TypeRx {
+			if !known(recs[i].Type) {
 				unknown++
 				continue
 			}
@@ -145,6 +142,15 @@ func (a *Analyzer) readTsnctl(in io.Reader, fi *FileInfo) error {
 		last = b.err
 	}
 	fi.Records -= unknown
+	return fi.finishLog(unknown, last)
+}
+
+// known reports whether a record type is one this version reads.
+func known(t samplelog.Type) bool { return t >= samplelog.TypeTx && t <= samplelog.TypeRx }
+
+// finishLog turns how a sample log ended into warnings (records of unknown type, a cut-off last
+// record) or an error (a read error, or nothing usable at all).
+func (fi *FileInfo) finishLog(unknown int64, last error) error {
 	if unknown > 0 {
 		fi.warn("%d records of unknown type left out (corrupt file, or written by a newer tsnctl)", unknown)
 	}

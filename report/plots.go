@@ -101,18 +101,10 @@ func seriesPlot(r *Run, indicator string, idx int) (*Plot, error) {
 		if ser == nil || len(ser.Points) == 0 {
 			continue
 		}
-		var pts plotter.XYs
-		for _, pt := range ser.Points {
-			pts = append(pts, plotter.XY{X: float64(pt.Seq), Y: float64(pt.Min) / 1e3})
-			if pt.Max != pt.Min {
-				pts = append(pts, plotter.XY{X: float64(pt.Seq), Y: float64(pt.Max) / 1e3})
-			}
-		}
-		sc, err := plotter.NewScatter(pts)
+		sc, err := dots(ser, 1, colorOf(idx+i), 1.2)
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: colorOf(idx + i), Radius: vg.Points(1.2), Shape: draw.CircleGlyph{}}
 		p.Add(sc)
 		if len(r.Result.Streams) > 1 {
 			p.Legend.Add(fmt.Sprintf("stream %d", s.StreamID), sc)
@@ -296,6 +288,25 @@ func fileSafe(s string) string {
 	return b.String()
 }
 
+// dots draws a series as dots: x = the point's Seq × xScale, y = its min and max in µs (one dot
+// when they are equal).
+func dots(ser *analysis.Series, xScale float64, c color.Color, radius float64) (*plotter.Scatter, error) {
+	var pts plotter.XYs
+	for _, pt := range ser.Points {
+		x := float64(pt.Seq) * xScale
+		pts = append(pts, plotter.XY{X: x, Y: float64(pt.Min) / 1e3})
+		if pt.Max != pt.Min {
+			pts = append(pts, plotter.XY{X: x, Y: float64(pt.Max) / 1e3})
+		}
+	}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return nil, err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: c, Radius: vg.Points(radius), Shape: draw.CircleGlyph{}}
+	return sc, nil
+}
+
 // syncPlot is the run's master offset over time, LOCKED samples apart from the others.
 func syncPlot(r *Run) (*Plot, error) {
 	sy := r.Result.Sync
@@ -310,22 +321,13 @@ func syncPlot(r *Run) (*Plot, error) {
 		label string
 		color color.Color
 	}{{locked, "LOCKED", color.RGBA{R: 0x1a, G: 0x7f, B: 0x37, A: 255}}, {other, "not LOCKED", color.RGBA{R: 0xd0, G: 0x5a, B: 0x00, A: 255}}} {
-		var pts plotter.XYs
-		for _, pt := range s.ser.Points {
-			x := float64(pt.Seq) / 1e3
-			pts = append(pts, plotter.XY{X: x, Y: float64(pt.Min) / 1e3})
-			if pt.Max != pt.Min {
-				pts = append(pts, plotter.XY{X: x, Y: float64(pt.Max) / 1e3})
-			}
-		}
-		if len(pts) == 0 {
+		if len(s.ser.Points) == 0 {
 			continue
 		}
-		sc, err := plotter.NewScatter(pts)
+		sc, err := dots(s.ser, 1e-3, s.color, 1.5) // x: ms → s
 		if err != nil {
 			return nil, err
 		}
-		sc.GlyphStyle = draw.GlyphStyle{Color: s.color, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 		p.Add(sc)
 		p.Legend.Add(s.label, sc)
 		pl.Sources++

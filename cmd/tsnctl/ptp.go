@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -167,7 +163,7 @@ func ptpStatusCmd() *cobra.Command {
 			}
 			ctx, stop := signalContext()
 			defer stop()
-			st, err := waitStatus(ctx, statusPath, wait)
+			st, err := watch.WaitLocked(ctx, statusPath, wait)
 			if st == nil {
 				return err
 			}
@@ -176,7 +172,7 @@ func ptpStatusCmd() *cobra.Command {
 				enc.SetIndent("", "  ")
 				enc.Encode(st)
 			} else {
-				writeStatus(cmd.OutOrStdout(), st)
+				st.WriteText(cmd.OutOrStdout())
 			}
 			if err != nil {
 				fmt.Fprintln(cmd.ErrOrStderr(), "tsnctl:", err)
@@ -192,54 +188,4 @@ func ptpStatusCmd() *cobra.Command {
 	cmd.Flags().StringVar(&statusPath, "status", watch.DefaultStatusPath, "the published sync status")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for LOCKED")
 	return cmd
-}
-
-// waitStatus reads the status, waiting up to wait for LOCKED.
-func waitStatus(ctx context.Context, path string, wait time.Duration) (*watch.Status, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		st, err := watch.ReadStatus(path, time.Now())
-		if err == nil && st.Locked(time.Now()) || time.Now().After(deadline) {
-			return st, err
-		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func writeStatus(w io.Writer, st *watch.Status) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	opt := func(b *bool) string {
-		if b == nil {
-			return "unknown"
-		}
-		return fmt.Sprint(*b)
-	}
-	fmt.Fprintf(tw, "state\t%s (since %s, %v ago)\n", st.State, st.Since.UTC().Format(time.RFC3339), time.Since(st.Since).Round(time.Second))
-	if st.Reason != "" {
-		fmt.Fprintf(tw, "last sample\tbad: %s\n", st.Reason)
-	} else {
-		fmt.Fprintf(tw, "last sample\tgood (%d in a row)\n", st.GoodSamples)
-	}
-	fmt.Fprintf(tw, "port state\t%s\n", st.PortState)
-	fmt.Fprintf(tw, "offset\t%d ns\n", st.OffsetNs)
-	fmt.Fprintf(tw, "path delay\t%d ns\n", st.PathDelayNs)
-	fmt.Fprintf(tw, "grandmaster\t%s (present: %v)\n", st.GMIdentity, st.GMPresent)
-	fmt.Fprintf(tw, "asCapable\t%s\n", opt(st.ASCapable))
-	fmt.Fprintf(tw, "UTC offset\tPTP %d s, kernel TAI offset %d s\n", st.UTCOffsetS, st.KernelTAIOffsetS)
-	if st.PHCOffsetNs != nil {
-		fmt.Fprintf(tw, "system clock - PHC\t%d ns\n", *st.PHCOffsetNs)
-	}
-	if len(st.Restarts) > 0 {
-		var r []string
-		for k, v := range st.Restarts {
-			r = append(r, fmt.Sprintf("%s %d", k, v))
-		}
-		fmt.Fprintf(tw, "restarts\t%s\n", strings.Join(r, ", "))
-	}
-	fmt.Fprintf(tw, "updated\t%s by pid %d\n", st.Updated.UTC().Format(time.RFC3339Nano), st.PID)
-	tw.Flush()
 }

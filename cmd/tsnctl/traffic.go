@@ -117,10 +117,10 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 			if onSyncLoss != "mark" && onSyncLoss != "pause" {
 				return fmt.Errorf("--on-sync-loss %q: use mark (send, and mark the samples) or pause (skip cycles until LOCKED again)", onSyncLoss)
 			}
-			var syncWatch *syncGate
+			var syncWatch *watch.Gate
 			if requireSync {
 				ctx, stop := signalContext()
-				g, err := waitForSync(ctx, cmd.ErrOrStderr(), syncStatus, syncTimeout)
+				g, err := watch.WaitForSync(ctx, cmd.ErrOrStderr(), syncStatus, syncTimeout)
 				stop()
 				if err != nil {
 					return err

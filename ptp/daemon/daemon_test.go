@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 )
@@ -133,14 +131,7 @@ func TestWatchOnly(t *testing.T) {
 	dir := t.TempDir()
 	ptptest.Grandmaster(t, pair, filepath.Join(dir, "gm.sock"))
 	nodeUDS := filepath.Join(dir, "node.sock")
-	conf := filepath.Join(dir, "node.conf")
-	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS)+"  sync: {poll-interval: 100ms}\n", conf)
-	os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644)
-	node := exec.Command("ptp4l", plan.Ptp4lArgs...)
-	if err := nsexec.Do(pair.Node, node.Start); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { node.Process.Kill(); node.Wait() }()
+	plan, node := ptptest.Node(t, pair, nodeUDS, "  sync: {poll-interval: 100ms}\n")
 	statusPath := filepath.Join(dir, "status.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

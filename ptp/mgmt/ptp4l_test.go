@@ -1,7 +1,6 @@
 package mgmt
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	ptp "github.com/facebook/time/ptp/protocol"
-	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 )
 
@@ -31,14 +29,7 @@ func TestRealPtp4l(t *testing.T) {
 	dir := t.TempDir()
 	gmUDS, nodeUDS := filepath.Join(dir, "gm.sock"), filepath.Join(dir, "node.sock")
 	ptptest.Grandmaster(t, pair, gmUDS)
-	conf := filepath.Join(dir, "node.conf")
-	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS), conf)
-	os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644)
-	node := exec.Command("ptp4l", plan.Ptp4lArgs...)
-	if err := nsexec.Do(pair.Node, node.Start); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { node.Process.Kill(); node.Wait() }()
+	plan, _ := ptptest.Node(t, pair, nodeUDS, "")
 
 	c, err := Dial(nodeUDS, dir, plan.TransportSpecific, plan.Domain, 500*time.Millisecond)
 	if err != nil {

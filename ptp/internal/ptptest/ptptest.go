@@ -70,22 +70,37 @@ func Plan(t testing.TB, yaml, confPath string) *ptp.Plan {
 // uds; it is stopped when the test ends (its output is logged if the test failed).
 func Grandmaster(t testing.TB, pair Pair, uds string) {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), "gm.conf")
-	p := Plan(t, "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+uds+"}\n", conf)
-	os.WriteFile(conf, []byte(p.Ptp4lConf()), 0o644)
+	start(t, pair.GM, "grandmaster", "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+uds+"}\n")
+}
+
+// Node starts the node's free-running ptp4l on p1 (NodeYAML(uds) plus extra) as someone other than
+// tsnctl would, and returns its plan and process; it is stopped when the test ends.
+func Node(t testing.TB, pair Pair, uds, extra string) (*ptp.Plan, *exec.Cmd) {
+	t.Helper()
+	return start(t, pair.Node, "node", NodeYAML(uds)+extra)
+}
+
+func start(t testing.TB, ns, name, yaml string) (*ptp.Plan, *exec.Cmd) {
+	t.Helper()
+	conf := filepath.Join(t.TempDir(), name+".conf")
+	p := Plan(t, yaml, conf)
+	if err := os.WriteFile(conf, []byte(p.Ptp4lConf()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command("ptp4l", p.Ptp4lArgs...)
 	var log syncBuffer
 	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := nsexec.Do(pair.GM, cmd.Start); err != nil {
+	if err := nsexec.Do(ns, cmd.Start); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
 		if t.Failed() {
-			t.Logf("grandmaster ptp4l:\n%s", log.String())
+			t.Logf("%s ptp4l:\n%s", name, log.String())
 		}
 	})
+	return p, cmd
 }
 
 // NodeYAML is the node's ptp: section (software timestamps, free running) with its socket at uds.
