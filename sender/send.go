@@ -69,6 +69,7 @@ type Summary struct {
 	TxTimestamps, HardwareTimestamps uint64
 	OutsideWindow, Late, NotLocked   uint64
 	PausedCycles                     uint64 // cycles skipped while sync was not locked (PauseUnlocked)
+	MissedCycles                     uint64 // cycles skipped because their wake-up had passed (Timing.Next)
 	WakeMin, WakeMax, WakeSum, WakeN int64  // wake-up latency: woke - planned, ns
 	FirstCycleStart, LastCycleStart  int64
 	LastError                        string
@@ -77,6 +78,7 @@ type Summary struct {
 // Stats are the live counters (read by a progress printer while the loop runs).
 type Stats struct {
 	Sent, Drops, Errors atomic.Uint64
+	Missed              atomic.Uint64 // cycles skipped after an overrun
 	WakeMax             atomic.Int64
 }
 
@@ -250,11 +252,31 @@ func (s *Sender) tune() error {
 	return nil
 }
 
-// Run sends until Count packets, Duration, or ctx ends. It locks its OS thread, applies the
-// real-time settings, and turns the garbage collector off while it runs (the loop does not allocate).
+// Run sends until Count packets, Duration, or ctx ends. The loop runs on an OS thread of its own
+// with the real-time settings, and the garbage collector is off while it runs (the loop does not
+// allocate).
+//
+// That thread is never handed back to the Go scheduler: its goroutine ends locked, so the runtime
+// retires it. Handed back, it would keep SCHED_FIFO and the CPU affinity and run other goroutines
+// (GC workers, the next round's housekeeping) at real-time priority, where they can hold off the
+// next loop's thread or the SCHED_OTHER threads they wait for: stalls of tens of milliseconds in
+// back-to-back runs (tsnctl calibrate's rounds) until this was found.
 func (s *Sender) Run(ctx context.Context) (Summary, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	type result struct {
+		sum Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // and no UnlockOSThread: see above
+		sum, err := s.run(ctx)
+		done <- result{sum, err}
+	}()
+	r := <-done
+	return r.sum, r.err
+}
+
+func (s *Sender) run(ctx context.Context) (Summary, error) {
 	if err := s.tune(); err != nil {
 		return s.sum, err
 	}
@@ -293,7 +315,7 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 		locked := s.cfg.Sync == nil || s.cfg.Sync()
 		if !locked && s.cfg.PauseUnlocked {
 			s.sum.PausedCycles++
-			k++
+			k = s.next(k)
 			continue
 		}
 		for i := 0; i < t.PerCycle && (s.cfg.Count == 0 || int64(seq) < s.cfg.Count); i++ {
@@ -313,7 +335,7 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 		if s.errQueue {
 			s.drainErrors()
 		}
-		k++
+		k = s.next(k)
 	}
 	// Late reports (ETF drops come at the txtime, TX timestamps when the NIC sent).
 	end := now() + int64(20*time.Millisecond)
@@ -339,6 +361,14 @@ func (s *Sender) finish() (Summary, error) {
 		}
 	}
 	return s.sum, nil
+}
+
+// next moves on from cycle k, counting the cycles an overrun skips.
+func (s *Sender) next(k int64) int64 {
+	n := s.cfg.Timing.Next(k, now())
+	s.sum.MissedCycles += uint64(n - k - 1)
+	s.Stats.Missed.Store(s.sum.MissedCycles)
+	return n
 }
 
 func (s *Sender) wake(lat int64) {
@@ -498,6 +528,7 @@ func (sum Summary) Write(w io.Writer, cfg Config) {
 	if cfg.Sync != nil {
 		fmt.Fprintf(w, "  sent while time sync was not locked: %d; cycles paused for it: %d\n", sum.NotLocked, sum.PausedCycles)
 	}
+	fmt.Fprintf(w, "  cycles missed (overrun: their wake-up had passed; skipped): %d\n", sum.MissedCycles)
 	if sum.WakeN > 0 {
 		fmt.Fprintf(w, "  wake-up latency: min %.1f us, mean %.1f us, max %.1f us\n", float64(sum.WakeMin)/1e3,
 			float64(sum.WakeSum)/float64(sum.WakeN)/1e3, float64(sum.WakeMax)/1e3)

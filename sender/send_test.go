@@ -59,11 +59,14 @@ func TestLoopbackSendReceive(t *testing.T) {
 		var rec samplelog.Record
 		var tx, ts int
 		var prev int64
+		var skipped uint64
 		for r.Next(&rec) == nil {
 			switch rec.Type {
 			case samplelog.TypeTx:
-				if tx > 0 && rec.T[0]-prev != 2000*us {
-					t.Errorf("cycle starts %d apart", rec.T[0]-prev)
+				if d := rec.T[0] - prev; tx > 0 && (d <= 0 || d%(2000*us) != 0) {
+					t.Errorf("cycle starts %d apart", d)
+				} else if tx > 0 {
+					skipped += uint64(d/(2000*us) - 1) // an overrun on a busy machine skips cycles
 				}
 				if txtime && rec.T[3]-rec.T[0] != 1250*us {
 					t.Errorf("txtime %d after the cycle start", rec.T[3]-rec.T[0])
@@ -77,8 +80,8 @@ func TestLoopbackSendReceive(t *testing.T) {
 				ts++
 			}
 		}
-		if tx != 50 || ts != 50 {
-			t.Errorf("log: %d tx, %d timestamps", tx, ts)
+		if tx != 50 || ts != 50 || skipped != sum.MissedCycles {
+			t.Errorf("log: %d tx, %d timestamps, %d cycles skipped (summary: %d missed)", tx, ts, skipped, sum.MissedCycles)
 		}
 		rr, _ := samplelog.NewReader(&rxlog)
 		n := 0
@@ -182,6 +185,72 @@ func TestSyncLossMarksOrPauses(t *testing.T) {
 			t.Errorf("mark: %+v, marked %v", sum, marked)
 		case pause && (sum.Sent != 20 || sum.NotLocked != 0 || sum.PausedCycles != 5 || len(marked) != 0 || n != 20):
 			t.Errorf("pause: %+v, marked %v, %d records", sum, marked, n)
+		}
+	}
+}
+
+// A stall of 3.5 cycles (the per-cycle sync hook sleeps once): the loop skips the 3 cycles whose
+// wake-up passed meanwhile, counts them, records one late wake-up (not one per missed cycle) and
+// goes on with consecutive sequence numbers.
+func TestOverrunSkipsMissedCycles(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:17791")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	var txlog bytes.Buffer
+	tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+	tm := Timing{Cycle: 10 * ms, WindowStart: 0, WindowEnd: 10 * ms, PerCycle: 1}
+	calls := 0
+	stall := func() bool {
+		if calls++; calls == 5 {
+			time.Sleep(35 * time.Millisecond)
+		}
+		return true
+	}
+	lat := make([]int64, 20)
+	snd, err := Open(Config{Timing: tm, Dest: "127.0.0.1:17791", Size: 64, Count: 10, CPU: -1, Log: tw, Sync: stall, WakeLatencies: lat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := snd.Run(context.Background())
+	snd.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Sent != 10 || sum.MissedCycles != 3 || sum.WakeN != 10 {
+		t.Fatalf("sent %d, missed %d, wake-ups %d; want 10, 3, 10", sum.Sent, sum.MissedCycles, sum.WakeN)
+	}
+	late := 0
+	for _, l := range lat[:sum.WakeN] {
+		if l > 5*ms {
+			late++
+		}
+	}
+	if late != 0 {
+		t.Errorf("%d wake-ups over 5 ms late (the stall was in the send path; the next wake-up is on time): %v", late, lat[:sum.WakeN])
+	}
+	r, _ := samplelog.NewReader(&txlog)
+	var rec samplelog.Record
+	var cycles []int64
+	for r.Next(&rec) == nil {
+		if rec.Type == samplelog.TypeTx {
+			if rec.Seq != uint64(len(cycles)) {
+				t.Errorf("record %d has sequence %d", len(cycles), rec.Seq)
+			}
+			cycles = append(cycles, rec.T[0])
+		}
+	}
+	if len(cycles) != 10 {
+		t.Fatalf("%d tx records", len(cycles))
+	}
+	for i := 1; i < len(cycles); i++ {
+		want := tm.Cycle
+		if i == 5 {
+			want = 4 * tm.Cycle // the cycle after the stall comes 3 missed cycles later
+		}
+		if d := cycles[i] - cycles[i-1]; d != want {
+			t.Errorf("cycle start %d is %d ms after the one before, want %d ms", i, d/ms, want/ms)
 		}
 	}
 }

@@ -76,6 +76,13 @@ func (t Timing) FirstCycle(now, lead int64) int64 {
 	return k
 }
 
+// Next returns the cycle to wake for after cycle k, at time now: k+1, or, when that wake-up has
+// already passed (the loop overran: a late wake-up or a slow send), the first cycle whose
+// wake-up is still ahead. A missed cycle's packets would leave after their window (or, with
+// txtime, be dropped by ETF), so they are not sent; cyclictest skips missed intervals the same
+// way, so that one stall counts as one late wake-up, not as one per cycle it spans.
+func (t Timing) Next(k, now int64) int64 { return max(k+1, t.FirstCycle(now, 1)) }
+
 func floorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {

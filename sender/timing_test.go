@@ -8,7 +8,10 @@ import (
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
-const us = int64(1000)
+const (
+	us = int64(1000)
+	ms = 1000 * us
+)
 
 // The seed's stream: 2 ms cycle, window [1200us, 1300us], offset 50us.
 func seedTiming() Timing {
@@ -36,6 +39,22 @@ func TestSeedTiming(t *testing.T) {
 	k := tm.FirstCycle(now, 1000*us)
 	if tm.Wake(k) < now+1000*us || tm.Wake(k-1) >= now+1000*us {
 		t.Errorf("first cycle %d wakes at %d", k, tm.Wake(k)-now)
+	}
+	// After cycle 10: cycle 11 if its wake-up is still ahead; after an overrun, the first cycle
+	// whose wake-up is, and never a cycle already done.
+	for _, tc := range []struct {
+		now  int64
+		want int64
+	}{
+		{tm.Wake(10) + 50*us, 11},      // on time
+		{tm.Wake(11) - 1, 11},          // just in time
+		{tm.Wake(11), 12},              // 11's wake-up is now: passed
+		{tm.Wake(14) + 300*us, 15},     // 3.x cycles late: 11..14 missed
+		{tm.Wake(10) - 5*tm.Cycle, 11}, // the clock behind (stepped back): next in order
+	} {
+		if got := tm.Next(10, tc.now); got != tc.want {
+			t.Errorf("Next(10) at wake(10)%+d us: %d, want %d", (tc.now-tm.Wake(10))/us, got, tc.want)
+		}
 	}
 	multi := tm
 	multi.PerCycle, multi.Spacing = 3, 10*us

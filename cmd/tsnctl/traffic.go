@@ -215,8 +215,8 @@ func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			fmt.Fprintf(w, "\rsent %d, ETF drops %d, errors %d, worst wake-up %.1f us   ", s.Stats.Sent.Load(), s.Stats.Drops.Load(),
-				s.Stats.Errors.Load(), float64(s.Stats.WakeMax.Load())/1e3)
+			fmt.Fprintf(w, "\rsent %d, ETF drops %d, errors %d, missed cycles %d, worst wake-up %.1f us   ", s.Stats.Sent.Load(),
+				s.Stats.Drops.Load(), s.Stats.Errors.Load(), s.Stats.Missed.Load(), float64(s.Stats.WakeMax.Load())/1e3)
 		}
 	}
 }
