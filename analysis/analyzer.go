@@ -84,6 +84,9 @@ type stream struct {
 	txTimestamps, hwTx    uint64
 	ring                  []txSlot // ringLen, once the stream has tx records
 	window                *window
+	cycleLen              int64  // from the sender's header; 0: unknown
+	lastTxCycle           int64  // the latest cycle start sent
+	cyclesSkipped         uint64 // cycles between sent ones that sent nothing
 }
 
 type window struct{ start, end int64 }
@@ -115,9 +118,14 @@ func (a *Analyzer) useHeader(h *samplelog.Header) {
 		return
 	}
 	start, end := paramInt(h.Params, "window_start_ns"), paramInt(h.Params, "window_end_ns")
-	if s := a.stream(h.Stream); s != nil && end > start {
+	s := a.stream(h.Stream)
+	if s == nil {
+		return
+	}
+	if end > start {
 		s.window = &window{start, end}
 	}
+	s.cycleLen = paramInt(h.Params, "cycle_ns")
 }
 
 // warm reports whether a record of seq (with its cycle start, 0 if unknown) is in the warm-up.
@@ -207,6 +215,12 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 		}
 		s.seqHi = max(s.seqHi, r.Seq)
 		s.sent++
+		if c := r.T[0]; s.cycleLen > 0 && c > 0 {
+			if s.lastTxCycle > 0 && c > s.lastTxCycle+s.cycleLen {
+				s.cyclesSkipped += uint64((c-s.lastTxCycle)/s.cycleLen - 1)
+			}
+			s.lastTxCycle = max(s.lastTxCycle, c)
+		}
 		rt := r.T[2] - r.T[0]
 		s.rtTx.Add(rt)
 		s.rtTxSer.Add(r.Seq, rt)

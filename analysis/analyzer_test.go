@@ -374,3 +374,29 @@ func TestPathDelayOfALongRun(t *testing.T) {
 		t.Errorf("merged: %+v", pd)
 	}
 }
+
+// Cycles that sent nothing between sent ones (the sender skips overrun cycles, or pauses for
+// time sync) are counted from the gaps in the sender's cycle starts, once its header gives the
+// cycle; several packets per cycle are no gap.
+func TestCyclesSkipped(t *testing.T) {
+	var txr []samplelog.Record
+	for seq, k := range []int64{0, 1, 2, 3, 7, 8, 8, 9, 10, 12, 13} { // 4, 5, 6 and 11 missed
+		r := tx(uint64(seq), 30000, 100, 0)
+		r.T[0] = base + k*cycle
+		txr = append(txr, r)
+	}
+	params := map[string]any{"window_start_ns": 1200000, "window_end_ns": 1300000, "cycle_ns": cycle, "per_cycle": 1}
+	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "send", Params: params}, txr))
+	if got := res.Streams[0].Packets.CyclesSkipped; got != 4 {
+		t.Errorf("cycles skipped %d, want 4", got)
+	}
+	var text bytes.Buffer
+	res.WriteText(&text)
+	if !strings.Contains(text.String(), "cycles skipped 4") {
+		t.Errorf("text output:\n%s", text.String())
+	}
+	delete(params, "cycle_ns") // an older log: the cycle is unknown, nothing is guessed
+	if got := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "send", Params: params}, txr)).Streams[0].Packets.CyclesSkipped; got != 0 {
+		t.Errorf("without cycle_ns: %d skipped", got)
+	}
+}

@@ -51,6 +51,9 @@ type Packets struct {
 	NotLocked         uint64 `json:"not_locked"`
 	NoRxTimestamp     uint64 `json:"no_rx_timestamp,omitempty"`
 	WarmupExcluded    uint64 `json:"warmup_excluded,omitempty"` // packets (sent, or received) left out
+	// CyclesSkipped are the cycles between the first and the last sent that sent nothing: overruns
+	// (the sender skips cycles whose wake-up has passed) and cycles paused for time sync.
+	CyclesSkipped uint64 `json:"cycles_skipped"`
 }
 
 // Sources say where the numbers come from.
@@ -131,7 +134,7 @@ func (a *Analyzer) Result() *Result {
 		p.Received, p.Duplicates, p.Reordered = s.rx.Received(), s.rx.Duplicates, s.rx.Reordered
 		p.Sent, p.ETFDropped, p.ETFDroppedMissed, p.ETFDroppedInvalid = s.sent, s.drops, s.dropsMissed, s.dropsInvalid
 		p.OutsideWindow, p.Premature, p.Late, p.NotLocked = s.outsidePlanned, s.premature, s.late, s.notLocked
-		p.NoRxTimestamp, p.WarmupExcluded = s.noRxTime, max(s.warmTx, s.warmRx)
+		p.NoRxTimestamp, p.WarmupExcluded, p.CyclesSkipped = s.noRxTime, max(s.warmTx, s.warmRx), s.cyclesSkipped
 		switch {
 		case s.sent > 0 && s.rxRecords > 0:
 			// Every sent sequence number that did not arrive and was not dropped by ETF.

@@ -59,6 +59,7 @@ var slaCounters = map[string]func(Packets) uint64{
 	"late":            func(p Packets) uint64 { return p.Late },
 	"not_locked":      func(p Packets) uint64 { return p.NotLocked },
 	"no_rx_timestamp": func(p Packets) uint64 { return p.NoRxTimestamp },
+	"cycles_skipped":  func(p Packets) uint64 { return p.CyclesSkipped },
 }
 
 var slaRe = regexp.MustCompile(`^\s*([a-z_]+)(?:\.([a-z0-9_]+))?\s*(<=|>=|==|!=|<|>)\s*(\S+)\s*$`)

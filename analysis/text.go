@@ -56,6 +56,9 @@ func (res *Result) WriteText(w io.Writer) {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "packets: sent %d, received %d, lost %d, duplicates %d, reordered %d, ETF dropped %d, outside window %d (premature %d, late %d), not locked %d",
 			p.Sent, p.Received, p.Lost, p.Duplicates, p.Reordered, p.ETFDropped, p.OutsideWindow, p.Premature, p.Late, p.NotLocked)
+		if p.CyclesSkipped > 0 {
+			fmt.Fprintf(w, ", cycles skipped %d", p.CyclesSkipped)
+		}
 		if p.WarmupExcluded > 0 {
 			fmt.Fprintf(w, ", warm-up %d", p.WarmupExcluded)
 		}

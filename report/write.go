@@ -68,6 +68,7 @@ func Compare(runs []*Run) Table {
 		{"premature", func(p analysis.Packets) uint64 { return p.Premature }},
 		{"late", func(p analysis.Packets) uint64 { return p.Late }},
 		{"not locked", func(p analysis.Packets) uint64 { return p.NotLocked }},
+		{"cycles skipped (overrun or paused)", func(p analysis.Packets) uint64 { return p.CyclesSkipped }},
 		{"warm-up left out", func(p analysis.Packets) uint64 { return p.WarmupExcluded }},
 	} {
 		row(c.name, func(s *analysis.StreamResult) string { return fmt.Sprint(c.get(s.Packets)) })
