@@ -25,29 +25,38 @@ type Options struct {
 	Loops    int
 	FIFO     int // SCHED_FIFO priority (0: normal scheduling)
 	CPU      int // -1: any
+	// Dest (host:port) and Iface send the loop's packets where tsnctl send would, e.g. through the
+	// NIC under test; empty Dest: a socket on loopback that nobody reads.
+	Dest, Iface string
 }
 
-// Tsnctl runs the sender loop in plain mode (wake at each cycle start, send one packet to a local
-// socket that nobody reads) and returns the wake-up latencies in ns.
+// Tsnctl runs the sender loop in plain mode (wake at each cycle start, send one packet to o.Dest or
+// to a local socket that nobody reads) and returns the wake-up latencies in ns.
 func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
-	sink, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, err
+	dest := o.Dest
+	if dest == "" && o.Iface != "" {
+		return nil, fmt.Errorf("calibrate: --iface %s needs --dest HOST:PORT, an address reached through it (without --dest the loop sends to loopback)", o.Iface)
 	}
-	defer unix.Close(sink)
-	if err := unix.Bind(sink, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		return nil, err
+	if dest == "" {
+		sink, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer unix.Close(sink)
+		if err := unix.Bind(sink, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			return nil, err
+		}
+		sa, err := unix.Getsockname(sink)
+		if err != nil {
+			return nil, err
+		}
+		dest = fmt.Sprintf("127.0.0.1:%d", sa.(*unix.SockaddrInet4).Port)
 	}
-	sa, err := unix.Getsockname(sink)
-	if err != nil {
-		return nil, err
-	}
-	port := sa.(*unix.SockaddrInet4).Port
 	lat := make([]int64, o.Loops)
 	iv := int64(o.Interval)
 	snd, err := sender.Open(sender.Config{
 		Timing: sender.Timing{Cycle: iv, WindowStart: 0, WindowEnd: iv, PerCycle: 1},
-		Dest:   fmt.Sprintf("127.0.0.1:%d", port), Priority: -1, Count: int64(o.Loops), FIFO: o.FIFO, CPU: o.CPU,
+		Dest:   dest, Iface: o.Iface, Priority: -1, Count: int64(o.Loops), FIFO: o.FIFO, CPU: o.CPU,
 		WakeLatencies: lat,
 	})
 	if err != nil {

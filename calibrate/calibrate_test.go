@@ -2,6 +2,7 @@ package calibrate
 
 import (
 	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -64,5 +65,35 @@ func TestTsnctlLoopMeasures(t *testing.T) {
 	s := analysis.Summarize(lat)
 	if s.N != 200 || s.Min < 0 || s.Max > int64(100*time.Millisecond) {
 		t.Errorf("%+v", s)
+	}
+}
+
+// --dest: the loop's packets go there (here a socket of the test's own, which counts them);
+// --iface alone is refused before anything is sent.
+func TestTsnctlLoopSendsToDest(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	lat, err := Tsnctl(context.Background(), Options{Interval: time.Millisecond, Loops: 50, CPU: -1, Dest: sink.LocalAddr().String()})
+	if err != nil || len(lat) != 50 {
+		t.Fatalf("%d latencies, %v", len(lat), err)
+	}
+	got := 0
+	buf := make([]byte, 2048)
+	for {
+		sink.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, _, err := sink.ReadFrom(buf); err != nil {
+			break
+		}
+		got++
+	}
+	if got != 50 {
+		t.Errorf("%d packets at --dest, want 50", got)
+	}
+	if _, err := Tsnctl(context.Background(), Options{Interval: time.Millisecond, Loops: 5, CPU: -1, Iface: "lo"}); err == nil ||
+		!strings.Contains(err.Error(), "--iface lo needs --dest") {
+		t.Errorf("--iface without --dest: %v", err)
 	}
 }

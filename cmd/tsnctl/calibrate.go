@@ -14,11 +14,11 @@ func calibrateCmd() *cobra.Command {
 	var compare bool
 	var rounds int
 	cmd := &cobra.Command{
-		Use:   "calibrate [--interval 2ms] [--loops 5000] [--fifo 80] [--cpu N] [--compare-cyclictest]",
+		Use:   "calibrate [--interval 2ms] [--loops 5000] [--fifo 80] [--cpu N] [--dest HOST:PORT [--iface IF]] [--compare-cyclictest]",
 		Short: "Measure this machine's wake-up latency with the sender's own loop; recommend ETF delta and wake-up advance",
 		Long: `calibrate runs tsnctl's sender loop (clock_nanosleep TIMER_ABSTIME, locked thread, optional
 SCHED_FIFO and CPU pinning, mlockall, no allocation) for --loops cycles of --interval, sending each
-cycle to a local socket, and prints the wake-up latency distribution with an ETF delta and a
+cycle to --dest (default: a local socket on loopback), and prints the wake-up latency distribution with an ETF delta and a
 --wake-advance for tsnctl send. --compare-cyclictest runs cyclictest (rt-tests) with the same
 interval, priority and loop count, in --rounds alternating rounds (so that a burst of noise on a
 shared machine falls on both alike), and prints both side by side with their ratio.`,
@@ -73,6 +73,8 @@ shared machine falls on both alike), and prints both side by side with their rat
 	f.IntVar(&o.Loops, "loops", 5000, "cycles to measure")
 	f.IntVar(&o.FIFO, "fifo", 80, "SCHED_FIFO priority (0: normal scheduling)")
 	f.IntVar(&o.CPU, "cpu", -1, "pin the loop to this CPU")
+	f.StringVar(&o.Dest, "dest", "", "send the loop's packets to this IPv4 host:port, as tsnctl send would (default: a socket on loopback)")
+	f.StringVar(&o.Iface, "iface", "", "with --dest: send through this interface (the NIC under test)")
 	f.BoolVar(&compare, "compare-cyclictest", false, "also run cyclictest with the same parameters")
 	return cmd
 }
