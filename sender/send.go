@@ -220,7 +220,17 @@ func sleepUntil(t int64) {
 	}
 }
 
-// realtime hygiene for the calling (locked) thread.
+// untune gives the calling thread back the scheduling policy and CPU affinity it had before tune.
+func untune(attr *unix.SchedAttr, set *unix.CPUSet) {
+	if attr != nil {
+		unix.SchedSetAttr(0, attr, 0)
+	}
+	if set != nil {
+		unix.SchedSetaffinity(0, set)
+	}
+}
+
+// realtime hygiene for the calling (locked) thread; untune undoes it.
 func (s *Sender) tune() error {
 	if s.cfg.CPU >= 0 {
 		var set unix.CPUSet
@@ -277,6 +287,15 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 }
 
 func (s *Sender) run(ctx context.Context) (Summary, error) {
+	// Also undone on the way out: a retired thread that is the process's main thread is parked,
+	// not ended, and should not stay real-time.
+	attr, _ := unix.SchedGetAttr(0, 0)
+	var set unix.CPUSet
+	if unix.SchedGetaffinity(0, &set) == nil {
+		defer untune(attr, &set)
+	} else {
+		defer untune(attr, nil)
+	}
 	if err := s.tune(); err != nil {
 		return s.sum, err
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +288,54 @@ func TestTxtimeWithoutNetAdmin(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), "needs CAP_NET_ADMIN: run as root or add the capability") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// After a SCHED_FIFO run no thread of the process is left real-time: the loop's thread is retired,
+// not handed back to the Go scheduler to run other goroutines at its priority.
+func TestRunLeavesNoRealtimeThread(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:17792")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	fifo := func() []string {
+		var ids []string
+		tasks, _ := os.ReadDir("/proc/self/task")
+		for _, e := range tasks {
+			tid, _ := strconv.Atoi(e.Name())
+			if a, err := unix.SchedGetAttr(tid, 0); err == nil && a.Policy == unix.SCHED_FIFO {
+				ids = append(ids, e.Name())
+			}
+		}
+		return ids
+	}
+	for i := 0; i < 3; i++ {
+		var during []string
+		calls := 0
+		snd, err := Open(Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
+			Sync: func() bool {
+				if calls++; calls == 1 {
+					during = fifo()
+				}
+				return true
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := snd.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		snd.Close()
+		if len(during) != 1 {
+			t.Fatalf("during the run: SCHED_FIFO threads %v, want the loop's", during)
+		}
+		deadline := time.Now().Add(2 * time.Second) // the retired thread exits just after Run returns
+		for len(fifo()) > 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if left := fifo(); len(left) > 0 {
+			t.Fatalf("after run %d: threads %v still SCHED_FIFO (during: %v)", i, left, during)
+		}
 	}
 }
