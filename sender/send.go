@@ -220,33 +220,40 @@ func sleepUntil(t int64) {
 	}
 }
 
-// untune gives the calling thread back the scheduling policy and CPU affinity it had before tune.
-func untune(attr *unix.SchedAttr, set *unix.CPUSet) {
-	if attr != nil {
-		unix.SchedSetAttr(0, attr, 0)
+// realtime hygiene for the calling (locked) thread; restore gives the thread back the scheduling
+// policy and CPU affinity it had.
+func (s *Sender) tune() (restore func(), err error) {
+	oldAttr, attrErr := unix.SchedGetAttr(0, 0)
+	var oldSet unix.CPUSet
+	setErr := unix.SchedGetaffinity(0, &oldSet)
+	restore = func() {
+		if attrErr == nil {
+			unix.SchedSetAttr(0, oldAttr, 0)
+		}
+		if setErr == nil {
+			unix.SchedSetaffinity(0, &oldSet)
+		}
 	}
-	if set != nil {
-		unix.SchedSetaffinity(0, set)
-	}
-}
-
-// realtime hygiene for the calling (locked) thread; untune undoes it.
-func (s *Sender) tune() error {
+	defer func() {
+		if err != nil {
+			restore()
+		}
+	}()
 	if s.cfg.CPU >= 0 {
 		var set unix.CPUSet
 		set.Set(s.cfg.CPU)
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return fmt.Errorf("--cpu %d: %w", s.cfg.CPU, err)
+			return nil, fmt.Errorf("--cpu %d: %w", s.cfg.CPU, err)
 		}
 	}
 	if s.cfg.FIFO > 0 {
 		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(s.cfg.FIFO)}
 		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
-			return fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE: %w", s.cfg.FIFO, err)
+			return nil, fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE: %w", s.cfg.FIFO, err)
 		}
 	}
 	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil && s.cfg.FIFO > 0 {
-		return fmt.Errorf("mlockall: %w", err)
+		return nil, fmt.Errorf("mlockall: %w", err)
 	}
 	if s.cfg.FIFO > 0 {
 		// Keep the CPUs out of deep idle states while the run lasts (as cyclictest does): waking
@@ -259,18 +266,17 @@ func (s *Sender) tune() error {
 			}
 		}
 	}
-	return nil
+	return restore, nil
 }
 
 // Run sends until Count packets, Duration, or ctx ends. The loop runs on an OS thread of its own
 // with the real-time settings, and the garbage collector is off while it runs (the loop does not
 // allocate).
 //
-// That thread is never handed back to the Go scheduler: its goroutine ends locked, so the runtime
-// retires it. Handed back, it would keep SCHED_FIFO and the CPU affinity and run other goroutines
-// (GC workers, the next round's housekeeping) at real-time priority, where they can hold off the
-// next loop's thread or the SCHED_OTHER threads they wait for: stalls of tens of milliseconds in
-// back-to-back runs (tsnctl calibrate's rounds) until this was found.
+// That thread is not handed back to the Go scheduler with SCHED_FIFO and the CPU affinity, where
+// it would run any goroutine (GC workers, a progress printer) at real-time priority: the settings
+// are undone at the end, and the goroutine ends locked, so the runtime retires the thread (or, if
+// it is the process's main thread, parks it for good).
 func (s *Sender) Run(ctx context.Context) (Summary, error) {
 	type result struct {
 		sum Summary
@@ -287,18 +293,11 @@ func (s *Sender) Run(ctx context.Context) (Summary, error) {
 }
 
 func (s *Sender) run(ctx context.Context) (Summary, error) {
-	// Also undone on the way out: a retired thread that is the process's main thread is parked,
-	// not ended, and should not stay real-time.
-	attr, _ := unix.SchedGetAttr(0, 0)
-	var set unix.CPUSet
-	if unix.SchedGetaffinity(0, &set) == nil {
-		defer untune(attr, &set)
-	} else {
-		defer untune(attr, nil)
-	}
-	if err := s.tune(); err != nil {
+	restore, err := s.tune()
+	if err != nil {
 		return s.sum, err
 	}
+	defer restore()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
 	t := s.cfg.Timing

@@ -17,6 +17,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// run opens a sender with cfg, runs it to the end and closes it.
+func run(t *testing.T, cfg Config) Summary {
+	t.Helper()
+	snd, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snd.Close()
+	sum, err := snd.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
 func loopTiming(txtime bool) Timing {
 	return Timing{Cycle: 2000 * us, WindowStart: 1200 * us, WindowEnd: 1300 * us, Offset: 50 * us,
 		PerCycle: 1, Txtime: txtime, WakeAdvance: 500 * us}
@@ -156,16 +171,8 @@ func TestSyncLossMarksOrPauses(t *testing.T) {
 		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
 		cycle := 0
 		sync := func() bool { cycle++; return cycle <= 5 || cycle > 10 } // cycles 6..10 unlocked
-		snd, err := Open(Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
+		sum := run(t, Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
 			Sync: sync, PauseUnlocked: pause})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sum, err := snd.Run(context.Background())
-		snd.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
 		r, _ := samplelog.NewReader(&txlog)
 		var rec samplelog.Record
 		var marked []uint64
@@ -211,15 +218,7 @@ func TestOverrunSkipsMissedCycles(t *testing.T) {
 		return true
 	}
 	lat := make([]int64, 20)
-	snd, err := Open(Config{Timing: tm, Dest: "127.0.0.1:17791", Size: 64, Count: 10, CPU: -1, Log: tw, Sync: stall, WakeLatencies: lat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := snd.Run(context.Background())
-	snd.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sum := run(t, Config{Timing: tm, Dest: "127.0.0.1:17791", Size: 64, Count: 10, CPU: -1, Log: tw, Sync: stall, WakeLatencies: lat})
 	if sum.Sent != 10 || sum.MissedCycles != 3 || sum.WakeN != 10 {
 		t.Fatalf("sent %d, missed %d, wake-ups %d; want 10, 3, 10", sum.Sent, sum.MissedCycles, sum.WakeN)
 	}
@@ -313,20 +312,13 @@ func TestRunLeavesNoRealtimeThread(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		var during []string
 		calls := 0
-		snd, err := Open(Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
+		run(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
 			Sync: func() bool {
 				if calls++; calls == 1 {
 					during = fifo()
 				}
 				return true
 			}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := snd.Run(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		snd.Close()
 		if len(during) != 1 {
 			t.Fatalf("during the run: SCHED_FIFO threads %v, want the loop's", during)
 		}

@@ -18,8 +18,8 @@ func calibrateCmd() *cobra.Command {
 		Short: "Measure this machine's wake-up latency with the sender's own loop; recommend ETF delta and wake-up advance",
 		Long: `calibrate runs tsnctl's sender loop (clock_nanosleep TIMER_ABSTIME, locked thread, optional
 SCHED_FIFO and CPU pinning, mlockall, no allocation) for --loops cycles of --interval, sending each
-cycle to --dest (default: a local socket on loopback), and prints the wake-up latency distribution with an ETF delta and a
---wake-advance for tsnctl send. --compare-cyclictest runs cyclictest (rt-tests) with the same
+cycle to --dest (default: a local socket on loopback), and prints the wake-up latency distribution
+with an ETF delta and a --wake-advance for tsnctl send. --compare-cyclictest runs cyclictest (rt-tests) with the same
 interval, priority and loop count, in --rounds alternating rounds (so that a burst of noise on a
 shared machine falls on both alike), and prints both side by side with their ratio.`,
 		Args: cobra.NoArgs,
