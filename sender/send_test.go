@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// run opens a sender with cfg, runs it to the end and closes it.
-func run(t *testing.T, cfg Config) Summary {
+// runToEnd opens a sender with cfg, runs it to the end and closes it.
+func runToEnd(t *testing.T, cfg Config) Summary {
 	t.Helper()
 	snd, err := Open(cfg)
 	if err != nil {
@@ -171,7 +171,7 @@ func TestSyncLossMarksOrPauses(t *testing.T) {
 		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
 		cycle := 0
 		sync := func() bool { cycle++; return cycle <= 5 || cycle > 10 } // cycles 6..10 unlocked
-		sum := run(t, Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
+		sum := runToEnd(t, Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
 			Sync: sync, PauseUnlocked: pause})
 		r, _ := samplelog.NewReader(&txlog)
 		var rec samplelog.Record
@@ -218,7 +218,7 @@ func TestOverrunSkipsMissedCycles(t *testing.T) {
 		return true
 	}
 	lat := make([]int64, 20)
-	sum := run(t, Config{Timing: tm, Dest: "127.0.0.1:17791", Size: 64, Count: 10, CPU: -1, Log: tw, Sync: stall, WakeLatencies: lat})
+	sum := runToEnd(t, Config{Timing: tm, Dest: "127.0.0.1:17791", Size: 64, Count: 10, CPU: -1, Log: tw, Sync: stall, WakeLatencies: lat})
 	if sum.Sent != 10 || sum.MissedCycles != 3 || sum.WakeN != 10 {
 		t.Fatalf("sent %d, missed %d, wake-ups %d; want 10, 3, 10", sum.Sent, sum.MissedCycles, sum.WakeN)
 	}
@@ -312,7 +312,7 @@ func TestRunLeavesNoRealtimeThread(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		var during []string
 		calls := 0
-		run(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
+		runToEnd(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
 			Sync: func() bool {
 				if calls++; calls == 1 {
 					during = fifo()
