@@ -2,7 +2,8 @@ package analysis
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -286,14 +287,7 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 }
 
 // streamIDs returns the streams in ascending order.
-func (a *Analyzer) streamIDs() []uint32 {
-	ids := make([]uint32, 0, len(a.streams))
-	for id := range a.streams {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
-}
+func (a *Analyzer) streamIDs() []uint32 { return slices.Sorted(maps.Keys(a.streams)) }
 
 // ParseWarmup reads --warmup: a number of packets (500) or a duration (2s, 100ms).
 func ParseWarmup(s string) (Options, error) {

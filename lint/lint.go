@@ -5,6 +5,8 @@ package lint
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -166,28 +168,19 @@ func (c *checker) vlans(ifc *configs.Interface, path string) {
 		if len(v.Name) > 15 {
 			c.add("vlan-id", Error, v.Pos, "name", p+".name", v.Name, "longer than 15 characters (IFNAMSIZ)", "use a shorter name")
 		}
-		for _, k := range sortedKeys(v.EgressQoSMap) {
+		for _, k := range slices.Sorted(maps.Keys(v.EgressQoSMap)) {
 			if k > 15 || v.EgressQoSMap[k] > 7 {
 				c.add("qos-map", Error, v.Pos, "egress-qos-map", p+".egress-qos-map", fmt.Sprintf("%d: %d", k, v.EgressQoSMap[k]),
 					"egress maps a socket priority (0-15) to a PCP (0-7)", "use PRIORITY: PCP with priority 0-15 and PCP 0-7")
 			}
 		}
-		for _, k := range sortedKeys(v.IngressQoSMap) {
+		for _, k := range slices.Sorted(maps.Keys(v.IngressQoSMap)) {
 			if k > 7 || v.IngressQoSMap[k] > 15 {
 				c.add("qos-map", Error, v.Pos, "ingress-qos-map", p+".ingress-qos-map", fmt.Sprintf("%d: %d", k, v.IngressQoSMap[k]),
 					"ingress maps a received PCP (0-7) to a socket priority (0-15)", "use PCP: PRIORITY with PCP 0-7 and priority 0-15")
 			}
 		}
 	}
-}
-
-func sortedKeys(m map[uint32]uint32) []uint32 {
-	ks := make([]uint32, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Slice(ks, func(a, b int) bool { return ks[a] < ks[b] })
-	return ks
 }
 
 // Mode parses the configuration's mode word.
@@ -326,7 +319,7 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 	if c.facts.SpeedUnknown[ifc.Name] {
 		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
 	}
-	for _, tc := range sortedInts(usedTC) {
+	for _, tc := range slices.Sorted(maps.Keys(usedTC)) {
 		windows := Windows(t.Schedule, tc)
 		if len(windows) == 0 {
 			c.add("tc-window", Warning, t.Pos, "schedule", p+".schedule", "",
@@ -350,15 +343,6 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 			}
 		}
 	}
-}
-
-func sortedInts(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
-	return out
 }
 
 func prioritiesOf(m []int, tc int) string {

@@ -2,7 +2,8 @@ package node
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/tsnctl/tsnctl/qdisc"
@@ -43,13 +44,8 @@ func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
 }
 
 func qosMap(m map[uint32]uint32) string {
-	keys := make([]uint32, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(a, b int) bool { return keys[a] < keys[b] })
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%d:%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")

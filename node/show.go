@@ -3,9 +3,10 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/tsnctl/tsnctl/configs"
@@ -66,12 +67,7 @@ func ToConfig(l *Live) configs.Interface {
 			t.MaxSDU = o.MaxSDU[:min(len(o.MaxSDU), int(o.NumTC))]
 		}
 		ci.Taprio = t
-		queues := make([]int, 0, len(l.ETF))
-		for q := range l.ETF {
-			queues = append(queues, q)
-		}
-		sort.Ints(queues)
-		for _, q := range queues {
+		for _, q := range slices.Sorted(maps.Keys(l.ETF)) {
 			e := l.ETF[q]
 			qq := q
 			off := configs.OffloadFalse

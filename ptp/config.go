@@ -6,8 +6,8 @@ package ptp
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -140,12 +140,7 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 	p.Options = gptp(p.Role)
 	p.Options = append(p.Options, Option{"domainNumber", strconv.Itoa(int(p.Domain)), "ptp.domain"})
 	// Overrides, sorted for a stable file; each must be an option ptp4l knows.
-	names := make([]string, 0, len(c.Options))
-	for k := range c.Options {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(c.Options)) {
 		v := c.Options[k]
 		if !slices.Contains(ptp4lOptions, k) {
 			return nil, fieldErr(c.Pos, "options", "options."+k, v, "not a ptp4l option"+configs.Suggest(k, ptp4lOptions)+"; see ptp4l(8)")
