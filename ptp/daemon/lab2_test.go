@@ -19,6 +19,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ptp"
+	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 	"github.com/tsnctl/tsnctl/samplelog"
 )
@@ -48,13 +49,6 @@ func waitPhase(t *testing.T, name string, limit time.Duration) {
 	t.Fatalf("phase %s did not come within %v", name, limit)
 }
 
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-}
-
 func TestLabTwoGuestsSync(t *testing.T) {
 	vm := os.Getenv("LAB_VM")
 	if os.Getenv("LAB_VMS") != "2" {
@@ -66,8 +60,8 @@ func TestLabTwoGuestsSync(t *testing.T) {
 			signal(t, "failed")
 		}
 	}()
-	run(t, "ip", "link", "set", "eth0", "up")
-	run(t, "ip", "link", "set", "eth1", "up")
+	ptptest.Sh(t, "ip", "link", "set", "eth0", "up")
+	ptptest.Sh(t, "ip", "link", "set", "eth1", "up")
 	if vm == "1" {
 		grandmaster(t)
 	} else {
@@ -83,7 +77,7 @@ func gptpYAML(role, extra string) string {
 }
 
 func grandmaster(t *testing.T) {
-	run(t, "ip", "addr", "add", "10.9.0.1/24", "dev", "eth1")
+	ptptest.Sh(t, "ip", "addr", "add", "10.9.0.1/24", "dev", "eth1")
 	c, err := configs.Parse("gm.yaml", []byte(gptpYAML("grandmaster", "")))
 	if err != nil {
 		t.Fatal(err)
@@ -147,8 +141,8 @@ func (n *nodeRun) until(what string, limit time.Duration, ok func(*watch.Status)
 }
 
 func node(t *testing.T) {
-	run(t, "ip", "addr", "add", "10.9.0.2/24", "dev", "eth1")
-	run(t, "ip", "neigh", "add", "10.9.0.1", "lladdr", "52:54:00:00:01:01", "dev", "eth1")
+	ptptest.Sh(t, "ip", "addr", "add", "10.9.0.2/24", "dev", "eth1")
+	ptptest.Sh(t, "ip", "neigh", "add", "10.9.0.1", "lladdr", "52:54:00:00:01:01", "dev", "eth1")
 	os.WriteFile("/tmp/node.yaml", []byte(gptpYAML("slave", "")), 0o644)
 	n := &nodeRun{t: t, status: watch.DefaultStatusPath, t0: time.Now()}
 	ctx, cancel := context.WithCancel(context.Background())

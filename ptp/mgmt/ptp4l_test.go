@@ -1,7 +1,6 @@
 package mgmt
 
 import (
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -12,15 +11,6 @@ import (
 	ptp "github.com/facebook/time/ptp/protocol"
 	"github.com/tsnctl/tsnctl/ptp/internal/ptptest"
 )
-
-func sh(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
 
 // The client against a real ptp4l (linuxptp from Debian), gPTP profile, software timestamps,
 // free_running: what it reads matches what pmc reads.
@@ -64,7 +54,7 @@ func TestRealPtp4l(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pmc := sh(t, "pmc", "-u", "-b", "0", "-t", "1", "-s", nodeUDS, "-i", filepath.Join(dir, "pmc.sock"),
+	pmc := ptptest.Sh(t, "pmc", "-u", "-b", "0", "-t", "1", "-s", nodeUDS, "-i", filepath.Join(dir, "pmc.sock"),
 		"GET PORT_DATA_SET", "GET TIME_STATUS_NP", "GET PORT_DATA_SET_NP", "GET TIME_PROPERTIES_DATA_SET")
 	field := func(name string) string {
 		m := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(name) + `\s+(\S+)`).FindStringSubmatch(pmc)

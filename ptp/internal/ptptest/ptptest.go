@@ -21,11 +21,14 @@ import (
 // Pair is two namespaces, GM and Node, with veth ends p0 (in GM) and p1 (in Node).
 type Pair struct{ GM, Node string }
 
-func sh(t testing.TB, args ...string) {
+// Sh runs a command and returns its output; it fails the test with the output when the command fails.
+func Sh(t testing.TB, args ...string) string {
 	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
 		t.Fatalf("%v: %v\n%s", args, err, out)
 	}
+	return string(out)
 }
 
 // NewPair makes the namespaces; they are deleted when the test ends. It fails the test (never
@@ -38,12 +41,12 @@ func NewPair(t testing.TB) Pair {
 	id := strconv.Itoa(os.Getpid())
 	p := Pair{GM: "tsnctl-gm-" + id, Node: "tsnctl-node-" + id}
 	for _, ns := range []string{p.GM, p.Node} {
-		sh(t, "ip", "netns", "add", ns)
+		Sh(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	}
-	sh(t, "ip", "-n", p.GM, "link", "add", "p0", "type", "veth", "peer", "name", "p1", "netns", p.Node)
-	sh(t, "ip", "-n", p.GM, "link", "set", "p0", "up")
-	sh(t, "ip", "-n", p.Node, "link", "set", "p1", "up")
+	Sh(t, "ip", "-n", p.GM, "link", "add", "p0", "type", "veth", "peer", "name", "p1", "netns", p.Node)
+	Sh(t, "ip", "-n", p.GM, "link", "set", "p0", "up")
+	Sh(t, "ip", "-n", p.Node, "link", "set", "p1", "up")
 	return p
 }
 
