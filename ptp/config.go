@@ -6,6 +6,7 @@ package ptp
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -261,4 +262,22 @@ func (p *Plan) Commands() []string {
 		out = append(out, "phc2sys "+strings.Join(p.Phc2sysArgs, " "))
 	}
 	return out
+}
+
+// WriteDryRun prints what `tsnctl ptp config` shows: the ptp4l configuration as it would be written
+// to confPath, the command lines, the pmc command that asks ptp4l what tsnctl asks, and when the
+// node counts as in sync.
+func (p *Plan) WriteDryRun(w io.Writer, confPath string) {
+	fmt.Fprintf(w, "# %s\n%s\n# commands\n", confPath, p.Ptp4lConf())
+	for _, c := range p.Commands() {
+		fmt.Fprintln(w, c)
+	}
+	fmt.Fprintf(w, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", p.TransportSpecific, p.Domain, p.UDS)
+	pol := p.Policy
+	fmt.Fprintf(w, "# in sync (LOCKED) after %d good samples every %v: SLAVE, grandmaster present, new Sync, |offset| <= %v",
+		pol.LockSamples, pol.PollInterval, pol.OffsetThreshold)
+	if p.Phc2sysArgs != nil {
+		fmt.Fprintf(w, ", |system clock - PHC| <= %v", pol.PHCOffsetThreshold)
+	}
+	fmt.Fprintf(w, "; holdover %v\n", pol.Holdover)
 }

@@ -49,18 +49,7 @@ func ptpConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "# %s\n%s\n# commands\n", daemon.ConfigPath(runDir, plan.Interface), plan.Ptp4lConf())
-			for _, c := range plan.Commands() {
-				fmt.Fprintln(out, c)
-			}
-			fmt.Fprintf(out, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", plan.TransportSpecific, plan.Domain, plan.UDS)
-			p := plan.Policy
-			fmt.Fprintf(out, "# in sync (LOCKED) after %d good samples every %v: SLAVE, grandmaster present, new Sync, |offset| <= %v", p.LockSamples, p.PollInterval, p.OffsetThreshold)
-			if plan.Phc2sysArgs != nil {
-				fmt.Fprintf(out, ", |system clock - PHC| <= %v", p.PHCOffsetThreshold)
-			}
-			fmt.Fprintf(out, "; holdover %v\n", p.Holdover)
+			plan.WriteDryRun(cmd.OutOrStdout(), daemon.ConfigPath(runDir, plan.Interface))
 			return nil
 		},
 	}
