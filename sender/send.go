@@ -312,6 +312,7 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 	}
 	s.sum.FirstCycleStart = t.CycleStart(k)
 	var seq uint64
+	var skipped int64 // cycles an overrun passed over; counted once the loop reaches the cycle after them
 	done := ctx.Done()
 	for {
 		if s.cfg.Count > 0 && int64(seq) >= s.cfg.Count {
@@ -326,6 +327,7 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 		if deadline > 0 && wake >= deadline {
 			break
 		}
+		s.skip(skipped)
 		sleepUntil(wake)
 		woke := now()
 		s.wake(woke - wake)
@@ -333,7 +335,7 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 		locked := s.cfg.Sync == nil || s.cfg.Sync()
 		if !locked && s.cfg.PauseUnlocked {
 			s.sum.PausedCycles++
-			k = s.next(k)
+			k, skipped = t.Next(k, now())
 			continue
 		}
 		for i := 0; i < t.PerCycle && (s.cfg.Count == 0 || int64(seq) < s.cfg.Count); i++ {
@@ -353,7 +355,7 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 		if s.errQueue {
 			s.drainErrors()
 		}
-		k = s.next(k)
+		k, skipped = t.Next(k, now())
 	}
 	// Late reports (ETF drops come at the txtime, TX timestamps when the NIC sent).
 	end := now() + int64(20*time.Millisecond)
@@ -381,12 +383,14 @@ func (s *Sender) finish() (Summary, error) {
 	return s.sum, nil
 }
 
-// next moves on from cycle k, counting the cycles an overrun skips.
-func (s *Sender) next(k int64) int64 {
-	n := s.cfg.Timing.Next(k, now())
-	s.sum.MissedCycles += uint64(n - k - 1)
+// skip counts n cycles an overrun passed over. The loop calls it only when it goes on to the
+// cycle after them, so a stall in the last cycle of a run counts nothing: no cycle was due.
+func (s *Sender) skip(n int64) {
+	if n <= 0 {
+		return
+	}
+	s.sum.MissedCycles += uint64(n)
 	s.Stats.Missed.Store(s.sum.MissedCycles)
-	return n
 }
 
 func (s *Sender) wake(lat int64) {

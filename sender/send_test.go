@@ -256,6 +256,38 @@ func TestOverrunSkipsMissedCycles(t *testing.T) {
 	}
 }
 
+// A stall in the last cycle is not an overrun: no cycle after it is skipped, because none is
+// due. The summary counts only cycles skipped between sent ones, as the log's gaps show them
+// (the loop used to move on to the next cycle first, and count the stall's cycles as missed).
+func TestStallInLastCycleSkipsNothing(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:17792")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tm := Timing{Cycle: 10 * ms, WindowStart: 0, WindowEnd: 10 * ms, PerCycle: 1}
+	for _, c := range []struct {
+		name  string
+		count int64
+		dur   time.Duration
+	}{{"count", 5, 0}, {"duration", 0, 50 * time.Millisecond}} {
+		t.Run(c.name, func(t *testing.T) {
+			calls := 0
+			last := func() bool {
+				if calls++; calls == 5 { // the fifth cycle is the last in both cases
+					time.Sleep(35 * time.Millisecond)
+				}
+				return true
+			}
+			sum := runToEnd(t, Config{Timing: tm, Dest: "127.0.0.1:17792", Size: 64, Count: c.count, Duration: c.dur,
+				CPU: -1, Sync: last})
+			if sum.Sent != 5 || sum.MissedCycles != 0 {
+				t.Errorf("sent %d, missed %d; want 5 sent, 0 missed (the stall was in the last cycle)", sum.Sent, sum.MissedCycles)
+			}
+		})
+	}
+}
+
 // Without CAP_NET_ADMIN, SO_TXTIME on CLOCK_TAI is refused: Open says so and what to do, before
 // any packet. Capabilities are per thread: this thread drops CAP_NET_ADMIN from its effective set
 // and raises it again before it is released.

@@ -81,7 +81,10 @@ func (t Timing) FirstCycle(now, lead int64) int64 {
 // wake-up is still ahead. A missed cycle's packets would leave after their window (or, with
 // txtime, be dropped by ETF), so they are not sent; cyclictest skips missed intervals the same
 // way, so that one stall counts as one late wake-up, not as one per cycle it spans.
-func (t Timing) Next(k, now int64) int64 { return max(k+1, t.FirstCycle(now, 1)) }
+func (t Timing) Next(k, now int64) (next, skipped int64) {
+	next = max(k+1, t.FirstCycle(now, 1))
+	return next, next - k - 1
+}
 
 func floorDiv(a, b int64) int64 {
 	q := a / b

@@ -52,8 +52,9 @@ func TestSeedTiming(t *testing.T) {
 		{tm.Wake(14) + 300*us, 15},     // 3.x cycles late: 11..14 missed
 		{tm.Wake(10) - 5*tm.Cycle, 11}, // the clock behind (stepped back): next in order
 	} {
-		if got := tm.Next(10, tc.now); got != tc.want {
-			t.Errorf("Next(10) at wake(10)%+d us: %d, want %d", (tc.now-tm.Wake(10))/us, got, tc.want)
+		if got, skipped := tm.Next(10, tc.now); got != tc.want || skipped != tc.want-11 {
+			t.Errorf("Next(10) at wake(10)%+d us: %d (%d skipped), want %d (%d skipped)",
+				(tc.now-tm.Wake(10))/us, got, skipped, tc.want, tc.want-11)
 		}
 	}
 	multi := tm
