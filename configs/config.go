@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tsnctl/tsnctl/ifname"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -22,11 +23,11 @@ type Config struct {
 
 // Interface is what to configure on one network interface.
 type Interface struct {
-	Name     string    `yaml:"name" json:"name"`
-	Channels *Channels `yaml:"channels,omitempty" json:"channels,omitempty"`
-	VLANs    []VLAN    `yaml:"vlans,omitempty" json:"vlans,omitempty"`
-	Taprio   *Taprio   `yaml:"taprio,omitempty" json:"taprio,omitempty"`
-	ETF      []ETF     `yaml:"etf,omitempty" json:"etf,omitempty"`
+	Name     ifname.Name `yaml:"name" json:"name"`
+	Channels *Channels   `yaml:"channels,omitempty" json:"channels,omitempty"`
+	VLANs    []VLAN      `yaml:"vlans,omitempty" json:"vlans,omitempty"`
+	Taprio   *Taprio     `yaml:"taprio,omitempty" json:"taprio,omitempty"`
+	ETF      []ETF       `yaml:"etf,omitempty" json:"etf,omitempty"`
 	Pos      `yaml:"-" json:"-"`
 }
 
@@ -42,8 +43,8 @@ type Channels struct {
 
 // VLAN is an 802.1Q VLAN interface on top of the interface.
 type VLAN struct {
-	ID   uint16 `yaml:"id" json:"id"`
-	Name string `yaml:"name" json:"name"` // default PARENT.ID
+	ID   uint16      `yaml:"id" json:"id"`
+	Name ifname.Name `yaml:"name,omitempty" json:"name,omitempty"` // default PARENT.ID
 	// EgressQoSMap maps socket priority (skb priority) to the PCP written on the wire.
 	EgressQoSMap map[uint32]uint32 `yaml:"egress-qos-map,omitempty" json:"egress-qos-map,omitempty"`
 	// IngressQoSMap maps a received frame's PCP to the skb priority.
@@ -167,23 +168,18 @@ func (h Handle) String() string { return fmt.Sprintf("%x:", uint16(h)) }
 // MarshalYAML writes the handle the way tc does, as a string so it reads back the same.
 func (h Handle) MarshalYAML() (any, error) { return fmt.Sprintf("%x", uint16(h)), nil }
 
-// Mask is a gate mask: 0x01, 1, "0x3", "01" (tc's sched-entry gate masks are hexadecimal).
+// Mask is a gate mask, read as tc reads sched-entry masks: hexadecimal, with or without 0x.
+// So 10, 010 and 0x10 are all 0x10 (traffic class 4), as `tc ... sched-entry S 10 ...` is; YAML's
+// own reading of 010 as octal or 10 as decimal does not apply.
 type Mask uint32
 
-// UnmarshalYAML reads a mask; a string is hexadecimal as in tc, a YAML number is taken as written.
+// UnmarshalYAML reads a mask.
 func (m *Mask) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return valueError(n, "a gate mask such as 0x01")
-	}
-	var v uint64
-	var err error
-	if n.Tag == "!!int" {
-		v, err = strconv.ParseUint(n.Value, 0, 32)
-	} else {
-		v, err = strconv.ParseUint(strings.TrimPrefix(strings.ToLower(n.Value), "0x"), 16, 32)
-	}
-	if err != nil {
-		return valueError(n, "a gate mask such as 0x01 (one bit per traffic class)")
+	s := strings.ToLower(n.Value)
+	s = strings.TrimPrefix(s, "0x")
+	v, err := strconv.ParseUint(s, 16, 32)
+	if n.Kind != yaml.ScalarNode || err != nil || s == "" || strings.ContainsAny(s, "+-_") {
+		return valueError(n, "a gate mask in hexadecimal as tc reads it, such as 0x01 or 03 (one bit per traffic class)")
 	}
 	*m = Mask(v)
 	return nil

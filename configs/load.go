@@ -1,8 +1,10 @@
 package configs
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"sort"
@@ -48,17 +50,31 @@ func valueError(n *yaml.Node, want string) error {
 	return &Error{Line: n.Line, Value: n.Value, Msg: "want " + want}
 }
 
-// Load reads and decodes a configuration file.
+// MaxSize is the largest configuration file Load reads: a node's configuration is a few KiB.
+const MaxSize = 1 << 20
+
+// Load reads and decodes a configuration file (a pipe or /dev/stdin too), at most MaxSize bytes.
 func Load(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > MaxSize {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d KiB: not a tsnctl configuration (is it the right file?)", MaxSize>>10)}
 	}
 	return Parse(path, b)
 }
 
 // Parse decodes a configuration; name is used in error messages.
 func Parse(name string, data []byte) (*Config, error) {
+	if len(data) > MaxSize {
+		return nil, &Error{File: name, Msg: fmt.Sprintf("larger than %d KiB: not a tsnctl configuration", MaxSize>>10)}
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, &Error{File: name, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
@@ -67,7 +83,8 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, &Error{File: name, Msg: "the file is empty: a configuration has `interfaces:` and/or `ptp:`"}
 	}
 	var c Config
-	if err := decode(doc.Content[0], reflect.ValueOf(&c).Elem(), name); err != nil {
+	d := &decoder{file: name, budget: aliasBudget(&doc)}
+	if err := d.decode(doc.Content[0], reflect.ValueOf(&c).Elem()); err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			e.File = name
@@ -86,9 +103,33 @@ func Parse(name string, data []byte) (*Config, error) {
 }
 
 var (
-	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
-	posType         = reflect.TypeOf(Pos{})
+	unmarshalerType     = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	textUnmarshalerType = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+	posType             = reflect.TypeOf(Pos{})
 )
+
+// A decoder follows YAML aliases itself (the YAML library's own guard against alias expansion
+// applies to its decoder, not to a walk of the node tree), so it bounds how many nodes it visits:
+// a file of nested aliases ("billion laughs") would otherwise expand to gigabytes.
+type decoder struct {
+	file   string
+	budget int // nodes left to visit
+}
+
+// aliasBudget allows every node of the document to be visited 20 times over (a schedule shared
+// by a few interfaces through an alias is fine), and at least 20 000 visits.
+func aliasBudget(doc *yaml.Node) int {
+	n := 0
+	var count func(*yaml.Node)
+	count = func(x *yaml.Node) {
+		n++
+		for _, c := range x.Content {
+			count(c)
+		}
+	}
+	count(doc)
+	return max(20*n, 20000)
+}
 
 func prefix(err error, field string) error {
 	var e *Error
@@ -107,7 +148,10 @@ func prefix(err error, field string) error {
 }
 
 // decode fills v from n strictly: every key must be known, every value of the right type.
-func decode(n *yaml.Node, v reflect.Value, file string) error {
+func (d *decoder) decode(n *yaml.Node, v reflect.Value) error {
+	if d.budget--; d.budget < 0 {
+		return &Error{Line: n.Line, Msg: "aliases expand to too much: a configuration this large is not a node's; write the values out, or alias fewer and smaller parts"}
+	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -118,21 +162,33 @@ func decode(n *yaml.Node, v reflect.Value, file string) error {
 		if v.IsNil() {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
-		return decode(n, v.Elem(), file)
+		return d.decode(n, v.Elem())
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
+		if c, ok := v.Addr().Interface().(*Channels); ok {
+			return d.channels(c, n)
+		}
 		return v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n)
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(textUnmarshalerType) {
+		if n.Kind != yaml.ScalarNode {
+			return &Error{Line: n.Line, Value: short(n), Msg: "want a single value, not a list or mapping"}
+		}
+		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
+			return &Error{Line: n.Line, Msg: err.Error()}
+		}
+		return nil
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		return decodeStruct(n, v, file)
+		return d.decodeStruct(n, v)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return &Error{Line: n.Line, Value: short(n), Msg: "want a list"}
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			if err := decode(item, s.Index(i), file); err != nil {
+			if err := d.decode(item, s.Index(i)); err != nil {
 				return prefix(err, "["+strconv.Itoa(i)+"]")
 			}
 		}
@@ -145,10 +201,13 @@ func decode(n *yaml.Node, v reflect.Value, file string) error {
 		m := reflect.MakeMap(v.Type())
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-			if err := decode(n.Content[i], k, file); err != nil {
+			if err := d.decode(n.Content[i], k); err != nil {
 				return err
 			}
-			if err := decode(n.Content[i+1], val, file); err != nil {
+			if m.MapIndex(k).IsValid() {
+				return &Error{Line: n.Content[i].Line, Field: n.Content[i].Value, Msg: "given twice in this mapping: keep one"}
+			}
+			if err := d.decode(n.Content[i+1], val); err != nil {
 				return prefix(err, n.Content[i].Value)
 			}
 			m.SetMapIndex(k, val)
@@ -192,7 +251,7 @@ func decodeScalar(n *yaml.Node, v reflect.Value) error {
 	return &Error{Line: n.Line, Value: n.Value, Msg: "unsupported field type " + v.Type().String()}
 }
 
-func decodeStruct(n *yaml.Node, v reflect.Value, file string) error {
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value) error {
 	if n.Kind != yaml.MappingNode {
 		return &Error{Line: n.Line, Value: short(n), Msg: "want a mapping of keys (key: value)"}
 	}
@@ -213,18 +272,18 @@ func decodeStruct(n *yaml.Node, v reflect.Value, file string) error {
 		fields[tag] = i
 		known = append(known, tag)
 	}
-	pos := Pos{File: file, Line: n.Line, Keys: map[string]int{}}
+	pos := Pos{File: d.file, Line: n.Line, Keys: map[string]int{}}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key, val := n.Content[i], n.Content[i+1]
 		idx, ok := fields[key.Value]
 		if !ok {
-			return &Error{Line: key.Line, Field: key.Value, Msg: "unknown key; the keys here are " + strings.Join(sortedCopy(known), ", ") + suggest(key.Value, known)}
+			return &Error{Line: key.Line, Field: Abbrev(key.Value), Msg: "unknown key; the keys here are " + strings.Join(sortedCopy(known), ", ") + suggest(key.Value, known)}
 		}
 		if _, dup := pos.Keys[key.Value]; dup {
 			return &Error{Line: key.Line, Field: key.Value, Msg: "given twice"}
 		}
 		pos.Keys[key.Value] = val.Line
-		if err := decode(val, v.Field(idx), file); err != nil {
+		if err := d.decode(val, v.Field(idx)); err != nil {
 			var e *Error
 			if errors.As(err, &e) && e.Line == 0 {
 				e.Line = val.Line
@@ -244,8 +303,12 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
-// suggest proposes the known key closest to a misspelt one.
+// suggest proposes the known key closest to a misspelt one. A name far longer than any known one
+// is no misspelling (and would cost seconds of edit distance).
 func suggest(got string, known []string) string {
+	if len(got) > 128 {
+		return ""
+	}
 	best, bestD := "", 3
 	for _, k := range known {
 		if d := editDistance(got, k); d < bestD {
@@ -278,6 +341,18 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// Abbrev shortens a value for a message: at most 64 bytes, the rest counted.
+func Abbrev(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	cut := 60
+	for cut > 0 && s[cut]&0xc0 == 0x80 { // not inside a UTF-8 sequence
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+}
+
 func short(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -285,11 +360,15 @@ func short(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "[...]"
 	}
-	return n.Value
+	return Abbrev(n.Value)
 }
 
 // UnmarshalYAML reads a plain count or a mapping {combined, rx, tx}.
 func (c *Channels) UnmarshalYAML(n *yaml.Node) error {
+	return (&decoder{budget: aliasBudget(n)}).channels(c, n)
+}
+
+func (d *decoder) channels(c *Channels, n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		v, err := strconv.ParseUint(n.Value, 10, 32)
 		if err != nil || v == 0 {
@@ -300,5 +379,5 @@ func (c *Channels) UnmarshalYAML(n *yaml.Node) error {
 		return nil
 	}
 	type plain Channels
-	return decodeStruct(n, reflect.ValueOf((*plain)(c)).Elem(), "")
+	return d.decodeStruct(n, reflect.ValueOf((*plain)(c)).Elem())
 }

@@ -1,10 +1,12 @@
 package configs
 
+import "github.com/tsnctl/tsnctl/ifname"
+
 // PTP is the `ptp:` section: how `tsnctl ptp run` starts ptp4l and phc2sys on this node and when
 // it calls the node's time trustworthy. Package ptp turns it into linuxptp configuration.
 type PTP struct {
 	// Interface is the port ptp4l runs on (its PHC is the one phc2sys reads).
-	Interface string `yaml:"interface" json:"interface"`
+	Interface ifname.Name `yaml:"interface" json:"interface"`
 	// Profile chooses the defaults: gptp (802.1AS, as the seed's ptp4l-node.cfg; the default).
 	Profile string `yaml:"profile,omitempty" json:"profile,omitempty"`
 	// Role: slave (the default: gmCapable 0, phc2sys steers the system clock from the PHC) or

@@ -13,8 +13,13 @@ import (
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
 )
+
+// DefaultVLANName is the name a VLAN without name: gets: PARENT.ID, as `ip link add link eth1
+// name eth1.3` writes it.
+func DefaultVLANName(parent ifname.Name, id uint16) string { return fmt.Sprintf("%s.%d", parent, id) }
 
 // Severity of a finding: errors stop an apply, warnings do not.
 type Severity string
@@ -62,7 +67,8 @@ type Facts struct {
 
 // Rules lists every rule with what it checks, for documentation and `tsnctl lint --rules`.
 var Rules = []struct{ Name, Doc string }{
-	{"interface-name", "every interface has a name of at most 15 characters, and each appears once"},
+	{"interface-name", "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)"},
+	{"vlan-name", "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes)"},
 	{"channels", "channel counts are at least 1"},
 	{"vlan-id", "VLAN ids are 1-4094 and unique per interface"},
 	{"qos-map", "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15"},
@@ -98,17 +104,15 @@ func (c *checker) add(rule string, sev Severity, pos configs.Pos, key, field, va
 // Check runs every rule on cfg.
 func Check(cfg *configs.Config, facts Facts) []Finding {
 	c := &checker{facts: facts}
-	seen := map[string]bool{}
+	seen := map[ifname.Name]bool{}
 	for i := range cfg.Interfaces {
 		ifc := &cfg.Interfaces[i]
 		path := fmt.Sprintf("interfaces[%d]", i)
 		switch {
 		case ifc.Name == "":
 			c.add("interface-name", Error, ifc.Pos, "name", path+".name", "", "missing", "name the interface, e.g. name: eth1")
-		case len(ifc.Name) > 15:
-			c.add("interface-name", Error, ifc.Pos, "name", path+".name", ifc.Name, "longer than 15 characters (IFNAMSIZ)", "use the interface's real name (ip link show)")
 		case seen[ifc.Name]:
-			c.add("interface-name", Error, ifc.Pos, "name", path+".name", ifc.Name, "configured twice in this file", "merge the two entries")
+			c.add("interface-name", Error, ifc.Pos, "name", path+".name", string(ifc.Name), "configured twice in this file", "merge the two entries")
 		}
 		seen[ifc.Name] = true
 		c.channels(ifc, path)
@@ -162,11 +166,14 @@ func (c *checker) vlans(ifc *configs.Interface, path string) {
 		if v.ID < 1 || v.ID > 4094 {
 			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN ids are 1 to 4094", "pick an id in 1-4094 (0 and 4095 are reserved)")
 		} else if ids[v.ID] {
-			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+ifc.Name, "remove the duplicate")
+			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+string(ifc.Name), "remove the duplicate")
 		}
 		ids[v.ID] = true
-		if len(v.Name) > 15 {
-			c.add("vlan-id", Error, v.Pos, "name", p+".name", v.Name, "longer than 15 characters (IFNAMSIZ)", "use a shorter name")
+		if v.Name == "" {
+			if err := ifname.Check(DefaultVLANName(ifc.Name, v.ID)); err != nil && ifc.Name != "" {
+				c.add("vlan-name", Error, v.Pos, "id", p+".name", DefaultVLANName(ifc.Name, v.ID),
+					"the default name PARENT.ID is not a valid interface name: "+err.(*ifname.Error).Reason, "give the VLAN a name: of at most 15 bytes")
+			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(v.EgressQoSMap)) {
 			if k > 15 || v.EgressQoSMap[k] > 7 {
@@ -225,7 +232,7 @@ func (c *checker) taprio(ifc *configs.Interface, path string) {
 		c.add("queues", Error, t.Pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(t.Queues)),
 			fmt.Sprintf("need one COUNT@OFFSET per traffic class (num-tc %d)", t.NumTC), `e.g. queues: ["1@0", "1@1", "1@2", "1@3"]`)
 	}
-	txq, haveTxq := c.facts.TxQueues[ifc.Name]
+	txq, haveTxq := c.facts.TxQueues[string(ifc.Name)]
 	owner := map[int]int{}
 	for i, q := range t.Queues {
 		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
@@ -313,10 +320,10 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 	}
 	// Windows per traffic class: runs of consecutive entries (wrapping around the cycle) with the gate open.
 	speed, speedNote := 1000, ""
-	if s, ok := c.facts.SpeedMbps[ifc.Name]; ok && s > 0 {
+	if s, ok := c.facts.SpeedMbps[string(ifc.Name)]; ok && s > 0 {
 		speed = s
 	}
-	if c.facts.SpeedUnknown[ifc.Name] {
+	if c.facts.SpeedUnknown[string(ifc.Name)] {
 		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
 	}
 	for _, tc := range slices.Sorted(maps.Keys(usedTC)) {

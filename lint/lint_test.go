@@ -63,7 +63,7 @@ func TestEveryRule(t *testing.T) {
 		sev                  Severity
 		want                 string
 	}{
-		{"interface-name", seed, "name: eth1", "name: averyveryverylongname", Facts{}, 15, Error, "15 characters"},
+		{"vlan-name", seed, "name: eth1", "name: abcdefghijklmn", Facts{}, 18, Error, "PARENT.ID is not a valid interface name: 16 bytes"},
 		{"interface-name", seed + "  - name: eth1\n", "", "", Facts{}, 42, Error, "configured twice"},
 		{"channels", seed, "channels: 4 ", "channels: {combined: 0}", Facts{}, 16, Error, "at least one channel"},
 		{"vlan-id", seed, "- id: 3 ", "- id: 4095", Facts{}, 18, Error, "1 to 4094"},

@@ -30,20 +30,21 @@ func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
 	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}}
 	lives := map[string]*Live{}
 	for _, ci := range cfg.Interfaces {
-		live, err := s.Read(ci.Name)
+		name := string(ci.Name)
+		live, err := s.Read(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: interfaces: %w", ci.Pos.File, ci.Pos.LineOf("name"), err)
 		}
-		lives[ci.Name] = live
+		lives[name] = live
 		var ch *Channels
 		if ci.Channels != nil {
 			ch = &Channels{Count: ci.Channels.Count, Combined: ci.Channels.Combined, RX: ci.Channels.RX, TX: ci.Channels.TX}
 		}
-		facts.TxQueues[ci.Name] = EffectiveTxQueues(ch, live)
+		facts.TxQueues[name] = EffectiveTxQueues(ch, live)
 		if live.SpeedMbps > 0 {
-			facts.SpeedMbps[ci.Name] = live.SpeedMbps
+			facts.SpeedMbps[name] = live.SpeedMbps
 		} else {
-			facts.SpeedUnknown[ci.Name] = true
+			facts.SpeedUnknown[name] = true
 		}
 	}
 	p.Findings = lint.Check(cfg, facts)

@@ -75,14 +75,14 @@ func Resolve(cfg *configs.Config, nowTAI int64) ([]Iface, error) {
 	}
 	var out []Iface
 	for _, ci := range cfg.Interfaces {
-		ifc := Iface{Name: ci.Name}
+		ifc := Iface{Name: string(ci.Name)}
 		if ch := ci.Channels; ch != nil {
 			ifc.Channels = &Channels{Count: ch.Count, Combined: ch.Combined, RX: ch.RX, TX: ch.TX}
 		}
 		for _, v := range ci.VLANs {
-			name := v.Name
+			name := string(v.Name)
 			if name == "" {
-				name = fmt.Sprintf("%s.%d", ci.Name, v.ID)
+				name = lint.DefaultVLANName(ci.Name, v.ID)
 			}
 			ifc.VLANs = append(ifc.VLANs, VLAN{Name: name, ID: v.ID, Egress: v.EgressQoSMap, Ingress: v.IngressQoSMap})
 		}

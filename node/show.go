@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
 // ToConfig writes live state in the configuration file's own schema, so that it can be applied
 // again. base-time is the live (planned) value.
 func ToConfig(l *Live) configs.Interface {
-	ci := configs.Interface{Name: l.Name}
+	ci := configs.Interface{Name: ifname.Name(l.Name)}
 	if l.ChannelsErr == nil {
 		ch := &configs.Channels{}
 		c := l.Channels
@@ -34,7 +35,7 @@ func ToConfig(l *Live) configs.Interface {
 		}
 	}
 	for _, v := range l.VLANs {
-		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: v.Name, EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
+		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: ifname.Name(v.Name), EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
 	}
 	if o := l.Taprio; o != nil {
 		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode.String(),

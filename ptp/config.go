@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ifname"
 )
 
 // Option is one ptp4l option and why tsnctl sets it.
@@ -75,7 +76,7 @@ const (
 
 // Plan is everything `tsnctl ptp run` needs.
 type Plan struct {
-	Interface    string
+	Interface    ifname.Name
 	Role         string
 	Timestamping string
 	Domain       uint8
@@ -125,6 +126,10 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 	if c.Interface == "" {
 		return nil, fieldErr(c.Pos, "interface", "interface", "", "missing: name the port ptp4l runs on (interface: eth1)")
 	}
+	if strings.ContainsAny(string(c.Interface), "[]") {
+		return nil, fieldErr(c.Pos, "interface", "interface", string(c.Interface),
+			"ptp4l reads '[' and ']' as a section's brackets and cannot name this port in its configuration; rename the interface (ip link set NAME name NEW)")
+	}
 	var err error
 	if _, err = oneOf(c.Pos, "profile", c.Profile, "want gptp (802.1AS; the only profile so far)", "gptp"); err != nil {
 		return nil, err
@@ -136,18 +141,22 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 		return nil, err
 	}
 	if c.Domain != nil {
+		if *c.Domain > 127 {
+			return nil, fieldErr(c.Pos, "domain", "domain", strconv.Itoa(int(*c.Domain)), "want 0 to 127 (ptp4l's domainNumber range)")
+		}
 		p.Domain = *c.Domain
 	}
 	p.Options = gptp(p.Role)
 	p.Options = append(p.Options, Option{"domainNumber", strconv.Itoa(int(p.Domain)), "ptp.domain"})
 	// Overrides, sorted for a stable file; each must be an option ptp4l knows.
 	for _, k := range slices.Sorted(maps.Keys(c.Options)) {
-		v := c.Options[k]
-		if !slices.Contains(ptp4lOptions, k) {
-			return nil, fieldErr(c.Pos, "options", "options."+k, v, "not a ptp4l option"+configs.Suggest(k, ptp4lOptions)+"; see ptp4l(8)")
+		opt, ok := lookupOption(k)
+		if !ok {
+			return nil, fieldErr(c.Pos, "options", "options."+configs.Abbrev(k), configs.Abbrev(c.Options[k]), "not a ptp4l option"+configs.Suggest(k, optionNames())+"; see ptp4l(8)")
 		}
-		if strings.ContainsAny(v, "\n\r") || strings.TrimSpace(v) == "" {
-			return nil, fieldErr(c.Pos, "options", "options."+k, v, "want a single-line value")
+		v, err := opt.check(c.Options[k])
+		if err != nil {
+			return nil, fieldErr(c.Pos, "options", "options."+k, configs.Abbrev(c.Options[k]), err.Error())
 		}
 		if k == "uds_address" {
 			p.UDS = v
@@ -164,19 +173,13 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 		case "transportSpecific":
 			ts = o.Value
 		case "domainNumber":
-			d, err := strconv.ParseUint(o.Value, 0, 8)
-			if err != nil {
-				return nil, fieldErr(c.Pos, "options", "options.domainNumber", o.Value, "want 0..255")
-			}
+			d, _ := cInt(o.Value) // checked against the table: 0 to 127
 			p.Domain = uint8(d)
 		case "time_stamping":
 			return nil, fieldErr(c.Pos, "options", "options.time_stamping", o.Value, "use ptp.timestamping: hardware or software")
 		}
 	}
-	tsv, err := strconv.ParseUint(ts, 0, 8)
-	if err != nil || tsv > 15 {
-		return nil, fieldErr(c.Pos, "options", "options.transportSpecific", ts, "want 0..15 (0x1 for gPTP)")
-	}
+	tsv, _ := cInt(ts) // the profile's 0x1, or an override checked against the table: 0 to 15
 	p.TransportSpecific = uint8(tsv)
 	if p.UDS == DefaultUDS {
 		p.Options = append(p.Options, Option{"uds_address", p.UDS, "the management socket tsnctl and pmc talk to"})
@@ -198,9 +201,9 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 		// (TAI) is CLOCK_TAI; never -O 0 (as the seed does), which puts TAI into CLOCK_REALTIME.
 		transport := []string{"-z", p.UDS, "-n", strconv.Itoa(int(p.Domain))}
 		if p.Role == RoleGrandmaster {
-			p.Phc2sysArgs = append([]string{"-s", "CLOCK_REALTIME", "-c", p.Interface, "-w", "-m", "-q"}, transport...)
+			p.Phc2sysArgs = append([]string{"-s", "CLOCK_REALTIME", "-c", string(p.Interface), "-w", "-m", "-q"}, transport...)
 		} else {
-			p.Phc2sysArgs = append([]string{"-s", p.Interface, "-c", "CLOCK_REALTIME", "-w", "-m", "-q"}, transport...)
+			p.Phc2sysArgs = append([]string{"-s", string(p.Interface), "-c", "CLOCK_REALTIME", "-w", "-m", "-q"}, transport...)
 		}
 	}
 	pol := Policy{DefaultOffsetThreshold, DefaultLockSamples, DefaultHoldover, DefaultPollInterval, DefaultPHCOffsetThreshold}

@@ -85,7 +85,7 @@ func TestBadPTPSections(t *testing.T) {
 		"ptp:\n  interface: eth0\n  timestamping: hw\n":                        `ptp.timestamping: "hw": want hardware`,
 		"ptp:\n  interface: eth0\n  profile: g.8275.1\n":                       `ptp.profile: "g.8275.1": want gptp`,
 		"ptp:\n  interface: eth0\n  options: {neighbourPropDelayThresh: 9}\n":  `ptp.options.neighbourPropDelayThresh: "9": not a ptp4l option (did you mean "neighborPropDelayThresh"?)`,
-		"ptp:\n  interface: eth0\n  options: {transportSpecific: 0x20}\n":      `want 0..15`,
+		"ptp:\n  interface: eth0\n  options: {transportSpecific: 0x20}\n":      `out of ptp4l's range 0 to 15`,
 		"ptp:\n  interface: eth0\n  options: {time_stamping: software}\n":      `use ptp.timestamping`,
 		"ptp:\n  interface: eth0\n  timestamping: software\n  phc2sys: true\n": `phc2sys needs hardware timestamping`,
 		"ptp:\n  interface: eth0\n  sync: {poll-interval: 1ms}\n":              `ptp.sync.poll-interval: "1ms": want 10ms or more`,

@@ -280,7 +280,7 @@ back. Channel counts are left as they are.`,
 			for _, ci := range cfg.Interfaces {
 				n := 0
 				for _, st := range steps {
-					if st.Iface == ci.Name {
+					if st.Iface == string(ci.Name) {
 						fmt.Fprintf(out, "%s: - %s\n      %s\n", st.Iface, st.Summary, st.Command)
 						n++
 					}

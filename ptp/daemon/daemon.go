@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/ifname"
 	"io"
 	"os"
 	"os/exec"
@@ -62,12 +63,13 @@ func (o *Options) defaults() {
 	}
 }
 
-// ConfigPath is where Run writes the ptp4l configuration for plan's interface.
-func ConfigPath(runDir, iface string) string {
+// ConfigPath is where Run writes the ptp4l configuration for plan's interface. A valid interface
+// name has no '/' and is not "." or "..", so the file stays in runDir.
+func ConfigPath(runDir string, iface ifname.Name) string {
 	if runDir == "" {
 		runDir = "/run/tsnctl/ptp"
 	}
-	return filepath.Join(runDir, "ptp4l-"+iface+".conf")
+	return filepath.Join(runDir, "ptp4l-"+string(iface)+".conf")
 }
 
 // Run runs until ctx ends.
@@ -137,7 +139,7 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	}
 	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.Policy.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
 	if plan.Phc2sysArgs != nil {
-		if ti, err := nic.TimestampingInfo(plan.Interface); err == nil && ti.PHC >= 0 {
+		if ti, err := nic.TimestampingInfo(string(plan.Interface)); err == nil && ti.PHC >= 0 {
 			dev := fmt.Sprintf("/dev/ptp%d", ti.PHC)
 			poller.PHCOffset = func() (int64, error) { return PHCOffset(dev) }
 		}
@@ -145,7 +147,7 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	pol := plan.Policy
 	m := syncstate.New(syncstate.Policy{OffsetThreshold: pol.OffsetThreshold, LockSamples: pol.LockSamples, Holdover: pol.Holdover,
 		PHCOffsetThreshold: pol.PHCOffsetThreshold, Grandmaster: plan.Role == ptp.RoleGrandmaster}, time.Now())
-	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: plan.Interface, Now: time.Now,
+	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: string(plan.Interface), Now: time.Now,
 		Restarts: func() map[string]int64 {
 			r := map[string]int64{}
 			for _, p := range procs {
