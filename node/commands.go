@@ -6,31 +6,37 @@ import (
 	"slices"
 	"strings"
 
+	"al.essio.dev/pkg/shellescape"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
-// commands writes the iproute2/ethtool command equivalent to each step, for --dry-run.
+// commands writes the iproute2/ethtool command equivalent to each step, for --dry-run. Every name
+// (interface, VLAN, namespace) is shell-quoted where the shell would read it otherwise, so that a
+// pasted command does what the step does and nothing else.
 type commands struct{ netns string }
+
+// sh quotes one word for a POSIX shell.
+func sh(s string) string { return shellescape.Quote(s) }
 
 func (c commands) tc(format string, args ...any) string {
 	if c.netns != "" {
-		return "tc -n " + c.netns + " " + fmt.Sprintf(format, args...)
+		return "tc -n " + sh(c.netns) + " " + fmt.Sprintf(format, args...)
 	}
 	return "tc " + fmt.Sprintf(format, args...)
 }
 
 func (c commands) ip(format string, args ...any) string {
 	if c.netns != "" {
-		return "ip -n " + c.netns + " " + fmt.Sprintf(format, args...)
+		return "ip -n " + sh(c.netns) + " " + fmt.Sprintf(format, args...)
 	}
 	return "ip " + fmt.Sprintf(format, args...)
 }
 
 func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
-	s := "ethtool -L " + ifname
+	s := "ethtool -L " + sh(ifname)
 	if c.netns != "" {
-		s = "ip netns exec " + c.netns + " " + s
+		s = "ip netns exec " + sh(c.netns) + " " + s
 	}
 	for _, a := range []struct {
 		n string
@@ -63,17 +69,17 @@ func vlanMaps(v VLAN) string {
 }
 
 func (c commands) vlanAdd(parent string, v VLAN) string {
-	return c.ip("link add link %s name %s type vlan id %d%s", parent, v.Name, v.ID, vlanMaps(v))
+	return c.ip("link add link %s name %s type vlan id %d%s", sh(parent), sh(v.Name), v.ID, vlanMaps(v))
 }
 
 func (c commands) vlanSet(v VLAN) string {
-	return c.ip("link set dev %s type vlan%s", v.Name, vlanMaps(v))
+	return c.ip("link set dev %s type vlan%s", sh(v.Name), vlanMaps(v))
 }
 
 func (c commands) taprio(ifname string, t *Taprio) string {
 	o := t.Options
 	var b strings.Builder
-	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: taprio num_tc %d map", ifname, t.Handle, o.NumTC)
+	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: taprio num_tc %d map", sh(ifname), t.Handle, o.NumTC)
 	for _, m := range o.Map {
 		fmt.Fprintf(&b, " %d", m)
 	}
@@ -111,7 +117,7 @@ func (c commands) taprio(ifname string, t *Taprio) string {
 
 func (c commands) etf(ifname string, handle uint16, e ETF) string {
 	o := e.Options
-	s := fmt.Sprintf("qdisc replace dev %s parent %s", ifname, qdisc.FormatHandle(e.Parent(handle)))
+	s := fmt.Sprintf("qdisc replace dev %s parent %s", sh(ifname), qdisc.FormatHandle(e.Parent(handle)))
 	if e.Handle != 0 {
 		s += " handle " + qdisc.FormatHandle(e.Handle)
 	}

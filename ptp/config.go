@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"al.essio.dev/pkg/shellescape"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ifname"
 )
@@ -258,11 +259,12 @@ func (p *Plan) Ptp4lConf() string {
 	return b.String()
 }
 
-// Commands are the command lines, for dry runs and for people who start linuxptp themselves.
+// Commands are the command lines, for dry runs and for people who start linuxptp themselves:
+// each argument shell-quoted where the shell would read it otherwise.
 func (p *Plan) Commands() []string {
-	out := []string{"ptp4l " + strings.Join(p.Ptp4lArgs, " ")}
+	out := []string{shellescape.QuoteCommand(append([]string{"ptp4l"}, p.Ptp4lArgs...))}
 	if p.Phc2sysArgs != nil {
-		out = append(out, "phc2sys "+strings.Join(p.Phc2sysArgs, " "))
+		out = append(out, shellescape.QuoteCommand(append([]string{"phc2sys"}, p.Phc2sysArgs...)))
 	}
 	return out
 }
@@ -275,7 +277,7 @@ func (p *Plan) WriteDryRun(w io.Writer, confPath string) {
 	for _, c := range p.Commands() {
 		fmt.Fprintln(w, c)
 	}
-	fmt.Fprintf(w, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", p.TransportSpecific, p.Domain, p.UDS)
+	fmt.Fprintf(w, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", p.TransportSpecific, p.Domain, shellescape.Quote(p.UDS))
 	pol := p.Policy
 	fmt.Fprintf(w, "# in sync (LOCKED) after %d good samples every %v: SLAVE, grandmaster present, new Sync, |offset| <= %v",
 		pol.LockSamples, pol.PollInterval, pol.OffsetThreshold)

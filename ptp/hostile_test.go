@@ -207,3 +207,28 @@ func probeValues(o option) []string {
 	}
 	return nil
 }
+
+// The printed command lines survive a paste into a shell: each argument is one word, with the
+// characters a shell would act on (allowed in paths and interface names) quoted.
+func TestPrintedCommandsAreQuoted(t *testing.T) {
+	p, err := Build(load(t, "ptp:\n  interface: \"e;id\"\n  options: {uds_address: \"/tmp/x;reboot$(id)\"}\n"), "/run/p;x.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	p.WriteDryRun(&b, "/run/p;x.conf")
+	for _, c := range p.Commands() {
+		prog, args, _ := strings.Cut(c, " ")
+		out, err := exec.Command("bash", "-c", "set -f; printf '%s\\n' "+args).CombinedOutput()
+		want := p.Ptp4lArgs
+		if prog == "phc2sys" {
+			want = p.Phc2sysArgs
+		}
+		if err != nil || strings.TrimSuffix(string(out), "\n") != strings.Join(want, "\n") {
+			t.Errorf("%q: bash reads %q (%v), want %q", c, out, err, want)
+		}
+	}
+	if !strings.Contains(b.String(), `-s '/tmp/x;reboot$(id)' 'GET TIME_STATUS_NP'`) {
+		t.Errorf("pmc line not quoted:\n%s", b.String())
+	}
+}
