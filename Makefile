@@ -63,13 +63,13 @@ bench-analyze: build
 	$(GO) run ./testbed/benchanalyze -tsnctl bin/tsnctl
 
 # The experiment, in the lab: grows with each capability. The guests' sample logs land in
-# out/lab/share/out; the report of the seed's three cases (and of case 2 between two guests
+# out/lab-share/out; the report of the seed's three cases (and of case 2 between two guests
 # synchronised by gPTP) is written to out/lab.
-LAB_LOGS := out/lab/share/out
+LAB_LOGS := out/lab-share/out
 lab: deps build
-	rm -rf out/lab && mkdir -p out/lab/share
-	testbed/run --share $(CURDIR)/out/lab/share testbed/lab.sh
-	testbed/run --vms 2 --share $(CURDIR)/out/lab/share testbed/lab-two-guests.sh
+	rm -rf out/lab out/lab-share && mkdir -p out/lab-share
+	testbed/run --share $(CURDIR)/out/lab-share testbed/lab.sh
+	testbed/run --vms 2 --share $(CURDIR)/out/lab-share testbed/lab-two-guests.sh
 	bin/tsnctl report --out out/lab --warmup 10 --title "tsnctl lab: the seed's cases in the virtual lab" \
 		"case 1: no TSN=$(LAB_LOGS)/case1-send.log,$(LAB_LOGS)/case1-recv.log" \
 		"case 2: taprio + ETF=$(LAB_LOGS)/case2-send.log,$(LAB_LOGS)/case2-recv.log" \

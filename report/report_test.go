@@ -105,7 +105,7 @@ func TestReportFiles(t *testing.T) {
 	for _, w := range want {
 		st, err := os.Stat(filepath.Join(out, w))
 		if err != nil || st.Size() < 1000 {
-			t.Errorf("%s: %v (%d files written)", w, err, len(files))
+			t.Errorf("%s: %v (%d files written)", w, err, len(files.Files))
 		}
 	}
 	var rep Report

@@ -182,45 +182,111 @@ var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	},
 }).Parse(htmlTemplate))
 
-// Write writes the report of runs into dir and returns the paths written.
-func Write(dir string, rep *Report) ([]string, error) {
+// Write writes the report of runs into dir and returns the paths written. It writes into a
+// temporary directory beside dir and renames it to dir when every file is complete, so an
+// interrupted report never leaves dir half-written; a dir that exists and is not empty is first
+// moved aside (its new name is in Moved).
+func Write(dir string, rep *Report) (Written, error) {
 	if len(rep.Runs) == 0 {
-		return nil, fmt.Errorf("no run to report")
+		return Written{}, fmt.Errorf("no run to report")
+	}
+	if err := uniqueNames(rep.Runs); err != nil {
+		return Written{}, err
 	}
 	plots, err := Plots(rep.Runs)
 	if err != nil {
-		return nil, err
+		return Written{}, err
 	}
 	rep.Plots = plots
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+	dir = filepath.Clean(dir)
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return Written{}, err
 	}
-	var written []string
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return Written{}, err
+	}
+	defer os.RemoveAll(tmp) // gone after the rename; left over only on an error
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return Written{}, err
+	}
+	var names []string
 	put := func(name string, data []byte) error {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
+		if testHookPut != nil {
+			if err := testHookPut(name); err != nil {
+				return err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), data, 0o644); err != nil {
 			return err
 		}
-		written = append(written, p)
+		names = append(names, name)
 		return nil
 	}
+	if err := writeFiles(rep, put); err != nil {
+		return Written{}, err
+	}
+	w := Written{}
+	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+		w.Moved = fmt.Sprintf("%s.old-%s", dir, time.Now().Format("20060102T150405.000"))
+		if err := os.Rename(dir, w.Moved); err != nil {
+			return Written{}, fmt.Errorf("moving the old %s aside: %w", dir, err)
+		}
+	} else if err == nil {
+		os.Remove(dir)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return Written{}, err
+	}
+	for _, n := range names {
+		w.Files = append(w.Files, filepath.Join(dir, n))
+	}
+	return w, nil
+}
+
+// testHookPut, when set by a test, runs before each file is written (to interrupt a report).
+var testHookPut func(name string) error
+
+// Written is what Write wrote: the files, and where a non-empty directory that stood in the
+// way went.
+type Written struct {
+	Files []string
+	Moved string
+}
+
+// uniqueNames refuses runs whose names are equal or give the same file names (plots are named
+// after runs: "a b" and "a-b" would overwrite each other's).
+func uniqueNames(runs []*Run) error {
+	seen := map[string]string{}
+	for _, r := range runs {
+		k := fileSafe(r.Name)
+		if prev, ok := seen[k]; ok {
+			return fmt.Errorf("runs %q and %q: both give plots named %s-*; give each run its own name (NAME=FILE[,FILE...])", prev, r.Name, k)
+		}
+		seen[k] = r.Name
+	}
+	return nil
+}
+
+func writeFiles(rep *Report, put func(name string, data []byte) error) error {
+	plots := rep.Plots
 	for _, p := range plots {
 		if err := put(p.Name+".png", p.PNG); err != nil {
-			return nil, err
+			return err
 		}
 		if err := put(p.Name+".svg", p.SVG); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	js, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := put("report.json", append(js, '\n')); err != nil {
-		return nil, err
+		return err
 	}
 	if err := put("report.md", markdown(rep)); err != nil {
-		return nil, err
+		return err
 	}
 	var h bytes.Buffer
 	data := struct {
@@ -229,12 +295,9 @@ func Write(dir string, rep *Report) ([]string, error) {
 		SLA            []slaRow
 	}{rep, Setups(rep.Runs), Compare(rep.Runs), slaRows(rep.Runs)}
 	if err := tmpl.Execute(&h, data); err != nil {
-		return nil, err
+		return err
 	}
-	if err := put("report.html", h.Bytes()); err != nil {
-		return nil, err
-	}
-	return written, nil
+	return put("report.html", h.Bytes())
 }
 
 type slaRow struct {
@@ -260,17 +323,45 @@ func slaRows(runs []*Run) []slaRow {
 	return out
 }
 
+// md escapes text from outside (titles, run names, what log headers say, paths) for Markdown:
+// one line, no HTML, no table cell break, no emphasis or link. CommonMark lets a backslash escape
+// any ASCII punctuation.
+func md(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c == '\n' || c == '\r' || c == '\t':
+			b.WriteByte(' ')
+		case strings.ContainsRune("\\`*[]<>|&!#", c):
+			b.WriteByte('\\')
+			b.WriteRune(c)
+		case c < ' ' || c == 0x7f:
+		default:
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
+
+func mdAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = md(s)
+	}
+	return out
+}
+
 func markdown(rep *Report) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n\nGenerated %s by tsnctl %s.\n\n", rep.Title, rep.Generated.UTC().Format(time.RFC3339), rep.Version)
+	fmt.Fprintf(&b, "# %s\n\nGenerated %s by tsnctl %s.\n\n", md(rep.Title), rep.Generated.UTC().Format(time.RFC3339), md(rep.Version))
 	table := func(t Table, first string) {
-		fmt.Fprintf(&b, "| %s | %s |\n|---|%s\n", first, strings.Join(t.Columns, " | "), strings.Repeat("---:|", len(t.Columns)))
+		fmt.Fprintf(&b, "| %s | %s |\n|---|%s\n", first, strings.Join(mdAll(t.Columns), " | "), strings.Repeat("---:|", len(t.Columns)))
 		for _, r := range t.Rows {
 			if r.Section {
 				fmt.Fprintf(&b, "| **%s** |%s\n", r.Name, strings.Repeat(" |", len(t.Columns)))
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s |\n", r.Name, strings.Join(r.Cells, " | "))
+			fmt.Fprintf(&b, "| %s | %s |\n", r.Name, strings.Join(mdAll(r.Cells), " | "))
 		}
 		b.WriteString("\n")
 	}
@@ -285,20 +376,20 @@ func markdown(rep *Report) []byte {
 			if !r.OK {
 				v = "**violated**"
 			}
-			fmt.Fprintf(&b, "| %s | %d | `%s` | %s | %s |\n", r.Run, r.StreamID, r.Rule, r.Actual, v)
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", md(r.Run), r.StreamID, md(r.Rule), md(r.Actual), v)
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("## Plots\n\n")
 	for _, p := range rep.Plots {
-		fmt.Fprintf(&b, "![%s](%s.png)\n\n", p.Title, p.Name)
+		fmt.Fprintf(&b, "![%s](%s.png)\n\n", md(p.Title), p.Name)
 	}
 	b.WriteString("## Files\n\n")
 	for _, r := range rep.Runs {
 		for _, f := range r.Result.Files {
-			fmt.Fprintf(&b, "- %s: `%s` (%s, %d records)", r.Name, f.Path, f.Format, f.Records)
+			fmt.Fprintf(&b, "- %s: %s (%s, %d records)", md(r.Name), md(f.Path), f.Format, f.Records)
 			for _, w := range f.Warnings {
-				fmt.Fprintf(&b, "; warning: %s", w)
+				fmt.Fprintf(&b, "; warning: %s", md(w))
 			}
 			b.WriteString("\n")
 		}

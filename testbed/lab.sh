@@ -42,7 +42,7 @@ section "tc -n tsn -d qdisc show dev v0"
 tc -n tsn -d qdisc show dev v0
 
 # The seed's three cases, 1000 cycles each, a receiver in namespace rx* and the sender in tx*;
-# the sample logs go to /host/out (out/lab/share/out on the host), where `make lab` makes the report.
+# the sample logs go to /host/out (out/lab-share/out on the host), where `make lab` makes the report.
 #   case 1: no TSN -- plain sends at the cycle start, no qdisc (VLAN 3 only);
 #   case 2: taprio + ETF (testbed/lab-seed-assist.yaml), SO_TXTIME, window from the installed schedule;
 #   case 3: case 2 under iperf3 load through the same port (best-effort class).

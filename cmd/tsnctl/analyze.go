@@ -142,8 +142,12 @@ distributions are overlaid.
 			if len(rules) > 0 {
 				rep.SLAOK = &ok
 			}
-			if _, err := report.Write(out, rep); err != nil {
+			w, err := report.Write(out, rep)
+			if err != nil {
 				return err
+			}
+			if w.Moved != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "tsnctl: %s was not empty: moved it to %s\n", out, w.Moved)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out+string(os.PathSeparator)+"report.html")
 			if !ok {
