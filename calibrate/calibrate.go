@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/analysis"
 	"github.com/tsnctl/tsnctl/sender"
+	"github.com/tsnctl/tsnctl/wire"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,9 +31,26 @@ type Options struct {
 	Dest, Iface string
 }
 
+// MaxLoops bounds a measurement (8 bytes of memory per loop).
+const MaxLoops = 10_000_000
+
+// Validate checks the options against their real ranges (the sender checks the rest).
+func (o Options) Validate() error {
+	switch {
+	case o.Loops < 1 || o.Loops > MaxLoops:
+		return fmt.Errorf("--loops %d: from 1 to %d", o.Loops, MaxLoops)
+	case o.Interval <= 0:
+		return fmt.Errorf("--interval %v: must be positive, e.g. 2ms", o.Interval)
+	}
+	return nil
+}
+
 // Tsnctl runs the sender loop in plain mode (wake at each cycle start, send one packet to o.Dest or
 // to a local socket that nobody reads) and returns the wake-up latencies in ns.
 func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	dest := o.Dest
 	if dest == "" && o.Iface != "" {
 		return nil, fmt.Errorf("calibrate: --iface %s needs --dest HOST:PORT, an address reached through it (without --dest the loop sends to loopback)", o.Iface)
@@ -56,7 +74,7 @@ func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
 	iv := int64(o.Interval)
 	snd, err := sender.Open(sender.Config{
 		Timing: sender.Timing{Cycle: iv, WindowStart: 0, WindowEnd: iv, PerCycle: 1},
-		Dest:   dest, Iface: o.Iface, Priority: -1, Count: int64(o.Loops), FIFO: o.FIFO, CPU: o.CPU,
+		Dest:   dest, Iface: o.Iface, Priority: -1, Size: wire.Len, Count: int64(o.Loops), FIFO: o.FIFO, CPU: o.CPU,
 		WakeLatencies: lat,
 	})
 	if err != nil {
@@ -66,6 +84,9 @@ func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
 	sum, err := snd.Run(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if sum.WakeN == 0 {
+		return nil, fmt.Errorf("no wake-up measured (stopped before the first cycle)")
 	}
 	return lat[:min(int(sum.WakeN), len(lat))], nil
 }
@@ -168,6 +189,12 @@ func ParseCyclictest(r io.Reader) (Histogram, error) {
 // Compare runs both loops in rounds, alternating (tsnctl, cyclictest, tsnctl, ...), so that what
 // else the machine does at the time falls on both alike; it returns both distributions.
 func Compare(ctx context.Context, o Options, rounds int) (tsnctl, cyclictest analysis.Summary, err error) {
+	if err := o.Validate(); err != nil {
+		return tsnctl, cyclictest, err
+	}
+	if rounds < 1 || rounds > o.Loops {
+		return tsnctl, cyclictest, fmt.Errorf("--rounds %d: from 1 to --loops (%d)", rounds, o.Loops)
+	}
 	per := o
 	per.Loops = max(o.Loops/rounds, 1)
 	var lat []int64

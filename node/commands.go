@@ -16,27 +16,27 @@ import (
 // pasted command does what the step does and nothing else.
 type commands struct{ netns string }
 
-// sh quotes one word for a POSIX shell.
-func sh(s string) string { return shellescape.Quote(s) }
+// quote quotes one word for a POSIX shell.
+func quote(s string) string { return shellescape.Quote(s) }
 
 func (c commands) tc(format string, args ...any) string {
 	if c.netns != "" {
-		return "tc -n " + sh(c.netns) + " " + fmt.Sprintf(format, args...)
+		return "tc -n " + quote(c.netns) + " " + fmt.Sprintf(format, args...)
 	}
 	return "tc " + fmt.Sprintf(format, args...)
 }
 
 func (c commands) ip(format string, args ...any) string {
 	if c.netns != "" {
-		return "ip -n " + sh(c.netns) + " " + fmt.Sprintf(format, args...)
+		return "ip -n " + quote(c.netns) + " " + fmt.Sprintf(format, args...)
 	}
 	return "ip " + fmt.Sprintf(format, args...)
 }
 
 func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
-	s := "ethtool -L " + sh(ifname)
+	s := "ethtool -L " + quote(ifname)
 	if c.netns != "" {
-		s = "ip netns exec " + sh(c.netns) + " " + s
+		s = "ip netns exec " + quote(c.netns) + " " + s
 	}
 	for _, a := range []struct {
 		n string
@@ -69,17 +69,17 @@ func vlanMaps(v VLAN) string {
 }
 
 func (c commands) vlanAdd(parent string, v VLAN) string {
-	return c.ip("link add link %s name %s type vlan id %d%s", sh(parent), sh(v.Name), v.ID, vlanMaps(v))
+	return c.ip("link add link %s name %s type vlan id %d%s", quote(parent), quote(v.Name), v.ID, vlanMaps(v))
 }
 
 func (c commands) vlanSet(v VLAN) string {
-	return c.ip("link set dev %s type vlan%s", sh(v.Name), vlanMaps(v))
+	return c.ip("link set dev %s type vlan%s", quote(v.Name), vlanMaps(v))
 }
 
 func (c commands) taprio(ifname string, t *Taprio) string {
 	o := t.Options
 	var b strings.Builder
-	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: taprio num_tc %d map", sh(ifname), t.Handle, o.NumTC)
+	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: taprio num_tc %d map", quote(ifname), t.Handle, o.NumTC)
 	for _, m := range o.Map {
 		fmt.Fprintf(&b, " %d", m)
 	}
@@ -117,7 +117,7 @@ func (c commands) taprio(ifname string, t *Taprio) string {
 
 func (c commands) etf(ifname string, handle uint16, e ETF) string {
 	o := e.Options
-	s := fmt.Sprintf("qdisc replace dev %s parent %s", sh(ifname), qdisc.FormatHandle(e.Parent(handle)))
+	s := fmt.Sprintf("qdisc replace dev %s parent %s", quote(ifname), qdisc.FormatHandle(e.Parent(handle)))
 	if e.Handle != 0 {
 		s += " handle " + qdisc.FormatHandle(e.Handle)
 	}

@@ -68,7 +68,7 @@ func Plan(want Iface, live *Live, netns string) []Step {
 			rootChanged = true
 			if live.Taprio != nil {
 				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old taprio root (" + d + ")",
-					Command: cmd.tc("qdisc del dev %s root", sh(want.Name))})
+					Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
 			}
 			steps = append(steps, Step{Action: ReplaceRoot, Iface: want.Name, Taprio: want.Taprio,
 				Summary: fmt.Sprintf("install taprio %x: (base-time %d)", want.Taprio.Handle, want.Taprio.Options.Schedule.BaseTime),
@@ -99,13 +99,13 @@ func ResetPlan(want Iface, live *Live, netns string) []Step {
 	cmd := commands{netns: netns}
 	if want.Taprio != nil && live.Taprio != nil && live.TaprioHandle == want.Taprio.Handle {
 		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete taprio %x: and its children", live.TaprioHandle),
-			Command: cmd.tc("qdisc del dev %s root", sh(want.Name))})
+			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
 	}
 	for _, v := range want.VLANs {
 		for _, lv := range live.VLANs {
 			if lv.Name == v.Name && lv.ID == v.ID {
 				steps = append(steps, Step{Action: DeleteVLAN, Iface: want.Name, VLAN: lv, Summary: "delete VLAN " + lv.Name,
-					Command: cmd.ip("link del dev %s", sh(lv.Name))})
+					Command: cmd.ip("link del dev %s", quote(lv.Name))})
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
@@ -67,7 +68,16 @@ type Receiver struct {
 
 // Open validates cfg and opens the socket.
 func Open(cfg Config) (*Receiver, error) {
+	switch {
+	case cfg.Count < 0:
+		return nil, fmt.Errorf("--count %d: give a number of packets, or 0 to receive until --duration or Ctrl-C", cfg.Count)
+	case cfg.Duration < 0:
+		return nil, fmt.Errorf("--duration %v: must not be negative (0: until --count or Ctrl-C)", cfg.Duration)
+	}
 	laddr, err := net.ResolveUDPAddr("udp4", cfg.Listen)
+	if !cfg.Raw && err != nil && !strings.Contains(err.Error(), "missing port") && !strings.Contains(err.Error(), "invalid port") {
+		return nil, fmt.Errorf("--listen %q: %w", cfg.Listen, err)
+	}
 	if !cfg.Raw && (err != nil || laddr.Port == 0) {
 		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)
 	}

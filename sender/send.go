@@ -2,12 +2,15 @@ package sender
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +65,34 @@ type Config struct {
 	LateEvery int64
 }
 
+// Validate checks every parameter against its real range.
+func (cfg Config) Validate() error {
+	if err := cfg.Timing.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case cfg.Size < wire.Len || cfg.Size > 9000:
+		return fmt.Errorf("--size %d: from %d (the tsnctl header) to 9000 bytes", cfg.Size, wire.Len)
+	case cfg.Priority < -1 || cfg.Priority > 15:
+		return fmt.Errorf("--priority %d: a socket priority is 0 to 15 (taprio's map and the VLAN egress map know no more)", cfg.Priority)
+	case cfg.Count < 0:
+		return fmt.Errorf("--count %d: give a number of packets, or 0 to send until --duration or Ctrl-C", cfg.Count)
+	case cfg.Duration < 0:
+		return fmt.Errorf("--duration %v: must not be negative (0: until --count or Ctrl-C)", cfg.Duration)
+	case cfg.LateEvery < 0:
+		return fmt.Errorf("--late-every %d: must not be negative (0: off)", cfg.LateEvery)
+	case cfg.FIFO < 0 || cfg.FIFO > 99:
+		return fmt.Errorf("--fifo %d: a SCHED_FIFO priority is 1 to 99 (0: no real-time policy)", cfg.FIFO)
+	case cfg.CPU < -1 || cfg.CPU >= runtime.NumCPU():
+		return fmt.Errorf("--cpu %d: this machine has CPUs 0 to %d (-1: no pinning)", cfg.CPU, runtime.NumCPU()-1)
+	case cfg.Raw && cfg.VLAN > 4094:
+		return fmt.Errorf("--vlan %d: a VLAN id is 1 to 4094 (0: untagged)", cfg.VLAN)
+	case cfg.Raw && cfg.PCP > 7:
+		return fmt.Errorf("--pcp %d: a PCP is 0 to 7", cfg.PCP)
+	}
+	return nil
+}
+
 // Summary is what happened, counted by the loop.
 type Summary struct {
 	Sent, Errors                     uint64
@@ -107,14 +138,8 @@ type Sender struct {
 
 // Open validates cfg and opens the socket, so that bad arguments fail before any packet is sent.
 func Open(cfg Config) (*Sender, error) {
-	if err := cfg.Timing.Validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if cfg.Size < wire.Len {
-		cfg.Size = wire.Len
-	}
-	if cfg.Size > 9000 {
-		return nil, fmt.Errorf("--size %d: at most 9000 bytes", cfg.Size)
 	}
 	var s *Sender
 	if cfg.Raw {
@@ -126,6 +151,10 @@ func Open(cfg Config) (*Sender, error) {
 		return s, err
 	}
 	raddr, err := net.ResolveUDPAddr("udp4", cfg.Dest)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return nil, fmt.Errorf("--dest %q: cannot resolve the host: %w", cfg.Dest, err)
+	}
 	if err != nil || raddr.IP == nil || raddr.Port == 0 {
 		return nil, fmt.Errorf("--dest %q: want an IPv4 host:port, e.g. 192.168.3.2:7788", cfg.Dest)
 	}
@@ -222,11 +251,13 @@ func sleepUntil(t int64) {
 
 // realtime hygiene for the calling (locked) thread; restore gives the thread back the scheduling
 // policy and CPU affinity it had.
+// tune gives the calling thread the loop's CPU and scheduling policy. It returns what undoes
+// that; on an error it has undone it already and returns a plain error.
 func (s *Sender) tune() (restore func(), err error) {
 	oldAttr, attrErr := unix.SchedGetAttr(0, 0)
 	var oldSet unix.CPUSet
 	setErr := unix.SchedGetaffinity(0, &oldSet)
-	restore = func() {
+	undo := func() {
 		if attrErr == nil {
 			unix.SchedSetAttr(0, oldAttr, 0)
 		}
@@ -234,26 +265,25 @@ func (s *Sender) tune() (restore func(), err error) {
 			unix.SchedSetaffinity(0, &oldSet)
 		}
 	}
-	defer func() {
-		if err != nil {
-			restore()
-		}
-	}()
+	fail := func(err error) (func(), error) { undo(); return nil, err }
 	if s.cfg.CPU >= 0 {
 		var set unix.CPUSet
 		set.Set(s.cfg.CPU)
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return nil, fmt.Errorf("--cpu %d: %w", s.cfg.CPU, err)
+			return fail(fmt.Errorf("--cpu %d: %w (this process may run on CPUs %s)", s.cfg.CPU, err, cpuList(&oldSet)))
 		}
 	}
 	if s.cfg.FIFO > 0 {
 		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(s.cfg.FIFO)}
 		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
-			return nil, fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE: %w", s.cfg.FIFO, err)
+			if errors.Is(err, unix.EPERM) {
+				return fail(fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE (run as root, add the capability: --cap-add SYS_NICE in a container; or --fifo 0): %w", s.cfg.FIFO, err))
+			}
+			return fail(fmt.Errorf("--fifo %d: %w", s.cfg.FIFO, err))
 		}
 	}
 	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil && s.cfg.FIFO > 0 {
-		return nil, fmt.Errorf("mlockall: %w", err)
+		return fail(fmt.Errorf("mlockall: %w (needs CAP_IPC_LOCK or a large enough RLIMIT_MEMLOCK)", err))
 	}
 	if s.cfg.FIFO > 0 {
 		// Keep the CPUs out of deep idle states while the run lasts (as cyclictest does): waking
@@ -266,7 +296,28 @@ func (s *Sender) tune() (restore func(), err error) {
 			}
 		}
 	}
-	return restore, nil
+	return undo, nil
+}
+
+// cpuList writes a CPU set as 0-3,6.
+func cpuList(set *unix.CPUSet) string {
+	var parts []string
+	for i := 0; i < len(set)*64; i++ {
+		if !set.IsSet(i) {
+			continue
+		}
+		j := i
+		for j+1 < len(set)*64 && set.IsSet(j+1) {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d-%d", i, j))
+		} else {
+			parts = append(parts, strconv.Itoa(i))
+		}
+		i = j
+	}
+	return strings.Join(parts, ",")
 }
 
 // Run sends until Count packets, Duration, or ctx ends. The loop runs on an OS thread of its own

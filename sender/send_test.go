@@ -3,9 +3,12 @@ package sender
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -147,10 +150,28 @@ func TestOpenRejectsBadArguments(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Timing: loopTiming(true), Dest: "nowhere", CPU: -1}, `--dest "nowhere"`},
-		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Iface: "nosuch0", CPU: -1}, "--iface nosuch0: no such interface"},
+		{Config{Timing: loopTiming(true), Dest: "nowhere", CPU: -1, Size: 64}, `--dest "nowhere"`},
+		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Iface: "nosuch0", CPU: -1, Size: 64}, "--iface nosuch0: no such interface"},
 		{Config{Timing: Timing{Cycle: 1000, WindowStart: 0, WindowEnd: 2000, PerCycle: 1}, Dest: "127.0.0.1:1", CPU: -1}, "--window"},
 		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Size: 100000, CPU: -1}, "--size"},
+		// The hostile-input probe's flag values: each refused with the flag and its range.
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: 999}, "--cpu 999: this machine has CPUs 0 to"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -2}, "--cpu -2"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: 100}, "--fifo 100: a SCHED_FIFO priority is 1 to 99"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: -1}, "--fifo -1"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Count: -1}, "--count -1"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Duration: -time.Second}, "--duration -1s"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, LateEvery: -3}, "--late-every -3"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 99}, "--priority 99: a socket priority is 0 to 15"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 1 << 31}, "--priority 2147483648"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 0, CPU: -1}, "--size 0: from 52"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 2, Spacing: -5 * us}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--spacing -5µs: must not be negative"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 3, Spacing: 1<<63 - 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "the txtimes must fall inside the window"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 1, Offset: 1<<63 - 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "the txtimes must fall inside the window"},
+		{Config{Timing: Timing{Cycle: 1<<63 - 1, WindowEnd: 1, PerCycle: 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--cycle"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1 << 30}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--per-cycle"},
+		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, VLAN: 4095}, "--vlan 4095"},
+		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, PCP: 8}, "--pcp 8"},
 	} {
 		if _, err := Open(tc.cfg); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
 			t.Errorf("want %q, got %v", tc.want, err)
@@ -344,7 +365,7 @@ func TestRunLeavesNoRealtimeThread(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		var during []string
 		calls := 0
-		runToEnd(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0,
+		runToEnd(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17792", Count: 5, FIFO: 10, CPU: 0, Size: 64,
 			Sync: func() bool {
 				if calls++; calls == 1 {
 					during = fifo()
@@ -361,5 +382,40 @@ func TestRunLeavesNoRealtimeThread(t *testing.T) {
 		if left := fifo(); len(left) > 0 {
 			t.Fatalf("after run %d: threads %v still SCHED_FIFO (during: %v)", i, left, during)
 		}
+	}
+}
+
+// Without CAP_SYS_NICE, --fifo is a plain error that names the capability (it used to panic in
+// tune's deferred restore). The child is this test binary with CAP_SYS_NICE dropped from its
+// bounding set.
+func TestFIFOWithoutSysNice(t *testing.T) {
+	if os.Getenv("TSNCTL_NO_SYS_NICE_CHILD") == "1" {
+		snd, err := Open(Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17793", Count: 3, FIFO: 80, CPU: 0, Size: 64})
+		if err == nil {
+			_, err = snd.Run(context.Background())
+			snd.Close()
+		}
+		fmt.Printf("result: %v\n", err)
+		return
+	}
+	cmd := exec.Command("setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice", os.Args[0], "-test.run=^TestFIFOWithoutSysNice$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "TSNCTL_NO_SYS_NICE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "result: --fifo 80: SCHED_FIFO needs CAP_SYS_NICE") {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+}
+
+// A host name that does not resolve is called that, not "want an IPv4 host:port". The test's
+// resolver fails without sending a query.
+func TestUnresolvableDest(t *testing.T) {
+	old := net.DefaultResolver
+	net.DefaultResolver = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("no resolver in this test")
+	}}
+	defer func() { net.DefaultResolver = old }()
+	_, err := Open(Config{Timing: loopTiming(false), Dest: "nosuchhost.invalid:7788", Size: 64, CPU: -1})
+	if err == nil || !strings.Contains(err.Error(), `--dest "nosuchhost.invalid:7788": cannot resolve the host`) {
+		t.Errorf("%v", err)
 	}
 }

@@ -28,16 +28,24 @@ type Timing struct {
 }
 
 // Validate checks the timing, naming the flag to fix.
+// maxCycle is the longest cycle a sender takes (taprio's own intervals are at most 4.29 s).
+const maxCycle = int64(10 * time.Second)
+
 func (t Timing) Validate() error {
 	switch {
 	case t.Cycle <= 0:
 		return fmt.Errorf("--cycle %v: must be positive, e.g. --cycle 2ms", time.Duration(t.Cycle))
-	case t.PerCycle < 1:
-		return fmt.Errorf("--per-cycle %d: must be at least 1", t.PerCycle)
+	case t.PerCycle < 1 || t.PerCycle > 10000:
+		return fmt.Errorf("--per-cycle %d: from 1 to 10000", t.PerCycle)
 	case t.WindowStart < 0 || t.WindowEnd <= t.WindowStart || t.WindowEnd > t.Cycle:
 		return fmt.Errorf("--window %v,%v: the window must lie inside the %v cycle (0 <= start < end <= cycle)",
 			time.Duration(t.WindowStart), time.Duration(t.WindowEnd), time.Duration(t.Cycle))
-	case t.Offset < 0 || t.WindowStart+t.Offset+int64(t.PerCycle-1)*t.Spacing >= t.WindowEnd:
+	case t.Cycle > maxCycle:
+		return fmt.Errorf("--cycle %v: at most %v", time.Duration(t.Cycle), time.Duration(maxCycle))
+	case t.Spacing < 0:
+		return fmt.Errorf("--spacing %v: must not be negative", time.Duration(t.Spacing))
+	case t.Offset < 0 || t.Offset >= t.WindowEnd-t.WindowStart ||
+		t.PerCycle > 1 && t.Spacing > (t.WindowEnd-t.WindowStart-t.Offset-1)/int64(t.PerCycle-1):
 		return fmt.Errorf("--offset %v (with %d packets %v apart): the txtimes must fall inside the window %v..%v",
 			time.Duration(t.Offset), t.PerCycle, time.Duration(t.Spacing), time.Duration(t.WindowStart), time.Duration(t.WindowEnd))
 	case t.Txtime && t.WakeAdvance <= 0:
