@@ -28,6 +28,7 @@ type Analyzer struct {
 	streams map[uint32]*stream
 	last    *stream
 	tooMany uint64 // records of streams past MaxStreams
+	corrupt uint64 // records with impossible times, left out
 	// the time-sync log, summarised at Result time over the traffic's span
 	syncPath    string
 	syncSamples []syncSample
@@ -131,6 +132,9 @@ func (a *Analyzer) useHeader(h *samplelog.Header) {
 
 // warm reports whether a record of seq (with its cycle start, 0 if unknown) is in the warm-up.
 func (a *Analyzer) warm(s *stream, seq uint64, cycle int64) bool {
+	if a.opts.WarmupPackets == 0 && a.opts.WarmupTime == 0 {
+		return false // no warm-up: a packet that overtook the first is not left out either
+	}
 	if !s.started {
 		s.started, s.firstSeq, s.firstCycle = true, seq, cycle
 		if a.opts.WarmupTime == 0 {
@@ -149,8 +153,33 @@ func (a *Analyzer) warm(s *stream, seq uint64, cycle int64) bool {
 	return seq < s.warmEnd
 }
 
+// maxTime is the latest time a record may carry (2^62 ns after the epoch: the year 2116). Times
+// beyond it, or negative, come from a corrupt log; differences of such times would overflow.
+const maxTime = 1 << 62
+
+// plausible reports whether r's time slots hold possible times (0 is "not taken").
+func plausible(r *samplelog.Record) bool {
+	n := 0
+	switch r.Type {
+	case samplelog.TypeTx, samplelog.TypeRx:
+		n = 5
+	case samplelog.TypeTxTimestamp:
+		n = 1
+	}
+	for _, t := range r.T[:n] {
+		if t < 0 || t > maxTime {
+			return false
+		}
+	}
+	return true
+}
+
 // Add accounts for one record.
 func (a *Analyzer) Add(r *samplelog.Record) {
+	if !plausible(r) {
+		a.corrupt++
+		return
+	}
 	s := a.stream(r.Stream)
 	if s == nil {
 		return
@@ -168,15 +197,17 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 			s.warmRx++
 			return
 		}
-		if dup, _ := s.rx.Add(r.Seq); dup {
+		if dup, _ := s.rx.Add(r.Seq, r.T[0]); dup {
 			return
 		}
 		if r.Flags&samplelog.FlagVLAN != 0 {
 			s.vlanTCI = r.T[5]
 		}
-		rt := r.T[2] - r.T[0]
-		s.rtRx.Add(rt)
-		s.rtRxSer.Add(r.Seq, rt)
+		if r.T[2] != 0 && r.T[0] != 0 { // 0: not taken (netlatency's epoch time)
+			rt := r.T[2] - r.T[0]
+			s.rtRx.Add(rt)
+			s.rtRxSer.Add(r.Seq, rt)
+		}
 		if r.T[4] == 0 {
 			s.noRxTime++
 			return
@@ -185,6 +216,10 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 			s.hwRx++
 		} else {
 			s.swRx++
+		}
+		if r.T[0] == 0 {
+			s.noRxTime++ // no cycle start to measure against
+			return
 		}
 		st := r.T[4] - r.T[0]
 		s.sched.Add(st)
@@ -222,9 +257,11 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 			}
 			s.lastTxCycle = max(s.lastTxCycle, c)
 		}
-		rt := r.T[2] - r.T[0]
-		s.rtTx.Add(rt)
-		s.rtTxSer.Add(r.Seq, rt)
+		if r.T[2] != 0 && r.T[0] != 0 {
+			rt := r.T[2] - r.T[0]
+			s.rtTx.Add(rt)
+			s.rtTxSer.Add(r.Seq, rt)
+		}
 		if r.T[4] != 0 {
 			s.wake.Add(r.T[1] - r.T[4])
 		}

@@ -15,6 +15,12 @@ import (
 // analyzer still remembers it: that is what gives path_delay (RX − TX timestamp) in constant
 // memory. Other files are read one after the other.
 func (a *Analyzer) ReadFiles(paths []string, format string) error {
+	if err := distinctFiles(paths); err != nil {
+		return err
+	}
+	if len(paths) == 1 { // read once: a pipe gives its data to one reader only
+		return a.ReadFile(paths[0], format)
+	}
 	if n := countLogs(paths, format); n < 2 {
 		for _, p := range paths {
 			if err := a.ReadFile(p, format); err != nil {
@@ -122,6 +128,31 @@ func (c *cursor) fill() {
 }
 
 // countLogs counts the tsnctl sample logs among paths (by their magic).
+// distinctFiles refuses a file given twice (its packets would count twice: duplicates and loss)
+// and, among several, a pipe or a device (it can be read once only, and is peeked at first).
+func distinctFiles(paths []string) error {
+	stats := make([]os.FileInfo, len(paths))
+	for i, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st.IsDir() {
+			return fmt.Errorf("%s: a directory; give the files in it (tsnctl report takes a directory as a run)", p)
+		}
+		if len(paths) > 1 && !st.Mode().IsRegular() {
+			return fmt.Errorf("%s: not a regular file (a pipe can be read once): give it alone, or save it to a file first", p)
+		}
+		for j := range i {
+			if os.SameFile(stats[j], st) {
+				return fmt.Errorf("%s and %s are the same file: give each log once", paths[j], p)
+			}
+		}
+		stats[i] = st
+	}
+	return nil
+}
+
 func countLogs(paths []string, format string) int {
 	if format != FormatAuto && format != "" && format != FormatTsnctl {
 		return 0

@@ -50,6 +50,10 @@ func (a *Analyzer) ReadFile(path, format string) error {
 	if err != nil {
 		return err
 	}
+	if st, err := f.Stat(); err == nil && st.IsDir() {
+		f.Close()
+		return fmt.Errorf("%s: a directory; give the files in it (tsnctl report takes a directory as a run)", path)
+	}
 	defer f.Close()
 	return a.Read(path, f, format)
 }

@@ -41,6 +41,8 @@ type Packets struct {
 	Lost              uint64 `json:"lost"`
 	Duplicates        uint64 `json:"duplicates"`
 	Reordered         uint64 `json:"reordered"`
+	Restarts          uint64 `json:"restarts,omitempty"` // the sender began its sequence again (a new run)
+	Stale             uint64 `json:"stale,omitempty"`    // sequence numbers too late to judge (over 65536 behind)
 	Sent              uint64 `json:"sent,omitempty"`
 	ETFDropped        uint64 `json:"etf_dropped"`
 	ETFDroppedMissed  uint64 `json:"etf_dropped_missed,omitempty"`
@@ -121,6 +123,9 @@ func (a *Analyzer) Result() *Result {
 			res.Sync = syncResult(a.syncPath, a.syncSamples, 0, 0)
 		}
 	}
+	if a.corrupt > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d records with impossible times (negative, or after the year 2116) left out: is the log corrupt?", a.corrupt))
+	}
 	if a.tooMany > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d records of streams past the first %d left out", a.tooMany, MaxStreams))
 	}
@@ -132,6 +137,7 @@ func (a *Analyzer) Result() *Result {
 		sr := StreamResult{StreamID: id, Indicators: map[string]Indicator{}, dists: map[string]*Dist{}, series: map[string]*Series{}}
 		p := &sr.Packets
 		p.Received, p.Duplicates, p.Reordered = s.rx.Received(), s.rx.Duplicates, s.rx.Reordered
+		p.Restarts, p.Stale = s.rx.Restarts, s.rx.Stale
 		p.Sent, p.ETFDropped, p.ETFDroppedMissed, p.ETFDroppedInvalid = s.sent, s.drops, s.dropsMissed, s.dropsInvalid
 		p.OutsideWindow, p.Premature, p.Late, p.NotLocked = s.outsidePlanned, s.premature, s.late, s.notLocked
 		p.NoRxTimestamp, p.WarmupExcluded, p.CyclesSkipped = s.noRxTime, max(s.warmTx, s.warmRx), s.cyclesSkipped

@@ -139,6 +139,13 @@ func compare(a float64, op string, b float64) bool {
 // all held. A rule on an indicator a stream has no samples of is violated: it could not be checked.
 func (res *Result) CheckSLA(rules []SLA) bool {
 	ok := true
+	if len(rules) > 0 && len(res.Streams) == 0 {
+		// Nothing to judge is not a pass: a log with a header only, a warm-up longer than the run.
+		for _, r := range rules {
+			res.SLA = append(res.SLA, SLAResult{Rule: r.Text, Reason: "no packets to judge (no stream in the input, or all in the warm-up)"})
+		}
+		return false
+	}
 	for _, s := range res.Streams {
 		for _, r := range rules {
 			v := SLAResult{Rule: r.Text, StreamID: s.StreamID}

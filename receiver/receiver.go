@@ -45,6 +45,7 @@ type Summary struct {
 	Packets, NotOurs      uint64
 	Received, Lost        uint64
 	Duplicates, Reordered uint64
+	Restarts, Stale       uint64 // sender runs after the first; numbers too late to judge (seqtrack)
 	Hardware, Software    uint64
 	FirstSeq, LastSeq     uint64
 	TimestampSource       string
@@ -216,7 +217,7 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	}
 	r.sum.Packets++
 	r.sum.LastSeq = h.Seq
-	r.track.Add(h.Seq)
+	r.track.Add(h.Seq, h.CycleStart)
 	if r.cfg.Log != nil {
 		r.rec = samplelog.Record{Type: samplelog.TypeRx, Flags: flags, Stream: h.Stream, Seq: h.Seq,
 			T: [6]int64{h.CycleStart, h.Wakeup, h.SendCall, h.Txtime, ts, tci}}
@@ -227,6 +228,7 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 func (r *Receiver) finish() (Summary, error) {
 	r.sum.Received, r.sum.Lost = r.track.Received(), r.track.Lost()
 	r.sum.Duplicates, r.sum.Reordered = r.track.Duplicates, r.track.Reordered
+	r.sum.Restarts, r.sum.Stale = r.track.Restarts, r.track.Stale
 	switch {
 	case r.sum.Hardware > 0 && r.sum.Software > 0:
 		r.sum.TimestampSource = "mixed"
@@ -248,6 +250,9 @@ func (r *Receiver) SetLog(w *samplelog.Writer) { r.cfg.Log = w }
 func (s Summary) Write(w io.Writer) {
 	fmt.Fprintf(w, "\nreceived %d packets (%d distinct, sequence %d..%d): lost %d, duplicates %d, reordered %d; not ours %d\n",
 		s.Packets, s.Received, s.FirstSeq, s.LastSeq, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
+	if s.Restarts > 0 || s.Stale > 0 {
+		fmt.Fprintf(w, "  sender restarts (sequence began again): %d; too late to judge (over 65536 behind): %d\n", s.Restarts, s.Stale)
+	}
 	if s.TimestampSource != "" {
 		fmt.Fprintf(w, "  RX timestamps: %s (%d hardware, %d software)\n", s.TimestampSource, s.Hardware, s.Software)
 	}
