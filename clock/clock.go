@@ -67,3 +67,20 @@ func Now(id ID) (int64, error) {
 	}
 	return ts.Nano(), nil
 }
+
+// Snapshot is the time of each clock a schedule can run on (TAI, REALTIME, MONOTONIC, BOOTTIME),
+// in ns, read one after the other: what planning a base-time in a schedule's own clock needs.
+type Snapshot map[ID]int64
+
+// ReadAll reads every clock of a Snapshot.
+func ReadAll() (Snapshot, error) {
+	s := Snapshot{}
+	for _, id := range []ID{TAI, Realtime, Monotonic, Boottime} {
+		t, err := Now(id)
+		if err != nil {
+			return nil, err
+		}
+		s[id] = t
+	}
+	return s, nil
+}

@@ -63,12 +63,30 @@ type Facts struct {
 	// SpeedUnknown marks interfaces whose driver reports no speed (link down): taprio then times
 	// frames at 10 Mb/s, and so does lint.
 	SpeedUnknown map[string]bool
+	// Links are the links that exist, by name (nil: not known).
+	Links map[string]Link
+}
+
+// Link is an existing link: its kind (as `ip -d link` says: veth, vlan, device…) and, for a VLAN,
+// its parent and id.
+type Link struct {
+	Kind   string
+	Parent string
+	VLANID uint16
+}
+
+func (l Link) String() string {
+	if l.Kind == "vlan" {
+		return fmt.Sprintf("VLAN %d on %s", l.VLANID, l.Parent)
+	}
+	return "a link of type " + l.Kind
 }
 
 // Rules lists every rule with what it checks, for documentation and `tsnctl lint --rules`.
 var Rules = []struct{ Name, Doc string }{
 	{"interface-name", "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)"},
-	{"vlan-name", "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes)"},
+	{"vlan-name", "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name"},
+	{"taprio-handle", "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)"},
 	{"channels", "channel counts are at least 1"},
 	{"vlan-id", "VLAN ids are 1-4094 and unique per interface"},
 	{"qos-map", "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15"},
@@ -169,6 +187,14 @@ func (c *checker) vlans(ifc *configs.Interface, path string) {
 			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+string(ifc.Name), "remove the duplicate")
 		}
 		ids[v.ID] = true
+		name := string(v.Name)
+		if name == "" {
+			name = DefaultVLANName(ifc.Name, v.ID)
+		}
+		if l, ok := c.facts.Links[name]; ok && (l.Kind != "vlan" || l.Parent != string(ifc.Name) || l.VLANID != v.ID) {
+			c.add("vlan-name", Error, v.Pos, "id", p+".name", name, fmt.Sprintf("%s already exists as %s", name, l),
+				fmt.Sprintf("give this VLAN another name:, or remove the link (ip link del %s)", name))
+		}
 		if v.Name == "" {
 			if err := ifname.Check(DefaultVLANName(ifc.Name, v.ID)); err != nil && ifc.Name != "" {
 				c.add("vlan-name", Error, v.Pos, "id", p+".name", DefaultVLANName(ifc.Name, v.ID),
@@ -210,6 +236,10 @@ func (c *checker) taprio(ifc *configs.Interface, path string) {
 	if numTC < 1 || numTC > 16 {
 		c.add("num-tc", Error, t.Pos, "num-tc", p+".num-tc", fmt.Sprint(numTC), "taprio takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
 		numTC = 16
+	}
+	if h := uint16(t.Handle); h&0xF700 == 0xE000 {
+		c.add("taprio-handle", Error, t.Pos, "handle", p+".handle", fmt.Sprintf("%x", h),
+			"tsnctl names its ETF children E0QQ: and E8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
 	}
 	// map
 	if len(t.Map) > 16 {

@@ -64,6 +64,9 @@ func TestEveryRule(t *testing.T) {
 		want                 string
 	}{
 		{"vlan-name", seed, "name: eth1", "name: abcdefghijklmn", Facts{}, 18, Error, "PARENT.ID is not a valid interface name: 16 bytes"},
+		{"vlan-name", seed, "", "", Facts{Links: map[string]Link{"eth1.3": {Kind: "veth"}}}, 18, Error, "eth1.3 already exists as a link of type veth"},
+		{"vlan-name", seed, "", "", Facts{Links: map[string]Link{"eth1.3": {Kind: "vlan", Parent: "eth0", VLANID: 3}}}, 18, Error, "already exists as VLAN 3 on eth0"},
+		{"taprio-handle", seed, "handle: 100", "handle: e001", Facts{}, 21, Error, "this handle is one of them"},
 		{"interface-name", seed + "  - name: eth1\n", "", "", Facts{}, 42, Error, "configured twice"},
 		{"channels", seed, "channels: 4 ", "channels: {combined: 0}", Facts{}, 16, Error, "at least one channel"},
 		{"vlan-id", seed, "- id: 3 ", "- id: 4095", Facts{}, 18, Error, "1 to 4094"},
@@ -161,5 +164,15 @@ func TestExamplesAreClean(t *testing.T) {
 	}
 	if len(ents) < 2 {
 		t.Errorf("only %d examples", len(ents))
+	}
+}
+
+// The VLAN the file names, already there as that VLAN (a second apply), is no clash.
+func TestExistingVLANOfTheFileIsNoClash(t *testing.T) {
+	fs := Check(load(t, seedText(t)), Facts{Links: map[string]Link{"eth1.3": {Kind: "vlan", Parent: "eth1", VLANID: 3}, "eth1": {Kind: "device"}}})
+	for _, f := range fs {
+		if f.Rule == "vlan-name" {
+			t.Errorf("%v", f)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/clock"
 	"net"
 	"strings"
 
@@ -23,14 +24,22 @@ type Prepared struct {
 }
 
 // Prepare reads the live state of every interface the configuration names, lints the configuration
-// against the devices, resolves it (planning base-time auto from nowTAI) and plans the change. It
+// against the devices, resolves it (planning base-time auto from now) and plans the change. It
 // changes nothing. An error means nothing may be applied (lint errors are in the error's text).
-func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
+func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, error) {
 	p := &Prepared{}
 	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}}
+	links, err := s.Links()
+	if err != nil {
+		return nil, err
+	}
+	facts.Links = links
 	lives := map[string]*Live{}
 	for _, ci := range cfg.Interfaces {
 		name := string(ci.Name)
+		if name == "" {
+			continue // lint says it is missing
+		}
 		live, err := s.Read(name)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: interfaces: %w", ci.Pos.File, ci.Pos.LineOf("name"), err)
@@ -57,13 +66,16 @@ func (s *System) Prepare(cfg *configs.Config, nowTAI int64) (*Prepared, error) {
 		}
 		return p, fmt.Errorf("the configuration has errors, nothing was changed:\n  %s", strings.Join(msgs, "\n  "))
 	}
-	wants, err := Resolve(cfg, nowTAI)
+	wants, err := Resolve(cfg, now)
 	if err != nil {
 		return p, err
 	}
 	p.Wants = wants
 	for _, w := range wants {
 		live := lives[w.Name]
+		if live == nil {
+			return p, fmt.Errorf("interface %q: not read", w.Name) // lint refuses a file without names
+		}
 		p.Before = append(p.Before, live)
 		if w.Channels != nil && live.ChannelsErr != nil {
 			return p, fmt.Errorf("%s: channels: cannot read the channel counts (%v): remove channels: for this interface", w.Name, live.ChannelsErr)
@@ -352,8 +364,8 @@ func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 }
 
 // PrepareReset plans the removal of what cfg configures (see ResetPlan), for every interface.
-func (s *System) PrepareReset(cfg *configs.Config, nowTAI int64) ([]Step, error) {
-	wants, err := Resolve(cfg, nowTAI)
+func (s *System) PrepareReset(cfg *configs.Config, now clock.Snapshot) ([]Step, error) {
+	wants, err := Resolve(cfg, now)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ package node
 
 import (
 	"fmt"
+	"github.com/tsnctl/tsnctl/clock"
 	"os"
 	"os/exec"
 	"strings"
@@ -85,7 +86,7 @@ func BenchmarkLabApplySeed(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer sys.Close()
-		p, err := sys.Prepare(mustParseFile(b, file), 1)
+		p, err := sys.Prepare(mustParseFile(b, file), clock.Snapshot{clock.TAI: 1})
 		if err != nil {
 			b.Fatal(err)
 		}

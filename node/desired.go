@@ -63,9 +63,10 @@ type Iface struct {
 	ETF      []ETF
 }
 
-// Resolve turns a linted configuration into intent. nowTAI is the current CLOCK_TAI time in ns,
-// used to plan `base-time: auto`.
-func Resolve(cfg *configs.Config, nowTAI int64) ([]Iface, error) {
+// Resolve turns a linted configuration into intent. now is the time of the clocks, used to plan
+// `base-time: auto` in the schedule's own clock (a CLOCK_MONOTONIC schedule counts from boot, not
+// from 1970).
+func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
 	if fs := lint.Check(cfg, lint.Facts{}); lint.HasErrors(fs) {
 		for _, f := range fs {
 			if f.Severity == lint.Error {
@@ -87,7 +88,7 @@ func Resolve(cfg *configs.Config, nowTAI int64) ([]Iface, error) {
 			ifc.VLANs = append(ifc.VLANs, VLAN{Name: name, ID: v.ID, Egress: v.EgressQoSMap, Ingress: v.IngressQoSMap})
 		}
 		if t := ci.Taprio; t != nil {
-			ifc.Taprio = resolveTaprio(t, nowTAI)
+			ifc.Taprio = resolveTaprio(t, now)
 		}
 		for _, e := range ci.ETF {
 			id, _ := clock.Parse(e.ClockID)
@@ -102,7 +103,7 @@ func Resolve(cfg *configs.Config, nowTAI int64) ([]Iface, error) {
 	return out, nil
 }
 
-func resolveTaprio(t *configs.Taprio, nowTAI int64) *Taprio {
+func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {
 	mode, _ := lint.Mode(t.Mode)
 	o := taprio.Options{NumTC: uint8(t.NumTC), Mode: mode, MaxSDU: t.MaxSDU}
 	for i, tc := range t.Map {
@@ -134,7 +135,11 @@ func resolveTaprio(t *configs.Taprio, nowTAI int64) *Taprio {
 	}
 	tp := &Taprio{Handle: handle, Options: o, BaseAuto: t.BaseTime.Auto}
 	if t.BaseTime.Auto {
-		tp.Options.Schedule.BaseTime = taprio.PlanBaseTime(nowTAI, o.Schedule.Cycle(), BaseTimeAhead)
+		id := clock.TAI // full offload runs on the NIC's PHC, which ptp4l keeps in TAI
+		if o.ClockID != nil {
+			id = *o.ClockID
+		}
+		tp.Options.Schedule.BaseTime = taprio.PlanBaseTime(now[id], o.Schedule.Cycle(), BaseTimeAhead)
 	} else {
 		tp.Options.Schedule.BaseTime = t.BaseTime.NS
 	}

@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/lint"
 	"sort"
 
 	"github.com/tsnctl/tsnctl/etf"
@@ -162,6 +163,28 @@ func (s *System) Read(name string) (*Live, error) {
 		}
 	}
 	return live, nil
+}
+
+// Links lists every link of the namespace as lint sees it: its kind and, for a VLAN, its parent and
+// id (so that a VLAN the file names can be told from another link that has its name).
+func (s *System) Links() (map[string]lint.Link, error) {
+	links, err := s.link.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	byIndex := map[int]string{}
+	for _, l := range links {
+		byIndex[l.Attrs().Index] = l.Attrs().Name
+	}
+	out := map[string]lint.Link{}
+	for _, l := range links {
+		ll := lint.Link{Kind: l.Type()}
+		if v, ok := l.(*netlink.Vlan); ok {
+			ll.Parent, ll.VLANID = byIndex[v.ParentIndex], uint16(v.VlanId)
+		}
+		out[l.Attrs().Name] = ll
+	}
+	return out, nil
 }
 
 // ConfiguredInterfaces lists the interfaces that have a taprio root or VLANs on top (what `show`

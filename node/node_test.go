@@ -21,7 +21,7 @@ func seedWants(t *testing.T, now int64) []Iface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := Resolve(c, now)
+	w, err := Resolve(c, clock.Snapshot{clock.TAI: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestResolveRefusesLintErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resolve(c, 0); err == nil || !strings.Contains(err.Error(), "x.yaml:3") || !strings.Contains(err.Error(), "vlan-id") {
+	if _, err := Resolve(c, nil); err == nil || !strings.Contains(err.Error(), "x.yaml:3") || !strings.Contains(err.Error(), "vlan-id") {
 		t.Errorf("got %v", err)
 	}
 }
@@ -180,11 +180,29 @@ func TestToConfigRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show output does not load: %v\n%s", err, b)
 	}
-	w2, err := Resolve(c, 0)
+	w2, err := Resolve(c, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if left := Plan(w2[0], liveAsWanted(w), ""); len(left) != 0 {
 		t.Errorf("applying show's output would change %+v\n%s", left, b)
+	}
+}
+
+// base-time: auto is planned in the schedule's own clock: a CLOCK_MONOTONIC schedule starts a few
+// cycles after the monotonic now, not 56 years later at a TAI time.
+func TestBaseTimeAutoInTheScheduleClock(t *testing.T) {
+	b, _ := configs.Examples.ReadFile("seed.yaml")
+	c, err := configs.Parse("seed.yaml", []byte(strings.Replace(string(b), "clockid: CLOCK_TAI\n      base-time", "clockid: CLOCK_MONOTONIC\n      base-time", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Snapshot{clock.TAI: 1795000000000000000, clock.Monotonic: 5_000_000_000}
+	w, err := Resolve(c, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bt := w[0].Taprio.Options.Schedule.BaseTime; bt < now[clock.Monotonic] || bt > now[clock.Monotonic]+10*ms {
+		t.Errorf("base-time %d, want a few cycles after the monotonic now %d", bt, now[clock.Monotonic])
 	}
 }

@@ -54,8 +54,8 @@ ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3
 			t.Fatal(err)
 		}
 		defer sys.Close()
-		nowTAI, _ := clock.Now(clock.TAI)
-		p, err := sys.Prepare(cfg, nowTAI)
+		now, _ := clock.ReadAll()
+		p, err := sys.Prepare(cfg, now)
 		if err != nil {
 			t.Fatal(err)
 		}

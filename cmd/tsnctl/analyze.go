@@ -68,9 +68,6 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 ` + slaHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: use text or json", output)
-			}
 			opts, rules, err := af.parse()
 			if err != nil {
 				return err
@@ -97,7 +94,7 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 		},
 	}
 	af.register(cmd.Flags())
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 	"github.com/tsnctl/tsnctl/preflight"
@@ -22,9 +21,6 @@ Every check has a stable name, a status (pass, warn, fail), what was found and w
 The exit status is 0 when no check failed, 1 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: use text or json", output)
-			}
 			r := preflight.Run(preflight.Options{Interfaces: ifaces})
 			out := cmd.OutOrStdout()
 			if output == "json" {
@@ -44,6 +40,6 @@ The exit status is 0 when no check failed, 1 otherwise.`,
 		},
 	}
 	cmd.Flags().StringSliceVar(&ifaces, "iface", nil, "interface to check (repeatable; default: every NIC)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	return cmd
 }

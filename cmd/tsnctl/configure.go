@@ -13,25 +13,23 @@ import (
 	"github.com/tsnctl/tsnctl/node"
 )
 
-func nowTAI() (int64, error) { return clock.Now(clock.TAI) }
-
-// loadAndOpen loads FILE and connects to the namespace's networking; it returns CLOCK_TAI now for
-// base-time planning. The caller closes the system.
-func loadAndOpen(file, netns string) (*configs.Config, *node.System, int64, error) {
+// loadAndOpen loads FILE and connects to the namespace's networking; it returns the clocks' time
+// for base-time planning. The caller closes the system.
+func loadAndOpen(file, netns string) (*configs.Config, *node.System, clock.Snapshot, error) {
 	if file == "" {
-		return nil, nil, 0, fmt.Errorf("-f FILE is required")
+		return nil, nil, nil, fmt.Errorf("-f FILE is required")
 	}
 	cfg, err := configs.Load(file)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
-	now, err := nowTAI()
+	now, err := clock.ReadAll()
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	sys, err := node.Open(netns)
 	if err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	return cfg, sys, now, nil
 }
@@ -107,7 +105,7 @@ there is an error (warnings alone exit 0).`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "configuration file (YAML)")
 	cmd.Flags().BoolVar(&live, "live", false, "also check against this node's devices")
 	cmd.Flags().StringVar(&netns, "netns", "", "network namespace of the devices (ip netns name)")
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	cmd.Flags().BoolVar(&rules, "rules", false, "list the rules and exit")
 	return cmd
 }
@@ -252,7 +250,7 @@ a taprio root or VLANs.`,
 	}
 	cmd.Flags().StringSliceVar(&ifaces, "iface", nil, "interface to show (repeatable)")
 	cmd.Flags().StringVar(&netns, "netns", "", "network namespace (ip netns name)")
-	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "yaml or json")
+	outputFlag(cmd.Flags(), &output, "output format", "yaml", "json")
 	return cmd
 }
 

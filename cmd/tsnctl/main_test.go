@@ -117,3 +117,24 @@ func TestApplyUnknownInterfaceChangesNothing(t *testing.T) {
 		t.Errorf("netns: %v", err)
 	}
 }
+
+// Every command's -o refuses a format it does not write (lint used to take -o xml and exit 0).
+func TestUnknownOutputFormatIsAnError(t *testing.T) {
+	seed := writeFile(t, "interfaces:\n  - name: eth1\n")
+	for _, args := range [][]string{{"lint", "-f", seed, "-o", "xml"}, {"check", "-o", "yaml"}, {"show", "-o", "text"},
+		{"analyze", "-o", "csv", seed}, {"ptp", "status", "-o", "xml"}, {"dump", "-o", "xml", seed}} {
+		if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "-o ") || !strings.Contains(err.Error(), ": use ") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+// An interface entry without a name gets lint's finding, not "no such interface" from a device
+// look-up of "".
+func TestApplyShowsLintFindingForAMissingName(t *testing.T) {
+	f := writeFile(t, "interfaces:\n  - vlans: [{id: 3}]\n")
+	_, err := run(t, "apply", "--dry-run", "-f", f)
+	if err == nil || !strings.Contains(err.Error(), "[interface-name] interfaces[0].name: missing") || strings.Contains(err.Error(), "no such interface") {
+		t.Errorf("got %v", err)
+	}
+}

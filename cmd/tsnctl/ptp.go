@@ -147,9 +147,6 @@ func ptpStatusCmd() *cobra.Command {
 		Short: "Print the node's sync state; exit status 0 only when LOCKED",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: use text or json", output)
-			}
 			ctx, stop := signalContext()
 			defer stop()
 			st, err := watch.WaitLocked(ctx, statusPath, wait)
@@ -173,7 +170,7 @@ func ptpStatusCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	cmd.Flags().StringVar(&statusPath, "status", watch.DefaultStatusPath, "the published sync status")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait up to this long for LOCKED")
 	return cmd

@@ -273,9 +273,6 @@ func dumpCmd() *cobra.Command {
 		Short: "Print a sample log: the header, then one line per record (text or JSON lines)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("-o %q: use text or json", output)
-			}
 			r, f, err := samplelog.Open(args[0])
 			if err != nil {
 				return err
@@ -311,6 +308,6 @@ func dumpCmd() *cobra.Command {
 			}
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json (one JSON object per line)")
+	outputFlag(cmd.Flags(), &output, "output format (json: one object per line)", "text", "json")
 	return cmd
 }

@@ -19,6 +19,9 @@ const (
 	Holdover State = "HOLDOVER" // was LOCKED, now bad samples, within the holdover budget
 )
 
+// Valid reports whether s is one of the four states.
+func (s State) Valid() bool { return s == FreeRun || s == Locking || s == Locked || s == Holdover }
+
 // Policy holds the thresholds.
 type Policy struct {
 	OffsetThreshold    time.Duration // |master offset| above it: bad

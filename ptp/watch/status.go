@@ -80,6 +80,9 @@ func ReadStatus(path string, now time.Time) (*Status, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if !s.State.Valid() || s.Updated.IsZero() || s.Since.IsZero() {
+		return nil, fmt.Errorf("%s: not a sync status tsnctl wrote (state %q, updated %v): is --status the right file?", path, s.State, s.Updated)
+	}
 	if !s.Fresh(now) {
 		return &s, fmt.Errorf("sync status %s is stale (last updated %v ago by pid %d): is tsnctl ptp run/watch still running?",
 			path, now.Sub(s.Updated).Round(time.Millisecond), s.PID)

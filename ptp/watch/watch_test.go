@@ -98,3 +98,18 @@ func TestLoopPublishesStatus(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+// A file that is JSON but not a status tsnctl wrote ({} or a foreign object) is refused: it used
+// to print "since 0001-01-01".
+func TestReadStatusRefusesForeignJSON(t *testing.T) {
+	dir := t.TempDir()
+	for _, text := range []string{"{}", `{"state":"BOGUS","updated":"2026-11-29T00:00:00Z","since":"2026-11-29T00:00:00Z"}`, `{"state":"LOCKED"}`} {
+		p := filepath.Join(dir, "s.json")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadStatus(p, time.Now()); err == nil || !strings.Contains(err.Error(), "not a sync status tsnctl wrote") {
+			t.Errorf("%s: %v", text, err)
+		}
+	}
+}
