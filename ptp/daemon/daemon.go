@@ -75,6 +75,11 @@ func ConfigPath(runDir string, iface ifname.Name) string {
 // Run runs until ctx ends.
 func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	o.defaults()
+	if o.NetNS != "" { // a namespace that is not there is an error now, not a supervisor retrying forever
+		if err := nsexec.Do(o.NetNS, func() error { return nil }); err != nil {
+			return err
+		}
+	}
 	// Everything Run starts ends with it: supervisors, then the poll loop, before it returns.
 	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
 		return err
