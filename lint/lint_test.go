@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -174,5 +176,26 @@ func TestExistingVLANOfTheFileIsNoClash(t *testing.T) {
 		if f.Rule == "vlan-name" {
 			t.Errorf("%v", f)
 		}
+	}
+}
+
+// configs/README.md's rule table lists exactly lint's rules, in the same order.
+func TestREADMETableMatchesRules(t *testing.T) {
+	b, err := os.ReadFile("../configs/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if m := regexp.MustCompile("^\\| `([a-z-]+)` \\|").FindStringSubmatch(l); m != nil {
+			doc = append(doc, m[1])
+		}
+	}
+	var names []string
+	for _, r := range Rules {
+		names = append(names, r.Name)
+	}
+	if strings.Join(doc, " ") != strings.Join(names, " ") {
+		t.Errorf("configs/README.md lists\n  %v\nlint.Rules has\n  %v", doc, names)
 	}
 }
