@@ -77,7 +77,9 @@ func TestEventsOfIproute2AndEthtool(t *testing.T) {
 		return e.Kind == Qdisc && e.Ifindex == link.Ifindex && e.Handle == 0x70000 && e.QParent == 0xFFFFFFFF && !e.Deleted
 	})
 	in("tc", "qdisc", "del", "dev", "ev0", "root")
-	wait(t, s, "pfifo deleted", func(e Event) bool { return e.Kind == Qdisc && e.Ifindex == link.Ifindex && e.Handle == 0x70000 && e.Deleted })
+	wait(t, s, "pfifo deleted", func(e Event) bool {
+		return e.Kind == Qdisc && e.Ifindex == link.Ifindex && e.Handle == 0x70000 && e.Deleted
+	})
 	if s.et != nil {
 		in("ethtool", "-L", "ev0", "rx", "2", "tx", "2")
 		wait(t, s, "channels changed", func(e Event) bool { return e.Kind == Ethtool && e.Ifindex == link.Ifindex })
@@ -88,7 +90,9 @@ func TestEventsOfIproute2AndEthtool(t *testing.T) {
 	sh(t, "ip", "link", "add", "evout0", "type", "veth", "peer", "name", "evout1")
 	defer exec.Command("ip", "link", "del", "evout0").Run()
 	in("ip", "link", "del", "ev0")
-	e := wait(t, s, "ev0 deleted", func(e Event) bool { return e.Kind == Link && e.Deleted && e.Ifindex == link.Ifindex || e.Name == "evout0" })
+	e := wait(t, s, "ev0 deleted", func(e Event) bool {
+		return e.Kind == Link && e.Deleted && e.Ifindex == link.Ifindex || e.Name == "evout0"
+	})
 	if e.Name == "evout0" {
 		t.Errorf("an event from outside the namespace: %v", e)
 	}

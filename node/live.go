@@ -89,6 +89,10 @@ func Open(name string) (*System, error) {
 	return s, nil
 }
 
+// NSFD is the namespace's file descriptor (0 for the caller's namespace), for other netlink
+// sockets in the same namespace (notifications).
+func (s *System) NSFD() int { return int(s.nsFD) }
+
 // Close releases the connections.
 func (s *System) Close() {
 	if s.ethtool != nil {

@@ -1,0 +1,595 @@
+// Package agent is tsnctl's node controller (`tsnctl agent`): it keeps a node's TSN state equal to
+// its file over time. It applies the file once, then reconciles on the kernel's notifications (a
+// qdisc deleted, a VLAN changed, channels changed, an interface that appears or comes back) and,
+// as a safety net, every VerifyEvery: each managed interface is re-planned against its live state
+// and only what differs is repaired, in a transaction of its own (rolled back if the kernel refuses
+// it). A repair that keeps failing backs off; an interface that is not there is waited for. Time
+// sync (the file's ptp: section) runs in-process. What the agent knows is its Status, which the
+// status file, the metrics and systemd's STATUS= line present; they read it, they do not drive it.
+package agent
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/renameio/v2"
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/netevents"
+	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/ptp"
+	"github.com/tsnctl/tsnctl/ptp/daemon"
+	"github.com/tsnctl/tsnctl/ptp/syncstate"
+	"github.com/tsnctl/tsnctl/ptp/watch"
+)
+
+// DefaultStatusPath is where the agent publishes its Status (tsnctl status reads it).
+const DefaultStatusPath = "/run/tsnctl/agent/status.json"
+
+// Options configure an Agent.
+type Options struct {
+	File        string        // the tsnctl file
+	NetNS       string        // network namespace (ip netns name); "" for the agent's own
+	VerifyEvery time.Duration // the periodic full verification (default 30s)
+	Debounce    time.Duration // events are gathered this long before a reconcile (default 10ms)
+	Backoff     Backoff       // failed repairs (default 200ms to 30s)
+	StatusPath  string        // default DefaultStatusPath
+	PTPRunDir   string        // ptp4l's configuration and sockets (default /run/tsnctl/ptp)
+	PTPStatus   string        // the sync status file (default watch.DefaultStatusPath)
+	// Log receives the agent's structured log (default: discard).
+	Log *slog.Logger
+	// Notify, if set, receives systemd's notification lines (READY=1, STATUS=…, WATCHDOG=1, …).
+	Notify func(state string)
+	// Watchdog is systemd's WatchdogSec (0: none): the loop pings at half of it, from the loop.
+	Watchdog time.Duration
+	// Reload delivers reload requests (SIGHUP, systemctl reload).
+	Reload <-chan struct{}
+	// ResetOnStop removes the configuration when the agent stops (default: it stays, traffic flows).
+	ResetOnStop bool
+	// Metrics, if set, is updated with repair durations (see NewMetrics).
+	Metrics *Metrics
+}
+
+func (o *Options) defaults() {
+	if o.VerifyEvery <= 0 {
+		o.VerifyEvery = 30 * time.Second
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = 10 * time.Millisecond
+	}
+	if o.Backoff.Min <= 0 {
+		o.Backoff = Backoff{Min: 200 * time.Millisecond, Max: 30 * time.Second}
+	}
+	if o.StatusPath == "" {
+		o.StatusPath = DefaultStatusPath
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Notify == nil {
+		o.Notify = func(string) {}
+	}
+}
+
+// Status is what the agent knows, as published.
+type Status struct {
+	Ready    bool   `json:"ready"`
+	NotReady string `json:"not_ready,omitempty"` // why not
+	File     string `json:"file"`
+	// ConfigHash is the SHA-256 of the file in force (its first 16 hex digits).
+	ConfigHash     string        `json:"config_hash"`
+	Interfaces     []Iface       `json:"interfaces"`
+	Sync           *watch.Status `json:"sync,omitempty"`
+	LastError      string        `json:"last_error,omitempty"`
+	Reloads        uint64        `json:"reloads"`
+	ReloadFailures uint64        `json:"reload_failures"`
+	ApplyFailures  uint64        `json:"apply_failures"`
+	Started        time.Time     `json:"started"`
+	Updated        time.Time     `json:"updated"`
+	PID            int           `json:"pid"`
+}
+
+// Agent is one running controller.
+type Agent struct {
+	o Options
+
+	mu     sync.RWMutex // guards what readers see: st, ifaces' contents, loopAt
+	st     Status
+	ifaces map[string]*Iface
+	loopAt time.Time
+
+	cfg   *configs.Config
+	sys   *node.System
+	dirty map[string]bool
+}
+
+// New makes an agent; Run starts it.
+func New(o Options) *Agent {
+	o.defaults()
+	return &Agent{o: o, ifaces: map[string]*Iface{}, dirty: map[string]bool{}}
+}
+
+// load reads and lints a file: what the agent will not take (it says why) is an error.
+func load(path string) (*configs.Config, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := configs.Parse(path, b)
+	if err != nil {
+		return nil, "", err
+	}
+	var errs []string
+	for _, f := range lint.Check(cfg, lint.Facts{}) {
+		if f.Severity == lint.Error {
+			errs = append(errs, f.String())
+		}
+	}
+	if len(errs) > 0 {
+		return nil, "", fmt.Errorf("%s has errors:\n  %s", path, strings.Join(errs, "\n  "))
+	}
+	if cfg.PTP != nil {
+		if _, err := ptp.Build(cfg.PTP, ""); err != nil {
+			return nil, "", err
+		}
+	}
+	sum := sha256.Sum256(b)
+	return cfg, hex.EncodeToString(sum[:8]), nil
+}
+
+// Run loads the file, configures the node and keeps it so until ctx ends. An error before the
+// node is configured (a bad file, no netlink) ends it; later ones are reported and retried.
+func (a *Agent) Run(ctx context.Context) error {
+	cfg, hash, err := load(a.o.File)
+	if err != nil {
+		return err
+	}
+	sys, err := node.Open(a.o.NetNS)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	a.sys = sys
+	now := time.Now()
+	a.mu.Lock()
+	a.st = Status{File: a.o.File, Started: now, PID: os.Getpid()}
+	a.mu.Unlock()
+	a.setConfig(cfg, hash)
+	sub, err := netevents.Subscribe(ctx, sys.NSFD())
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	ptpDone := a.startPTP(ctx)
+
+	a.reconcile(a.names()...)
+	a.publish()
+	a.o.Notify("READY=1")
+	a.o.Log.Info("agent ready", "file", a.o.File, "config_hash", hash, "interfaces", a.names())
+
+	verify := time.NewTicker(a.o.VerifyEvery)
+	defer verify.Stop()
+	tick := time.Second
+	if a.o.Watchdog > 0 {
+		tick = min(tick, a.o.Watchdog/2)
+	}
+	heartbeat := time.NewTicker(tick)
+	defer heartbeat.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	armed := false
+	events, subErrs := sub.Events, sub.Err
+	for {
+		select {
+		case <-ctx.Done():
+			return a.stop(ptpDone)
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			for _, n := range Affected(e, a.ifaces) {
+				a.dirty[n] = true
+			}
+			if len(a.dirty) > 0 && !armed {
+				debounce.Reset(a.o.Debounce)
+				armed = true
+			}
+		case err := <-subErrs:
+			// Reopen the notifications; until then the periodic verification carries on.
+			a.o.Log.Error("kernel notifications lost, subscribing again", "err", err)
+			sub.Close()
+			if s, err := netevents.Subscribe(ctx, sys.NSFD()); err == nil {
+				sub, events, subErrs = s, s.Events, s.Err
+			} else {
+				events, subErrs = nil, nil
+			}
+			a.reconcile(a.names()...)
+		case <-debounce.C:
+			armed = false
+			a.reconcileDirty()
+		case <-verify.C:
+			a.reconcile(a.names()...)
+		case <-a.o.Reload:
+			a.reload()
+		case <-heartbeat.C:
+			a.retryDue()
+		}
+		a.mu.Lock()
+		a.loopAt = time.Now()
+		a.mu.Unlock()
+		if a.o.Watchdog > 0 {
+			a.o.Notify("WATCHDOG=1") // from the loop itself: a stuck loop stops the pings
+		}
+	}
+}
+
+// names lists the managed interfaces in the file's order.
+func (a *Agent) names() []string {
+	var out []string
+	for _, ci := range a.cfg.Interfaces {
+		out = append(out, string(ci.Name))
+	}
+	return out
+}
+
+func (a *Agent) setConfig(cfg *configs.Config, hash string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.cfg = cfg
+	a.st.ConfigHash = hash
+	keep := map[string]*Iface{}
+	for _, ci := range cfg.Interfaces {
+		name := string(ci.Name)
+		if i, ok := a.ifaces[name]; ok {
+			keep[name] = i
+		} else {
+			keep[name] = &Iface{Name: name, State: Waiting, Reason: "not checked yet"}
+		}
+	}
+	a.ifaces = keep
+}
+
+func (a *Agent) reconcileDirty() {
+	var names []string
+	for n := range a.dirty {
+		names = append(names, n)
+	}
+	clear(a.dirty)
+	a.reconcile(names...)
+}
+
+// retryDue tries the degraded interfaces whose backoff has passed.
+func (a *Agent) retryDue() {
+	now := time.Now()
+	var due []string
+	for _, n := range a.names() {
+		if i := a.ifaces[n]; i.State == Degraded && i.due(now) {
+			due = append(due, n)
+		}
+	}
+	if len(due) > 0 {
+		a.reconcile(due...)
+	}
+}
+
+// reconcile re-plans each named interface against its live state and repairs what differs.
+func (a *Agent) reconcile(names ...string) {
+	changed := false
+	for _, name := range names {
+		i, ok := a.ifaces[name]
+		if !ok || !i.due(time.Now()) {
+			continue
+		}
+		before := *i
+		a.reconcileOne(i)
+		changed = changed || i.State != before.State || i.Repairs != before.Repairs || i.Failures != before.Failures
+	}
+	a.publish()
+	if changed {
+		a.o.Notify("STATUS=" + a.statusLine())
+	}
+}
+
+func (a *Agent) configOf(name string) *configs.Config {
+	for _, ci := range a.cfg.Interfaces {
+		if string(ci.Name) == name {
+			return &configs.Config{Interfaces: []configs.Interface{ci}}
+		}
+	}
+	return nil
+}
+
+func (a *Agent) reconcileOne(i *Iface) {
+	start := time.Now()
+	now, err := clock.ReadAll()
+	if err != nil {
+		a.fail(i, start, err)
+		return
+	}
+	p, err := a.sys.Prepare(a.configOf(i.Name), now)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case errors.Is(err, node.ErrNoInterface):
+		if i.State != Waiting || i.Reason != "no such interface" {
+			a.o.Log.Info("waiting for the interface", "interface", i.Name)
+		}
+		i.waiting(start, "no such interface")
+		return
+	case err != nil:
+		a.failLocked(i, start, err)
+		return
+	}
+	i.ifindex = p.Before[0].Ifindex
+	if len(p.Steps) == 0 {
+		if i.State != Configured {
+			a.o.Log.Info("interface as the file says (adopted, nothing written)", "interface", i.Name)
+		}
+		i.verified(start, nil, "", 0)
+		return
+	}
+	var actions, diff []string
+	for _, s := range p.Steps {
+		actions = append(actions, string(s.Action))
+		diff = append(diff, s.Summary)
+	}
+	res, err := a.sys.Apply(p)
+	if err != nil {
+		a.failLocked(i, start, err)
+		return
+	}
+	took := time.Since(start)
+	first := i.State != Configured && i.Repairs == 0
+	i.verified(start, actions, strings.Join(diff, "; "), took)
+	if a.o.Metrics != nil {
+		a.o.Metrics.repairSeconds.Observe(took.Seconds())
+	}
+	msg := "drift repaired"
+	if first {
+		msg = "configured"
+	}
+	a.o.Log.Info(msg, "interface", i.Name, "diff", diff, "took", took.Round(time.Microsecond).String(), "warnings", res.Warnings)
+}
+
+func (a *Agent) fail(i *Iface, at time.Time, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.failLocked(i, at, err)
+}
+
+func (a *Agent) failLocked(i *Iface, at time.Time, err error) {
+	next := i.failed(at, err.Error(), a.o.Backoff)
+	a.st.ApplyFailures++
+	a.st.LastError = i.Name + ": " + err.Error()
+	a.o.Log.Error("repair failed; rolled back, will try again", "interface", i.Name, "err", err, "next_try", next.Sub(at).Round(time.Millisecond).String())
+}
+
+// reload re-reads the file. One the agent will not take leaves the old configuration in force; a
+// valid one is applied to every interface there is, all or nothing.
+func (a *Agent) reload() {
+	a.o.Notify("RELOADING=1")
+	defer a.o.Notify("READY=1")
+	a.mu.Lock()
+	a.st.Reloads++
+	a.mu.Unlock()
+	cfg, hash, err := load(a.o.File)
+	if err == nil {
+		err = a.applyAll(cfg)
+	}
+	if err != nil {
+		a.mu.Lock()
+		a.st.ReloadFailures++
+		a.st.LastError = "reload: " + err.Error()
+		a.mu.Unlock()
+		a.o.Log.Error("reload refused; the previous configuration stays in force", "err", err)
+		a.publish()
+		a.o.Notify("STATUS=reload refused: " + firstLine(err.Error()))
+		return
+	}
+	a.setConfig(cfg, hash)
+	a.o.Log.Info("reloaded", "config_hash", hash)
+	a.reconcile(a.names()...)
+}
+
+// applyAll applies cfg interface by interface; if one fails, those already changed are rolled back.
+func (a *Agent) applyAll(cfg *configs.Config) error {
+	now, err := clock.ReadAll()
+	if err != nil {
+		return err
+	}
+	var done []*node.Prepared
+	for _, ci := range cfg.Interfaces {
+		p, err := a.sys.Prepare(&configs.Config{Interfaces: []configs.Interface{ci}}, now)
+		if errors.Is(err, node.ErrNoInterface) {
+			continue // waited for, as at start
+		}
+		if err == nil {
+			_, err = a.sys.Apply(p) // rolls this interface back itself
+		}
+		if err != nil {
+			for _, d := range slices.Backward(done) {
+				if rerr := a.sys.Rollback(d.Before); rerr != nil {
+					return fmt.Errorf("%w; rolling back %s failed too: %v", err, d.Before[0].Name, rerr)
+				}
+			}
+			return err
+		}
+		done = append(done, p)
+	}
+	return nil
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
+
+// startPTP runs the file's ptp: section in-process; the returned channel ends when it stops.
+func (a *Agent) startPTP(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	if a.cfg.PTP == nil {
+		close(done)
+		return done
+	}
+	plan, err := ptp.Build(a.cfg.PTP, daemon.ConfigPath(a.o.PTPRunDir, a.cfg.PTP.Interface))
+	if err != nil {
+		done <- err
+		close(done)
+		return done
+	}
+	go func() {
+		err := daemon.Run(ctx, plan, daemon.Options{RunDir: a.o.PTPRunDir, StatusPath: a.o.PTPStatus, NetNS: a.o.NetNS,
+			Log: func(src, line string) { a.o.Log.Info(line, "source", src) },
+			OnStatus: func(st watch.Status, changed bool) {
+				a.mu.Lock()
+				a.st.Sync = &st
+				a.mu.Unlock()
+				if changed {
+					a.publish()
+					a.o.Notify("STATUS=" + a.statusLine())
+				}
+			}})
+		if err != nil && ctx.Err() == nil {
+			a.o.Log.Error("time sync stopped", "err", err)
+		}
+		done <- err
+		close(done)
+	}()
+	return done
+}
+
+func (a *Agent) stop(ptpDone <-chan error) error {
+	a.o.Notify("STOPPING=1")
+	if a.o.ResetOnStop {
+		if now, err := clock.ReadAll(); err == nil {
+			if steps, err := a.sys.PrepareReset(a.cfg, now); err == nil {
+				err = a.sys.Execute(steps)
+				a.o.Log.Info("configuration removed (--reset-on-stop)", "steps", len(steps), "err", err)
+			}
+		}
+	} else {
+		a.o.Log.Info("stopping; the configuration stays in place (traffic keeps flowing)")
+	}
+	<-ptpDone // ptp4l and phc2sys stopped with the context
+	return nil
+}
+
+// Snapshot returns a copy of the status, with readiness decided now.
+func (a *Agent) Snapshot() Status {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	st := a.st
+	st.Interfaces = nil
+	var notReady []string
+	for _, n := range a.namesLocked() {
+		i := *a.ifaces[n]
+		i.Drift = maps2(i.Drift)
+		st.Interfaces = append(st.Interfaces, i)
+		if i.State != Configured {
+			notReady = append(notReady, fmt.Sprintf("%s %s", n, i.State))
+		}
+	}
+	if a.cfg != nil && a.cfg.PTP != nil && (st.Sync == nil || st.Sync.State != syncstate.Locked) {
+		state := "not started"
+		if st.Sync != nil {
+			state = string(st.Sync.State)
+		}
+		notReady = append(notReady, "time sync "+state)
+	}
+	st.Ready, st.NotReady = len(notReady) == 0, strings.Join(notReady, ", ")
+	st.Updated = time.Now()
+	return st
+}
+
+func (a *Agent) namesLocked() []string {
+	if a.cfg == nil {
+		return nil
+	}
+	var out []string
+	for _, ci := range a.cfg.Interfaces {
+		out = append(out, string(ci.Name))
+	}
+	return out
+}
+
+func maps2(m map[string]uint64) map[string]uint64 {
+	if m == nil {
+		return nil
+	}
+	c := make(map[string]uint64, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
+}
+
+// Healthy reports whether the loop ran within the last few seconds (what /healthz says).
+func (a *Agent) Healthy(now time.Time) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return !a.loopAt.IsZero() && now.Sub(a.loopAt) < 5*time.Second
+}
+
+// statusLine is systemd's one-line STATUS=.
+func (a *Agent) statusLine() string {
+	st := a.Snapshot()
+	counts := map[State]int{}
+	var repairs uint64
+	for _, i := range st.Interfaces {
+		counts[i.State]++
+		repairs += i.Repairs
+	}
+	s := fmt.Sprintf("%d configured, %d degraded, %d waiting; %d repairs", counts[Configured], counts[Degraded], counts[Waiting], repairs)
+	if st.Sync != nil {
+		s += "; sync " + string(st.Sync.State)
+	}
+	return s
+}
+
+// publish writes the status file (atomically).
+func (a *Agent) publish() {
+	b, err := json.MarshalIndent(a.Snapshot(), "", "  ")
+	if err == nil {
+		if err = os.MkdirAll(dirOf(a.o.StatusPath), 0o755); err == nil {
+			err = renameio.WriteFile(a.o.StatusPath, append(b, '\n'), 0o644)
+		}
+	}
+	if err != nil {
+		a.o.Log.Error("cannot publish the status", "path", a.o.StatusPath, "err", err)
+	}
+}
+
+func dirOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "."
+}
+
+// ReadStatus reads a published status.
+func ReadStatus(path string) (*Status, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("no agent status at %s: is `tsnctl agent` running (systemctl status tsnctl)?", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st Status
+	if err := json.Unmarshal(b, &st); err != nil || st.PID == 0 || st.Started.IsZero() {
+		return nil, fmt.Errorf("%s: not a status tsnctl agent wrote", path)
+	}
+	return &st, nil
+}

@@ -1,0 +1,169 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// On the host kernel the agent can manage NIC channels (veth has RX/TX channels); taprio, ETF and
+// VLANs are repaired in the lab (lab_test.go).
+
+func sh(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+type notes struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (n *notes) add(s string) { n.mu.Lock(); n.lines = append(n.lines, s); n.mu.Unlock() }
+func (n *notes) has(prefix string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, l := range n.lines {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// eventually waits up to d for cond.
+func eventually(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < d {
+		if cond() {
+			return time.Since(start)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	t.Fatalf("not within %v: %s", d, what)
+	return 0
+}
+
+func channels(t *testing.T, ns, dev string) string {
+	out := sh(t, "ip", "netns", "exec", ns, "ethtool", "-l", dev)
+	_, cur, _ := strings.Cut(out, "Current hardware settings:")
+	return strings.Join(strings.Fields(cur), " ")
+}
+
+func TestAgentKeepsChannels(t *testing.T) {
+	ns := fmt.Sprintf("tsnag%d", os.Getpid())
+	sh(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	in := func(args ...string) string { return sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tsnctl.yaml")
+	os.WriteFile(file, []byte("interfaces:\n  - name: ag0\n    channels: {rx: 4, tx: 4}\n"), 0o644)
+	var n notes
+	reload := make(chan struct{})
+	m := NewMetrics("test")
+	a := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), Notify: n.add, Reload: reload,
+		VerifyEvery: time.Hour, Metrics: m, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	m.SetAgent(a)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		if !n.has("STOPPING=1") {
+			t.Error("no STOPPING=1")
+		}
+	}()
+	state := func() State { return a.Snapshot().Interfaces[0].State }
+
+	// Not there yet: waiting, ready is false, READY=1 all the same (the service is up).
+	eventually(t, 5*time.Second, "READY=1", func() bool { return n.has("READY=1") })
+	if st := a.Snapshot(); st.Interfaces[0].State != Waiting || st.Ready || !strings.Contains(st.NotReady, "ag0 waiting") {
+		t.Fatalf("%+v", st)
+	}
+	// It appears: configured by the link event, no periodic check needed.
+	in("ip", "link", "add", "ag0", "numtxqueues", "8", "numrxqueues", "8", "type", "veth", "peer", "name", "ag1", "numtxqueues", "8", "numrxqueues", "8")
+	took := eventually(t, 5*time.Second, "ag0 configured", func() bool { return state() == Configured })
+	if got := channels(t, ns, "ag0"); !strings.Contains(got, "RX: 4 TX: 4") {
+		t.Fatalf("channels %q", got)
+	}
+	t.Logf("configured %v after the interface appeared", took)
+	// Drift: someone changes the channels. Repaired through ethtool's notification.
+	for k := range 3 {
+		before := a.Snapshot().Interfaces[0].Repairs
+		in("ethtool", "-L", "ag0", "rx", "1", "tx", "2")
+		took := eventually(t, 5*time.Second, "channels repaired", func() bool {
+			return a.Snapshot().Interfaces[0].Repairs == before+1 && strings.Contains(channels(t, ns, "ag0"), "RX: 4 TX: 4")
+		})
+		t.Logf("repair %d: %v (ethtool -L to restored, seen by ethtool -l)", k, took)
+	}
+	if d := a.Snapshot().Interfaces[0]; d.Drift["set-channels"] < 3 || !strings.Contains(d.LastDrift, "channels") {
+		t.Errorf("%+v", d)
+	}
+	// Deleted and created again (a new ifindex): waiting, then configured again.
+	in("ip", "link", "del", "ag0")
+	eventually(t, 5*time.Second, "waiting after delete", func() bool { return state() == Waiting })
+	in("ip", "link", "add", "ag0", "numtxqueues", "8", "numrxqueues", "8", "type", "veth", "peer", "name", "ag1", "numtxqueues", "8", "numrxqueues", "8")
+	eventually(t, 5*time.Second, "configured after re-creation", func() bool {
+		return state() == Configured && strings.Contains(channels(t, ns, "ag0"), "RX: 4 TX: 4")
+	})
+	// Reload with an invalid file: refused, the old configuration stays in force.
+	os.WriteFile(file, []byte("interfaces:\n  - name: \"a b\"\n"), 0o644)
+	reload <- struct{}{}
+	eventually(t, 5*time.Second, "reload refused", func() bool { return a.Snapshot().ReloadFailures == 1 })
+	if st := a.Snapshot(); !st.Ready || !strings.Contains(st.LastError, "not a valid interface name") || !n.has("RELOADING=1") {
+		t.Errorf("%+v", st)
+	}
+	// A valid one (other counts) is applied.
+	os.WriteFile(file, []byte("interfaces:\n  - name: ag0\n    channels: {rx: 2, tx: 2}\n"), 0o644)
+	reload <- struct{}{}
+	eventually(t, 5*time.Second, "reload applied", func() bool { return strings.Contains(channels(t, ns, "ag0"), "RX: 2 TX: 2") })
+	if st, err := ReadStatus(filepath.Join(dir, "status.json")); err != nil || st.Reloads != 2 || st.ReloadFailures != 1 || len(st.Interfaces) != 1 {
+		t.Errorf("published status: %+v %v", st, err)
+	}
+	// Metrics and health on a listener of its own.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve(ctx, l)
+	get := func(path string) (int, string) {
+		r, err := http.Get("http://" + l.Addr().String() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(b)
+	}
+	code, body := get("/metrics")
+	for _, want := range []string{`tsnctl_interface_state{interface="ag0",state="configured"} 1`, `tsnctl_drift_repaired_total{interface="ag0",kind="set-channels"}`,
+		`tsnctl_reload_failures_total 1`, `tsnctl_ready 1`, "tsnctl_repair_duration_seconds_bucket", `tsnctl_build_info{version="test"} 1`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("/healthz %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("/readyz %d %s", code, body)
+	}
+}

@@ -1,0 +1,159 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tsnctl/tsnctl/ptp/syncstate"
+)
+
+// Metrics presents an agent's Status to Prometheus: every value is read from a Snapshot at scrape
+// time (nothing is kept twice), except the repair durations, which the loop observes.
+type Metrics struct {
+	Registry      *prometheus.Registry
+	repairSeconds prometheus.Histogram
+	agent         *Agent
+	version       string
+}
+
+// NewMetrics makes the registry: the agent's collector, the repair histogram, Go and process
+// metrics. Attach it with Options.Metrics and SetAgent.
+func NewMetrics(version string) *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry(), version: version,
+		repairSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsnctl_repair_duration_seconds",
+			Help:    "Time from a reconcile's start to the kernel's state verified equal to the file, for reconciles that changed something.",
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5}})}
+	m.Registry.MustRegister(m.repairSeconds, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// SetAgent names the agent whose status the collector reads.
+func (m *Metrics) SetAgent(a *Agent) { m.agent = a }
+
+var (
+	descIfaceState  = prometheus.NewDesc("tsnctl_interface_state", "1 for the state a managed interface is in (configured, degraded, waiting), 0 for the others.", []string{"interface", "state"}, nil)
+	descDrift       = prometheus.NewDesc("tsnctl_drift_repaired_total", "Drift found and repaired, by interface and by what the repair did (the plan's action).", []string{"interface", "kind"}, nil)
+	descRepairs     = prometheus.NewDesc("tsnctl_repairs_total", "Reconciles that changed the kernel's state, by interface (the first apply included).", []string{"interface"}, nil)
+	descFailures    = prometheus.NewDesc("tsnctl_repair_failures_total", "Reconciles that failed and were rolled back, by interface.", []string{"interface"}, nil)
+	descVerified    = prometheus.NewDesc("tsnctl_last_verification_timestamp_seconds", "When the interface's kernel state was last verified equal to the file (Unix time).", []string{"interface"}, nil)
+	descReady       = prometheus.NewDesc("tsnctl_ready", "1 when every managed interface is configured (and time sync LOCKED when the file has a ptp: section).", nil, nil)
+	descConfig      = prometheus.NewDesc("tsnctl_config_info", "The configuration in force: its file and hash.", []string{"file", "hash"}, nil)
+	descReloads     = prometheus.NewDesc("tsnctl_reloads_total", "Reload requests (SIGHUP).", nil, nil)
+	descReloadFail  = prometheus.NewDesc("tsnctl_reload_failures_total", "Reloads refused (invalid file) or rolled back (the kernel refused it).", nil, nil)
+	descBuild       = prometheus.NewDesc("tsnctl_build_info", "tsnctl's version.", []string{"version"}, nil)
+	descSyncState   = prometheus.NewDesc("tsnctl_ptp_sync_state", "1 for the time sync state the node is in (FREERUN, LOCKING, LOCKED, HOLDOVER), 0 for the others.", []string{"state"}, nil)
+	descOffset      = prometheus.NewDesc("tsnctl_ptp_offset_seconds", "ptp4l's offset from the master.", nil, nil)
+	descPathDelay   = prometheus.NewDesc("tsnctl_ptp_path_delay_seconds", "ptp4l's (peer) path delay.", nil, nil)
+	descGrandmaster = prometheus.NewDesc("tsnctl_ptp_grandmaster_info", "The grandmaster the node follows.", []string{"identity", "present"}, nil)
+	descPtpRestarts = prometheus.NewDesc("tsnctl_ptp_process_restarts_total", "ptp4l and phc2sys restarts by the supervisor.", []string{"process"}, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descIfaceState, descDrift, descRepairs, descFailures, descVerified, descReady, descConfig,
+		descReloads, descReloadFail, descBuild, descSyncState, descOffset, descPathDelay, descGrandmaster, descPtpRestarts} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, m.version)
+	if m.agent == nil {
+		return
+	}
+	st := m.agent.Snapshot()
+	for _, i := range st.Interfaces {
+		for _, s := range []State{Configured, Degraded, Waiting} {
+			ch <- prometheus.MustNewConstMetric(descIfaceState, prometheus.GaugeValue, b2f(i.State == s), i.Name, string(s))
+		}
+		for kind, n := range i.Drift {
+			ch <- prometheus.MustNewConstMetric(descDrift, prometheus.CounterValue, float64(n), i.Name, kind)
+		}
+		ch <- prometheus.MustNewConstMetric(descRepairs, prometheus.CounterValue, float64(i.Repairs), i.Name)
+		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(i.Failures), i.Name)
+		if !i.LastVerified.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descVerified, prometheus.GaugeValue, float64(i.LastVerified.UnixNano())/1e9, i.Name)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, b2f(st.Ready))
+	ch <- prometheus.MustNewConstMetric(descConfig, prometheus.GaugeValue, 1, st.File, st.ConfigHash)
+	ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.Reloads))
+	ch <- prometheus.MustNewConstMetric(descReloadFail, prometheus.CounterValue, float64(st.ReloadFailures))
+	if s := st.Sync; s != nil {
+		for _, state := range []syncstate.State{syncstate.FreeRun, syncstate.Locking, syncstate.Locked, syncstate.Holdover} {
+			ch <- prometheus.MustNewConstMetric(descSyncState, prometheus.GaugeValue, b2f(s.State == state), string(state))
+		}
+		ch <- prometheus.MustNewConstMetric(descOffset, prometheus.GaugeValue, float64(s.OffsetNs)/1e9)
+		ch <- prometheus.MustNewConstMetric(descPathDelay, prometheus.GaugeValue, float64(s.PathDelayNs)/1e9)
+		ch <- prometheus.MustNewConstMetric(descGrandmaster, prometheus.GaugeValue, 1, s.GMIdentity, fmt.Sprint(s.GMPresent))
+		for p, n := range s.Restarts {
+			ch <- prometheus.MustNewConstMetric(descPtpRestarts, prometheus.CounterValue, float64(n), p)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Handler serves /metrics, /healthz (the reconcile loop ran within the last few seconds) and
+// /readyz (200 when ready, 503 with the reason).
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if m.agent == nil || !m.agent.Healthy(time.Now()) {
+			http.Error(w, "the reconcile loop is not running", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if m.agent == nil {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		if st := m.agent.Snapshot(); !st.Ready {
+			http.Error(w, "not ready: "+st.NotReady, http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// Listen opens the metrics and health listener (127.0.0.1:9559 by default in tsnctl agent): a
+// port that is taken is an error at start, not later.
+func Listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// Serve serves Handler on l until ctx ends.
+func (m *Metrics) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

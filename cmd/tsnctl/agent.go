@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	sd "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/agent"
+	"github.com/tsnctl/tsnctl/ptp/watch"
+)
+
+func agentCmd() *cobra.Command {
+	var o agent.Options
+	var metricsAddr, logFormat string
+	cmd := &cobra.Command{
+		Use:   "agent -f FILE",
+		Short: "Keep the node's TSN state as FILE says, as a service (systemd Type=notify)",
+		Long: `tsnctl agent applies FILE (interfaces and ptp:), then keeps the kernel's state equal to it: on the
+kernel's notifications (a qdisc deleted, a VLAN changed, channels changed, an interface appearing) it
+re-plans the interface and repairs only what differs, in a transaction of its own. Every
+--verify-every it checks everything. A node already as FILE says is adopted without a write.
+SIGHUP (systemctl reload) re-reads FILE: an invalid file is refused and the old one stays in force.
+On SIGTERM ptp4l/phc2sys stop; the qdiscs and VLANs stay (traffic keeps flowing) unless
+--reset-on-stop. Metrics, /healthz and /readyz are served on --metrics-addr.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.File == "" {
+				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml)")
+			}
+			var h slog.Handler
+			switch logFormat {
+			case "json":
+				h = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
+			default:
+				h = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
+			}
+			o.Log = slog.New(h)
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			// SIGHUP storms are coalesced: one reload waits at most.
+			reload := make(chan struct{}, 1)
+			hup := make(chan os.Signal, 8)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for range hup {
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			o.Reload = reload
+			o.Notify = func(state string) { sd.SdNotify(false, state) }
+			if wd, err := sd.SdWatchdogEnabled(false); err == nil && wd > 0 {
+				o.Watchdog = wd
+			}
+			m := agent.NewMetrics(version)
+			o.Metrics = m
+			a := agent.New(o)
+			m.SetAgent(a)
+			if metricsAddr != "" {
+				l, err := agent.Listen(metricsAddr)
+				if err != nil {
+					return err
+				}
+				go func() {
+					if err := m.Serve(ctx, l); err != nil {
+						o.Log.Error("metrics listener stopped", "err", err)
+					}
+				}()
+			}
+			return a.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.File, "file", "f", "", "the tsnctl file to keep")
+	f.StringVar(&o.NetNS, "netns", "", "manage this network namespace (ip netns name)")
+	f.DurationVar(&o.VerifyEvery, "verify-every", 30*time.Second, "full verification interval (the safety net; repairs are event-driven)")
+	f.StringVar(&metricsAddr, "metrics-addr", "127.0.0.1:9559", "listen address of /metrics, /healthz, /readyz (\"\": none)")
+	f.StringVar(&o.StatusPath, "status", agent.DefaultStatusPath, "where to publish the agent's status (tsnctl status reads it)")
+	f.StringVar(&o.PTPStatus, "sync-status", watch.DefaultStatusPath, "where to publish the time-sync status (tsnctl ptp status reads it)")
+	f.StringVar(&o.PTPRunDir, "ptp-run-dir", "", "ptp4l's configuration and sockets (default /run/tsnctl/ptp)")
+	f.BoolVar(&o.ResetOnStop, "reset-on-stop", false, "remove the configuration when stopping (default: it stays, traffic keeps flowing)")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}
+
+func statusCmd() *cobra.Command {
+	var path, output string
+	cmd := &cobra.Command{
+		Use:   "status [-o json]",
+		Short: "What tsnctl agent knows: each interface configured, degraded (why) or waiting, repairs, time sync; exit 0 only when ready",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := agent.ReadStatus(path)
+			if err != nil {
+				return err
+			}
+			running := syscall.Kill(st.PID, 0) == nil || errors.Is(syscall.Kill(st.PID, 0), syscall.EPERM)
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				enc.Encode(struct {
+					*agent.Status
+					Running bool `json:"running"`
+				}{st, running})
+			} else {
+				writeStatus(out, st, running)
+			}
+			if !running {
+				return fmt.Errorf("the agent (pid %d) is not running: the status is from %s", st.PID, st.Updated.Format(time.RFC3339))
+			}
+			if !st.Ready {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&path, "status", agent.DefaultStatusPath, "the status tsnctl agent publishes")
+	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
+	return cmd
+}
+
+func writeStatus(out interface{ Write([]byte) (int, error) }, st *agent.Status, running bool) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	ready := "ready"
+	if !st.Ready {
+		ready = "NOT READY: " + st.NotReady
+	}
+	fmt.Fprintf(tw, "agent\tpid %d, running %v, since %s\n", st.PID, running, st.Started.Format(time.RFC3339))
+	fmt.Fprintf(tw, "state\t%s\n", ready)
+	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", st.File, st.ConfigHash)
+	fmt.Fprintln(tw, "INTERFACE\tSTATE\tREPAIRS\tFAILURES\tLAST CHANGE\tLAST DRIFT / REASON")
+	for _, i := range st.Interfaces {
+		what := i.LastDrift
+		if i.Reason != "" {
+			what = i.Reason
+		}
+		last := "-"
+		if !i.LastChange.IsZero() {
+			last = i.LastChange.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", i.Name, i.State, i.Repairs, i.Failures, last, what)
+	}
+	if s := st.Sync; s != nil {
+		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", s.State, s.OffsetNs, s.GMIdentity)
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+	}
+	fmt.Fprintf(tw, "reloads\t%d (%d refused)\n", st.Reloads, st.ReloadFailures)
+	tw.Flush()
+}
