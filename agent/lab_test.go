@@ -1,0 +1,206 @@
+//go:build lab
+
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The seed's node in the lab's txtime-assist form, on a 4-queue veth.
+const labFile = `interfaces:
+  - name: v0
+    vlans:
+      - {id: 3, egress-qos-map: {6: 6}}
+    taprio:
+      num-tc: 4
+      map: [3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]
+      queues: ["1@0", "1@1", "1@2", "1@3"]
+      clockid: CLOCK_TAI
+      base-time: auto
+      mode: txtime-assist
+      txtime-delay: 600us
+      schedule:
+        - {cmd: S, gates: 0x01, interval: 200us}
+        - {cmd: S, gates: 0x02, interval: 100us}
+        - {cmd: S, gates: 0x04, interval: 100us}
+        - {cmd: S, gates: 0x08, interval: 100us}
+        - {cmd: S, gates: 0x01, interval: 200us}
+        - {cmd: S, gates: 0x02, interval: 100us}
+        - {cmd: S, gates: 0x04, interval: 100us}
+        - {cmd: S, gates: 0x08, interval: 100us}
+    etf:
+      - {queue: 1, clockid: CLOCK_TAI, delta: 500us, skip-sock-check: true}
+`
+
+type qd struct {
+	Kind, Handle, Parent string
+	Options              map[string]any
+}
+
+// asFile reports whether iproute2's read-back shows what labFile says: the taprio root 100: with
+// 8 entries, the ETF on 100:2, VLAN 3 mapping priority 6 to PCP 6.
+func asFile(t *testing.T, ns string) bool {
+	out := sh(t, "tc", "-n", ns, "-j", "-d", "qdisc", "show", "dev", "v0")
+	var qs []qd
+	if err := json.Unmarshal([]byte(out), &qs); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	var root, etf bool
+	for _, q := range qs {
+		if q.Kind == "taprio" && q.Handle == "100:" && q.Parent == "" {
+			s, _ := q.Options["schedule"].([]any)
+			root = len(s) == 8
+		}
+		if q.Kind == "etf" && q.Parent == "100:2" {
+			etf = true
+		}
+	}
+	link, err := exec.Command("ip", "-n", ns, "-j", "-d", "link", "show", "dev", "v0.3").CombinedOutput()
+	vlan := err == nil && strings.Contains(string(link), `"egress_qos":[{"from":6,"to":6}]`)
+	return root && etf && vlan
+}
+
+func TestLabAgentRepairsDrift(t *testing.T) {
+	if os.Getenv("TSNCTL_LAB") != "1" {
+		t.Fatal("lab tests run in the virtual lab: go test -tags lab -exec testbed/go-exec")
+	}
+	ns := "agentlab"
+	sh(t, "ip", "netns", "add", ns)
+	defer exec.Command("ip", "netns", "del", ns).Run()
+	mk := func() {
+		sh(t, "ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
+		sh(t, "ip", "-n", ns, "link", "set", "v0", "up")
+		sh(t, "ip", "-n", ns, "link", "set", "v1", "up")
+	}
+	mk()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tsnctl.yaml")
+	os.WriteFile(file, []byte(labFile), 0o644)
+	a := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: time.Hour,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	stop := sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	defer stop()
+	iface := func() Iface {
+		if s := a.Snapshot(); len(s.Interfaces) > 0 {
+			return s.Interfaces[0]
+		}
+		return Iface{}
+	}
+	eventually(t, 20*time.Second, "configured at start", func() bool { return iface().State == Configured && asFile(t, ns) })
+
+	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	for _, c := range []struct {
+		name   string
+		inject []string
+		kind   string
+	}{
+		{"root qdisc deleted", []string{"tc", "qdisc", "del", "dev", "v0", "root"}, "replace-root"},
+		{"ETF child deleted", []string{"tc", "qdisc", "del", "dev", "v0", "parent", "100:2"}, "replace-etf"},
+		{"taprio changed to another schedule", []string{"tc", "qdisc", "replace", "dev", "v0", "parent", "root", "handle", "100:", "taprio",
+			"num_tc", "4", "map", "3", "3", "3", "3", "3", "3", "1", "3", "3", "3", "3", "3", "3", "3", "3", "3", "queues", "1@0", "1@1", "1@2", "1@3",
+			"base-time", "0", "sched-entry", "S", "0f", "1000000", "flags", "0x1", "txtime-delay", "600000", "clockid", "CLOCK_TAI"}, "replace-root"},
+		{"VLAN deleted", []string{"ip", "link", "del", "v0.3"}, "add-vlan"},
+		{"egress map changed", []string{"ip", "link", "set", "v0.3", "type", "vlan", "egress-qos-map", "6:2"}, "modify-vlan"},
+	} {
+		before := iface()
+		in(c.inject...)
+		took := eventually(t, 10*time.Second, c.name+" repaired", func() bool {
+			i := iface()
+			return i.Repairs > before.Repairs && i.State == Configured && asFile(t, ns)
+		})
+		i := iface()
+		if i.Drift[c.kind] <= before.Drift[c.kind] {
+			t.Errorf("%s: drift by kind %v, want %s counted", c.name, i.Drift, c.kind)
+		}
+		t.Logf("%-40s repaired in %6.1f ms (injection to iproute2's read-back), the agent's own repair took %.1f ms: %s",
+			c.name, float64(took.Microseconds())/1000, i.LastRepairSec*1000, i.LastDrift)
+	}
+	// Link down and up: verified, nothing re-applied.
+	before := iface().Repairs
+	in("ip", "link", "set", "v0", "down")
+	in("ip", "link", "set", "v0", "up")
+	time.Sleep(300 * time.Millisecond)
+	if i := iface(); i.Repairs != before || i.State != Configured || !asFile(t, ns) {
+		t.Errorf("link down/up: %d repairs (was %d), %s", i.Repairs, before, i.State)
+	}
+	// The interface deleted and created again: waiting, then configured.
+	sh(t, "ip", "-n", ns, "link", "del", "v0")
+	eventually(t, 10*time.Second, "waiting", func() bool { return iface().State == Waiting })
+	mk()
+	took := eventually(t, 10*time.Second, "configured again", func() bool { return iface().State == Configured && asFile(t, ns) })
+	t.Logf("%-40s configured in %6.1f ms", "interface re-created", float64(took.Microseconds())/1000)
+	// A second agent on the configured node adopts it: no qdisc or link event at all.
+	stop()
+	// iproute2 as the independent observer: ip monitor (links) and tc monitor (qdiscs).
+	var seen lockedBuffer
+	var mons []*exec.Cmd
+	for _, args := range [][]string{{"ip", "-n", ns, "monitor", "link"}, {"tc", "-n", ns, "monitor"}} {
+		mon := exec.Command(args[0], args[1:]...)
+		mon.Stdout, mon.Stderr = &seen, &seen
+		if err := mon.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mons = append(mons, mon)
+	}
+	time.Sleep(200 * time.Millisecond)
+	// The observers see writes: a control change on the peer (a link and a qdisc event).
+	sh(t, "ip", "-n", ns, "link", "set", "v1", "mtu", "1400")
+	sh(t, "tc", "-n", ns, "qdisc", "add", "dev", "v1", "root", "pfifo")
+	eventually(t, 5*time.Second, "ip monitor and tc monitor report the control change", func() bool {
+		return strings.Contains(seen.String(), "v1") && strings.Contains(seen.String(), "pfifo")
+	})
+	seen.Reset()
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	a2 := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status2.json"), VerifyEvery: time.Hour,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	done2 := make(chan error, 1)
+	go func() { done2 <- a2.Run(ctx2) }()
+	eventually(t, 10*time.Second, "adopted", func() bool {
+		s := a2.Snapshot()
+		return len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured
+	})
+	time.Sleep(300 * time.Millisecond)
+	cancel2()
+	<-done2
+	for _, m := range mons {
+		m.Process.Kill()
+		m.Wait()
+	}
+	if a2.Snapshot().Interfaces[0].Repairs != 0 || strings.TrimSpace(seen.String()) != "" {
+		t.Errorf("adoption wrote to the kernel: %d repairs; ip/tc monitor saw:\n%s", a2.Snapshot().Interfaces[0].Repairs, seen.String())
+	} else {
+		t.Log("adoption by a second agent: 0 repairs, no link or qdisc event seen by ip monitor and tc monitor")
+	}
+}
+
+// lockedBuffer collects the output of several processes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Reset()         { l.mu.Lock(); defer l.mu.Unlock(); l.b.Reset() }
