@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit deploy-check lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
 
 all: build
 
@@ -43,7 +43,11 @@ lab-test: deps
 lab-selftest: deps
 	testbed/selftest/run
 
-test: deps fmt-check vet unit lab-test lab-selftest
+# The systemd unit as systemd reads it (verify, exposure score) and its example configuration.
+deploy-check: build
+	deploy/systemd/check bin/tsnctl
+
+test: deps fmt-check vet unit deploy-check lab-test lab-selftest
 
 # Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
 bench-apply: deps
