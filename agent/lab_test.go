@@ -116,16 +116,32 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		{"ETF child deleted", []string{"tc", "qdisc", "del", "dev", "v0", "parent", "100:2"}, "replace-etf"},
 		{"taprio changed to another schedule", []string{"tc", "qdisc", "replace", "dev", "v0", "parent", "root", "handle", "100:", "taprio",
 			"num_tc", "4", "map", "3", "3", "3", "3", "3", "3", "1", "3", "3", "3", "3", "3", "3", "3", "3", "3", "queues", "1@0", "1@1", "1@2", "1@3",
-			"base-time", "0", "sched-entry", "S", "0f", "1000000", "flags", "0x1", "txtime-delay", "600000", "clockid", "CLOCK_TAI"}, "replace-root"},
+			"base-time", "0", "sched-entry", "S", "0f", "1000000", "flags", "0x1", "txtime-delay", "600000", "clockid", "CLOCK_TAI"}, "change-schedule"},
 		{"VLAN deleted", []string{"ip", "link", "del", "v0.3"}, "add-vlan"},
 		{"egress map changed", []string{"ip", "link", "set", "v0.3", "type", "vlan", "egress-qos-map", "6:2"}, "modify-vlan"},
 	} {
 		before := iface()
+		var mon lockedBuffer
+		tcmon := exec.Command("tc", "-n", ns, "monitor") // the independent observer of qdisc changes
+		tcmon.Stdout, tcmon.Stderr = &mon, &mon
+		if err := tcmon.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
 		in(c.inject...)
 		took := eventually(t, 10*time.Second, c.name+" repaired", func() bool {
 			i := iface()
 			return i.Repairs > before.Repairs && i.State == Configured && asFile(t, ns)
 		})
+		time.Sleep(50 * time.Millisecond)
+		tcmon.Process.Kill()
+		tcmon.Wait()
+		if c.kind == "change-schedule" && strings.Contains(mon.String(), "deleted qdisc") {
+			t.Errorf("%s: the repair deleted a qdisc (not hitless); tc monitor:\n%s", c.name, mon.String())
+		}
+		if c.name == "root qdisc deleted" && !strings.Contains(mon.String(), "deleted qdisc taprio") {
+			t.Errorf("tc monitor did not see the injected deletion (is it observing?):\n%s", mon.String())
+		}
 		i := iface()
 		if i.Drift[c.kind] <= before.Drift[c.kind] {
 			t.Errorf("%s: drift by kind %v, want %s counted", c.name, i.Drift, c.kind)

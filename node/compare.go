@@ -108,6 +108,22 @@ func TaprioDiff(want *Taprio, live *taprio.Options, liveHandle uint16) string {
 	return ""
 }
 
+// ScheduleOnly reports whether want differs from the live taprio only in what the kernel changes
+// on a running schedule (its entries, base-time, cycle-time and extension): same handle, traffic
+// classes, map, queues, mode, clock, txtime-delay and max-sdu. taprio refuses to change the others
+// of a running schedule ("Changing the traffic mapping of a running schedule is not supported",
+// "Changing 'flags' of a running schedule is not supported"), so they need a new root.
+func ScheduleOnly(want *Taprio, live *taprio.Options, liveHandle uint16) bool {
+	if live == nil {
+		return false
+	}
+	w := want.Options
+	return liveHandle == want.Handle && w.NumTC == live.NumTC && w.Map == live.Map && reflect.DeepEqual(w.Queues, live.Queues) &&
+		w.Mode == live.Mode && w.TxtimeDelay == live.TxtimeDelay && sduEqual(w.MaxSDU, live.MaxSDU) &&
+		(w.ClockID == nil) == (live.ClockID == nil) && (w.ClockID == nil || *w.ClockID == *live.ClockID) &&
+		w.Mode != taprio.FullOffload // a NIC's own gate control list: replaced, as its driver expects
+}
+
 // sduEqual compares intended per-class max-sdu with the dumped one. The kernel dumps the effective
 // limit: the smaller of the configured value and what the class's longest gate window carries at
 // link speed (taprio assumes 10 Mb/s when the driver reports no speed). So a configured limit must

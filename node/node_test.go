@@ -101,7 +101,8 @@ func TestPlanFromScratchAndIdempotence(t *testing.T) {
 	// A base-time that is off the phase, an extra map entry, a changed ETF delta: each is a change.
 	off := liveAsWanted(w)
 	off.Taprio.Schedule.BaseTime += 5
-	if st := Plan(w, off, ""); len(st) != 3 || st[0].Action != DeleteRoot || !strings.Contains(st[0].Summary, "not aligned") {
+	// (changed in place: the phase is the schedule's; the root and its ETF stay)
+	if st := Plan(w, off, ""); len(st) != 1 || st[0].Action != ChangeSchedule || !strings.Contains(st[0].Summary, "not aligned") {
 		t.Errorf("off-phase: %+v", st)
 	}
 	etfChanged := liveAsWanted(w)
@@ -204,5 +205,30 @@ func TestBaseTimeAutoInTheScheduleClock(t *testing.T) {
 	}
 	if bt := w[0].Taprio.Options.Schedule.BaseTime; bt < now[clock.Monotonic] || bt > now[clock.Monotonic]+10*ms {
 		t.Errorf("base-time %d, want a few cycles after the monotonic now %d", bt, now[clock.Monotonic])
+	}
+}
+
+// A schedule-only difference (entries, base-time, cycle) is changed in place, without deleting the
+// root or touching its ETF children; a different map or mode needs a new root, and its ETFs again.
+func TestScheduleChangeIsHitless(t *testing.T) {
+	w := seedWants(t, 1000*ms)[0]
+	live := liveAsWanted(w)
+	live.Taprio.Schedule.Entries = live.Taprio.Schedule.Entries[:4]
+	live.Taprio.Schedule.Entries[0].Interval = 700000
+	st := Plan(w, live, "")
+	if len(st) != 1 || st[0].Action != ChangeSchedule || !strings.Contains(st[0].Command, "tc qdisc replace dev eth1 parent root handle 100: taprio") {
+		t.Fatalf("schedule only: %+v", st)
+	}
+	remapped := liveAsWanted(w)
+	remapped.Taprio.Map[6] = 2
+	st = Plan(w, remapped, "")
+	if len(st) != 3 || st[0].Action != DeleteRoot || st[1].Action != ReplaceRoot || st[2].Action != ReplaceETF {
+		t.Errorf("map changed: %+v", st)
+	}
+	moded := liveAsWanted(w)
+	moded.Taprio.Mode = 1
+	moded.Taprio.Schedule.Entries[0].Interval = 1
+	if st := Plan(w, moded, ""); len(st) != 3 || st[0].Action != DeleteRoot {
+		t.Errorf("mode and schedule changed: %+v", st)
 	}
 }

@@ -18,6 +18,10 @@ const (
 	ModifyVLAN  Action = "modify-vlan"
 	DeleteRoot  Action = "delete-root"
 	ReplaceRoot Action = "replace-root"
+	// ChangeSchedule changes the running taprio's schedule in place (hitless): the kernel keeps the
+	// old schedule operational until the new one's base-time, then switches; the root and its ETF
+	// children stay.
+	ChangeSchedule Action = "change-schedule"
 	ReplaceETF  Action = "replace-etf"
 	DeleteVLAN  Action = "delete-vlan"
 )
@@ -64,7 +68,12 @@ func Plan(want Iface, live *Live, netns string) []Step {
 	}
 	rootChanged := false
 	if want.Taprio != nil {
-		if d := TaprioDiff(want.Taprio, live.Taprio, live.TaprioHandle); d != "" {
+		if d := TaprioDiff(want.Taprio, live.Taprio, live.TaprioHandle); d != "" && ScheduleOnly(want.Taprio, live.Taprio, live.TaprioHandle) {
+			steps = append(steps, Step{Action: ChangeSchedule, Iface: want.Name, Taprio: want.Taprio,
+				Summary: fmt.Sprintf("change the schedule of taprio %x: in place (%s); the kernel switches to it at base-time %d, without interrupting traffic",
+					want.Taprio.Handle, d, want.Taprio.Options.Schedule.BaseTime),
+				Command: cmd.taprio(want.Name, want.Taprio)})
+		} else if d != "" {
 			rootChanged = true
 			if live.Taprio != nil {
 				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old taprio root (" + d + ")",

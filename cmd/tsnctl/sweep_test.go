@@ -38,8 +38,9 @@ func sweepValues(typ string) []string {
 // TestFlagSweep runs every command of the tree with every flag at boundary values (one flag at a
 // time, the others at safe base values) in a child process, and fails on any panic or runtime
 // crash. Built from cobra's tree, so a new flag is swept without being listed here. Safety: apply
-// and reset always end with --dry-run and a namespace that does not exist, ptp run with a namespace
-// that does not exist (and free_running 1 in its file); traffic goes to loopback only.
+// and reset always end with --dry-run and a namespace that does not exist, agent and ptp run with
+// a namespace that does not exist (and free_running 1 in the ptp file); traffic goes to loopback
+// only.
 func TestFlagSweep(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the sweep runs hundreds of processes")
@@ -53,6 +54,8 @@ func TestFlagSweep(t *testing.T) {
 	// base: the arguments before the swept flag; tail: after it (they win over the swept value).
 	base := map[string][2][]string{
 		"tsnctl version":        {},
+		"tsnctl agent":          {{"-f", seed, "--metrics-addr", "127.0.0.1:0", "--status", filepath.Join(dir, "agent.json")}, {"--netns", none}},
+		"tsnctl status":         {{"--status", filepath.Join(dir, "noagent.json")}},
 		"tsnctl check":          {{"--iface", "lo"}},
 		"tsnctl lint":           {{"-f", seed}},
 		"tsnctl apply":          {{"-f", seed}, {"--dry-run", "--netns", none}},
