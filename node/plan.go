@@ -22,8 +22,8 @@ const (
 	// old schedule operational until the new one's base-time, then switches; the root and its ETF
 	// children stay.
 	ChangeSchedule Action = "change-schedule"
-	ReplaceETF  Action = "replace-etf"
-	DeleteVLAN  Action = "delete-vlan"
+	ReplaceETF     Action = "replace-etf"
+	DeleteVLAN     Action = "delete-vlan"
 )
 
 // Step is one change, with what it was before (for the diff) and the equivalent command.
