@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
+	"github.com/tsnctl/tsnctl/nsexec"
 )
 
 // On the host kernel the agent can manage NIC channels (veth has RX/TX channels); taprio, ETF and
@@ -160,10 +163,64 @@ func TestAgentKeepsChannels(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	// What promtool check metrics checks (client_golang's promlint: names, units, _total, help).
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil || len(problems) > 0 {
+		t.Errorf("promlint: %v %+v", err, problems)
+	}
 	if code, _ := get("/healthz"); code != 200 {
 		t.Errorf("/healthz %d", code)
 	}
 	if code, body := get("/readyz"); code != 200 {
 		t.Errorf("/readyz %d %s", code, body)
+	}
+}
+
+// The listener is on loopback by default: from another namespace with a route to the agent's
+// addresses it cannot be reached, while a listener on the routed address can (the control).
+// Both namespaces are the test's own.
+func TestMetricsListenerIsLoopbackOnly(t *testing.T) {
+	a, b := fmt.Sprintf("tsnla%d", os.Getpid()), fmt.Sprintf("tsnlb%d", os.Getpid())
+	for _, ns := range []string{a, b} {
+		sh(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	sh(t, "ip", "-n", a, "link", "add", "la0", "type", "veth", "peer", "name", "lb0", "netns", b)
+	sh(t, "ip", "-n", a, "addr", "add", "10.213.0.1/24", "dev", "la0")
+	sh(t, "ip", "-n", b, "addr", "add", "10.213.0.2/24", "dev", "lb0")
+	for _, ns := range []string{a, b} {
+		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	sh(t, "ip", "-n", a, "link", "set", "la0", "up")
+	sh(t, "ip", "-n", b, "link", "set", "lb0", "up")
+	var metrics, control net.Listener
+	if err := nsexec.Do(a, func() (err error) {
+		if metrics, err = Listen("127.0.0.1:0"); err != nil {
+			return err
+		}
+		control, err = net.Listen("tcp", "10.213.0.1:0")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer metrics.Close()
+	defer control.Close()
+	go http.Serve(metrics, NewMetrics("t").Handler())
+	go http.Serve(control, http.NotFoundHandler())
+	port := func(l net.Listener) string { return fmt.Sprint(l.Addr().(*net.TCPAddr).Port) }
+	dial := func(addr string) error {
+		return nsexec.Do(b, func() error {
+			c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+	}
+	if err := dial("10.213.0.1:" + port(control)); err != nil {
+		t.Fatalf("control: the routed address is not reachable from %s: %v", b, err)
+	}
+	if err := dial("10.213.0.1:" + port(metrics)); err == nil {
+		t.Errorf("the metrics port is reachable from another namespace")
 	}
 }
