@@ -32,6 +32,7 @@ import (
 	"github.com/tsnctl/tsnctl/ptp/daemon"
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
 	"github.com/tsnctl/tsnctl/ptp/watch"
+	"github.com/tsnctl/tsnctl/qdisc"
 )
 
 // DefaultStatusPath is where the agent publishes its Status (tsnctl status reads it).
@@ -112,6 +113,9 @@ type Agent struct {
 	cfg   *configs.Config
 	sys   *node.System
 	dirty map[string]bool
+
+	statsMu sync.Mutex
+	stats   *qdisc.Conn // the metrics' own connection (read at scrape time, never by the loop)
 }
 
 // New makes an agent; Run starts it.
@@ -161,6 +165,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer sys.Close()
 	a.sys = sys
+	if c, err := qdisc.Dial(sys.NSFD()); err == nil {
+		a.statsMu.Lock()
+		a.stats = c
+		a.statsMu.Unlock()
+		defer func() {
+			a.statsMu.Lock()
+			a.stats.Close()
+			a.stats = nil
+			a.statsMu.Unlock()
+		}()
+	}
 	now := time.Now()
 	a.mu.Lock()
 	a.st = Status{File: a.o.File, Started: now, PID: os.Getpid()}
@@ -533,6 +548,36 @@ func maps2(m map[string]uint64) map[string]uint64 {
 		c[k] = v
 	}
 	return c
+}
+
+// IfaceQdisc is one qdisc of a managed interface, with its counters.
+type IfaceQdisc struct {
+	Iface string
+	qdisc.Qdisc
+}
+
+// Qdiscs reads the qdiscs of every managed interface that exists, with the kernel's counters
+// (taprio roots and their ETF children included): what the metrics show, read when scraped.
+func (a *Agent) Qdiscs() ([]IfaceQdisc, error) {
+	a.statsMu.Lock()
+	defer a.statsMu.Unlock()
+	if a.stats == nil {
+		return nil, nil
+	}
+	var out []IfaceQdisc
+	for _, i := range a.Snapshot().Interfaces {
+		if i.ifindex == 0 {
+			continue
+		}
+		qs, err := a.stats.List(i.ifindex)
+		if err != nil {
+			return out, err
+		}
+		for _, q := range qs {
+			out = append(out, IfaceQdisc{i.Name, q})
+		}
+	}
+	return out, nil
 }
 
 // Healthy reports whether the loop ran within the last few seconds (what /healthz says).

@@ -5,6 +5,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -105,6 +106,56 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		return Iface{}
 	}
 	eventually(t, 20*time.Second, "configured at start", func() bool { return iface().State == Configured && asFile(t, ns) })
+
+	// The qdiscs' own counters in the metrics equal tc -s's, after frames went through the taprio.
+	sh(t, "tsnctl", "send", "--netns", ns, "--raw", "--iface", "v0", "--dest-mac", "02:00:00:00:00:02", "--count", "50",
+		"--cycle", "1ms", "--window", "0,1ms", "--offset", "0", "--quiet")
+	time.Sleep(100 * time.Millisecond)
+	m := NewMetrics("lab")
+	m.SetAgent(a)
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	metric := map[string]float64{}
+	for _, f := range fams {
+		for _, mm := range f.GetMetric() {
+			var l []string
+			for _, lp := range mm.GetLabel() {
+				l = append(l, lp.GetName()+"="+lp.GetValue())
+			}
+			if c := mm.GetCounter(); c != nil {
+				metric[f.GetName()+"{"+strings.Join(l, ",")+"}"] = c.GetValue()
+			}
+		}
+	}
+	var tcs []struct {
+		Kind, Handle, Parent string
+		Packets              float64
+		Drops                float64
+	}
+	out := sh(t, "tc", "-n", ns, "-s", "-j", "qdisc", "show", "dev", "v0")
+	if err := json.Unmarshal([]byte(out), &tcs); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	checked := 0
+	for _, q := range tcs {
+		parent := q.Parent
+		if parent == "" {
+			parent = "root"
+		}
+		key := fmt.Sprintf("tsnctl_qdisc_packets_total{handle=%s,interface=v0,kind=%s,parent=%s}", q.Handle, q.Kind, parent)
+		got, ok := metric[key]
+		if !ok || got != q.Packets {
+			t.Errorf("%s = %v (present %v), tc -s says %v", key, got, ok, q.Packets)
+		}
+		if q.Kind == "taprio" && q.Packets < 50 {
+			t.Errorf("the taprio sent %v packets, want the 50 frames", q.Packets)
+		}
+		checked++
+	}
+	t.Logf("qdisc counters: %d qdiscs of v0 in the metrics equal to tc -s (the taprio root: %v packets)", checked,
+		metric["tsnctl_qdisc_packets_total{handle=100:,interface=v0,kind=taprio,parent=root}"])
 
 	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
 	for _, c := range []struct {

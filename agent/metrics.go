@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
+	"github.com/tsnctl/tsnctl/qdisc"
 )
 
 // Metrics presents an agent's Status to Prometheus: every value is read from a Snapshot at scrape
@@ -52,13 +53,22 @@ var (
 	descOffset      = prometheus.NewDesc("tsnctl_ptp_offset_seconds", "ptp4l's offset from the master.", nil, nil)
 	descPathDelay   = prometheus.NewDesc("tsnctl_ptp_path_delay_seconds", "ptp4l's (peer) path delay.", nil, nil)
 	descGrandmaster = prometheus.NewDesc("tsnctl_ptp_grandmaster_info", "The grandmaster the node follows.", []string{"identity", "present"}, nil)
+	qdiscLabels     = []string{"interface", "kind", "handle", "parent"}
+	descQPackets    = prometheus.NewDesc("tsnctl_qdisc_packets_total", "Packets sent by a qdisc of a managed interface (the kernel's counter, tc -s qdisc show).", qdiscLabels, nil)
+	descQBytes      = prometheus.NewDesc("tsnctl_qdisc_bytes_total", "Bytes sent by a qdisc of a managed interface.", qdiscLabels, nil)
+	descQDrops      = prometheus.NewDesc("tsnctl_qdisc_drops_total", "Packets a qdisc dropped (for ETF: packets whose txtime had passed or was invalid).", qdiscLabels, nil)
+	descQOverlimits = prometheus.NewDesc("tsnctl_qdisc_overlimits_total", "Times a qdisc held a packet back (a closed gate, a txtime not reached).", qdiscLabels, nil)
+	descQRequeues   = prometheus.NewDesc("tsnctl_qdisc_requeues_total", "Packets a qdisc requeued.", qdiscLabels, nil)
+	descQBacklog    = prometheus.NewDesc("tsnctl_qdisc_backlog_bytes", "Bytes queued in a qdisc now.", qdiscLabels, nil)
+	descQQlen       = prometheus.NewDesc("tsnctl_qdisc_queue_length", "Packets queued in a qdisc now.", qdiscLabels, nil)
 	descPtpRestarts = prometheus.NewDesc("tsnctl_ptp_process_restarts_total", "ptp4l and phc2sys restarts by the supervisor.", []string{"process"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIfaceState, descDrift, descRepairs, descFailures, descVerified, descReady, descConfig,
-		descReloads, descReloadFail, descBuild, descSyncState, descOffset, descPathDelay, descGrandmaster, descPtpRestarts} {
+		descReloads, descReloadFail, descBuild, descSyncState, descOffset, descPathDelay, descGrandmaster, descPtpRestarts,
+		descQPackets, descQBytes, descQDrops, descQOverlimits, descQRequeues, descQBacklog, descQQlen} {
 		ch <- d
 	}
 }
@@ -81,6 +91,20 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(i.Failures), i.Name)
 		if !i.LastVerified.IsZero() {
 			ch <- prometheus.MustNewConstMetric(descVerified, prometheus.GaugeValue, float64(i.LastVerified.UnixNano())/1e9, i.Name)
+		}
+	}
+	qs, _ := m.agent.Qdiscs() // counters of the qdiscs that could be read
+	for _, q := range qs {
+		l := []string{q.Iface, q.Kind, qdisc.FormatHandle(q.Handle), qdisc.FormatHandle(q.Parent)}
+		for _, v := range []struct {
+			d *prometheus.Desc
+			t prometheus.ValueType
+			v float64
+		}{{descQPackets, prometheus.CounterValue, float64(q.Stats.Packets)}, {descQBytes, prometheus.CounterValue, float64(q.Stats.Bytes)},
+			{descQDrops, prometheus.CounterValue, float64(q.Stats.Drops)}, {descQOverlimits, prometheus.CounterValue, float64(q.Stats.Overlimits)},
+			{descQRequeues, prometheus.CounterValue, float64(q.Stats.Requeues)}, {descQBacklog, prometheus.GaugeValue, float64(q.Stats.Backlog)},
+			{descQQlen, prometheus.GaugeValue, float64(q.Stats.Qlen)}} {
+			ch <- prometheus.MustNewConstMetric(v.d, v.t, v.v, l...)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, b2f(st.Ready))

@@ -47,6 +47,16 @@ type Qdisc struct {
 	Kind    string
 	// Options is the TCA_OPTIONS payload: kind-specific attributes (see the taprio and etf packages).
 	Options []byte
+	// Stats are the qdisc's counters (TCA_STATS2), in a dump.
+	Stats Stats
+}
+
+// Stats are a qdisc's counters as the kernel dumps them (TCA_STATS2: struct gnet_stats_basic and
+// struct gnet_stats_queue), what `tc -s qdisc show` prints.
+type Stats struct {
+	Bytes, Packets              uint64 // sent
+	Qlen, Backlog               uint32 // packets and bytes queued now
+	Drops, Requeues, Overlimits uint32
 }
 
 // tcmsg is struct tcmsg from <linux/rtnetlink.h>: family, 3 pad bytes, ifindex, handle, parent, info.
@@ -55,6 +65,10 @@ const tcmsgLen = 20
 const (
 	tcaKind    = 1 // TCA_KIND
 	tcaOptions = 2 // TCA_OPTIONS
+	tcaStats2  = 7 // TCA_STATS2, nested
+
+	tcaStatsBasic = 1 // TCA_STATS_BASIC: struct gnet_stats_basic { __u64 bytes; __u32 packets; }
+	tcaStatsQueue = 3 // TCA_STATS_QUEUE: struct gnet_stats_queue { qlen, backlog, drops, requeues, overlimits }
 )
 
 func marshalTcmsg(ifindex int, handle, parent uint32) []byte {
@@ -166,9 +180,29 @@ func unmarshal(b []byte) (Qdisc, error) {
 			q.Kind = ad.String()
 		case tcaOptions:
 			q.Options = append([]byte(nil), ad.Bytes()...)
+		case tcaStats2:
+			ad.Nested(q.Stats.decode)
 		}
 	}
 	return q, ad.Err()
+}
+
+func (st *Stats) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		b := ad.Bytes()
+		switch ad.Type() {
+		case tcaStatsBasic:
+			if len(b) >= 12 {
+				st.Bytes, st.Packets = binary.NativeEndian.Uint64(b), uint64(binary.NativeEndian.Uint32(b[8:]))
+			}
+		case tcaStatsQueue:
+			if len(b) >= 20 {
+				u := func(i int) uint32 { return binary.NativeEndian.Uint32(b[4*i:]) }
+				st.Qlen, st.Backlog, st.Drops, st.Requeues, st.Overlimits = u(0), u(1), u(2), u(3), u(4)
+			}
+		}
+	}
+	return nil
 }
 
 // Error is a failed qdisc operation with the kernel's own explanation.
