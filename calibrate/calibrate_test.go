@@ -97,3 +97,27 @@ func TestTsnctlLoopSendsToDest(t *testing.T) {
 		t.Errorf("--iface without --dest: %v", err)
 	}
 }
+
+// --loops -5 used to panic (makeslice), --loops 0 ran until Ctrl-C and recommended a 0 s delta.
+func TestOptionsAreChecked(t *testing.T) {
+	for _, c := range []struct {
+		o      Options
+		rounds int
+		want   string
+	}{
+		{Options{Loops: -5, Interval: time.Millisecond}, 1, "--loops -5: from 1 to"},
+		{Options{Loops: 0, Interval: time.Millisecond}, 1, "--loops 0"},
+		{Options{Loops: MaxLoops + 1, Interval: time.Millisecond}, 1, "--loops"},
+		{Options{Loops: 10, Interval: 0}, 1, "--interval 0s: must be positive"},
+		{Options{Loops: 10, Interval: time.Millisecond}, 11, "--rounds 11: from 1 to --loops (10)"},
+		{Options{Loops: 10, Interval: time.Millisecond}, 0, "--rounds 0"},
+	} {
+		_, _, err := Compare(context.Background(), c.o, c.rounds)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v rounds %d: %v, want %q", c.o, c.rounds, err, c.want)
+		}
+	}
+	if _, err := Tsnctl(context.Background(), Options{Loops: -5, Interval: time.Millisecond}); err == nil {
+		t.Error("Tsnctl took --loops -5")
+	}
+}

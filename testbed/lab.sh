@@ -41,6 +41,21 @@ tsnctl show --netns tsn
 section "tc -n tsn -d qdisc show dev v0"
 tc -n tsn -d qdisc show dev v0
 
+# The node controller keeps it so: tsnctl agent on the same namespace; somebody deletes the root
+# qdisc; the agent repairs it on the kernel's notification and says what drifted.
+section "tsnctl agent --netns tsn: tc qdisc del dev v0 root, repaired"
+tsnctl agent --netns tsn -f /tmp/seed-veth.yaml --status /tmp/agent.json --metrics-addr 127.0.0.1:9559 2>/tmp/agent.log &
+agent=$!
+for _ in $(seq 100); do tsnctl status --status /tmp/agent.json >/dev/null 2>&1 && break; sleep 0.1; done
+tc -n tsn qdisc del dev v0 root
+for _ in $(seq 100); do tc -n tsn qdisc show dev v0 | grep -q taprio && break; sleep 0.05; done
+sleep 0.2
+tc -n tsn qdisc show dev v0 | grep -E "taprio|etf"
+grep -E "drift repaired|adopted" /tmp/agent.log | sed 's/^/agent log: /'
+tsnctl status --status /tmp/agent.json
+kill -TERM "$agent"
+wait "$agent" || true
+
 # The seed's three cases, 1000 cycles each, a receiver in namespace rx* and the sender in tx*;
 # the sample logs go to /host/out (out/lab-share/out on the host), where `make lab` makes the report.
 #   case 1: no TSN -- plain sends at the cycle start, no qdisc (VLAN 3 only);
