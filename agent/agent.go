@@ -43,7 +43,7 @@ type Options struct {
 	File        string        // the tsnctl file
 	NetNS       string        // network namespace (ip netns name); "" for the agent's own
 	VerifyEvery time.Duration // the periodic full verification (default 30s)
-	Debounce    time.Duration // events are gathered this long before a reconcile (default 10ms)
+	Debounce    time.Duration // events are gathered this long before a reconcile (default 2ms)
 	Backoff     Backoff       // failed repairs (default 200ms to 30s)
 	StatusPath  string        // default DefaultStatusPath
 	PTPRunDir   string        // ptp4l's configuration and sockets (default /run/tsnctl/ptp)
@@ -67,7 +67,7 @@ func (o *Options) defaults() {
 		o.VerifyEvery = 30 * time.Second
 	}
 	if o.Debounce <= 0 {
-		o.Debounce = 10 * time.Millisecond
+		o.Debounce = 2 * time.Millisecond
 	}
 	if o.Backoff.Min <= 0 {
 		o.Backoff = Backoff{Min: 200 * time.Millisecond, Max: 30 * time.Second}
