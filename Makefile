@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit deploy-check bench-repair lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit deploy-check bench-repair soak-agent lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
 
 all: build
 
@@ -25,6 +25,7 @@ vet:
 	$(GO) vet ./...
 	$(GO) vet -tags lab ./...
 	$(GO) vet -tags lab2 ./...
+	$(GO) vet -tags 'lab soak' ./agent
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -57,6 +58,12 @@ bench-apply: deps
 # deletion and of the repair's last qdisc; p50/p99/max against the target (p99 < 50 ms). In the lab.
 bench-repair: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabRepair -benchtime 50x -v ./agent
+
+# The agent under random drift every 2 s for $(SOAK) of wall time: every drift repaired, RSS growth and
+# goroutines after a one-minute warm-up. In the lab (make soak-agent SOAK=2m for a short one).
+SOAK ?= 10m
+soak-agent: deps
+	TSNCTL_LAB_TIMEOUT=1500 CGO_ENABLED=0 $(GO) test -count=1 -timeout 24m -tags 'lab soak' -exec $(LAB_EXEC) -run TestLabSoak -v ./agent -args -soak $(SOAK)
 
 # Wake-up latency of the sender loop vs cyclictest (rt-tests), same interval/priority/loops, on this machine,
 # in short alternating rounds (0.4 s at 2 ms, 125 ms at 250 us) so that noise falls on both alike: about 2 min.
