@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit deploy-check bench-repair soak-agent lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-analyze vet fmt-check clean
 
 all: build
 
@@ -26,6 +26,7 @@ vet:
 	$(GO) vet -tags lab ./...
 	$(GO) vet -tags lab2 ./...
 	$(GO) vet -tags 'lab soak' ./agent
+	$(GO) vet -tags labsd ./agent
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,6 +41,12 @@ lab-test: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
 	TSNCTL_LAB_VMS=2 CGO_ENABLED=0 $(GO) test -count=1 -timeout 13m -v -run TestLab -tags lab2 -exec $(LAB_EXEC) $(LAB2_PKGS)
 
+# tsnctl's systemd unit installed from deploy/systemd and run by systemd as PID 1 in the systemd lab
+# guest (testbed/run --systemd): start after READY, drift, restart and kill -9 adopted, watchdog,
+# reloads, ptp4l restarts, stop.
+lab-systemd: deps
+	TSNCTL_LAB_SYSTEMD=1 CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -v -run TestLabSystemd -tags labsd -exec $(LAB_EXEC) ./agent
+
 # testbed/run itself: two guests across the dgram cable, and a failing script's status.
 lab-selftest: deps
 	testbed/selftest/run
@@ -48,7 +55,7 @@ lab-selftest: deps
 deploy-check: build
 	deploy/systemd/check bin/tsnctl
 
-test: deps fmt-check vet unit deploy-check lab-test lab-selftest
+test: deps fmt-check vet unit deploy-check lab-test lab-systemd lab-selftest
 
 # Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
 bench-apply: deps

@@ -16,7 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +39,10 @@ import (
 
 // DefaultStatusPath is where the agent publishes its Status (tsnctl status reads it).
 const DefaultStatusPath = "/run/tsnctl/agent/status.json"
+
+// DefaultPTPRunDir holds ptp4l's configuration and management socket under the agent
+// (pmc -u -b 0 -t 1 -s /run/tsnctl/ptp/ptp4l 'GET TIME_STATUS_NP').
+const DefaultPTPRunDir = "/run/tsnctl/ptp"
 
 // Options configure an Agent.
 type Options struct {
@@ -458,14 +464,28 @@ func (a *Agent) startPTP(ctx context.Context) <-chan error {
 		close(done)
 		return done
 	}
-	plan, err := ptp.Build(a.cfg.PTP, daemon.ConfigPath(a.o.PTPRunDir, a.cfg.PTP.Interface))
+	// ptp4l's management socket goes into the agent's runtime directory unless the file names one:
+	// the service may write nowhere else (ProtectSystem=strict), so not /var/run/ptp4l.
+	runDir := a.o.PTPRunDir
+	if runDir == "" {
+		runDir = DefaultPTPRunDir
+	}
+	pc := *a.cfg.PTP
+	if _, set := pc.Options["uds_address"]; !set {
+		pc.Options = maps.Clone(pc.Options)
+		if pc.Options == nil {
+			pc.Options = map[string]string{}
+		}
+		pc.Options["uds_address"] = filepath.Join(runDir, "ptp4l")
+	}
+	plan, err := ptp.Build(&pc, daemon.ConfigPath(runDir, pc.Interface))
 	if err != nil {
 		done <- err
 		close(done)
 		return done
 	}
 	go func() {
-		err := daemon.Run(ctx, plan, daemon.Options{RunDir: a.o.PTPRunDir, StatusPath: a.o.PTPStatus, NetNS: a.o.NetNS,
+		err := daemon.Run(ctx, plan, daemon.Options{RunDir: runDir, StatusPath: a.o.PTPStatus, NetNS: a.o.NetNS,
 			Log: func(src, line string) { a.o.Log.Info(line, "source", src) },
 			OnStatus: func(st watch.Status, changed bool) {
 				a.mu.Lock()

@@ -266,17 +266,3 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		t.Log("adoption by a second agent: 0 repairs, no link or qdisc event seen by ip monitor and tc monitor")
 	}
 }
-
-// lockedBuffer collects the output of several processes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-func (l *lockedBuffer) Reset()         { l.mu.Lock(); defer l.mu.Unlock(); l.b.Reset() }
