@@ -238,3 +238,51 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 }
 func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 func (l *lockedBuffer) Reset()         { l.mu.Lock(); defer l.mu.Unlock(); l.b.Reset() }
+
+// The seed's node in the lab's txtime-assist form, on a 4-queue veth.
+const labFile = `interfaces:
+  - name: v0
+    vlans:
+      - {id: 3, egress-qos-map: {6: 6}}
+    taprio:
+      num-tc: 4
+      map: [3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]
+      queues: ["1@0", "1@1", "1@2", "1@3"]
+      clockid: CLOCK_TAI
+      base-time: auto
+      mode: txtime-assist
+      txtime-delay: 600us
+      schedule:
+        - {cmd: S, gates: 0x01, interval: 200us}
+        - {cmd: S, gates: 0x02, interval: 100us}
+        - {cmd: S, gates: 0x04, interval: 100us}
+        - {cmd: S, gates: 0x08, interval: 100us}
+        - {cmd: S, gates: 0x01, interval: 200us}
+        - {cmd: S, gates: 0x02, interval: 100us}
+        - {cmd: S, gates: 0x04, interval: 100us}
+        - {cmd: S, gates: 0x08, interval: 100us}
+    etf:
+      - {queue: 1, clockid: CLOCK_TAI, delta: 500us, skip-sock-check: true}
+`
+
+// runAgent runs an agent on text (a tsnctl file) in namespace ns ("" for the test's own), its
+// files in a temporary directory, logging nowhere; stop ends it (once) and reports Run's error.
+func runAgent(t testing.TB, text, ns string, verify time.Duration) (a *Agent, stop func()) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tsnctl.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a = New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: verify,
+		PTPRunDir: filepath.Join(dir, "ptp"), PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	return a, sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}

@@ -4,12 +4,7 @@ package agent
 
 import (
 	"bufio"
-	"context"
-	"io"
-	"log/slog"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,25 +17,14 @@ import (
 // p99 and max are reported against the target, p99 under 50 ms.
 func BenchmarkLabRepair(b *testing.B) {
 	ns := "agentbench"
+	labVeth(b, ns)
 	run := func(args ...string) {
 		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	run("ip", "netns", "add", ns)
-	defer exec.Command("ip", "netns", "del", ns).Run()
-	run("ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
-	run("ip", "-n", ns, "link", "set", "v0", "up")
-	run("ip", "-n", ns, "link", "set", "v1", "up")
-	dir := b.TempDir()
-	file := filepath.Join(dir, "tsnctl.yaml")
-	os.WriteFile(file, []byte(labFile), 0o644)
-	a := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: time.Hour,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	a, stop := runAgent(b, labFile, ns, time.Hour)
+	defer stop()
 	for start := time.Now(); ; time.Sleep(10 * time.Millisecond) {
 		if s := a.Snapshot(); len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured {
 			break

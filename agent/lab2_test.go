@@ -11,7 +11,6 @@ package agent
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -48,18 +47,6 @@ func labPTP(role string) string {
 		"  sync: {offset-threshold: 2ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}\n"
 }
 
-func startAgent(t *testing.T, role string) (*Agent, context.CancelFunc, <-chan error) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "tsnctl.yaml")
-	os.WriteFile(file, []byte(labPTP(role)), 0o644)
-	a := New(Options{File: file, StatusPath: filepath.Join(dir, "status.json"), PTPRunDir: filepath.Join(dir, "ptp"),
-		PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	return a, cancel, done
-}
-
 func TestLabReadyzFollowsLocked(t *testing.T) {
 	if os.Getenv("LAB_VMS") != "2" {
 		t.Fatal("this test needs two guests: TSNCTL_LAB_VMS=2 (make lab-test runs it so)")
@@ -72,18 +59,17 @@ func TestLabReadyzFollowsLocked(t *testing.T) {
 	}()
 	sh(t, "ip", "link", "set", "eth0", "up")
 	if os.Getenv("LAB_VM") == "1" {
-		_, cancel, done := startAgent(t, "grandmaster")
+		_, stop := runAgent(t, labPTP("grandmaster"), "", time.Hour)
 		mark(t, "gm-up")
 		await(t, "node-locked", 4*time.Minute)
-		cancel()
-		<-done // ptp4l stopped with the agent
+		stop() // ptp4l stops with the agent
 		mark(t, "gm-down")
 		await(t, "node-done", 2*time.Minute)
 		return
 	}
 	await(t, "gm-up", 2*time.Minute)
-	a, cancel, done := startAgent(t, "slave")
-	defer func() { cancel(); <-done }()
+	a, stop := runAgent(t, labPTP("slave"), "", time.Hour)
+	defer stop()
 	m := NewMetrics("lab2")
 	m.SetAgent(a)
 	l, err := Listen("127.0.0.1:0")

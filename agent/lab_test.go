@@ -3,45 +3,14 @@
 package agent
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// The seed's node in the lab's txtime-assist form, on a 4-queue veth.
-const labFile = `interfaces:
-  - name: v0
-    vlans:
-      - {id: 3, egress-qos-map: {6: 6}}
-    taprio:
-      num-tc: 4
-      map: [3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]
-      queues: ["1@0", "1@1", "1@2", "1@3"]
-      clockid: CLOCK_TAI
-      base-time: auto
-      mode: txtime-assist
-      txtime-delay: 600us
-      schedule:
-        - {cmd: S, gates: 0x01, interval: 200us}
-        - {cmd: S, gates: 0x02, interval: 100us}
-        - {cmd: S, gates: 0x04, interval: 100us}
-        - {cmd: S, gates: 0x08, interval: 100us}
-        - {cmd: S, gates: 0x01, interval: 200us}
-        - {cmd: S, gates: 0x02, interval: 100us}
-        - {cmd: S, gates: 0x04, interval: 100us}
-        - {cmd: S, gates: 0x08, interval: 100us}
-    etf:
-      - {queue: 1, clockid: CLOCK_TAI, delta: 500us, skip-sock-check: true}
-`
 
 type qd struct {
 	Kind, Handle, Parent string
@@ -76,28 +45,8 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		t.Fatal("lab tests run in the virtual lab: go test -tags lab -exec testbed/go-exec")
 	}
 	ns := "agentlab"
-	sh(t, "ip", "netns", "add", ns)
-	defer exec.Command("ip", "netns", "del", ns).Run()
-	mk := func() {
-		sh(t, "ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
-		sh(t, "ip", "-n", ns, "link", "set", "v0", "up")
-		sh(t, "ip", "-n", ns, "link", "set", "v1", "up")
-	}
-	mk()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "tsnctl.yaml")
-	os.WriteFile(file, []byte(labFile), 0o644)
-	a := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: time.Hour,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	stop := sync.OnceFunc(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	labVeth(t, ns)
+	a, stop := runAgent(t, labFile, ns, time.Hour)
 	defer stop()
 	iface := func() Iface {
 		if s := a.Snapshot(); len(s.Interfaces) > 0 {
@@ -220,7 +169,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	// The interface deleted and created again: waiting, then configured.
 	sh(t, "ip", "-n", ns, "link", "del", "v0")
 	eventually(t, 10*time.Second, "waiting", func() bool { return iface().State == Waiting })
-	mk()
+	labVeth(t, ns)
 	took := eventually(t, 10*time.Second, "configured again", func() bool { return iface().State == Configured && asFile(t, ns) })
 	t.Logf("%-40s configured in %6.1f ms", "interface re-created", float64(took.Microseconds())/1000)
 	// A second agent on the configured node adopts it: no qdisc or link event at all.
@@ -244,18 +193,13 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		return strings.Contains(seen.String(), "v1") && strings.Contains(seen.String(), "pfifo")
 	})
 	seen.Reset()
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	a2 := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status2.json"), VerifyEvery: time.Hour,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	done2 := make(chan error, 1)
-	go func() { done2 <- a2.Run(ctx2) }()
+	a2, stop2 := runAgent(t, labFile, ns, time.Hour)
 	eventually(t, 10*time.Second, "adopted", func() bool {
 		s := a2.Snapshot()
 		return len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured
 	})
 	time.Sleep(300 * time.Millisecond)
-	cancel2()
-	<-done2
+	stop2()
 	for _, m := range mons {
 		m.Process.Kill()
 		m.Wait()
@@ -265,4 +209,22 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	} else {
 		t.Log("adoption by a second agent: 0 repairs, no link or qdisc event seen by ip monitor and tc monitor")
 	}
+}
+
+// labVeth makes a 4-queue veth pair v0/v1 in namespace ns, both up; the namespace is made first
+// if it is not there, and removed at the end of the test.
+func labVeth(t testing.TB, ns string) {
+	t.Helper()
+	run := func(args ...string) {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if _, err := os.Stat("/run/netns/" + ns); err != nil {
+		run("ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	run("ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
+	run("ip", "-n", ns, "link", "set", "v0", "up")
+	run("ip", "-n", ns, "link", "set", "v1", "up")
 }

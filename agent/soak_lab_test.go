@@ -3,14 +3,9 @@
 package agent
 
 import (
-	"context"
 	"flag"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -41,20 +36,9 @@ var soakFor = flag.Duration("soak", 10*time.Minute, "how long TestLabSoak inject
 func TestLabSoak(t *testing.T) {
 	dur := *soakFor
 	ns := "agentsoak"
-	sh(t, "ip", "netns", "add", ns)
-	defer exec.Command("ip", "netns", "del", ns).Run()
-	sh(t, "ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
-	sh(t, "ip", "-n", ns, "link", "set", "v0", "up")
-	sh(t, "ip", "-n", ns, "link", "set", "v1", "up")
-	dir := t.TempDir()
-	file := filepath.Join(dir, "tsnctl.yaml")
-	os.WriteFile(file, []byte(labFile), 0o644)
-	a := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: 30 * time.Second,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	labVeth(t, ns)
+	a, stop := runAgent(t, labFile, ns, 30*time.Second)
+	defer stop()
 	repairs := func() uint64 {
 		if s := a.Snapshot(); len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured {
 			return s.Interfaces[0].Repairs

@@ -18,31 +18,9 @@ import (
 	"time"
 )
 
-const sdConfig = `interfaces:
-  - name: eth1
-    channels: 4
-    vlans:
-      - {id: 3, egress-qos-map: {6: 6}}
-    taprio:
-      num-tc: 4
-      map: [3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3]
-      queues: ["1@0", "1@1", "1@2", "1@3"]
-      clockid: CLOCK_TAI
-      base-time: auto
-      mode: txtime-assist
-      txtime-delay: 600us
-      schedule:
-        - {cmd: S, gates: 0x01, interval: 200us}
-        - {cmd: S, gates: 0x02, interval: 100us}
-        - {cmd: S, gates: 0x04, interval: 100us}
-        - {cmd: S, gates: 0x08, interval: 100us}
-        - {cmd: S, gates: 0x01, interval: 200us}
-        - {cmd: S, gates: 0x02, interval: 100us}
-        - {cmd: S, gates: 0x04, interval: 100us}
-        - {cmd: S, gates: 0x08, interval: 100us}
-    etf:
-      - {queue: 1, clockid: CLOCK_TAI, delta: 500us, skip-sock-check: true}
-ptp:
+// sdConfig is labFile on the guest's igb NIC eth1 (4 combined channels), with gPTP as grandmaster
+// on eth0 (software timestamps, the lab's thresholds).
+var sdConfig = strings.Replace(strings.ReplaceAll(labFile, "v0", "eth1"), "  - name: eth1\n", "  - name: eth1\n    channels: 4\n", 1) + `ptp:
   interface: eth0
   role: grandmaster
   timestamping: software

@@ -129,33 +129,19 @@ func send(ctx context.Context, out chan<- Event, e Event) bool {
 }
 
 func (s *Subscription) readRoute(ctx context.Context, out chan<- Event, errs chan<- error) {
-	for {
-		msgs, err := s.rt.Receive()
-		if ctx.Err() != nil {
-			return
-		}
-		if errors.Is(err, unix.ENOBUFS) {
-			if !send(ctx, out, Event{Kind: Overrun}) {
-				return
-			}
-			continue
-		}
-		if err != nil {
-			errs <- fmt.Errorf("rtnetlink notifications: %w", err)
-			return
-		}
-		for _, m := range msgs {
-			e, ok := decodeRoute(m)
-			if ok && !send(ctx, out, e) {
-				return
-			}
-		}
-	}
+	readLoop(ctx, out, errs, "rtnetlink notifications", s.rt.Receive, decodeRoute)
 }
 
 func (s *Subscription) readEthtool(ctx context.Context, out chan<- Event, errs chan<- error) {
+	receive := func() ([]genetlink.Message, error) { m, _, err := s.et.Receive(); return m, err }
+	readLoop(ctx, out, errs, "ethtool notifications", receive, decodeEthtool)
+}
+
+// readLoop receives batches of messages and sends their events until ctx ends or a receive fails
+// (the error goes to errs); a full socket buffer (ENOBUFS) is an Overrun event.
+func readLoop[M any](ctx context.Context, out chan<- Event, errs chan<- error, what string, receive func() ([]M, error), decode func(M) (Event, bool)) {
 	for {
-		msgs, _, err := s.et.Receive()
+		msgs, err := receive()
 		if ctx.Err() != nil {
 			return
 		}
@@ -166,12 +152,11 @@ func (s *Subscription) readEthtool(ctx context.Context, out chan<- Event, errs c
 			continue
 		}
 		if err != nil {
-			errs <- fmt.Errorf("ethtool notifications: %w", err)
+			errs <- fmt.Errorf("%s: %w", what, err)
 			return
 		}
 		for _, m := range msgs {
-			e, ok := decodeEthtool(m)
-			if ok && !send(ctx, out, e) {
+			if e, ok := decode(m); ok && !send(ctx, out, e) {
 				return
 			}
 		}
