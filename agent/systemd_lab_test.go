@@ -99,6 +99,21 @@ func TestLabSystemdUnit(t *testing.T) {
 	os.WriteFile("/etc/systemd/system/tsnctl.service", unit, 0o644)
 	sh(t, "systemctl", "daemon-reload")
 
+	// A missing file: the start fails at once with the reason in the journal, nothing is changed.
+	os.Rename("/etc/tsnctl/tsnctl.yaml", "/etc/tsnctl/tsnctl.yaml.away")
+	if err := exec.Command("systemctl", "start", "tsnctl").Run(); err == nil {
+		t.Error("systemctl start succeeded without /etc/tsnctl/tsnctl.yaml")
+	}
+	if j := out(t, "journalctl", "-u", "tsnctl", "--no-pager"); !strings.Contains(j, "no such file or directory") {
+		t.Errorf("the journal does not say why:\n%s", j)
+	}
+	if strings.Contains(out(t, "tc", "qdisc", "show", "dev", "eth1"), "taprio") {
+		t.Error("a failed start changed eth1")
+	}
+	exec.Command("systemctl", "stop", "tsnctl").Run() // cancels Restart=on-failure's next try
+	exec.Command("systemctl", "reset-failed", "tsnctl").Run()
+	os.Rename("/etc/tsnctl/tsnctl.yaml.away", "/etc/tsnctl/tsnctl.yaml")
+
 	// Start: systemctl returns once READY=1 came; the node is as the file says.
 	start := time.Now()
 	if o, err := exec.Command("systemctl", "start", "tsnctl").CombinedOutput(); err != nil {
@@ -205,6 +220,16 @@ func TestLabSystemdUnit(t *testing.T) {
 		!strings.Contains(out(t, "journalctl", "-u", "tsnctl", "--no-pager"), "reload refused") {
 		t.Errorf("after an invalid reload: %s, pid %d (was %d), as file %v", out(t, "systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
 	}
+	// A SIGHUP storm with that invalid file: coalesced, refused, the unit active, nothing changed.
+	for range 30 {
+		exec.Command("kill", "-HUP", strconv.Itoa(pid)).Run()
+	}
+	time.Sleep(2 * time.Second)
+	if out(t, "systemctl", "is-active", "tsnctl") != "active" || mainPID(t) != pid || !eth1AsFile(t) {
+		t.Errorf("after 30 SIGHUPs: %s, pid %d (was %d), as file %v", out(t, "systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
+	}
+	t.Logf("30 SIGHUPs with an invalid file: %s", out(t, "sh", "-c", "tsnctl status | grep reloads"))
+
 	// A valid reload that changes only the schedule: changed in place, no qdisc deleted.
 	os.WriteFile("/etc/tsnctl/tsnctl.yaml", []byte(strings.Replace(sdConfig, "interval: 200us}\n        - {cmd: S, gates: 0x02", "interval: 300us}\n        - {cmd: S, gates: 0x02", 1)), 0o644)
 	seen = monitor(t, func() {
