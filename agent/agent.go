@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -22,6 +23,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -140,14 +143,8 @@ func load(path string) (*configs.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	var errs []string
-	for _, f := range lint.Check(cfg, lint.Facts{}) {
-		if f.Severity == lint.Error {
-			errs = append(errs, f.String())
-		}
-	}
-	if len(errs) > 0 {
-		return nil, "", fmt.Errorf("%s has errors:\n  %s", path, strings.Join(errs, "\n  "))
+	if err := lint.Err(lint.Check(cfg, lint.Facts{})); err != nil {
+		return nil, "", fmt.Errorf("%s has errors:\n  %w", path, err)
 	}
 	if cfg.PTP != nil {
 		if _, err := ptp.Build(cfg.PTP, ""); err != nil {
@@ -256,8 +253,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// names lists the managed interfaces in the file's order.
+// names lists the managed interfaces in the file's order. The loop (the only writer of cfg) calls
+// it as it is; readers hold mu.
 func (a *Agent) names() []string {
+	if a.cfg == nil {
+		return nil
+	}
 	var out []string
 	for _, ci := range a.cfg.Interfaces {
 		out = append(out, string(ci.Name))
@@ -528,9 +529,9 @@ func (a *Agent) Snapshot() Status {
 	st := a.st
 	st.Interfaces = nil
 	var notReady []string
-	for _, n := range a.namesLocked() {
+	for _, n := range a.names() {
 		i := *a.ifaces[n]
-		i.Drift = maps2(i.Drift)
+		i.Drift = maps.Clone(i.Drift)
 		st.Interfaces = append(st.Interfaces, i)
 		if i.State != Configured {
 			notReady = append(notReady, fmt.Sprintf("%s %s", n, i.State))
@@ -546,28 +547,6 @@ func (a *Agent) Snapshot() Status {
 	st.Ready, st.NotReady = len(notReady) == 0, strings.Join(notReady, ", ")
 	st.Updated = time.Now()
 	return st
-}
-
-func (a *Agent) namesLocked() []string {
-	if a.cfg == nil {
-		return nil
-	}
-	var out []string
-	for _, ci := range a.cfg.Interfaces {
-		out = append(out, string(ci.Name))
-	}
-	return out
-}
-
-func maps2(m map[string]uint64) map[string]uint64 {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]uint64, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }
 
 // IfaceQdisc is one qdisc of a managed interface, with its counters.
@@ -627,7 +606,7 @@ func (a *Agent) statusLine() string {
 func (a *Agent) publish() {
 	b, err := json.MarshalIndent(a.Snapshot(), "", "  ")
 	if err == nil {
-		if err = os.MkdirAll(dirOf(a.o.StatusPath), 0o755); err == nil {
+		if err = os.MkdirAll(filepath.Dir(a.o.StatusPath), 0o755); err == nil {
 			err = renameio.WriteFile(a.o.StatusPath, append(b, '\n'), 0o644)
 		}
 	}
@@ -636,11 +615,43 @@ func (a *Agent) publish() {
 	}
 }
 
-func dirOf(p string) string {
-	if i := strings.LastIndexByte(p, '/'); i > 0 {
-		return p[:i]
+// Running reports whether the process that published the status is alive.
+func (st *Status) Running() bool {
+	err := syscall.Kill(st.PID, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// WriteText prints the status as `tsnctl status` shows it: a line each for the agent, readiness
+// and the configuration, a table of the interfaces, time sync, the last error and the reloads.
+func (st *Status) WriteText(out io.Writer, running bool) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	ready := "ready"
+	if !st.Ready {
+		ready = "NOT READY: " + st.NotReady
 	}
-	return "."
+	fmt.Fprintf(tw, "agent\tpid %d, running %v, since %s\n", st.PID, running, st.Started.Format(time.RFC3339))
+	fmt.Fprintf(tw, "state\t%s\n", ready)
+	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", st.File, st.ConfigHash)
+	fmt.Fprintln(tw, "INTERFACE\tSTATE\tREPAIRS\tFAILURES\tLAST CHANGE\tLAST DRIFT / REASON")
+	for _, i := range st.Interfaces {
+		what := i.LastDrift
+		if i.Reason != "" {
+			what = i.Reason
+		}
+		last := "-"
+		if !i.LastChange.IsZero() {
+			last = i.LastChange.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", i.Name, i.State, i.Repairs, i.Failures, last, what)
+	}
+	if s := st.Sync; s != nil {
+		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", s.State, s.OffsetNs, s.GMIdentity)
+	}
+	if st.LastError != "" {
+		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+	}
+	fmt.Fprintf(tw, "reloads\t%d (%d refused)\n", st.Reloads, st.ReloadFailures)
+	tw.Flush()
 }
 
 // ReadStatus reads a published status.

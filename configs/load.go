@@ -164,10 +164,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value) error {
 		}
 		return d.decode(n, v.Elem())
 	}
-	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
-		if c, ok := v.Addr().Interface().(*Channels); ok {
-			return d.channels(c, n)
+	if v.CanAddr() {
+		if u, ok := v.Addr().Interface().(decodable); ok {
+			return u.decodeWith(d, n)
 		}
+	}
+	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
 		return v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n)
 	}
 	if v.CanAddr() && v.Addr().Type().Implements(textUnmarshalerType) {
@@ -363,12 +365,18 @@ func short(n *yaml.Node) string {
 	return Abbrev(n.Value)
 }
 
-// UnmarshalYAML reads a plain count or a mapping {combined, rx, tx}.
-func (c *Channels) UnmarshalYAML(n *yaml.Node) error {
-	return (&decoder{budget: aliasBudget(n)}).channels(c, n)
+// decodable is a type that decodes itself with the loader's decoder (its strict key checks, its
+// alias budget, the file name in positions) rather than as a plain yaml.Unmarshaler.
+type decodable interface {
+	decodeWith(d *decoder, n *yaml.Node) error
 }
 
-func (d *decoder) channels(c *Channels, n *yaml.Node) error {
+// UnmarshalYAML reads a plain count or a mapping {combined, rx, tx}.
+func (c *Channels) UnmarshalYAML(n *yaml.Node) error {
+	return c.decodeWith(&decoder{budget: aliasBudget(n)}, n)
+}
+
+func (c *Channels) decodeWith(d *decoder, n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		v, err := strconv.ParseUint(n.Value, 10, 32)
 		if err != nil || v == 0 {

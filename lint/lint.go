@@ -159,6 +159,31 @@ func HasErrors(fs []Finding) bool {
 	return false
 }
 
+// Errors are the error findings of a check, as one error: a finding per line.
+type Errors []Finding
+
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, f := range e {
+		lines[i] = f.String()
+	}
+	return strings.Join(lines, "\n  ")
+}
+
+// Err returns the error findings of fs as Errors, or nil when there are none.
+func Err(fs []Finding) error {
+	var errs Errors
+	for _, f := range fs {
+		if f.Severity == Error {
+			errs = append(errs, f)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
 func (c *checker) channels(ifc *configs.Interface, path string) {
 	ch := ifc.Channels
 	if ch == nil {

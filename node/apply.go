@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/tsnctl/tsnctl/clock"
 	"net"
-	"strings"
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
@@ -57,14 +56,8 @@ func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, er
 		}
 	}
 	p.Findings = lint.Check(cfg, facts)
-	if lint.HasErrors(p.Findings) {
-		var msgs []string
-		for _, f := range p.Findings {
-			if f.Severity == lint.Error {
-				msgs = append(msgs, f.String())
-			}
-		}
-		return p, fmt.Errorf("the configuration has errors, nothing was changed:\n  %s", strings.Join(msgs, "\n  "))
+	if err := lint.Err(p.Findings); err != nil {
+		return p, fmt.Errorf("the configuration has errors, nothing was changed:\n  %w", err)
 	}
 	wants, err := Resolve(cfg, now)
 	if err != nil {

@@ -7,7 +7,6 @@
 package node
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/tsnctl/tsnctl/clock"
@@ -67,12 +66,8 @@ type Iface struct {
 // `base-time: auto` in the schedule's own clock (a CLOCK_MONOTONIC schedule counts from boot, not
 // from 1970).
 func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
-	if fs := lint.Check(cfg, lint.Facts{}); lint.HasErrors(fs) {
-		for _, f := range fs {
-			if f.Severity == lint.Error {
-				return nil, fmt.Errorf("%s", f)
-			}
-		}
+	if err := lint.Err(lint.Check(cfg, lint.Facts{})); err != nil {
+		return nil, err
 	}
 	var out []Iface
 	for _, ci := range cfg.Interfaces {

@@ -11,7 +11,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
@@ -76,8 +75,9 @@ func Open(cfg Config) (*Receiver, error) {
 		return nil, fmt.Errorf("--duration %v: must not be negative (0: until --count or Ctrl-C)", cfg.Duration)
 	}
 	laddr, err := net.ResolveUDPAddr("udp4", cfg.Listen)
-	if !cfg.Raw && err != nil && !strings.Contains(err.Error(), "missing port") && !strings.Contains(err.Error(), "invalid port") {
-		return nil, fmt.Errorf("--listen %q: %w", cfg.Listen, err)
+	var dnsErr *net.DNSError
+	if !cfg.Raw && errors.As(err, &dnsErr) {
+		return nil, fmt.Errorf("--listen %q: cannot resolve the host: %w", cfg.Listen, err)
 	}
 	if !cfg.Raw && (err != nil || laddr.Port == 0) {
 		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
@@ -106,7 +104,7 @@ func statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			running := syscall.Kill(st.PID, 0) == nil || errors.Is(syscall.Kill(st.PID, 0), syscall.EPERM)
+			running := st.Running()
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)
@@ -116,7 +114,7 @@ func statusCmd() *cobra.Command {
 					Running bool `json:"running"`
 				}{st, running})
 			} else {
-				writeStatus(out, st, running)
+				st.WriteText(out, running)
 			}
 			if !running {
 				return fmt.Errorf("the agent (pid %d) is not running: the status is from %s", st.PID, st.Updated.Format(time.RFC3339))
@@ -130,35 +128,4 @@ func statusCmd() *cobra.Command {
 	cmd.Flags().StringVar(&path, "status", agent.DefaultStatusPath, "the status tsnctl agent publishes")
 	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	return cmd
-}
-
-func writeStatus(out interface{ Write([]byte) (int, error) }, st *agent.Status, running bool) {
-	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	ready := "ready"
-	if !st.Ready {
-		ready = "NOT READY: " + st.NotReady
-	}
-	fmt.Fprintf(tw, "agent\tpid %d, running %v, since %s\n", st.PID, running, st.Started.Format(time.RFC3339))
-	fmt.Fprintf(tw, "state\t%s\n", ready)
-	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", st.File, st.ConfigHash)
-	fmt.Fprintln(tw, "INTERFACE\tSTATE\tREPAIRS\tFAILURES\tLAST CHANGE\tLAST DRIFT / REASON")
-	for _, i := range st.Interfaces {
-		what := i.LastDrift
-		if i.Reason != "" {
-			what = i.Reason
-		}
-		last := "-"
-		if !i.LastChange.IsZero() {
-			last = i.LastChange.Format(time.RFC3339)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", i.Name, i.State, i.Repairs, i.Failures, last, what)
-	}
-	if s := st.Sync; s != nil {
-		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", s.State, s.OffsetNs, s.GMIdentity)
-	}
-	if st.LastError != "" {
-		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
-	}
-	fmt.Fprintf(tw, "reloads\t%d (%d refused)\n", st.Reloads, st.ReloadFailures)
-	tw.Flush()
 }
