@@ -106,7 +106,6 @@ var Rules = []struct{ Name, Doc string }{
 	{"etf-queue", "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio"},
 	{"etf-delta", "ETF delta is positive"},
 	{"etf-skip-sock-check", "an ETF under txtime-assist taprio has skip-sock-check"},
-	{"etf-software-taprio", "(warning) an ETF without offload under a software-mode taprio: in Linux 6.12 it did not release SO_TXTIME packets"},
 }
 
 type checker struct {
@@ -464,11 +463,6 @@ func (c *checker) etf(ifc *configs.Interface, path string) {
 			c.add("clockid", Error, e.Pos, "clockid", p+".clockid", "", "ETF needs a clock", "clockid: CLOCK_TAI")
 		} else if _, err := clock.Parse(e.ClockID); err != nil {
 			c.add("clockid", Error, e.Pos, "clockid", p+".clockid", e.ClockID, "unknown clock", "use CLOCK_TAI")
-		}
-		if t != nil && mode == taprio.Software && e.Offload == configs.OffloadFalse {
-			c.add("etf-software-taprio", Warning, e.Pos, "offload", p+".offload", "false",
-				"under a software-mode taprio, an ETF child without launch-time offload held SO_TXTIME packets and never released them (Linux 6.12, tsnctl's lab)",
-				"mode: txtime-assist with skip-sock-check: true, or offload: true on a NIC with LaunchTime (i210)")
 		}
 		if mode == taprio.TxtimeAssist && !e.SkipSockCheck {
 			c.add("etf-skip-sock-check", Error, e.Pos, "skip-sock-check", p+".skip-sock-check", "false",

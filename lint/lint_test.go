@@ -101,7 +101,6 @@ func TestEveryRule(t *testing.T) {
 		{"etf-queue", txtimeAssist, "skip-sock-check: true}", "skip-sock-check: true}\n      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, skip-sock-check: true}", Facts{}, 15, Error, "two ETF qdiscs on one queue"},
 		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "has no taprio"},
 		{"etf-delta", seed, "delta: 5ms", "delta: 0", Facts{}, 40, Error, "delta must be positive"},
-		{"etf-software-taprio", seed, "offload: auto", "offload: false", Facts{}, 41, Warning, "never released them"},
 		{"etf-skip-sock-check", txtimeAssist, ", skip-sock-check: true}", "}", Facts{}, 14, Error, "taprio sets each packet's txtime"},
 	}
 	covered := map[string]bool{}

@@ -176,7 +176,7 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 			return "", err
 		}
 		return "", s.link.LinkDel(l)
-	case ReplaceRoot, ChangeSchedule: // on the existing handle, a replace is the kernel's change
+	case ReplaceRoot, ChangeSchedule, RestartSchedule: // on the existing handle, a replace is the kernel's change
 		q, err := encodeTaprio(live.Ifindex, st.Taprio)
 		if err != nil {
 			return "", err

@@ -475,7 +475,7 @@ func TestLabRollbackAfterETFRejected(t *testing.T) {
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if !reflect.DeepEqual(actions, []Action{SetChannels, AddVLAN, ModifyVLAN, DeleteRoot, ReplaceRoot, ReplaceETF}) {
+	if !reflect.DeepEqual(actions, []Action{SetChannels, AddVLAN, ModifyVLAN, DeleteRoot, ReplaceRoot, ReplaceETF, RestartSchedule}) {
 		t.Fatalf("plan %v", actions)
 	}
 	_, err = sys.Apply(p)

@@ -82,13 +82,15 @@ func TestPlanFromScratchAndIdempotence(t *testing.T) {
 	for _, s := range steps {
 		got = append(got, s.Command)
 	}
+	root := "tc qdisc replace dev eth1 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
+		"base-time 1002000000 sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 " +
+		"sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 clockid CLOCK_TAI"
 	want := []string{
 		"ethtool -L eth1 combined 4",
 		"ip link add link eth1 name eth1.3 type vlan id 3 egress-qos-map 6:6",
-		"tc qdisc replace dev eth1 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
-			"base-time 1002000000 sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 " +
-			"sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 clockid CLOCK_TAI",
+		root,
 		"tc qdisc replace dev eth1 parent 100:2 handle e001: etf clockid CLOCK_TAI delta 5000000 offload",
+		root, // the graft stopped the software taprio's gates: the same schedule again restarts them
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -109,9 +111,29 @@ func TestPlanFromScratchAndIdempotence(t *testing.T) {
 	e := etfChanged.ETF[1]
 	e.Delta = 1
 	etfChanged.ETF[1] = e
-	if st := Plan(w, etfChanged, "ns1"); len(st) != 1 || st[0].Action != ReplaceETF ||
+	if st := Plan(w, etfChanged, "ns1"); len(st) != 2 || st[0].Action != ReplaceETF || st[1].Action != RestartSchedule ||
 		st[0].Command != "tc -n ns1 qdisc replace dev eth1 parent 100:2 handle e801: etf clockid CLOCK_TAI delta 5000000 offload" {
 		t.Errorf("etf change: %+v", st)
+	}
+}
+
+// Grafting a child onto a software-mode taprio stops its gates (taprio_graft -> dev_deactivate ->
+// taprio_reset cancels the schedule's timer): the plan restarts them with the same schedule. A
+// txtime-assist taprio's gates kept advancing after a graft in the lab; no restart there.
+func TestPlanRestartsSoftwareGatesAfterGraft(t *testing.T) {
+	w := seedWants(t, 1000*ms)[0]
+	noETF := liveAsWanted(w)
+	noETF.ETF = nil
+	st := Plan(w, noETF, "")
+	if len(st) != 2 || st[0].Action != ReplaceETF || st[1].Action != RestartSchedule || st[1].Taprio != w.Taprio ||
+		!strings.Contains(st[1].Summary, "restart the gates of taprio 100:") {
+		t.Errorf("software: %+v", st)
+	}
+	w.Taprio.Options.Mode = taprio.TxtimeAssist
+	assist := liveAsWanted(w)
+	assist.ETF = nil
+	if st := Plan(w, assist, ""); len(st) != 1 || st[0].Action != ReplaceETF {
+		t.Errorf("txtime-assist: %+v", st)
 	}
 }
 
@@ -222,13 +244,13 @@ func TestScheduleChangeIsHitless(t *testing.T) {
 	remapped := liveAsWanted(w)
 	remapped.Taprio.Map[6] = 2
 	st = Plan(w, remapped, "")
-	if len(st) != 3 || st[0].Action != DeleteRoot || st[1].Action != ReplaceRoot || st[2].Action != ReplaceETF {
+	if len(st) != 4 || st[0].Action != DeleteRoot || st[1].Action != ReplaceRoot || st[2].Action != ReplaceETF || st[3].Action != RestartSchedule {
 		t.Errorf("map changed: %+v", st)
 	}
 	moded := liveAsWanted(w)
 	moded.Taprio.Mode = 1
 	moded.Taprio.Schedule.Entries[0].Interval = 1
-	if st := Plan(w, moded, ""); len(st) != 3 || st[0].Action != DeleteRoot {
+	if st := Plan(w, moded, ""); len(st) != 4 || st[0].Action != DeleteRoot {
 		t.Errorf("mode and schedule changed: %+v", st)
 	}
 }

@@ -23,6 +23,13 @@ const (
 	// children stay.
 	ChangeSchedule Action = "change-schedule"
 	ReplaceETF     Action = "replace-etf"
+	// RestartSchedule re-sends the root's own schedule as a change after ETF children were
+	// grafted onto a software-mode taprio. Grafting a child stops such a taprio's gates: the
+	// kernel's taprio_graft deactivates the device, taprio_reset cancels the timer that advances
+	// the schedule, and nothing starts it again, so the gates freeze at the entry they were in
+	// (or never start, if base-time was still ahead) and packets wait in closed classes forever.
+	// A change starts the timer again; it keeps the schedule's phase (same base-time).
+	RestartSchedule Action = "restart-schedule"
 	DeleteVLAN     Action = "delete-vlan"
 )
 
@@ -83,6 +90,7 @@ func Plan(want Iface, live *Live, netns string) []Step {
 				Summary: fmt.Sprintf("install taprio %x: (base-time %d)", want.Taprio.Handle, want.Taprio.Options.Schedule.BaseTime),
 				Command: cmd.taprio(want.Name, want.Taprio)})
 		}
+		grafted := false
 		for _, e := range want.ETF {
 			cur, ok := live.ETF[e.Queue]
 			if rootChanged || !ok || !ETFEqual(e, cur) {
@@ -95,7 +103,14 @@ func Plan(want Iface, live *Live, netns string) []Step {
 					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)%s", e.Queue, qdisc.FormatHandle(e.Parent(want.Taprio.Handle)),
 						map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[e.Offload == "auto"]),
 					Command: cmd.etf(want.Name, want.Taprio.Handle, e)})
+				grafted = true
 			}
+		}
+		if grafted && want.Taprio.Options.Mode == taprio.Software {
+			steps = append(steps, Step{Action: RestartSchedule, Iface: want.Name, Taprio: want.Taprio,
+				Summary: fmt.Sprintf("restart the gates of taprio %x: (grafting a child onto a software-mode taprio stops its schedule timer; the same schedule as a change starts it again)",
+					want.Taprio.Handle),
+				Command: cmd.taprio(want.Name, want.Taprio)})
 		}
 	}
 	return steps

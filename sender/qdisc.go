@@ -7,9 +7,9 @@ import (
 )
 
 // FromQdisc reads the taprio installed on iface (in network namespace netns) and returns the
-// timing of a stream of socket priority prio (see FromSchedule) with the check of its txtimes
-// against the installed windows.
-func FromQdisc(netns, iface string, prio int) (Timing, *WindowCheck, error) {
+// timing of a stream of socket priority prio (see FromSchedule: cycle and window may be zero) with
+// the check of its txtimes against the installed windows.
+func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Timing, *WindowCheck, error) {
 	sys, err := node.Open(netns)
 	if err != nil {
 		return Timing{}, nil, err
@@ -22,7 +22,7 @@ func FromQdisc(netns, iface string, prio int) (Timing, *WindowCheck, error) {
 	if live.Taprio == nil {
 		return Timing{}, nil, fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", iface, iface)
 	}
-	t, tc, err := FromSchedule(live.Taprio, iface, prio)
+	t, tc, err := FromSchedule(live.Taprio, iface, prio, cycle, window)
 	if err != nil {
 		return Timing{}, nil, err
 	}

@@ -6,6 +6,7 @@ package sender
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tsnctl/tsnctl/taprio"
@@ -103,9 +104,13 @@ func floorDiv(a, b int64) int64 {
 }
 
 // FromSchedule derives the timing of a stream of socket priority prio from an installed taprio:
-// its base-time and cycle, and the first open window of the traffic class prio maps to. offset
-// is kept if it fits the window.
-func FromSchedule(o *taprio.Options, iface string, prio int) (Timing, int, error) {
+// its base-time, and a cycle and window for the traffic class prio maps to. cycle 0 takes the
+// taprio's cycle, otherwise it must be a whole multiple of it (the seed sends every 2 ms through a
+// 1 ms schedule), so that every sender cycle meets the gates at the same phase. A zero window
+// (end 0) takes the class's first window; otherwise [start, end) must lie inside one of the
+// class's open windows as they repeat over the sender's cycle (the seed's 1200-1300 us is TC 1's
+// window in the second taprio cycle).
+func FromSchedule(o *taprio.Options, iface string, prio int, cycle int64, window [2]int64) (Timing, int, error) {
 	if prio < 0 || prio > 15 {
 		return Timing{}, 0, fmt.Errorf("--priority %d: taprio maps priorities 0-15; give --priority with --from-qdisc", prio)
 	}
@@ -115,13 +120,34 @@ func FromSchedule(o *taprio.Options, iface string, prio int) (Timing, int, error
 		return Timing{}, tc, fmt.Errorf("--priority %d maps to traffic class %d, which never has an open gate in the schedule installed on %s: "+
 			"its packets would wait forever; pick a priority whose class has a window (tsnctl show --iface %s)", prio, tc, iface, iface)
 	}
-	w := ws[0]
-	cycle := o.Schedule.Cycle()
-	start, end := w.Offset, w.End()
-	if end > cycle {
-		end = cycle // a window wrapping into the next cycle: use its part in this cycle
+	qcycle := o.Schedule.Cycle()
+	if cycle == 0 {
+		cycle = qcycle
 	}
-	return Timing{BaseTime: o.Schedule.BaseTime, Cycle: cycle, WindowStart: start, WindowEnd: end}, tc, nil
+	if cycle < 0 || qcycle <= 0 || cycle%qcycle != 0 {
+		return Timing{}, tc, fmt.Errorf("--cycle %v: not a whole multiple of the %v cycle of the taprio on %s, so the sender's cycles would drift "+
+			"against the gates; use %v, %v, ...", time.Duration(cycle), time.Duration(qcycle), iface, time.Duration(qcycle), time.Duration(2*qcycle))
+	}
+	t := Timing{BaseTime: o.Schedule.BaseTime, Cycle: cycle}
+	if window[1] == 0 {
+		w := ws[0]
+		t.WindowStart, t.WindowEnd = w.Offset, min(w.End(), qcycle) // a window wrapping into the next cycle: its part in this one
+		return t, tc, nil
+	}
+	t.WindowStart, t.WindowEnd = window[0], window[1]
+	check := NewWindowCheck(o, tc)
+	if window[0] < 0 || window[1] <= window[0] || window[1] > cycle || !check.Covers(t.BaseTime+window[0], t.BaseTime+window[1]) {
+		var open []string
+		for r := int64(0); r < cycle/qcycle && len(open) < 16; r++ {
+			for _, w := range ws {
+				open = append(open, fmt.Sprintf("%v-%v", time.Duration(r*qcycle+w.Offset), time.Duration(r*qcycle+w.End())))
+			}
+		}
+		return Timing{}, tc, fmt.Errorf("--window %v,%v: not inside an open window of traffic class %d (--priority %d) of the taprio on %s; "+
+			"in a %v cycle its windows are %s", time.Duration(window[0]), time.Duration(window[1]), tc, prio, iface,
+			time.Duration(cycle), strings.Join(open, ", "))
+	}
+	return t, tc, nil
 }
 
 // WindowCheck tells whether a txtime falls inside an open window of one traffic class of an
@@ -146,6 +172,22 @@ func (c WindowCheck) Contains(txtime int64) bool {
 	for _, w := range c.windows {
 		if (in >= w.Offset && in < w.End()) || (w.End() > c.cycle && in < w.End()-c.cycle) {
 			return true
+		}
+	}
+	return false
+}
+
+// Covers reports whether all of [start, end) is inside one open window of the class.
+func (c WindowCheck) Covers(start, end int64) bool {
+	if c.cycle <= 0 || end <= start {
+		return false
+	}
+	in := floorMod(start-c.base, c.cycle)
+	for _, w := range c.windows {
+		for _, off := range []int64{w.Offset, w.Offset - c.cycle} { // a wrapping window also opens at -cycle
+			if in >= off && in < off+w.Length {
+				return end-start <= off+w.Length-in
+			}
 		}
 	}
 	return false

@@ -96,7 +96,7 @@ func seedSchedule() *taprio.Options {
 
 func TestFromSchedule(t *testing.T) {
 	o := seedSchedule()
-	tm, tc, err := FromSchedule(o, "eth1", 6)
+	tm, tc, err := FromSchedule(o, "eth1", 6, 0, [2]int64{})
 	if err != nil || tc != 1 || tm.WindowStart != 200*us || tm.WindowEnd != 300*us || tm.Cycle != 1000*us || tm.BaseTime != o.Schedule.BaseTime {
 		t.Errorf("%+v tc %d %v", tm, tc, err)
 	}
@@ -112,8 +112,73 @@ func TestFromSchedule(t *testing.T) {
 		t.Error("InWindow wrong at 150us / 650us / 750us")
 	}
 	o.Schedule.Entries[1].Gates, o.Schedule.Entries[5].Gates = 1, 1
-	if _, _, err := FromSchedule(o, "eth1", 6); err == nil || !strings.Contains(err.Error(), "--priority 6 maps to traffic class 1, which never has an open gate") {
+	if _, _, err := FromSchedule(o, "eth1", 6, 0, [2]int64{}); err == nil || !strings.Contains(err.Error(), "--priority 6 maps to traffic class 1, which never has an open gate") {
 		t.Errorf("no window: %v", err)
+	}
+}
+
+// The seed sends every 2 ms through a 1 ms schedule, in [1200, 1300] us: TC 1's window in the
+// second taprio cycle.
+func TestFromScheduleSenderCycleAndWindow(t *testing.T) {
+	o := seedSchedule()
+	tm, tc, err := FromSchedule(o, "eth1", 6, 2000*us, [2]int64{1200 * us, 1300 * us})
+	if err != nil || tc != 1 || tm.Cycle != 2000*us || tm.WindowStart != 1200*us || tm.WindowEnd != 1300*us || tm.BaseTime != o.Schedule.BaseTime {
+		t.Fatalf("%+v tc %d %v", tm, tc, err)
+	}
+	tm.Offset, tm.PerCycle, tm.Txtime, tm.WakeAdvance = 50*us, 1, true, 600*us
+	if err := tm.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c1 := NewWindowCheck(o, 1)
+	for k := int64(0); k < 100; k++ {
+		if tx := tm.TxtimeOf(k, 0); !c1.Contains(tx) || (tx-o.Schedule.BaseTime)%(2000*us) != 1250*us {
+			t.Fatalf("cycle %d: txtime %d", k, tx)
+		}
+	}
+	// Windows inside an open window: the part of one, the seed's second window of the first cycle.
+	for _, w := range [][2]int64{{1220 * us, 1280 * us}, {700 * us, 800 * us}, {1700 * us, 1800 * us}} {
+		if _, _, err := FromSchedule(o, "eth1", 6, 2000*us, w); err != nil {
+			t.Errorf("window %v: %v", w, err)
+		}
+	}
+	for _, c := range []struct {
+		cycle int64
+		win   [2]int64
+		want  string
+	}{
+		{1500 * us, [2]int64{}, "--cycle 1.5ms: not a whole multiple of the 1ms cycle of the taprio on eth1"},
+		{-2000 * us, [2]int64{}, "not a whole multiple"},
+		{2000 * us, [2]int64{1150 * us, 1250 * us}, "--window 1.15ms,1.25ms: not inside an open window of traffic class 1 (--priority 6) of the taprio on eth1; " +
+			"in a 2ms cycle its windows are 200µs-300µs, 700µs-800µs, 1.2ms-1.3ms, 1.7ms-1.8ms"},
+		{2000 * us, [2]int64{1250 * us, 1350 * us}, "not inside an open window"}, // runs past the gate's close
+		{2000 * us, [2]int64{300 * us, 400 * us}, "not inside an open window"},   // TC 2's window
+		{1000 * us, [2]int64{1200 * us, 1300 * us}, "not inside an open window"}, // beyond the cycle
+		{2000 * us, [2]int64{1300 * us, 1200 * us}, "not inside an open window"}, // reversed
+	} {
+		_, _, err := FromSchedule(o, "eth1", 6, c.cycle, c.win)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("cycle %v window %v: %v, want %q", c.cycle, c.win, err, c.want)
+		}
+	}
+}
+
+// A window that runs through the end of the cycle into its start covers both parts.
+func TestCoversWrappingWindow(t *testing.T) {
+	o := seedSchedule()
+	c0 := NewWindowCheck(o, 0) // TC 0: 0-200 us and 500-700 us; not wrapping in the seed
+	if !c0.Covers(o.Schedule.BaseTime, o.Schedule.BaseTime+200*us) || c0.Covers(o.Schedule.BaseTime+100*us, o.Schedule.BaseTime+201*us) {
+		t.Error("TC 0's first window")
+	}
+	o.Schedule.Entries[7].Gates = 1 // TC 0 now open 900 us - 200 us of the next cycle
+	c0 = NewWindowCheck(o, 0)
+	b := o.Schedule.BaseTime + 5000*us
+	for _, c := range []struct {
+		from, to int64
+		want     bool
+	}{{900, 1200, true}, {950, 1100, true}, {1000, 1200, true}, {0, 200, true}, {-100, 150, true}, {850, 950, false}, {900, 1201, false}, {100, 300, false}} {
+		if got := c0.Covers(b+c.from*us, b+c.to*us); got != c.want {
+			t.Errorf("Covers(%d us, %d us) = %v, want %v", c.from, c.to, got, c.want)
+		}
 	}
 }
 

@@ -66,8 +66,10 @@ func sendCmd() *cobra.Command {
 sender and the gates agree. With --txtime each packet carries its launch time (SCM_TXTIME on
 CLOCK_TAI): the start of its window plus --offset; the sender wakes --wake-advance before it with
 clock_nanosleep(TIMER_ABSTIME). Without --txtime it wakes at the cycle start and sends at once (the
-seed's case 1). --from-qdisc IF takes the base-time, cycle and window from the taprio installed on
-IF, for the traffic class that --priority maps to.
+seed's case 1). --from-qdisc IF takes the base-time from the taprio installed on IF and checks the
+stream against it: --cycle must be a whole multiple of its cycle (default: its cycle), --window
+must lie inside an open window of the traffic class --priority maps to (default: the class's first
+window), and every txtime is checked against the installed gates.
 
 Every packet carries a header (stream, sequence, cycle start, wake-up, send call, txtime). The
 socket's error queue is read every cycle: ETF drops (missed deadline, invalid parameter) and TX
@@ -76,33 +78,37 @@ log (tsnctl dump FILE reads it). The sending thread is locked, optionally SCHED_
 pinned (--cpu); memory is locked and the loop does not allocate.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			start, end, ok := strings.Cut(window, ",")
+			s, err1 := configs.ParseDuration(start)
+			e, err2 := configs.ParseDuration(end)
+			if !ok || err1 != nil || err2 != nil {
+				return fmt.Errorf("--window %q: want START,END offsets in the cycle, e.g. 1200us,1300us", window)
+			}
+			t.WindowStart, t.WindowEnd = int64(s), int64(e)
 			if fromQdisc != "" {
-				for _, f := range []string{"window", "cycle", "base-time"} {
-					if cmd.Flags().Changed(f) {
-						return fmt.Errorf("--%s cannot be combined with --from-qdisc, which takes it from the installed schedule", f)
-					}
+				if cmd.Flags().Changed("base-time") {
+					return fmt.Errorf("--base-time cannot be combined with --from-qdisc, which takes it from the installed schedule")
 				}
-				qt, check, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority)
+				var cycle int64
+				var win [2]int64
+				if cmd.Flags().Changed("cycle") {
+					cycle = t.Cycle
+				}
+				if cmd.Flags().Changed("window") {
+					win = [2]int64{t.WindowStart, t.WindowEnd}
+				}
+				qt, check, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority, cycle, win)
 				if err != nil {
 					return err
 				}
 				t.BaseTime, t.Cycle, t.WindowStart, t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
 				cfg.Check = check
-			} else {
-				start, end, ok := strings.Cut(window, ",")
-				s, err1 := configs.ParseDuration(start)
-				e, err2 := configs.ParseDuration(end)
-				if !ok || err1 != nil || err2 != nil {
-					return fmt.Errorf("--window %q: want START,END offsets in the cycle, e.g. 1200us,1300us", window)
+			} else if baseTime != "auto" {
+				v, err := configs.ParseDuration(baseTime)
+				if err != nil {
+					return fmt.Errorf("--base-time %q: want auto or TAI nanoseconds", baseTime)
 				}
-				t.WindowStart, t.WindowEnd = int64(s), int64(e)
-				if baseTime != "auto" {
-					v, err := configs.ParseDuration(baseTime)
-					if err != nil {
-						return fmt.Errorf("--base-time %q: want auto or TAI nanoseconds", baseTime)
-					}
-					t.BaseTime = int64(v)
-				}
+				t.BaseTime = int64(v)
 			}
 			if cfg.Raw {
 				mac, err := net.ParseMAC(destMAC)
@@ -173,7 +179,7 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.BoolVar(&cfg.DeadlineMode, "deadline-mode", false, "SOF_TXTIME_DEADLINE_MODE: the txtime is a deadline")
 	f.Var(durationFlag{&t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime")
 	f.StringVar(&baseTime, "base-time", "auto", "TAI ns the cycles count from (auto: the TAI epoch, as taprio's auto)")
-	f.StringVar(&fromQdisc, "from-qdisc", "", "take base-time, cycle and window from the taprio on this interface")
+	f.StringVar(&fromQdisc, "from-qdisc", "", "take base-time (and, unless given, cycle and window) from the taprio on this interface and check the stream against its gates")
 	f.Int64Var(&cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
 	f.DurationVar(&cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
 	f.IntVar(&cfg.Size, "size", 64, "UDP payload bytes")
