@@ -30,7 +30,7 @@ const (
 	// (or never start, if base-time was still ahead) and packets wait in closed classes forever.
 	// A change starts the timer again; it keeps the schedule's phase (same base-time).
 	RestartSchedule Action = "restart-schedule"
-	DeleteVLAN     Action = "delete-vlan"
+	DeleteVLAN      Action = "delete-vlan"
 )
 
 // Step is one change, with what it was before (for the diff) and the equivalent command.
