@@ -1,7 +1,8 @@
 // Package calibrate measures how late this machine wakes a real-time loop, with tsnctl's own sender
 // loop (clock_nanosleep(TIMER_ABSTIME) on CLOCK_TAI, SCHED_FIFO, mlockall, no allocation) and with
-// cyclictest (rt-tests) as the reference, and turns the result into an ETF delta and a wake-up
-// advance for `tsnctl send`.
+// cyclictest (rt-tests) as the reference, and turns the result into a wake-up advance for
+// `tsnctl send`; from the logs of a txtime run it measures the qdisc-to-wire path, which is what
+// the ETF delta must cover.
 package calibrate
 
 import (
@@ -9,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -214,16 +216,52 @@ func Compare(ctx context.Context, o Options, rounds int) (tsnctl, cyclictest ana
 	return analysis.Summarize(lat), hist.Summary(), nil
 }
 
-// Recommendation is what to configure from a measured wake-up latency distribution.
+// Recommendation is what to configure for a stream of one cycle, from a measured wake-up latency
+// distribution.
 type Recommendation struct {
-	WakeAdvance time.Duration // for tsnctl send --wake-advance
-	ETFDelta    time.Duration // for the ETF qdisc's delta
+	// WakeAdvance is for tsnctl send --wake-advance: the worst wake-up latency + 20 %, plus the
+	// ETF delta (the packet must reach ETF before txtime − delta).
+	WakeAdvance time.Duration
+	// Holds says whether the machine can hold the cycle at all: a worst wake-up longer than the
+	// cycle means skipped cycles whatever the configuration. Reason says why not, and what helps.
+	Holds  bool
+	Reason string
 }
 
-// Recommend rounds the worst case up: ETF must get the packet before its txtime minus delta, and
-// the sender must have woken and sent before that. The send path itself is allowed 20 % more.
-func Recommend(s analysis.Summary) Recommendation {
-	round := func(ns float64) time.Duration { return (time.Duration(ns) + 9999) / 10000 * 10000 } // up to 10 µs
-	delta := round(float64(s.Max) * 1.2)
-	return Recommendation{ETFDelta: delta, WakeAdvance: round(float64(delta) + float64(s.P999)*1.2)}
+// roundUp rounds ns up to a whole multiple of unit.
+func roundUp(ns float64, unit time.Duration) time.Duration {
+	return (time.Duration(math.Ceil(ns)) + unit - 1) / unit * unit
+}
+
+// Recommend turns the wake-up latencies of a loop at cycle into a wake-up advance, for an ETF
+// delta of delta: the sender must have woken and handed the packet to ETF before txtime − delta,
+// so the advance covers the worst wake-up (+20 %, rounded up to 10 µs) and delta.
+func Recommend(wake analysis.Summary, cycle, delta time.Duration) Recommendation {
+	r := Recommendation{WakeAdvance: roundUp(float64(wake.Max)*1.2, 10*time.Microsecond) + delta, Holds: true}
+	if worst := time.Duration(wake.Max); worst >= cycle {
+		r.Holds = false
+		r.Reason = fmt.Sprintf("this machine cannot hold a %v cycle: its worst wake-up latency (%v) is longer than the cycle, "+
+			"so the sender skips cycles whatever the wake-up advance; use SCHED_FIFO (--fifo 80), a CPU of its own (--cpu, isolcpus), "+
+			"a PREEMPT_RT kernel, or a longer cycle", cycle, worst.Round(time.Microsecond))
+	}
+	return r
+}
+
+// Path is the qdisc-to-wire path of a txtime run through a software ETF: ETF releases each packet
+// at txtime − delta, so receive − (txtime − delta) is the time from ETF's release to the wire.
+type Path struct {
+	Path  analysis.Summary // ns
+	Delta time.Duration    // recommended ETF delta
+}
+
+// ETFDelta derives the ETF delta from the txtime_to_rx indicator (receive − planned txtime) of a
+// run made with ETF delta runDelta: the path is txtime_to_rx + runDelta, and the delta that puts
+// each packet on the wire by its txtime is the path's worst case + 20 %, rounded up to 1 µs. This
+// is the delta of a software ETF; with launch-time offload the NIC holds the packet until its
+// txtime and delta covers the driver-to-NIC path instead (hundreds of µs on an i210).
+func ETFDelta(txtimeToRx analysis.Summary, runDelta time.Duration) Path {
+	d := int64(runDelta)
+	p := analysis.Summary{N: txtimeToRx.N, Min: txtimeToRx.Min + d, P50: txtimeToRx.P50 + d, P90: txtimeToRx.P90 + d,
+		P99: txtimeToRx.P99 + d, P999: txtimeToRx.P999 + d, P9999: txtimeToRx.P9999 + d, Max: txtimeToRx.Max + d, Mean: txtimeToRx.Mean + float64(d)}
+	return Path{Path: p, Delta: roundUp(max(float64(p.Max), 0)*1.2, time.Microsecond)}
 }

@@ -45,11 +45,28 @@ func TestParseCyclictest(t *testing.T) {
 	}
 }
 
+// The wake-up advance covers the worst wake-up (+20 %, up to 10 µs) and the ETF delta; the delta is
+// not derived from the wake-up latency (it used to be 1.2 × the worst wake-up: 34.67 ms for a 2 ms cycle).
 func TestRecommend(t *testing.T) {
-	// tsn-doc's example: a 94 us worst case gives an ETF delta of about 100 us (here 120 us with 20 % margin).
-	r := Recommend(analysis.Summary{Max: 94000, P999: 50000})
-	if r.ETFDelta != 120*time.Microsecond || r.WakeAdvance != 180*time.Microsecond {
+	r := Recommend(analysis.Summary{Max: 94000, P999: 50000}, 2*time.Millisecond, 8*time.Microsecond)
+	if r.WakeAdvance != 128*time.Microsecond || !r.Holds || r.Reason != "" {
 		t.Errorf("%+v", r)
+	}
+	r = Recommend(analysis.Summary{Max: 28_890_000}, 2*time.Millisecond, 0)
+	if r.Holds || !strings.Contains(r.Reason, "cannot hold a 2ms cycle: its worst wake-up latency (28.89ms) is longer than the cycle") {
+		t.Errorf("%+v", r)
+	}
+	if r := Recommend(analysis.Summary{Max: 1_999_999}, 2*time.Millisecond, 0); !r.Holds {
+		t.Errorf("a wake-up just inside the cycle holds: %+v", r)
+	}
+}
+
+// A run with delta 50 µs whose packets arrived 43.4 ... 42.9 µs before their txtime: the path is
+// 6.6 ... 7.1 µs, and the delta that covers it with 20 % is 9 µs.
+func TestETFDelta(t *testing.T) {
+	p := ETFDelta(analysis.Summary{N: 990, Min: -43_400, P50: -43_200, P99: -43_000, Max: -42_900}, 50*time.Microsecond)
+	if p.Path.Min != 6_600 || p.Path.P50 != 6_800 || p.Path.Max != 7_100 || p.Path.N != 990 || p.Delta != 9*time.Microsecond {
+		t.Errorf("%+v", p)
 	}
 }
 
