@@ -217,8 +217,9 @@ func ccdfPlot(lines []line, indicator string) (*Plot, error) {
 	return pl, render(p, pl)
 }
 
-// Plots makes every figure of the report: per run the per-packet series of scheduled time and
-// RT application latency (the seed's figures); across runs, histogram and CCDF of each indicator.
+// Plots makes every figure of the report: first the headline, the histogram of every run's
+// scheduled time overlaid; per run the per-packet series of scheduled time and RT application
+// latency (the seed's figures); across runs, histogram and CCDF of each indicator.
 func Plots(runs []*Run) ([]*Plot, error) {
 	var out []*Plot
 	add := func(p *Plot, err error) error {
@@ -228,6 +229,11 @@ func Plots(runs []*Run) ([]*Plot, error) {
 		return err
 	}
 	lines := linesOf(runs)
+	// The headline first: the runs' scheduled times overlaid, as the seed's figures compare case 1
+	// with cases 2 and 3.
+	if err := add(histPlot(lines, analysis.ScheduledTime, "")); err != nil {
+		return nil, err
+	}
 	idx := 0
 	for _, r := range runs {
 		if err := add(syncPlot(r)); err != nil {
@@ -254,8 +260,10 @@ func Plots(runs []*Run) ([]*Plot, error) {
 		idx += len(r.Result.Streams)
 	}
 	for _, ind := range analysis.IndicatorNames {
-		if err := add(histPlot(lines, ind, "")); err != nil {
-			return nil, err
+		if ind != analysis.ScheduledTime {
+			if err := add(histPlot(lines, ind, "")); err != nil {
+				return nil, err
+			}
 		}
 		if ind == analysis.Jitter {
 			continue // the CCDF of jitter is that of scheduled_time, shifted

@@ -130,4 +130,80 @@ func TestReportFiles(t *testing.T) {
 	if strings.Contains(string(html), "http://") || strings.Contains(string(html), "https://") {
 		t.Error("report.html refers to the network")
 	}
+	// The answer leads: the summary, then the headline plot, then the setup; in report.md too.
+	h := string(html)
+	sum, head, setup := strings.Index(h, `<h2>Summary</h2>`), strings.Index(h, `<figure id="hist-scheduled_time" class="headline">`), strings.Index(h, `<h2>Setup</h2>`)
+	if sum < 0 || head < sum || setup < head || strings.Count(h, `id="hist-scheduled_time"`) != 1 {
+		t.Errorf("report.html order: summary at %d, headline at %d, setup at %d", sum, head, setup)
+	}
+	m := string(md)
+	if i, j := strings.Index(m, "## Summary"), strings.Index(m, "## Setup"); i < 0 || j < i || !strings.Contains(m[i:j], "hist-scheduled_time.png") {
+		t.Errorf("report.md does not lead with the summary and the headline plot:\n%.1500s", m)
+	}
+}
+
+// The summary's figures are the runs' own: scheduled time p50 and spreads, drops, losses, SLA
+// verdicts, share LOCKED and labels, one row per run.
+func TestSummary(t *testing.T) {
+	dir := t.TempDir()
+	var runs []*Run
+	for i, c := range []struct {
+		name string
+		tsn  bool
+	}{{"case 1", false}, {"case 2", true}} {
+		d := seedCase(t, dir, c.name, c.tsn, 2000, uint64(i))
+		if c.tsn { // a label in the receiver's header, as tsnctl recv --label writes it
+			rec := filepath.Join(d, "rx.log")
+			r, f, err := samplelog.Open(rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := r.Header
+			var recs []samplelog.Record
+			var x samplelog.Record
+			for r.Next(&x) == nil {
+				recs = append(recs, x)
+			}
+			f.Close()
+			h.Labels = map[string]string{"time base": "guest virtual time"}
+			w, err := samplelog.Create(rec, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range recs {
+				w.Write(&recs[i])
+			}
+			w.Close()
+		}
+		sla, _ := analysis.ParseSLA("scheduled_time.p50<=1000us")
+		r, err := Load(c.name+"="+d, analysis.Options{WarmupPackets: 10}, "auto")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Result.CheckSLA([]analysis.SLA{sla})
+		runs = append(runs, r)
+	}
+	tab := Summary(runs)
+	if len(tab.Rows) != 2 || len(tab.Columns) != len(tab.Rows[0].Cells) {
+		t.Fatalf("%+v", tab)
+	}
+	for i, r := range runs {
+		in := r.Result.Streams[0].Indicators[analysis.ScheduledTime]
+		p := r.Result.Streams[0].Packets
+		got := tab.Rows[i].Cells
+		want := []string{analysis.Micros(float64(in.P50)), analysis.Micros(float64(in.P99 - in.Min)), analysis.Micros(float64(in.Max - in.Min)),
+			fmt.Sprint(p.ETFDropped), fmt.Sprint(p.Lost), fmt.Sprint(p.CyclesSkipped)}
+		for k := range want {
+			if got[k] != want[k] {
+				t.Errorf("%s, %s: %q, want %q", r.Name, tab.Columns[k], got[k], want[k])
+			}
+		}
+	}
+	c1, c2 := tab.Rows[0].Cells, tab.Rows[1].Cells
+	if c1[6] != "1 ok" || c2[6] != "1 violated, 0 ok" || c1[7] != "–" || c2[7] != "92.3 %" || c1[8] != "" || c2[8] != "time base: guest virtual time" {
+		t.Errorf("verdicts, sync, labels: %q / %q", c1[6:], c2[6:])
+	}
+	if c1[4] != "2" || tab.Rows[0].Name != "case 1" {
+		t.Errorf("case 1 lost %s (2 of 2000 are left out of the logs)", c1[4])
+	}
 }

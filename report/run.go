@@ -6,6 +6,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -119,6 +120,11 @@ func setupOf(res *analysis.Result) []Field {
 		}
 		if !h.StartedAt.IsZero() {
 			add(h.Role+" started", h.StartedAt.UTC().Format(time.RFC3339))
+		}
+		for _, k := range slices.Sorted(maps.Keys(h.Labels)) {
+			if !slices.ContainsFunc(out, func(f Field) bool { return f.Name == "label "+k }) {
+				add("label "+k, h.Labels[k])
+			}
 		}
 	}
 	var rx, txs []string

@@ -154,6 +154,58 @@ func Compare(runs []*Run) Table {
 	return t
 }
 
+// Summary is the report's answer, first: one row per run (and stream), the figures an engineer
+// judges a run by in columns — where the packets reached the wire in their cycle and how widely
+// that spread, what was dropped, lost or skipped, the SLA verdicts, the share of time sync LOCKED,
+// and the run's labels (its time base in the lab).
+func Summary(runs []*Run) Table {
+	t := Table{Columns: []string{"scheduled time p50 (µs)", "spread min → p99 (µs)", "max − min (µs)", "ETF drops", "lost",
+		"cycles skipped", "SLA", "time sync LOCKED", "labels"}}
+	for _, l := range linesOf(runs) {
+		r := Row{Name: l.label}
+		if in, ok := l.stream.Indicators[analysis.ScheduledTime]; ok && in.Count > 0 {
+			r.Cells = append(r.Cells, analysis.Micros(float64(in.P50)), analysis.Micros(float64(in.P99-in.Min)), analysis.Micros(float64(in.Max-in.Min)))
+		} else {
+			r.Cells = append(r.Cells, "–", "–", "–")
+		}
+		p := l.stream.Packets
+		r.Cells = append(r.Cells, fmt.Sprint(p.ETFDropped), fmt.Sprint(p.Lost), fmt.Sprint(p.CyclesSkipped))
+		ok, bad := 0, 0
+		for _, v := range l.run.Result.SLA {
+			if v.StreamID != l.stream.StreamID {
+				continue
+			}
+			if v.OK {
+				ok++
+			} else {
+				bad++
+			}
+		}
+		switch {
+		case ok+bad == 0:
+			r.Cells = append(r.Cells, "–")
+		case bad == 0:
+			r.Cells = append(r.Cells, fmt.Sprintf("%d ok", ok))
+		default:
+			r.Cells = append(r.Cells, fmt.Sprintf("%d violated, %d ok", bad, ok))
+		}
+		if sy := l.run.Result.Sync; sy != nil {
+			r.Cells = append(r.Cells, fmt.Sprintf("%.1f %%", 100*sy.LockedFraction))
+		} else {
+			r.Cells = append(r.Cells, "–")
+		}
+		var labels []string
+		for _, f := range l.run.Setup {
+			if k, ok := strings.CutPrefix(f.Name, "label "); ok {
+				labels = append(labels, k+": "+f.Value)
+			}
+		}
+		r.Cells = append(r.Cells, strings.Join(labels, "; "))
+		t.Rows = append(t.Rows, r)
+	}
+	return t
+}
+
 // Setups is the setup table: one row per field any run has, one column per run.
 func Setups(runs []*Run) Table {
 	t := Table{}
@@ -291,13 +343,25 @@ func writeFiles(rep *Report, put func(name string, data []byte) error) error {
 	var h bytes.Buffer
 	data := struct {
 		*Report
-		Setup, Compare Table
-		SLA            []slaRow
-	}{rep, Setups(rep.Runs), Compare(rep.Runs), slaRows(rep.Runs)}
+		Summary, Setup, Compare Table
+		SLA                     []slaRow
+		Headline                *Plot
+		Details                 []*Plot
+	}{Report: rep, Summary: Summary(rep.Runs), Setup: Setups(rep.Runs), Compare: Compare(rep.Runs), SLA: slaRows(rep.Runs)}
+	data.Headline, data.Details = headline(plots)
 	if err := tmpl.Execute(&h, data); err != nil {
 		return err
 	}
 	return put("report.html", h.Bytes())
+}
+
+// headline splits the plots into the headline (the overlaid scheduled-time histogram, shown under
+// the summary) and the details.
+func headline(plots []*Plot) (*Plot, []*Plot) {
+	if len(plots) > 0 && plots[0].Name == "hist-"+analysis.ScheduledTime {
+		return plots[0], plots[1:]
+	}
+	return nil, plots
 }
 
 type slaRow struct {
@@ -361,9 +425,15 @@ func markdown(rep *Report) []byte {
 				fmt.Fprintf(&b, "| **%s** |%s\n", r.Name, strings.Repeat(" |", len(t.Columns)))
 				continue
 			}
-			fmt.Fprintf(&b, "| %s | %s |\n", r.Name, strings.Join(mdAll(r.Cells), " | "))
+			fmt.Fprintf(&b, "| %s | %s |\n", md(r.Name), strings.Join(mdAll(r.Cells), " | "))
 		}
 		b.WriteString("\n")
+	}
+	b.WriteString("## Summary\n\n")
+	table(Summary(rep.Runs), "run")
+	head, details := headline(rep.Plots)
+	if head != nil {
+		fmt.Fprintf(&b, "![%s](%s.png)\n\n", md(head.Title), head.Name)
 	}
 	b.WriteString("## Setup\n\n")
 	table(Setups(rep.Runs), "")
@@ -381,7 +451,7 @@ func markdown(rep *Report) []byte {
 		b.WriteString("\n")
 	}
 	b.WriteString("## Plots\n\n")
-	for _, p := range rep.Plots {
+	for _, p := range details {
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", md(p.Title), p.Name)
 	}
 	b.WriteString("## Files\n\n")

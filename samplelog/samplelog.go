@@ -94,6 +94,9 @@ type Header struct {
 	Host      string         `json:"host,omitempty"`
 	Kernel    string         `json:"kernel,omitempty"`
 	Params    map[string]any `json:"params,omitempty"` // cycle, window, mode, interface, qdisc, timestamp source...
+	// Labels are the user's own facts about the run (send/recv --label KEY=VALUE), e.g. the time
+	// base of a lab run; reports show them with the run.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // Writer appends records to a file.

@@ -194,7 +194,7 @@ const assistSeed = `interfaces:
 `
 
 func fromInstalled(t *testing.T) (Timing, WindowCheck) {
-	tm, check, err := FromQdisc("tx", "v0", 6, 0, [2]int64{})
+	tm, check, _, err := FromQdisc("tx", "v0", 6, 0, [2]int64{})
 	if err != nil {
 		t.Fatalf("from qdisc: %v", err)
 	}

@@ -2,30 +2,72 @@ package sender
 
 import (
 	"fmt"
+	"time"
+
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/taprio"
 
 	"github.com/tsnctl/tsnctl/node"
 )
 
 // FromQdisc reads the taprio installed on iface (in network namespace netns) and returns the
 // timing of a stream of socket priority prio (see FromSchedule: cycle and window may be zero) with
-// the check of its txtimes against the installed windows.
-func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Timing, *WindowCheck, error) {
+// the check of its txtimes against the installed windows, and the software ETF the stream goes
+// through, if any (nil otherwise).
+func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Timing, *WindowCheck, *SoftwareETF, error) {
 	sys, err := node.Open(netns)
 	if err != nil {
-		return Timing{}, nil, err
+		return Timing{}, nil, nil, err
 	}
 	live, err := sys.Read(iface)
 	sys.Close()
 	if err != nil {
-		return Timing{}, nil, fmt.Errorf("--from-qdisc: %w", err)
+		return Timing{}, nil, nil, fmt.Errorf("--from-qdisc: %w", err)
 	}
 	if live.Taprio == nil {
-		return Timing{}, nil, fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", iface, iface)
+		return Timing{}, nil, nil, fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", iface, iface)
 	}
 	t, tc, err := FromSchedule(live.Taprio, iface, prio, cycle, window)
 	if err != nil {
-		return Timing{}, nil, err
+		return Timing{}, nil, nil, err
 	}
 	check := NewWindowCheck(live.Taprio, tc)
-	return t, &check, nil
+	return t, &check, softwareETF(live.Taprio, live.ETF, tc), nil
+}
+
+// SoftwareETF is an ETF without launch-time offload on a TX queue of the stream's traffic class,
+// under a software-mode taprio: it releases each packet at txtime − Delta, and the taprio's gate
+// must be open then.
+type SoftwareETF struct {
+	Queue int
+	Delta int64
+}
+
+// softwareETF finds the largest-delta software ETF on the queues of class tc.
+func softwareETF(o *taprio.Options, etfs map[int]etf.Options, tc int) *SoftwareETF {
+	if o.Mode != taprio.Software || tc >= len(o.Queues) {
+		return nil
+	}
+	var found *SoftwareETF
+	q := o.Queues[tc]
+	for i := int(q.Offset); i < int(q.Offset)+int(q.Count); i++ {
+		if e, ok := etfs[i]; ok && !e.Offload && (found == nil || int64(e.Delta) > found.Delta) {
+			found = &SoftwareETF{Queue: i, Delta: int64(e.Delta)}
+		}
+	}
+	return found
+}
+
+// EarlyRelease says, when ETF would release t's packets before their window opens (delta longer
+// than the offset in the window), what happens then; "" when it does not. The software taprio
+// holds such a packet until its gate opens; in the lab's Linux 6.12 most of them then left after
+// their txtime, and ETF dropped them (40-90 % of a stream, with the iperf3 load on the CPU).
+func (e *SoftwareETF) EarlyRelease(t Timing, iface string) string {
+	if e == nil || !t.Txtime || e.Delta <= t.Offset {
+		return ""
+	}
+	return fmt.Sprintf("the ETF on TX queue %d of %s (no offload) has delta %v, longer than --offset %v: it releases each packet %v before "+
+		"its window opens, and the software taprio holds it until the gate opens; in Linux 6.12 most such packets then missed their txtime "+
+		"and were dropped. Use an ETF delta below the offset (tsnctl calibrate delta measures the path it must cover) or a larger --offset",
+		e.Queue, iface, time.Duration(e.Delta), time.Duration(t.Offset), time.Duration(e.Delta-t.Offset))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -86,7 +87,8 @@ func TestValidateNamesTheFlag(t *testing.T) {
 
 func seedSchedule() *taprio.Options {
 	tai := clock.TAI
-	o := &taprio.Options{NumTC: 4, Map: [16]uint8{3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3}, ClockID: &tai}
+	o := &taprio.Options{NumTC: 4, Map: [16]uint8{3, 3, 3, 3, 3, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3}, ClockID: &tai,
+		Queues: []taprio.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}, {Count: 1, Offset: 2}, {Count: 1, Offset: 3}}}
 	o.Schedule.BaseTime = 1795372810045000000
 	for _, e := range [][2]uint32{{1, 200}, {2, 100}, {4, 100}, {8, 100}, {1, 200}, {2, 100}, {4, 100}, {8, 100}} {
 		o.Schedule.Entries = append(o.Schedule.Entries, taprio.Entry{Gates: e[0], Interval: e[1] * 1000})
@@ -200,5 +202,41 @@ func TestSeqOfTxtimeNewestFirst(t *testing.T) {
 	}
 	if got := s.seqOfTxtime(10 * 1000); got != ^uint64(0) {
 		t.Errorf("an overwritten entry matched: %d", got)
+	}
+}
+
+// ETF without offload under a software taprio releases at txtime − delta: a delta longer than
+// the offset in the window releases before the gate opens, which the lab saw drop most packets.
+func TestSoftwareETFEarlyRelease(t *testing.T) {
+	o := seedSchedule()
+	etfs := map[int]etf.Options{1: {Delta: 60000}, 2: {Delta: 900000}}
+	e := softwareETF(o, etfs, 1)
+	if e == nil || e.Queue != 1 || e.Delta != 60000 {
+		t.Fatalf("%+v", e)
+	}
+	tm := Timing{Txtime: true, Offset: 50 * us}
+	if w := e.EarlyRelease(tm, "v0"); !strings.Contains(w, "the ETF on TX queue 1 of v0 (no offload) has delta 60µs, longer than --offset 50µs: it releases each packet 10µs before its window opens") {
+		t.Errorf("%q", w)
+	}
+	for _, c := range []struct {
+		name string
+		e    *SoftwareETF
+		t    Timing
+	}{
+		{"delta below the offset", &SoftwareETF{1, 22000}, tm},
+		{"delta equal to the offset", &SoftwareETF{1, 50000}, tm},
+		{"plain sends", e, Timing{Offset: 50 * us}},
+		{"no software ETF", nil, tm},
+	} {
+		if w := c.e.EarlyRelease(c.t, "v0"); w != "" {
+			t.Errorf("%s: %q", c.name, w)
+		}
+	}
+	if softwareETF(o, map[int]etf.Options{1: {Delta: 60000, Offload: true}}, 1) != nil {
+		t.Error("an offloaded ETF launches at txtime: no early release")
+	}
+	o.Mode = taprio.TxtimeAssist
+	if softwareETF(o, etfs, 1) != nil {
+		t.Error("txtime-assist: taprio sets the txtime itself")
 	}
 }

@@ -23,6 +23,24 @@ import (
 )
 
 // durationFlag is a pflag value taking tsnctl's duration words (200us, 5ms, plain ns).
+// labelFlag collects --label KEY=VALUE (repeatable; the value may contain '=' and ',').
+type labelFlag struct{ m map[string]string }
+
+func (f *labelFlag) String() string { return "" }
+func (f *labelFlag) Type() string   { return "KEY=VALUE" }
+func (f *labelFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" || len(s) > 512 {
+		return fmt.Errorf("want KEY=VALUE (at most 512 bytes), e.g. --label \"time base=guest virtual time\"")
+	}
+	if f.m == nil {
+		f.m = map[string]string{}
+	}
+	f.m[k] = v
+	return nil
+}
+
 type durationFlag struct{ d *int64 }
 
 func (f durationFlag) String() string {
@@ -54,6 +72,7 @@ func sendCmd() *cobra.Command {
 	var cfg sender.Config
 	var t sender.Timing
 	var window, baseTime, fromQdisc, logPath, destMAC string
+	var labels labelFlag
 	var requireSync bool
 	var syncTimeout time.Duration
 	var onSyncLoss, syncStatus string
@@ -97,9 +116,12 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 				if cmd.Flags().Changed("window") {
 					win = [2]int64{t.WindowStart, t.WindowEnd}
 				}
-				qt, check, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority, cycle, win)
+				qt, check, swETF, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority, cycle, win)
 				if err != nil {
 					return err
+				}
+				if w := swETF.EarlyRelease(t, fromQdisc); w != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 				}
 				t.BaseTime, t.Cycle, t.WindowStart, t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
 				cfg.Check = check
@@ -141,7 +163,7 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 			}
 			defer snd.Close()
 			if logPath != "" {
-				w, err := samplelog.Create(logPath, samplelog.Header{Role: "send", Stream: cfg.Stream, StartedAt: time.Now().UTC(),
+				w, err := samplelog.Create(logPath, samplelog.Header{Role: "send", Stream: cfg.Stream, StartedAt: time.Now().UTC(), Labels: labels.m,
 					Host: sender.Hostname(), Kernel: sender.KernelRelease(), Params: sendParams(cfg, fromQdisc)})
 				if err != nil {
 					return err
@@ -188,6 +210,7 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.IntVar(&cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
 	f.BoolVar(&cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
+	f.Var(&labels, "label", "KEY=VALUE written into the sample log's header and shown with the run in reports (repeatable)")
 	f.BoolVar(&quiet, "quiet", false, "no progress line")
 	f.StringVar(&cfg.NetNS, "netns", "", "send from this network namespace (ip netns name)")
 	f.BoolVar(&requireSync, "require-sync", false, "wait until time sync is LOCKED (tsnctl ptp run/watch) before the first packet; watch it during the run")
@@ -230,6 +253,7 @@ func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
 func recvCmd() *cobra.Command {
 	var cfg receiver.Config
 	var logPath string
+	var labels labelFlag
 	cmd := &cobra.Command{
 		Use:   "recv --listen [HOST]:PORT [--iface IF] [--hw-timestamps] [--log FILE]",
 		Short: "Receive test packets with RX timestamps; count loss, duplicates, reordering",
@@ -245,7 +269,7 @@ the sample log; the summary counts loss, duplicates and reordering, and names th
 			}
 			defer rcv.Close()
 			if logPath != "" {
-				w, err := samplelog.Create(logPath, samplelog.Header{Role: "recv", StartedAt: time.Now().UTC(), Host: sender.Hostname(),
+				w, err := samplelog.Create(logPath, samplelog.Header{Role: "recv", StartedAt: time.Now().UTC(), Labels: labels.m, Host: sender.Hostname(),
 					Kernel: sender.KernelRelease(), Params: map[string]any{"listen": cfg.Listen, "iface": cfg.Iface, "hw_timestamps": cfg.HardwareTimestamps}})
 				if err != nil {
 					return err
@@ -267,6 +291,7 @@ the sample log; the summary counts loss, duplicates and reordering, and names th
 	f.DurationVar(&cfg.Duration, "duration", 0, "stop after this long")
 	f.BoolVar(&cfg.HardwareTimestamps, "hw-timestamps", false, "turn on the NIC's RX timestamping (needs --iface)")
 	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
+	f.Var(&labels, "label", "KEY=VALUE written into the sample log's header and shown with the run in reports (repeatable)")
 	f.StringVar(&cfg.NetNS, "netns", "", "receive in this network namespace (ip netns name)")
 	f.BoolVar(&cfg.Raw, "raw", false, "receive tsnctl's raw Ethernet frames on --iface (AF_PACKET), recording their VID and PCP")
 	return cmd
