@@ -2,11 +2,12 @@
 # Second part of `make lab`, run in both guests of the two-guest topology (testbed/run --vms 2).
 # Time sync first: guest 1 runs `tsnctl ptp run` as the gPTP grandmaster on eth0, guest 2 as a slave
 # (software timestamps: QEMU's igb does not timestamp packets); both log their sync status. Once
-# guest 2 is LOCKED, guest 1 configures eth1 (the seed's node, txtime-assist, 10 ms cycle) and sends
+# guest 2 is LOCKED, guest 1 configures eth1 (the seed's node, txtime-assist, 10 ms cycle: real time, see testbed/lab-seed-assist.yaml) and sends
 # 1000 cycles with SO_TXTIME and --require-sync to guest 2, which receives on its own eth1 -- across
 # the dgram cable between two QEMUs, timestamps taken on guest 2's clock, synchronised to guest 1's.
 set -euo pipefail
 mkdir -p /host/out
+label="time base=real time (QEMU TCG, two guests): guest 2's clock synchronised to guest 1's by gPTP; the host's noise included"
 carrier() { for _ in $(seq 50); do [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ] && return; sleep 0.1; done; }
 ip link set eth0 up
 ip link set eth1 up
@@ -32,7 +33,7 @@ if [ "$LAB_VM" = 2 ]; then
 	tsnctl ptp status --wait 300s || { cat /tmp/ptp-run.txt; exit 1; }
 	echo "(LOCKED $(($(date +%s) - start)) s after tsnctl ptp run started)"
 	echo "== guest 2: tsnctl recv on eth1.3"
-	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 120s --log /host/out/guests-recv.log >/tmp/recv.txt &
+	tsnctl recv --listen :7788 --iface eth1.3 --count 1000 --duration 120s --log /host/out/guests-recv.log --label "$label" >/tmp/recv.txt &
 	recv=$!
 	sleep 0.5
 	touch /host/out/guest2-ready
@@ -64,7 +65,7 @@ echo "== guest 1: waiting for guest 2 to be LOCKED and listening"
 for _ in $(seq 1200); do [ -e /host/out/guest2-ready ] && break; sleep 0.25; done
 [ -e /host/out/guest2-ready ] || { echo "guest 2 never got ready"; exit 1; }
 echo "== guest 1: tsnctl send --txtime --from-qdisc eth1 --require-sync -> guest 2"
-tsnctl send --dest 10.3.0.2:7788 --iface eth1.3 --priority 6 --txtime --from-qdisc eth1 --require-sync --sync-timeout 60s \
+tsnctl send --dest 10.3.0.2:7788 --iface eth1.3 --priority 6 --txtime --from-qdisc eth1 --require-sync --sync-timeout 60s --label "$label" \
 	--offset 100us --wake-advance 4ms --count 1000 --fifo 80 --tx-timestamps --log /host/out/guests-send.log
 touch /host/out/guest1-sent
 # The grandmaster stays until guest 2 is done (else guest 2's time would go to HOLDOVER under it).

@@ -62,15 +62,18 @@ wait "$agent" || true
 #   case 1: no TSN -- plain sends at the cycle start, no qdisc (VLAN only);
 #   case 2: the seed's node (configs/seed.yaml: software-mode taprio, 1 ms schedule, ETF on queue 1),
 #           SO_TXTIME at 1250 us of each 2 ms cycle: TC 1's window [1200, 1300] us, offset 50 us;
-#   case 3: case 2 under iperf3 load through the same port (best-effort class).
+#   case 3: case 2 under iperf3 -u -b 100M through the same port (best-effort class).
 # The application is the same in all three: tsnctl send as a standard process (no SCHED_FIFO) on
-# CPU 1, which it shares with a best-effort load (iperf3 -u -b 200M on a link of its own), as the
-# seed's sender shared a standard kernel in a VM: its wake-ups are late by tens to hundreds of us.
-# In the lab's virtual time (testbed/run --time virtual) this is the kernel's own behaviour, not
-# the host's noise. The load touches the application only, never the qdiscs under test.
+# CPU 1, which it shares with a best-effort load (iperf3 -u -b 200M on a link of its own) and with
+# case 3's stress traffic, as the seed's sender shared a standard kernel in a VM: its wake-ups are
+# late by tens to hundreds of us. CPU 0 keeps the node's own work: tsnctl apply (so taprio's gate
+# timer) and the receiver. In the lab's virtual time (testbed/run --time virtual) every figure is
+# the kernel's own software path, exact to the ns, not the host's noise.
 echo
-echo "time base of the cases below: the guest's $LAB_TIME time (virtual: QEMU -icount, the kernel's software path, ns-exact)"
+echo "time base of the cases below: the guest's $LAB_TIME time"
 mkdir -p /host/out
+label="time base=$LAB_TIME (guest $(uname -r), software timestamps)"
+[ "$LAB_TIME" = virtual ] && label="time base=guest virtual time (QEMU -icount): the kernel's software path, exact to the ns; no hardware"
 # pair N: namespaces txN/rxN joined by a 4-queue veth v0 <-> v1, loopbacks up.
 pair() {
 	ip netns add "tx$1"
@@ -90,7 +93,7 @@ addresses() {
 	ip -n "rx$1" neigh add "10.$1.0.1" lladdr "$(ip -n "tx$1" -br link show v0.3 | awk '{print $3}')" dev v1.3
 }
 # The application's load: iperf3 between namespaces ld1 and ld2 on a veth of their own, both ends
-# pinned to CPU 1. load_start / load_stop around each case, so that every case sees the same load.
+# on CPU 1. load_start / load_stop around each run, so that every case sees the same load.
 ip netns add ld1
 ip netns add ld2
 ip -n ld1 link add name l0 type veth peer name l1
@@ -104,15 +107,25 @@ load_start() {
 	sleep 0.5
 }
 load_stop() { kill "$load" 2>/dev/null || true; wait "$load" 2>/dev/null || true; sleep 0.2; }
+# stress_start N / stress_stop: case 3's best-effort traffic through txN's port (priority 0 -> TC 3).
+stress_start() {
+	ip netns exec "rx$1" iperf3 -s -D -B "10.$1.0.2" -p 5201 --logfile "/tmp/iperf3-server$1.log"
+	sleep 0.3
+	ip netns exec "tx$1" taskset -c 1 iperf3 -c "10.$1.0.2" -p 5201 -u -b 100M -t 30 --logfile "/tmp/iperf3-client$1.log" &
+	stress=$!
+	sleep 0.5
+}
+stress_stop() { kill "$stress" 2>/dev/null || true; wait "$stress" 2>/dev/null || true; }
 # traffic CASE N COUNT SEND-ARGS...: COUNT cycles from txN to rxN, logs /host/out/CASE-{send,recv}.log.
 traffic() {
 	local name=$1 n=$2 count=$3
 	shift 3
-	tsnctl recv --netns "rx$n" --listen :7788 --iface v1.3 --count "$count" --duration 60s --log "/host/out/$name-recv.log" >"/tmp/$name-recv.txt" &
+	taskset -c 0 tsnctl recv --netns "rx$n" --listen :7788 --iface v1.3 --count "$count" --duration "$((count / 500 + 4))s" \
+		--log "/host/out/$name-recv.log" --label "$label" >"/tmp/$name-recv.txt" &
 	local rpid=$!
 	sleep 0.5
 	tsnctl send --netns "tx$n" --dest "10.$n.0.2:7788" --iface v0.3 --priority 6 --count "$count" --cycle 2ms --cpu 1 \
-		--log "/host/out/$name-send.log" "$@"
+		--log "/host/out/$name-send.log" --label "$label" "$@"
 	wait "$rpid"
 	cat "/tmp/$name-recv.txt"
 }
@@ -120,8 +133,9 @@ traffic() {
 # (a veth has no launch-time hardware: ETF releases each packet at txtime - delta).
 seed() {
 	sed -e 's/eth1/v0/g' -e "s/delta: 5ms/delta: $2/" -e 's/offload: auto/offload: false/' /src/configs/seed.yaml >"/tmp/seed$1.yaml"
-	tsnctl apply --netns "tx$1" -f "/tmp/seed$1.yaml" | tail -n 2
+	taskset -c 0 tsnctl apply --netns "tx$1" -f "/tmp/seed$1.yaml" | tail -n 2
 }
+txtime=(--txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance 1250us --tx-timestamps)
 
 section "case 1, no TSN: tsnctl send (plain, at the cycle start, no qdisc) -> tsnctl recv, 1000 cycles"
 pair 1
@@ -132,18 +146,22 @@ load_start
 traffic case1 1 1000
 load_stop
 
-# The ETF delta covers the path from ETF's release to the wire, measured: 200 cycles through the
-# seed's node with a generous delta (50 us), then tsnctl calibrate delta on their logs.
-section "calibration: the qdisc-to-wire path (200 cycles, ETF delta 50us) and the wake-up latency under the load"
+# The ETF delta covers the path from ETF's release to the wire, measured under case 3's load and
+# stress: 500 cycles through the seed's node with a delta of 40 us (below the 50 us offset, so that
+# ETF, not the gate, releases), then tsnctl calibrate delta on their logs. The wake-up advance
+# comes from the wake-up latency under the same load.
+section "calibration: the qdisc-to-wire path (500 cycles, ETF delta 40us) and the wake-up latency, under case 3's load"
 pair 2
-seed 2 50us
+seed 2 40us
 addresses 2
+stress_start 2
 load_start
-traffic calib 2 200 --txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance 1250us >/dev/null
-tsnctl calibrate delta --etf-delta 50us --warmup 10 /host/out/calib-send.log /host/out/calib-recv.log | tee /tmp/delta.txt
+traffic calib 2 500 "${txtime[@]}" >/dev/null
+tsnctl calibrate delta --etf-delta 40us --warmup 10 /host/out/calib-send.log /host/out/calib-recv.log | tee /tmp/delta.txt
 delta=$(awk '/^recommended: ETF delta/ {print $4}' /tmp/delta.txt)
 tsnctl calibrate --interval 2ms --loops 1000 --fifo 0 --cpu 1 --etf-delta "$delta" | tee /tmp/wake.txt
 load_stop
+stress_stop
 rm -f /host/out/calib-*.log
 advance=$(awk '/^recommended: tsnctl send --wake-advance/ {print $5}' /tmp/wake.txt)
 [ -n "$delta" ] && [ -n "$advance" ] || { echo "calibration gave no delta or no wake-up advance"; exit 1; }
@@ -151,27 +169,23 @@ advance=$(awk '/^recommended: tsnctl send --wake-advance/ {print $5}' /tmp/wake.
 # which must be at least what the calibration asks for.
 awk -v a="$advance" 'BEGIN { sub(/us$/, "", a); exit !(a + 0 <= 1250) }' ||
 	{ echo "the calibrated wake-up advance $advance is more than the seed's 1250us: the load is too heavy for the seed's timing"; exit 1; }
-echo "ETF delta $delta (measured path); wake-up advance 1250us, the cycle start as in the seed (calibrated minimum $advance)"
+echo "ETF delta $delta (the measured path); wake-up advance 1250us: the cycle start, as the seed's sender (calibrated minimum $advance)"
 
 section "case 2, taprio + ETF: the seed's node with ETF delta $delta; tsnctl send --txtime --from-qdisc v0 --cycle 2ms --window 1200us,1300us --offset 50us"
 pair 3
 seed 3 "$delta"
 addresses 3
 load_start
-traffic case2 3 1000 --txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance 1250us --tx-timestamps
+traffic case2 3 1000 "${txtime[@]}"
 load_stop
 
-section "case 3, case 2 under load: iperf3 -u -b 100M through the same port, best-effort class"
-ip netns exec rx3 iperf3 -s -D -B 10.3.0.2 -p 5201 --logfile /tmp/iperf3-server.log
-sleep 0.3
-ip netns exec tx3 iperf3 -c 10.3.0.2 -p 5201 -u -b 100M -t 30 --logfile /tmp/iperf3-client.log &
-ipid=$!
+section "case 3, case 2 under stress: iperf3 -u -b 100M through the same port, best-effort class"
+stress_start 3
 load_start
-traffic case3 3 1000 --txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance 1250us --tx-timestamps
+traffic case3 3 1000 "${txtime[@]}"
 load_stop
-kill "$ipid" 2>/dev/null || true
-wait "$ipid" 2>/dev/null || true
-grep -E 'sender|receiver' /tmp/iperf3-client.log | tail -n 2 || true
+stress_stop
+grep -E 'sender|receiver' /tmp/iperf3-client3.log | tail -n 2 || true
 tc -n tx3 -s qdisc show dev v0 | grep -A1 -E '^qdisc (taprio|etf)'
 
 section "first records of case 2's sample logs (tsnctl dump)"

@@ -230,10 +230,15 @@ func sendParams(cfg sender.Config, fromQdisc string) map[string]any {
 	if t.Txtime {
 		mode = "txtime"
 	}
-	return map[string]any{"mode": mode, "cycle_ns": t.Cycle, "base_time_ns": t.BaseTime, "window_start_ns": t.WindowStart,
-		"window_end_ns": t.WindowEnd, "offset_ns": t.Offset, "per_cycle": t.PerCycle, "wake_advance_ns": t.WakeAdvance,
+	p := map[string]any{"mode": mode, "cycle_ns": t.Cycle, "base_time_ns": t.BaseTime, "per_cycle": t.PerCycle,
 		"dest": cfg.Dest, "iface": cfg.Iface, "priority": cfg.Priority, "size": cfg.Size, "from_qdisc": fromQdisc,
 		"deadline_mode": cfg.DeadlineMode, "fifo": cfg.FIFO, "cpu": cfg.CPU, "require_sync": cfg.Sync != nil, "pause_unlocked": cfg.PauseUnlocked}
+	if t.Txtime {
+		// Plain sends (the seed's case 1) go at the cycle start: they have no window to judge
+		// them by, and analyze must not count them premature against --window's default.
+		p["window_start_ns"], p["window_end_ns"], p["offset_ns"], p["wake_advance_ns"] = t.WindowStart, t.WindowEnd, t.Offset, t.WakeAdvance
+	}
+	return p
 }
 
 func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
