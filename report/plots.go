@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/tsnctl/tsnctl/analysis"
 	"gonum.org/v1/plot"
@@ -230,8 +231,23 @@ func Plots(runs []*Run) ([]*Plot, error) {
 	}
 	lines := linesOf(runs)
 	// The headline first: the runs' scheduled times overlaid, as the seed's figures compare case 1
-	// with cases 2 and 3.
-	if err := add(histPlot(lines, analysis.ScheduledTime, "")); err != nil {
+	// with cases 2 and 3 -- the runs of the first run's cycle (a run of another cycle would stretch
+	// the axis and squash them); every run is in the histogram among the details.
+	var same []line
+	for _, l := range lines {
+		if cycleOf(l.run) == cycleOf(runs[0]) {
+			same = append(same, l)
+		}
+	}
+	head, err := histPlot(same, analysis.ScheduledTime, "")
+	if head != nil {
+		head.Name, head.Kind = HeadlineName, "headline"
+		head.Title = "Scheduled time: when each packet reached the wire in its cycle"
+		if c := cycleOf(runs[0]); c > 0 {
+			head.Title += fmt.Sprintf(" (runs with a %v cycle)", time.Duration(c))
+		}
+	}
+	if err := add(head, err); err != nil {
 		return nil, err
 	}
 	idx := 0
@@ -260,10 +276,8 @@ func Plots(runs []*Run) ([]*Plot, error) {
 		idx += len(r.Result.Streams)
 	}
 	for _, ind := range analysis.IndicatorNames {
-		if ind != analysis.ScheduledTime {
-			if err := add(histPlot(lines, ind, "")); err != nil {
-				return nil, err
-			}
+		if err := add(histPlot(lines, ind, "")); err != nil {
+			return nil, err
 		}
 		if ind == analysis.Jitter {
 			continue // the CCDF of jitter is that of scheduled_time, shifted
@@ -273,6 +287,19 @@ func Plots(runs []*Run) ([]*Plot, error) {
 		}
 	}
 	return out, nil
+}
+
+// HeadlineName is the file name (without extension) of the report's headline plot.
+const HeadlineName = "headline-scheduled_time"
+
+// cycleOf is a run's cycle as its sender's log header records it (0: unknown).
+func cycleOf(r *Run) int64 {
+	for _, f := range r.Result.Files {
+		if f.Header != nil && f.Header.Role == "send" {
+			return int64(num(f.Header.Params["cycle_ns"]))
+		}
+	}
+	return 0
 }
 
 // fileSafe turns a run name into a file name part: lower case, other characters runs → "-".

@@ -132,12 +132,12 @@ func TestReportFiles(t *testing.T) {
 	}
 	// The answer leads: the summary, then the headline plot, then the setup; in report.md too.
 	h := string(html)
-	sum, head, setup := strings.Index(h, `<h2>Summary</h2>`), strings.Index(h, `<figure id="hist-scheduled_time" class="headline">`), strings.Index(h, `<h2>Setup</h2>`)
-	if sum < 0 || head < sum || setup < head || strings.Count(h, `id="hist-scheduled_time"`) != 1 {
+	sum, head, setup := strings.Index(h, `<h2>Summary</h2>`), strings.Index(h, `<figure id="headline-scheduled_time" class="headline">`), strings.Index(h, `<h2>Setup</h2>`)
+	if sum < 0 || head < sum || setup < head || strings.Count(h, `id="headline-scheduled_time"`) != 1 || strings.Count(h, `id="hist-scheduled_time"`) != 1 {
 		t.Errorf("report.html order: summary at %d, headline at %d, setup at %d", sum, head, setup)
 	}
 	m := string(md)
-	if i, j := strings.Index(m, "## Summary"), strings.Index(m, "## Setup"); i < 0 || j < i || !strings.Contains(m[i:j], "hist-scheduled_time.png") {
+	if i, j := strings.Index(m, "## Summary"), strings.Index(m, "## Setup"); i < 0 || j < i || !strings.Contains(m[i:j], "headline-scheduled_time.png") {
 		t.Errorf("report.md does not lead with the summary and the headline plot:\n%.1500s", m)
 	}
 }
@@ -205,5 +205,27 @@ func TestSummary(t *testing.T) {
 	}
 	if c1[4] != "2" || tab.Rows[0].Name != "case 1" {
 		t.Errorf("case 1 lost %s (2 of 2000 are left out of the logs)", c1[4])
+	}
+	// The headline overlays the runs of the first run's cycle; a 10 ms run is left to the details.
+	other, err := Load("10 ms="+seedCase(t, dir, "ten", true, 200, 9), analysis.Options{}, "auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range other.Result.Files {
+		if f.Header != nil && f.Header.Role == "send" {
+			f.Header.Params["cycle_ns"] = float64(10_000_000)
+		}
+	}
+	plots, err := Plots(append(runs, other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plots[0].Name != HeadlineName || plots[0].Sources != 2 || !strings.Contains(plots[0].Title, "(runs with a 2ms cycle)") {
+		t.Errorf("headline %s: %d sources, %q", plots[0].Name, plots[0].Sources, plots[0].Title)
+	}
+	for _, p := range plots {
+		if p.Name == "hist-scheduled_time" && p.Sources != 3 {
+			t.Errorf("the details' histogram has %d runs, want all 3", p.Sources)
+		}
 	}
 }

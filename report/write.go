@@ -358,7 +358,7 @@ func writeFiles(rep *Report, put func(name string, data []byte) error) error {
 // headline splits the plots into the headline (the overlaid scheduled-time histogram, shown under
 // the summary) and the details.
 func headline(plots []*Plot) (*Plot, []*Plot) {
-	if len(plots) > 0 && plots[0].Name == "hist-"+analysis.ScheduledTime {
+	if len(plots) > 0 && plots[0].Name == HeadlineName {
 		return plots[0], plots[1:]
 	}
 	return nil, plots
