@@ -44,17 +44,7 @@ func chromium(t *testing.T, page string, args ...string) []byte {
 // shows drawn lines in colour — checked on a screenshot, not only in the HTML.
 func TestReportInChromium(t *testing.T) {
 	dir := t.TempDir()
-	var runs []*Run
-	for i, c := range []struct {
-		name string
-		tsn  bool
-	}{{"case 1", false}, {"case 2", true}} {
-		r, err := Load(seedCase(t, dir, c.name, c.tsn, 3000, uint64(i)), analysis.Options{}, "auto")
-		if err != nil {
-			t.Fatal(err)
-		}
-		runs = append(runs, r)
-	}
+	runs := seedCases(t, dir, [2]string{"case 1", "case 2"}, 3000, analysis.Options{})
 	out := filepath.Join(dir, "report")
 	rep := &Report{Title: "browser test", Generated: time.Now(), Runs: runs}
 	if _, err := Write(out, rep); err != nil {

@@ -19,7 +19,7 @@ const base = int64(1795000000000000000)
 // seedCase writes a sender's and a receiver's log shaped like the seed's cases: without TSN the
 // scheduled time follows the RT application latency (28 µs – 1.26 ms); with taprio + ETF it
 // stays at 1253.2 µs ± 80 ns.
-func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64) string {
+func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64, labels ...map[string]string) string {
 	r := rand.New(rand.NewPCG(seed, 7))
 	d := filepath.Join(dir, name)
 	os.MkdirAll(d, 0o755)
@@ -34,8 +34,11 @@ func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	rxw, err := samplelog.Create(filepath.Join(d, "rx.log"), samplelog.Header{Role: "recv", Host: "guest2", Kernel: "6.12.95",
-		Params: map[string]any{"iface": "eth1.3"}})
+	rh := samplelog.Header{Role: "recv", Host: "guest2", Kernel: "6.12.95", Params: map[string]any{"iface": "eth1.3"}}
+	if len(labels) > 0 {
+		rh.Labels = labels[0]
+	}
+	rxw, err := samplelog.Create(filepath.Join(d, "rx.log"), rh)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +85,27 @@ func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64) stri
 	return d
 }
 
-func TestReportFiles(t *testing.T) {
-	dir := t.TempDir()
+// seedCases loads the seed's case 1 (no TSN) and case 2 (taprio + ETF), n packets each, as runs
+// named names[0] and names[1]; labels go into case 2's receiver log.
+func seedCases(t testing.TB, dir string, names [2]string, n int, opts analysis.Options, labels ...map[string]string) []*Run {
 	var runs []*Run
-	for i, c := range []struct {
-		name string
-		tsn  bool
-	}{{"case 1 no TSN", false}, {"case 2 taprio+ETF", true}} {
-		r, err := Load(seedCase(t, dir, c.name, c.tsn, 5000, uint64(i)), analysis.Options{WarmupPackets: 10}, "auto")
+	for i, name := range names {
+		var l []map[string]string
+		if i == 1 {
+			l = labels
+		}
+		r, err := Load(name+"="+seedCase(t, dir, name, i == 1, n, uint64(i), l...), opts, "auto")
 		if err != nil {
 			t.Fatal(err)
 		}
 		runs = append(runs, r)
 	}
+	return runs
+}
+
+func TestReportFiles(t *testing.T) {
+	dir := t.TempDir()
+	runs := seedCases(t, dir, [2]string{"case 1 no TSN", "case 2 taprio+ETF"}, 5000, analysis.Options{WarmupPackets: 10})
 	out := filepath.Join(dir, "report")
 	files, err := Write(out, &Report{Title: "seed", Generated: time.Now(), Runs: runs})
 	if err != nil {
@@ -146,42 +157,11 @@ func TestReportFiles(t *testing.T) {
 // verdicts, share LOCKED and labels, one row per run.
 func TestSummary(t *testing.T) {
 	dir := t.TempDir()
-	var runs []*Run
-	for i, c := range []struct {
-		name string
-		tsn  bool
-	}{{"case 1", false}, {"case 2", true}} {
-		d := seedCase(t, dir, c.name, c.tsn, 2000, uint64(i))
-		if c.tsn { // a label in the receiver's header, as tsnctl recv --label writes it
-			rec := filepath.Join(d, "rx.log")
-			r, f, err := samplelog.Open(rec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := r.Header
-			var recs []samplelog.Record
-			var x samplelog.Record
-			for r.Next(&x) == nil {
-				recs = append(recs, x)
-			}
-			f.Close()
-			h.Labels = map[string]string{"time base": "guest virtual time"}
-			w, err := samplelog.Create(rec, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i := range recs {
-				w.Write(&recs[i])
-			}
-			w.Close()
-		}
-		sla, _ := analysis.ParseSLA("scheduled_time.p50<=1000us")
-		r, err := Load(c.name+"="+d, analysis.Options{WarmupPackets: 10}, "auto")
-		if err != nil {
-			t.Fatal(err)
-		}
+	runs := seedCases(t, dir, [2]string{"case 1", "case 2"}, 2000, analysis.Options{WarmupPackets: 10},
+		map[string]string{"time base": "guest virtual time"}) // as tsnctl recv --label writes it
+	sla, _ := analysis.ParseSLA("scheduled_time.p50<=1000us")
+	for _, r := range runs {
 		r.Result.CheckSLA([]analysis.SLA{sla})
-		runs = append(runs, r)
 	}
 	tab := Summary(runs)
 	if len(tab.Rows) != 2 || len(tab.Columns) != len(tab.Rows[0].Cells) {

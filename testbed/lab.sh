@@ -64,11 +64,14 @@ wait "$agent" || true
 #           SO_TXTIME at 1250 us of each 2 ms cycle: TC 1's window [1200, 1300] us, offset 50 us;
 #   case 3: case 2 under iperf3 -u -b 100M through the same port (best-effort class).
 # The application is the same in all three: tsnctl send as a standard process (no SCHED_FIFO) on
-# CPU 1, which it shares with a best-effort load (iperf3 -u -b 200M on a link of its own) and with
-# case 3's stress traffic, as the seed's sender shared a standard kernel in a VM: its wake-ups are
-# late by tens to hundreds of us. CPU 0 keeps the node's own work: tsnctl apply (so taprio's gate
-# timer) and the receiver. In the lab's virtual time (testbed/run --time virtual) every figure is
-# the kernel's own software path, exact to the ns, not the host's noise.
+# CPU 1, which it shares with a load of two processes exchanging messages through pipes (rt-tests'
+# hackbench -p), as the seed's sender shared a standard kernel in a VM: its wake-ups are late by
+# tens of us to over a millisecond (timer slack, and the scheduler's slices). CPU 0 keeps the
+# node's own work: tsnctl apply (so taprio's gate timer), the receiver and case 3's stress traffic.
+# The load stays off the qdiscs: a software ETF releases packets from a timer on the sender's CPU,
+# and a load that runs network code there (iperf3 tried first) delayed those releases by tens of
+# us -- ETF dropped up to 6 % of the packets as "missed deadline". In the lab's virtual time
+# (testbed/run --time virtual) every figure is the kernel's own software path, exact to the ns.
 echo
 echo "time base of the cases below: the guest's $LAB_TIME time"
 mkdir -p /host/out
@@ -92,26 +95,19 @@ addresses() {
 	ip -n "tx$1" neigh add "10.$1.0.2" lladdr "$(ip -n "rx$1" -br link show v1.3 | awk '{print $3}')" dev v0.3
 	ip -n "rx$1" neigh add "10.$1.0.1" lladdr "$(ip -n "tx$1" -br link show v0.3 | awk '{print $3}')" dev v1.3
 }
-# The application's load: iperf3 between namespaces ld1 and ld2 on a veth of their own, both ends
-# on CPU 1. load_start / load_stop around each run, so that every case sees the same load.
-ip netns add ld1
-ip netns add ld2
-ip -n ld1 link add name l0 type veth peer name l1
-ip -n ld1 link set l1 netns ld2
-ip -n ld1 addr add 10.99.0.1/24 dev l0; ip -n ld2 addr add 10.99.0.2/24 dev l1
-ip -n ld1 link set l0 up; ip -n ld2 link set l1 up; ip -n ld1 link set lo up; ip -n ld2 link set lo up
-ip netns exec ld2 taskset -c 1 iperf3 -s -D -B 10.99.0.2 -p 5202 --logfile /tmp/load-server.log
+# The application's load, on CPU 1: load_start / load_stop around each run, so that every case
+# sees the same load.
 load_start() {
-	ip netns exec ld1 taskset -c 1 iperf3 -c 10.99.0.2 -p 5202 -u -b 200M -t 60 --logfile /tmp/load-client.log &
+	taskset -c 1 hackbench -p -g 1 -f 1 -l 1000000000 >/dev/null 2>&1 &
 	load=$!
 	sleep 0.5
 }
-load_stop() { kill "$load" 2>/dev/null || true; wait "$load" 2>/dev/null || true; sleep 0.2; }
+load_stop() { pkill -f 'hackbench -p' 2>/dev/null || true; wait "$load" 2>/dev/null || true; sleep 0.2; }
 # stress_start N / stress_stop: case 3's best-effort traffic through txN's port (priority 0 -> TC 3).
 stress_start() {
 	ip netns exec "rx$1" iperf3 -s -D -B "10.$1.0.2" -p 5201 --logfile "/tmp/iperf3-server$1.log"
 	sleep 0.3
-	ip netns exec "tx$1" taskset -c 1 iperf3 -c "10.$1.0.2" -p 5201 -u -b 100M -t 30 --logfile "/tmp/iperf3-client$1.log" &
+	ip netns exec "tx$1" taskset -c 0 iperf3 -c "10.$1.0.2" -p 5201 -u -b 100M -t 30 --logfile "/tmp/iperf3-client$1.log" &
 	stress=$!
 	sleep 0.5
 }
@@ -129,13 +125,14 @@ traffic() {
 	wait "$rpid"
 	cat "/tmp/$name-recv.txt"
 }
+# txtime ADVANCE: the send arguments of cases 2 and 3 (the seed's window and offset).
+txtime() { echo --txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance "$1" --tx-timestamps; }
 # seed N DELTA: the seed's node (configs/seed.yaml) on txN's v0, its ETF in software with DELTA
 # (a veth has no launch-time hardware: ETF releases each packet at txtime - delta).
 seed() {
 	sed -e 's/eth1/v0/g' -e "s/delta: 5ms/delta: $2/" -e 's/offload: auto/offload: false/' /src/configs/seed.yaml >"/tmp/seed$1.yaml"
 	taskset -c 0 tsnctl apply --netns "tx$1" -f "/tmp/seed$1.yaml" | tail -n 2
 }
-txtime=(--txtime --from-qdisc v0 --window 1200us,1300us --offset 50us --wake-advance 1250us --tx-timestamps)
 
 section "case 1, no TSN: tsnctl send (plain, at the cycle start, no qdisc) -> tsnctl recv, 1000 cycles"
 pair 1
@@ -149,40 +146,37 @@ load_stop
 # The ETF delta covers the path from ETF's release to the wire, measured under case 3's load and
 # stress: 500 cycles through the seed's node with a delta of 40 us (below the 50 us offset, so that
 # ETF, not the gate, releases), then tsnctl calibrate delta on their logs. The wake-up advance
-# comes from the wake-up latency under the same load.
+# covers the worst wake-up under the same load (tsnctl calibrate): the sender may wake before the
+# cycle starts, where the seed's sender woke at its start and missed its 1250 us when late.
 section "calibration: the qdisc-to-wire path (500 cycles, ETF delta 40us) and the wake-up latency, under case 3's load"
 pair 2
 seed 2 40us
 addresses 2
 stress_start 2
 load_start
-traffic calib 2 500 "${txtime[@]}" >/dev/null
+traffic calib 2 500 $(txtime 1800us) >/dev/null
 tsnctl calibrate delta --etf-delta 40us --warmup 10 /host/out/calib-send.log /host/out/calib-recv.log | tee /tmp/delta.txt
 delta=$(awk '/^recommended: ETF delta/ {print $4}' /tmp/delta.txt)
-tsnctl calibrate --interval 2ms --loops 1000 --fifo 0 --cpu 1 --etf-delta "$delta" | tee /tmp/wake.txt
+tsnctl calibrate --interval 2ms --loops 2000 --fifo 0 --cpu 1 --etf-delta "$delta" | tee /tmp/wake.txt
 load_stop
 stress_stop
 rm -f /host/out/calib-*.log
 advance=$(awk '/^recommended: tsnctl send --wake-advance/ {print $5}' /tmp/wake.txt)
 [ -n "$delta" ] && [ -n "$advance" ] || { echo "calibration gave no delta or no wake-up advance"; exit 1; }
-# The seed's sender wakes at the cycle start and asks for 1250 us: a wake-up advance of 1250 us,
-# which must be at least what the calibration asks for.
-awk -v a="$advance" 'BEGIN { sub(/us$/, "", a); exit !(a + 0 <= 1250) }' ||
-	{ echo "the calibrated wake-up advance $advance is more than the seed's 1250us: the load is too heavy for the seed's timing"; exit 1; }
-echo "ETF delta $delta (the measured path); wake-up advance 1250us: the cycle start, as the seed's sender (calibrated minimum $advance)"
+echo "ETF delta $delta (the measured path), wake-up advance $advance (the measured wake-up latency)"
 
-section "case 2, taprio + ETF: the seed's node with ETF delta $delta; tsnctl send --txtime --from-qdisc v0 --cycle 2ms --window 1200us,1300us --offset 50us"
+section "case 2, taprio + ETF: the seed's node with ETF delta $delta; tsnctl send $(txtime "$advance")"
 pair 3
 seed 3 "$delta"
 addresses 3
 load_start
-traffic case2 3 1000 "${txtime[@]}"
+traffic case2 3 1000 $(txtime "$advance")
 load_stop
 
 section "case 3, case 2 under stress: iperf3 -u -b 100M through the same port, best-effort class"
 stress_start 3
 load_start
-traffic case3 3 1000 "${txtime[@]}"
+traffic case3 3 1000 $(txtime "$advance")
 load_stop
 stress_stop
 grep -E 'sender|receiver' /tmp/iperf3-client3.log | tail -n 2 || true

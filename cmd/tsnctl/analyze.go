@@ -19,9 +19,27 @@ type analysisFlags struct {
 }
 
 func (a *analysisFlags) register(f *pflag.FlagSet) {
-	f.StringVar(&a.warmup, "warmup", "", "leave out each stream's first N packets, or the packets of its first DURATION")
+	a.registerInput(f)
 	f.StringArrayVar(&a.slas, "sla", nil, "service-level rule, e.g. scheduled_time.p9999<=1300us (repeatable)")
+}
+
+// registerInput registers the flags that say how to read the logs (warm-up, format).
+func (a *analysisFlags) registerInput(f *pflag.FlagSet) {
+	f.StringVar(&a.warmup, "warmup", "", "leave out each stream's first N packets, or the packets of its first DURATION")
 	f.StringVar(&a.format, "format", "auto", "input format: auto, tsnctl or netlatency")
+}
+
+// analyze reads the logs of one run and returns its result, with the SLA rules to check.
+func (a *analysisFlags) analyze(files []string) (*analysis.Result, []analysis.SLA, error) {
+	opts, rules, err := a.parse()
+	if err != nil {
+		return nil, nil, err
+	}
+	an := analysis.New(opts)
+	if err := an.ReadFiles(files, a.format); err != nil {
+		return nil, nil, err
+	}
+	return an.Result(), rules, nil
 }
 
 func (a *analysisFlags) parse() (analysis.Options, []analysis.SLA, error) {
@@ -68,15 +86,10 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 ` + slaHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts, rules, err := af.parse()
+			res, rules, err := af.analyze(args)
 			if err != nil {
 				return err
 			}
-			a := analysis.New(opts)
-			if err := a.ReadFiles(args, af.format); err != nil {
-				return err
-			}
-			res := a.Result()
 			ok := res.CheckSLA(rules)
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())

@@ -113,15 +113,10 @@ the delta must cover the driver-to-NIC path instead, which these logs cannot sho
 			if runDelta <= 0 {
 				return fmt.Errorf("--etf-delta %v: give the delta of the ETF the run went through (tc -d qdisc show: etf ... delta NS)", runDelta)
 			}
-			opts, _, err := af.parse()
+			res, _, err := af.analyze(args)
 			if err != nil {
 				return err
 			}
-			a := analysis.New(opts)
-			if err := a.ReadFiles(args, af.format); err != nil {
-				return err
-			}
-			res := a.Result()
 			if len(res.Streams) != 1 {
 				return fmt.Errorf("%s, %s: want the logs of one stream, found %d", args[0], args[1], len(res.Streams))
 			}
@@ -139,7 +134,7 @@ the delta must cover the driver-to-NIC path instead, which these logs cannot sho
 			return nil
 		},
 	}
-	af.register(cmd.Flags())
+	af.registerInput(cmd.Flags())
 	cmd.Flags().Var(durationFlag{(*int64)(&runDelta)}, "etf-delta", "the delta of the ETF the run went through")
 	return cmd
 }
