@@ -19,6 +19,7 @@ import (
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/taprio"
+	"golang.org/x/sys/unix"
 )
 
 // The seed's traffic in the lab: namespace tx has v0 (taprio + ETF from configs/seed.yaml, VLAN 3
@@ -353,6 +354,33 @@ func TestLabRawVLANFrames(t *testing.T) {
 	for r.Next(&rec) == nil {
 		if rec.Flags&samplelog.FlagVLAN == 0 || rec.T[5]&0xFFF != 3 || rec.T[5]>>13 != 5 {
 			t.Fatalf("record seq %d: flags %x TCI %#x, want VID 3 PCP 5", rec.Seq, rec.Flags, rec.T[5])
+		}
+	}
+}
+
+// now follows the kernel's TAI offset when it changes (phc2sys -O, a leap second): in the guest
+// (never on the host) the offset is set to 37 s and back, and now() agrees with CLOCK_TAI after
+// its next re-read of the offset. (On the host the offset is 0, where forgetting it goes unseen.)
+func TestLabNowFollowsTAIOffset(t *testing.T) {
+	if os.Getenv("TSNCTL_LAB") != "1" {
+		t.Fatal("lab only: it sets the kernel's TAI offset")
+	}
+	set := func(s int64) {
+		tx := unix.Timex{Modes: unix.ADJ_TAI, Constant: s}
+		if _, err := unix.Adjtimex(&tx); err != nil {
+			t.Fatalf("adjtimex ADJ_TAI %d: %v", s, err)
+		}
+	}
+	defer set(0)
+	for _, off := range []int64{37, 0} {
+		set(off)
+		for range 1025 {
+			now()
+		}
+		var tai unix.Timespec
+		unix.ClockGettime(unix.CLOCK_TAI, &tai)
+		if d := now() - tai.Nano(); d < 0 || d > int64(time.Millisecond) || readTAIOffset() != off*int64(time.Second) {
+			t.Errorf("TAI offset %d s: now() − CLOCK_TAI = %d ns, offset read %d", off, d, readTAIOffset())
 		}
 	}
 }
