@@ -117,16 +117,22 @@ func (h *Histogram) Add(o Histogram) {
 }
 
 // Summary converts the histogram into a summary in ns (overflows count as the maximum).
+// cyclictest truncates each latency to whole µs, so bucket i holds [i, i+1) µs: every figure is
+// given as the middle of its bucket (i µs + 500 ns), not its floor, to compare with tsnctl's
+// exact values without a bias of half a µs in cyclictest's favour.
 func (h Histogram) Summary() analysis.Summary {
 	over := make([]int64, h.Overflows)
 	for i := range over {
 		over[i] = h.Max
 	}
 	s := analysis.FromHistogram(h.Counts, over, h.Min, h.Max)
-	for _, p := range []*int64{&s.Min, &s.P50, &s.P90, &s.P99, &s.P999, &s.P9999, &s.Max} {
-		*p *= 1000
+	if s.N == 0 {
+		return s
 	}
-	s.Mean *= 1000
+	for _, p := range []*int64{&s.Min, &s.P50, &s.P90, &s.P99, &s.P999, &s.P9999, &s.Max} {
+		*p = *p*1000 + 500
+	}
+	s.Mean = s.Mean*1000 + 500
 	return s
 }
 

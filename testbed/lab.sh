@@ -102,7 +102,7 @@ load_start() {
 	load=$!
 	sleep 0.5
 }
-load_stop() { pkill -f 'hackbench -p' 2>/dev/null || true; wait "$load" 2>/dev/null || true; sleep 0.2; }
+load_stop() { killall hackbench 2>/dev/null || true; wait "$load" 2>/dev/null || true; sleep 0.2; }
 # stress_start N / stress_stop: case 3's best-effort traffic through txN's port (priority 0 -> TC 3).
 stress_start() {
 	ip netns exec "rx$1" iperf3 -s -D -B "10.$1.0.2" -p 5201 --logfile "/tmp/iperf3-server$1.log"

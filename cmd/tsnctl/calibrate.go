@@ -67,7 +67,7 @@ shared machine falls on both alike), and prints both side by side with their rat
 				}
 				fmt.Fprintf(out, "  %-11s %9.2f %9.2f %9.2f %9.2f %9.2f\n", "ratio", ratio(ts.Min, cs.Min), ratio(ts.P50, cs.P50),
 					ratio(ts.P99, cs.P99), ratio(ts.P999, cs.P999), ratio(ts.Max, cs.Max))
-				fmt.Fprintf(out, "  (%d alternating rounds each; cyclictest's histogram has 1 us buckets, tsnctl's values are exact)\n", rounds)
+				fmt.Fprintf(out, "  (%d alternating rounds each; cyclictest's values are the middle of its 1 us buckets, tsnctl's are exact)\n", rounds)
 			}
 			r := calibrate.Recommend(ts, o.Interval, time.Duration(delta))
 			if !r.Holds {
