@@ -5,9 +5,8 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/etf"
-	"github.com/tsnctl/tsnctl/taprio"
-
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/taprio"
 )
 
 // FromQdisc reads the taprio installed on iface (in network namespace netns) and returns the

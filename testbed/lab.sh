@@ -66,11 +66,12 @@ wait "$agent" || true
 # The application is the same in all three: tsnctl send as a standard process (no SCHED_FIFO) on
 # CPU 1, which it shares with a load of two processes exchanging messages through pipes (rt-tests'
 # hackbench -p), as the seed's sender shared a standard kernel in a VM: its wake-ups are late by
-# tens of us to over a millisecond (timer slack, and the scheduler's slices). CPU 0 keeps the
-# node's own work: tsnctl apply (so taprio's gate timer), the receiver and case 3's stress traffic.
-# The load stays off the qdiscs: a software ETF releases packets from a timer on the sender's CPU,
-# and a load that runs network code there (iperf3 tried first) delayed those releases by tens of
-# us -- ETF dropped up to 6 % of the packets as "missed deadline". In the lab's virtual time
+# tens of us to over a millisecond (timer slack, and the scheduler's slices). Case 3's stress
+# traffic is sent from CPU 1 too; CPU 0 keeps the node's own work: tsnctl apply (so taprio's gate
+# timer) and the receiver. The load stays off the qdiscs: a software ETF releases packets from a
+# timer on the sender's CPU, and a load that runs network code there (iperf3 tried first) delayed
+# those releases by tens of us -- ETF dropped up to 6 % of the packets as "missed deadline"; stress
+# traffic sent from the other CPU contended for the qdisc and stretched the path to 45 us. In the lab's virtual time
 # (testbed/run --time virtual) every figure is the kernel's own software path, exact to the ns.
 echo
 echo "time base of the cases below: the guest's $LAB_TIME time"
@@ -107,7 +108,7 @@ load_stop() { killall hackbench 2>/dev/null || true; wait "$load" 2>/dev/null ||
 stress_start() {
 	ip netns exec "rx$1" iperf3 -s -D -B "10.$1.0.2" -p 5201 --logfile "/tmp/iperf3-server$1.log"
 	sleep 0.3
-	ip netns exec "tx$1" taskset -c 0 iperf3 -c "10.$1.0.2" -p 5201 -u -b 100M -t 30 --logfile "/tmp/iperf3-client$1.log" &
+	ip netns exec "tx$1" taskset -c 1 iperf3 -c "10.$1.0.2" -p 5201 -u -b 100M -t 30 --logfile "/tmp/iperf3-client$1.log" &
 	stress=$!
 	sleep 0.5
 }
@@ -143,23 +144,22 @@ load_start
 traffic case1 1 1000
 load_stop
 
-# The ETF delta covers the path from ETF's release to the wire, measured under case 3's load and
-# stress: 500 cycles through the seed's node with a delta of 40 us (below the 50 us offset, so that
+# The ETF delta covers the path from ETF's release to the wire, measured under the application's
+# load: 500 cycles through the seed's node with a delta of 40 us (below the 50 us offset, so that
 # ETF, not the gate, releases), then tsnctl calibrate delta on their logs. The wake-up advance
-# covers the worst wake-up under the same load (tsnctl calibrate): the sender may wake before the
-# cycle starts, where the seed's sender woke at its start and missed its 1250 us when late.
-section "calibration: the qdisc-to-wire path (500 cycles, ETF delta 40us) and the wake-up latency, under case 3's load"
+# covers the worst wake-up under the same load (tsnctl calibrate, 5000 loops): the sender may wake
+# before the cycle starts, where the seed's sender woke at its start and missed its 1250 us when
+# late. Case 3 then adds the stress traffic, which the calibration did not see.
+section "calibration: the qdisc-to-wire path (500 cycles, ETF delta 40us) and the wake-up latency, under the application's load"
 pair 2
 seed 2 40us
 addresses 2
-stress_start 2
 load_start
-traffic calib 2 500 $(txtime 1800us) >/dev/null
+traffic calib 2 500 $(txtime 2500us) >/dev/null
 tsnctl calibrate delta --etf-delta 40us --warmup 10 /host/out/calib-send.log /host/out/calib-recv.log | tee /tmp/delta.txt
 delta=$(awk '/^recommended: ETF delta/ {print $4}' /tmp/delta.txt)
-tsnctl calibrate --interval 2ms --loops 2000 --fifo 0 --cpu 1 --etf-delta "$delta" | tee /tmp/wake.txt
+tsnctl calibrate --interval 2ms --loops 5000 --fifo 0 --cpu 1 --etf-delta "$delta" | tee /tmp/wake.txt
 load_stop
-stress_stop
 rm -f /host/out/calib-*.log
 advance=$(awk '/^recommended: tsnctl send --wake-advance/ {print $5}' /tmp/wake.txt)
 [ -n "$delta" ] && [ -n "$advance" ] || { echo "calibration gave no delta or no wake-up advance"; exit 1; }
