@@ -122,7 +122,8 @@ func seriesPlot(r *Run, indicator string, idx int) (*Plot, error) {
 }
 
 // histPlot overlays the runs' distributions of an indicator: linear bins, log count axis.
-func histPlot(lines []line, indicator, suffix string) (*Plot, error) {
+// A title other than "" replaces the default "Histogram of INDICATOR".
+func histPlot(lines []line, indicator, suffix, title string) (*Plot, error) {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var have []line
 	for _, l := range lines {
@@ -138,6 +139,9 @@ func histPlot(lines []line, indicator, suffix string) (*Plot, error) {
 	if suffix != "" {
 		pl.Name += "-" + fileSafe(suffix)
 		pl.Title += " — " + suffix
+	}
+	if title != "" {
+		pl.Title = title
 	}
 	p := newPlot(pl.Title, indicator+" (µs)", "packets")
 	p.Y.Scale = plot.LogScale{}
@@ -239,13 +243,13 @@ func Plots(runs []*Run) ([]*Plot, error) {
 			same = append(same, l)
 		}
 	}
-	head, err := histPlot(same, analysis.ScheduledTime, "")
+	title := "Scheduled time: when each packet reached the wire in its cycle"
+	if c := cycleOf(runs[0]); c > 0 {
+		title += fmt.Sprintf(" (runs with a %v cycle)", time.Duration(c))
+	}
+	head, err := histPlot(same, analysis.ScheduledTime, "", title)
 	if head != nil {
 		head.Name, head.Kind = HeadlineName, "headline"
-		head.Title = "Scheduled time: when each packet reached the wire in its cycle"
-		if c := cycleOf(runs[0]); c > 0 {
-			head.Title += fmt.Sprintf(" (runs with a %v cycle)", time.Duration(c))
-		}
 	}
 	if err := add(head, err); err != nil {
 		return nil, err
@@ -269,14 +273,14 @@ func Plots(runs []*Run) ([]*Plot, error) {
 					own = append(own, l)
 				}
 			}
-			if err := add(histPlot(own, analysis.Jitter, r.Name)); err != nil {
+			if err := add(histPlot(own, analysis.Jitter, r.Name, "")); err != nil {
 				return nil, err
 			}
 		}
 		idx += len(r.Result.Streams)
 	}
 	for _, ind := range analysis.IndicatorNames {
-		if err := add(histPlot(lines, ind, "")); err != nil {
+		if err := add(histPlot(lines, ind, "", "")); err != nil {
 			return nil, err
 		}
 		if ind == analysis.Jitter {
