@@ -32,7 +32,8 @@ func TestLabCLIFlow(t *testing.T) {
 
 	before := state()
 	out, err := run(t, "apply", "--netns", "cli", "--dry-run", "-f", f)
-	if err != nil || !strings.Contains(out, "would apply (dry run) 3 change(s)") || !strings.Contains(out, "tc -n cli qdisc replace dev v0 parent root handle 100: taprio") {
+	if err != nil || !strings.Contains(out, "would apply (dry run) 4 change(s)") || !strings.Contains(out, "tc -n cli qdisc replace dev v0 parent root handle 100: taprio") ||
+		!strings.Contains(out, "+ restart the gates of taprio 100:") {
 		t.Fatalf("dry run: %v\n%s", err, out)
 	}
 	if state() != before {
