@@ -50,6 +50,16 @@ func Parse(s string) (ID, error) {
 	return 0, fmt.Errorf("unknown clock %q: use CLOCK_TAI, CLOCK_REALTIME, CLOCK_MONOTONIC or CLOCK_BOOTTIME", s)
 }
 
+// UnmarshalText reads a clock name (Parse), so that a configuration holds an ID, not a word.
+func (id *ID) UnmarshalText(b []byte) error {
+	v, err := Parse(string(b))
+	*id = v
+	return err
+}
+
+// MarshalText writes the clock's name as tc prints it.
+func (id ID) MarshalText() ([]byte, error) { return []byte(id.String()), nil }
+
 // TAIOffset returns the kernel's TAI–UTC offset in seconds (adjtimex's tai field), read-only.
 func TAIOffset() (int, error) {
 	var tx unix.Timex // Modes 0: read, change nothing.

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/taprio"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -54,37 +56,37 @@ type VLAN struct {
 
 // Taprio is the root taprio qdisc.
 type Taprio struct {
-	Handle             Handle    `yaml:"handle,omitempty" json:"handle,omitempty"`
-	NumTC              int       `yaml:"num-tc" json:"num-tc,omitempty"`
-	Map                []int     `yaml:"map,omitempty" json:"map,omitempty"`
-	Queues             []Queue   `yaml:"queues,omitempty" json:"queues,omitempty"`
-	ClockID            string    `yaml:"clockid" json:"clockid,omitempty"`
-	BaseTime           BaseTime  `yaml:"base-time,omitempty" json:"base-time,omitempty"`
-	Mode               string    `yaml:"mode,omitempty" json:"mode,omitempty"`
-	CycleTime          *Duration `yaml:"cycle-time,omitempty" json:"cycle-time,omitempty"`
-	CycleTimeExtension *Duration `yaml:"cycle-time-extension,omitempty" json:"cycle-time-extension,omitempty"`
-	TxtimeDelay        *Duration `yaml:"txtime-delay,omitempty" json:"txtime-delay,omitempty"`
-	MaxSDU             []uint32  `yaml:"max-sdu,omitempty" json:"max-sdu,omitempty"`
-	Schedule           []Entry   `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	Handle             Handle      `yaml:"handle,omitempty" json:"handle,omitempty"`
+	NumTC              int         `yaml:"num-tc" json:"num-tc,omitempty"`
+	Map                []int       `yaml:"map,omitempty" json:"map,omitempty"`
+	Queues             []Queue     `yaml:"queues,omitempty" json:"queues,omitempty"`
+	ClockID            *clock.ID   `yaml:"clockid" json:"clockid,omitempty"` // nil: none given
+	BaseTime           BaseTime    `yaml:"base-time,omitempty" json:"base-time,omitempty"`
+	Mode               taprio.Mode `yaml:"mode,omitempty" json:"mode,omitempty"` // absent: software
+	CycleTime          *Duration   `yaml:"cycle-time,omitempty" json:"cycle-time,omitempty"`
+	CycleTimeExtension *Duration   `yaml:"cycle-time-extension,omitempty" json:"cycle-time-extension,omitempty"`
+	TxtimeDelay        *Duration   `yaml:"txtime-delay,omitempty" json:"txtime-delay,omitempty"`
+	MaxSDU             []uint32    `yaml:"max-sdu,omitempty" json:"max-sdu,omitempty"`
+	Schedule           []Entry     `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 	Pos                `yaml:"-" json:"-"`
 }
 
 // Entry is one gate control list entry.
 type Entry struct {
-	Cmd      string   `yaml:"cmd" json:"cmd,omitempty"`
-	Gates    Mask     `yaml:"gates" json:"gates,omitempty"`
-	Interval Duration `yaml:"interval" json:"interval,omitempty"`
+	Cmd      taprio.Cmd `yaml:"cmd" json:"cmd"`
+	Gates    Mask       `yaml:"gates" json:"gates,omitempty"`
+	Interval Duration   `yaml:"interval" json:"interval,omitempty"`
 	Pos      `yaml:"-" json:"-"`
 }
 
 // ETF is an etf qdisc under one TX queue of the taprio.
 type ETF struct {
-	Queue         *int     `yaml:"queue" json:"queue,omitempty"`
-	ClockID       string   `yaml:"clockid" json:"clockid,omitempty"`
-	Delta         Duration `yaml:"delta" json:"delta,omitempty"`
-	Offload       Offload  `yaml:"offload,omitempty" json:"offload,omitempty"`
-	DeadlineMode  bool     `yaml:"deadline-mode,omitempty" json:"deadline-mode,omitempty"`
-	SkipSockCheck bool     `yaml:"skip-sock-check,omitempty" json:"skip-sock-check,omitempty"`
+	Queue         *int      `yaml:"queue" json:"queue,omitempty"`
+	ClockID       *clock.ID `yaml:"clockid" json:"clockid,omitempty"` // nil: none given
+	Delta         Duration  `yaml:"delta" json:"delta,omitempty"`
+	Offload       Offload   `yaml:"offload,omitempty" json:"offload,omitempty"`
+	DeadlineMode  bool      `yaml:"deadline-mode,omitempty" json:"deadline-mode,omitempty"`
+	SkipSockCheck bool      `yaml:"skip-sock-check,omitempty" json:"skip-sock-check,omitempty"`
 	Pos           `yaml:"-" json:"-"`
 }
 

@@ -1,6 +1,8 @@
 package configs
 
 import (
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/taprio"
 	"strings"
 	"testing"
 )
@@ -19,15 +21,15 @@ func TestSeedExampleLoads(t *testing.T) {
 		t.Errorf("interface: %+v", ifc)
 	}
 	tp := ifc.Taprio
-	if tp.Handle != 0x100 || tp.NumTC != 4 || tp.Map[6] != 1 || tp.Queues[3] != (Queue{1, 3}) || tp.ClockID != "CLOCK_TAI" ||
-		!tp.BaseTime.Auto || tp.Mode != "software" || len(tp.Schedule) != 8 {
+	if tp.Handle != 0x100 || tp.NumTC != 4 || tp.Map[6] != 1 || tp.Queues[3] != (Queue{1, 3}) || tp.ClockID == nil || *tp.ClockID != clock.TAI ||
+		!tp.BaseTime.Auto || tp.Mode != taprio.Software || len(tp.Schedule) != 8 {
 		t.Errorf("taprio: %+v", tp)
 	}
-	if e := tp.Schedule[1]; e.Cmd != "S" || e.Gates != 0x02 || e.Interval != 100000 || e.Pos.Line == 0 {
+	if e := tp.Schedule[1]; e.Cmd != taprio.SetGates || e.Gates != 0x02 || e.Interval != 100000 || e.Pos.Line == 0 {
 		t.Errorf("entry 1: %+v", e)
 	}
 	etf := ifc.ETF[0]
-	if *etf.Queue != 1 || etf.Delta != 5000000 || etf.Offload != OffloadAuto || etf.ClockID != "CLOCK_TAI" {
+	if *etf.Queue != 1 || etf.Delta != 5000000 || etf.Offload != OffloadAuto || etf.ClockID == nil || *etf.ClockID != clock.TAI {
 		t.Errorf("etf: %+v", etf)
 	}
 	if tp.Pos.LineOf("num-tc") != 22 {
@@ -85,6 +87,11 @@ func TestErrorsNameFileLineFieldValueAndFix(t *testing.T) {
 		{"bad base-time", strings.Replace(minimal, "handle: 100", "base-time: soon", 1), []string{"x.yaml:5:", "taprio.base-time", `"soon"`, "auto, or a time in TAI"}},
 		{"duplicate key", "interfaces:\n  - name: eth1\n    name: eth2\n", []string{"x.yaml:3:", "given twice"}},
 		{"bad bool", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 1, deadline-mode: sometimes}\n", []string{"deadline-mode", "true or false"}},
+		// Read into typed values once (taprio.Mode, taprio.Cmd, clock.ID): nothing downstream parses words.
+		{"unknown mode", minimal + "      mode: turbo\n", []string{"x.yaml:8:", "interfaces[0].taprio.mode", `unknown mode "turbo"`, "use software, txtime-assist or full-offload"}},
+		{"unknown command", strings.Replace(minimal, "cmd: S", "cmd: X", 1), []string{"x.yaml:7:", "taprio.schedule[0].cmd", `"X"`, "use S (set gates), H (set and hold) or R (set and release)"}},
+		{"unknown taprio clock", minimal + "      clockid: CLOCK_PTP\n", []string{"x.yaml:8:", "taprio.clockid", `unknown clock "CLOCK_PTP"`, "use CLOCK_TAI"}},
+		{"unknown etf clock", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 1, clockid: TAI2}\n", []string{"x.yaml:4:", "etf[0].clockid", `"TAI2"`, "CLOCK_TAI"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("x.yaml", []byte(tc.yaml))

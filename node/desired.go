@@ -86,7 +86,10 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
 			ifc.Taprio = resolveTaprio(t, now)
 		}
 		for _, e := range ci.ETF {
-			id, _ := clock.Parse(e.ClockID)
+			var id clock.ID
+			if e.ClockID != nil { // lint refuses an ETF without a clock
+				id = *e.ClockID
+			}
 			ifc.ETF = append(ifc.ETF, ETF{Queue: *e.Queue, Offload: e.Offload, Options: etf.Options{
 				Delta: int32(e.Delta), ClockID: id, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck,
 				Offload: e.Offload == configs.OffloadTrue || e.Offload == configs.OffloadAuto,
@@ -99,24 +102,18 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
 }
 
 func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {
-	mode, _ := lint.Mode(t.Mode)
-	o := taprio.Options{NumTC: uint8(t.NumTC), Mode: mode, MaxSDU: t.MaxSDU}
+	o := taprio.Options{NumTC: uint8(t.NumTC), Mode: t.Mode, MaxSDU: t.MaxSDU, ClockID: t.ClockID}
 	for i, tc := range t.Map {
 		o.Map[i] = uint8(tc)
 	}
 	for _, q := range t.Queues {
 		o.Queues = append(o.Queues, taprio.Queue{Count: q.Count, Offset: q.Offset})
 	}
-	if t.ClockID != "" {
-		id, _ := clock.Parse(t.ClockID)
-		o.ClockID = &id
-	}
 	if t.TxtimeDelay != nil {
 		o.TxtimeDelay = uint32(*t.TxtimeDelay)
 	}
 	for _, e := range t.Schedule {
-		cmd, _ := taprio.ParseCmd(e.Cmd)
-		o.Schedule.Entries = append(o.Schedule.Entries, taprio.Entry{Cmd: cmd, Gates: uint32(e.Gates), Interval: uint32(e.Interval)})
+		o.Schedule.Entries = append(o.Schedule.Entries, taprio.Entry{Cmd: e.Cmd, Gates: uint32(e.Gates), Interval: uint32(e.Interval)})
 	}
 	if t.CycleTime != nil {
 		o.Schedule.CycleTime = int64(*t.CycleTime)

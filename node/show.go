@@ -38,7 +38,7 @@ func ToConfig(l *Live) configs.Interface {
 		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: ifname.Name(v.Name), EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
 	}
 	if o := l.Taprio; o != nil {
-		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode.String(),
+		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode, ClockID: o.ClockID,
 			BaseTime: configs.BaseTime{NS: o.Schedule.BaseTime}}
 		for _, m := range o.Map {
 			t.Map = append(t.Map, int(m))
@@ -46,11 +46,8 @@ func ToConfig(l *Live) configs.Interface {
 		for _, q := range o.Queues {
 			t.Queues = append(t.Queues, configs.Queue{Count: q.Count, Offset: q.Offset})
 		}
-		if o.ClockID != nil {
-			t.ClockID = o.ClockID.String()
-		}
 		for _, e := range o.Schedule.Entries {
-			t.Schedule = append(t.Schedule, configs.Entry{Cmd: e.Cmd.String(), Gates: configs.Mask(e.Gates), Interval: configs.Duration(e.Interval)})
+			t.Schedule = append(t.Schedule, configs.Entry{Cmd: e.Cmd, Gates: configs.Mask(e.Gates), Interval: configs.Duration(e.Interval)})
 		}
 		if sum := sumIntervals(o.Schedule.Entries); o.Schedule.CycleTime != 0 && o.Schedule.CycleTime != sum {
 			d := configs.Duration(o.Schedule.CycleTime)
@@ -75,7 +72,7 @@ func ToConfig(l *Live) configs.Interface {
 			if e.Offload {
 				off = configs.OffloadTrue
 			}
-			ci.ETF = append(ci.ETF, configs.ETF{Queue: &qq, ClockID: e.ClockID.String(), Delta: configs.Duration(e.Delta),
+			ci.ETF = append(ci.ETF, configs.ETF{Queue: &qq, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta),
 				Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
 		}
 	}

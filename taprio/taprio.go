@@ -79,6 +79,16 @@ func ParseCmd(s string) (Cmd, error) {
 	return 0, fmt.Errorf("unknown schedule command %q: use S (set gates), H (set and hold) or R (set and release)", s)
 }
 
+// UnmarshalText reads tc's letter for a command (ParseCmd).
+func (c *Cmd) UnmarshalText(b []byte) error {
+	v, err := ParseCmd(string(b))
+	*c = v
+	return err
+}
+
+// MarshalText writes tc's letter.
+func (c Cmd) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
 // Entry is one schedule entry: for Interval nanoseconds, the gates of the traffic classes whose bits
 // are set in Gates are open.
 type Entry struct {
@@ -118,6 +128,29 @@ func (m Mode) String() string {
 	}
 	return fmt.Sprintf("flags(0x%x)", uint32(m))
 }
+
+// ParseMode reads a mode as tsnctl's configuration writes it ("" is software, tc's default).
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "", "software":
+		return Software, nil
+	case "txtime-assist":
+		return TxtimeAssist, nil
+	case "full-offload":
+		return FullOffload, nil
+	}
+	return 0, fmt.Errorf("unknown mode %q: use software, txtime-assist or full-offload", s)
+}
+
+// UnmarshalText reads a mode (ParseMode), so that a configuration holds a Mode, not a word.
+func (m *Mode) UnmarshalText(b []byte) error {
+	v, err := ParseMode(string(b))
+	*m = v
+	return err
+}
+
+// MarshalText writes the mode's name.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // Queue is the range of TX queues of one traffic class: Count@Offset in tc's notation.
 type Queue struct {
