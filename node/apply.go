@@ -59,10 +59,7 @@ func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, er
 	if err := lint.Err(p.Findings); err != nil {
 		return p, fmt.Errorf("the configuration has errors, nothing was changed:\n  %w", err)
 	}
-	wants, err := Resolve(cfg, now)
-	if err != nil {
-		return p, err
-	}
+	wants := Resolve(cfg, now)
 	p.Wants = wants
 	for _, w := range wants {
 		live := lives[w.Name]
@@ -358,10 +355,10 @@ func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 
 // PrepareReset plans the removal of what cfg configures (see ResetPlan), for every interface.
 func (s *System) PrepareReset(cfg *configs.Config, now clock.Snapshot) ([]Step, error) {
-	wants, err := Resolve(cfg, now)
-	if err != nil {
-		return nil, err
+	if err := lint.Err(lint.Check(cfg, lint.Facts{})); err != nil {
+		return nil, fmt.Errorf("the configuration has errors, nothing was changed:\n  %w", err)
 	}
+	wants := Resolve(cfg, now)
 	var steps []Step
 	for _, w := range wants {
 		live, err := s.Read(w.Name)

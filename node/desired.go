@@ -62,13 +62,12 @@ type Iface struct {
 	ETF      []ETF
 }
 
-// Resolve turns a linted configuration into intent. now is the time of the clocks, used to plan
-// `base-time: auto` in the schedule's own clock (a CLOCK_MONOTONIC schedule counts from boot, not
-// from 1970).
-func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
-	if err := lint.Err(lint.Check(cfg, lint.Facts{})); err != nil {
-		return nil, err
-	}
+// Resolve turns a configuration that lint passed into intent: a conversion of typed values that
+// cannot fail (lint has refused what it could not convert, such as an ETF without a queue or a
+// clock; the caller lints, once, with the facts it has). now is the time of the clocks, used to
+// plan `base-time: auto` in the schedule's own clock (a CLOCK_MONOTONIC schedule counts from boot,
+// not from 1970).
+func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 	var out []Iface
 	for _, ci := range cfg.Interfaces {
 		ifc := Iface{Name: string(ci.Name)}
@@ -98,7 +97,7 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) ([]Iface, error) {
 		sort.Slice(ifc.ETF, func(a, b int) bool { return ifc.ETF[a].Queue < ifc.ETF[b].Queue })
 		out = append(out, ifc)
 	}
-	return out, nil
+	return out
 }
 
 func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {

@@ -519,7 +519,7 @@ func TestLabSeedOnIgb(t *testing.T) {
 		t.Errorf("a failed apply changed the node:\n%s\n---\n%s", applied, now)
 	}
 	// reset removes the taprio and the VLAN; channels stay.
-	wants, _ := Resolve(mustParse(t, seedFor(t, "eth1")), nil)
+	wants := Resolve(mustParse(t, seedFor(t, "eth1")), nil)
 	live, _ := sys.Read("eth1")
 	if err := sys.Execute(ResetPlan(wants[0], live, "")); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -21,11 +22,10 @@ func seedWants(t *testing.T, now int64) []Iface {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := Resolve(c, clock.Snapshot{clock.TAI: now})
-	if err != nil {
+	if err := lint.Err(lint.Check(c, lint.Facts{})); err != nil {
 		t.Fatal(err)
 	}
-	return w
+	return Resolve(c, clock.Snapshot{clock.TAI: now})
 }
 
 func TestResolveSeed(t *testing.T) {
@@ -43,12 +43,20 @@ func TestResolveSeed(t *testing.T) {
 	}
 }
 
-func TestResolveRefusesLintErrors(t *testing.T) {
-	c, err := configs.Parse("x.yaml", []byte("interfaces:\n  - name: eth1\n    vlans: [{id: 5000}]\n"))
+// Lint runs once, before anything is read or written: reset refuses a configuration with errors
+// with their file, line and rule (apply does so in Prepare, with the live interfaces' facts).
+func TestResetRefusesLintErrors(t *testing.T) {
+	c, err := configs.Parse("x.yaml", []byte("interfaces:\n  - name: tsnctl-none0\n    vlans: [{id: 5000}]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resolve(c, nil); err == nil || !strings.Contains(err.Error(), "x.yaml:3") || !strings.Contains(err.Error(), "vlan-id") {
+	sys, err := Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	if _, err := sys.PrepareReset(c, nil); err == nil || !strings.Contains(err.Error(), "x.yaml:3") || !strings.Contains(err.Error(), "vlan-id") ||
+		!strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("got %v", err)
 	}
 }
@@ -203,10 +211,10 @@ func TestToConfigRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("show output does not load: %v\n%s", err, b)
 	}
-	w2, err := Resolve(c, nil)
-	if err != nil {
-		t.Fatal(err)
+	if err := lint.Err(lint.Check(c, lint.Facts{})); err != nil {
+		t.Fatalf("show output does not lint: %v\n%s", err, b)
 	}
+	w2 := Resolve(c, nil)
 	if left := Plan(w2[0], liveAsWanted(w), ""); len(left) != 0 {
 		t.Errorf("applying show's output would change %+v\n%s", left, b)
 	}
@@ -221,10 +229,7 @@ func TestBaseTimeAutoInTheScheduleClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := clock.Snapshot{clock.TAI: 1795000000000000000, clock.Monotonic: 5_000_000_000}
-	w, err := Resolve(c, now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := Resolve(c, now)
 	if bt := w[0].Taprio.Options.Schedule.BaseTime; bt < now[clock.Monotonic] || bt > now[clock.Monotonic]+10*ms {
 		t.Errorf("base-time %d, want a few cycles after the monotonic now %d", bt, now[clock.Monotonic])
 	}
