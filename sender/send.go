@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -238,20 +239,23 @@ func (s *Sender) Close() error {
 }
 
 // now reads CLOCK_TAI without a system call: CLOCK_REALTIME through the vDSO (time.Now) plus the
-// kernel's TAI offset. golang.org/x/sys's ClockGettime(CLOCK_TAI) is a system call (about 400 ns on
+// kernel's TAI offset. golang.org/x/sys's ClockGettime(CLOCK_TAI) is a system call (about 2 µs on
 // the project's machines, several µs of the lab's virtual time) and the loop reads the clock right
 // after every wake-up, so the cost was measured as wake-up latency. The kernel keeps CLOCK_TAI at
-// CLOCK_REALTIME + a whole number of seconds; that offset is read again every 1024 readings,
-// because a leap second or phc2sys -O can change it.
+// CLOCK_REALTIME + a whole number of seconds; the loop reads that offset again before every sleep
+// (refreshTAIOffset), outside the measured path, because a leap second or phc2sys -O can change it.
 func now() int64 {
-	if taiReads.Add(1)&1023 == 1 {
-		taiOffset.Store(readTAIOffset())
-	}
+	taiOnce.Do(refreshTAIOffset)
 	return time.Now().UnixNano() + taiOffset.Load()
 }
 
-var taiReads atomic.Uint32
-var taiOffset atomic.Int64
+var (
+	taiOnce   sync.Once
+	taiOffset atomic.Int64
+)
+
+// refreshTAIOffset reads the kernel's TAI offset (two system calls).
+func refreshTAIOffset() { taiOffset.Store(readTAIOffset()) }
 
 // readTAIOffset returns CLOCK_TAI − CLOCK_REALTIME, rounded to the whole second it is.
 func readTAIOffset() int64 {
@@ -398,6 +402,7 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 			break
 		}
 		s.skip(skipped)
+		refreshTAIOffset()
 		sleepUntil(wake)
 		woke := now()
 		s.wake(woke - wake)
