@@ -40,11 +40,14 @@ func await(t *testing.T, name string, limit time.Duration) {
 	t.Fatalf("phase %s did not come within %v", name, limit)
 }
 
-// labPTP is the lab's ptp: section (software timestamps, emulation-sized thresholds, as the
-// daemon's two-guest test).
+// labPTP is the lab's ptp: section (software timestamps, emulation-sized thresholds). The offset
+// threshold is 10 ms, not the daemon test's 2 ms: between two guests in real-time TCG the offset
+// wanders over a few ms now and then (2.75 ms seen), and twice in a row the slave then stayed in
+// FREERUN for the whole three minutes of this test, which is about /readyz following the sync
+// state, not about precision (the daemon's two-guest test keeps 2 ms for its threshold cases).
 func labPTP(role string) string {
 	return "ptp:\n  interface: eth0\n  role: " + role + "\n  timestamping: software\n  options: {neighborPropDelayThresh: 100000000}\n" +
-		"  sync: {offset-threshold: 2ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}\n"
+		"  sync: {offset-threshold: 10ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}\n"
 }
 
 func TestLabReadyzFollowsLocked(t *testing.T) {
