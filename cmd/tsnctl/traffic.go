@@ -22,7 +22,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// durationFlag is a pflag value taking tsnctl's duration words (200us, 5ms, plain ns).
 // labelFlag collects --label KEY=VALUE (repeatable; the value may contain '=' and ',').
 type labelFlag struct{ m map[string]string }
 
@@ -41,6 +40,7 @@ func (f *labelFlag) Set(s string) error {
 	return nil
 }
 
+// durationFlag is a pflag value taking tsnctl's duration words (200us, 5ms, plain ns).
 type durationFlag struct{ d *int64 }
 
 func (f durationFlag) String() string {
