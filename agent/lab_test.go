@@ -175,17 +175,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	// A second agent on the configured node adopts it: no qdisc or link event at all.
 	stop()
 	// iproute2 as the independent observer: ip monitor (links) and tc monitor (qdiscs).
-	var seen lockedBuffer
-	var mons []*exec.Cmd
-	for _, args := range [][]string{{"ip", "-n", ns, "monitor", "link"}, {"tc", "-n", ns, "monitor"}} {
-		mon := exec.Command(args[0], args[1:]...)
-		mon.Stdout, mon.Stderr = &seen, &seen
-		if err := mon.Start(); err != nil {
-			t.Fatal(err)
-		}
-		mons = append(mons, mon)
-	}
-	time.Sleep(200 * time.Millisecond)
+	seen, stopObserving := observe(t, ns)
 	// The observers see writes: a control change on the peer (a link and a qdisc event).
 	sh(t, "ip", "-n", ns, "link", "set", "v1", "mtu", "1400")
 	sh(t, "tc", "-n", ns, "qdisc", "add", "dev", "v1", "root", "pfifo")
@@ -200,10 +190,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond)
 	stop2()
-	for _, m := range mons {
-		m.Process.Kill()
-		m.Wait()
-	}
+	stopObserving()
 	if a2.Snapshot().Interfaces[0].Repairs != 0 || strings.TrimSpace(seen.String()) != "" {
 		t.Errorf("adoption wrote to the kernel: %d repairs; ip/tc monitor saw:\n%s", a2.Snapshot().Interfaces[0].Repairs, seen.String())
 	} else {

@@ -51,24 +51,11 @@ func eth1AsFile(t *testing.T) bool {
 
 // monitor watches links and qdiscs with iproute2 while f runs and returns what it saw.
 func monitor(t *testing.T, f func()) string {
-	var buf lockedBuffer
-	var cmds []*exec.Cmd
-	for _, a := range [][]string{{"ip", "monitor", "link"}, {"tc", "monitor"}} {
-		c := exec.Command(a[0], a[1:]...)
-		c.Stdout, c.Stderr = &buf, &buf
-		if err := c.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds = append(cmds, c)
-	}
-	time.Sleep(200 * time.Millisecond)
+	seen, stop := observe(t, "")
 	f()
 	time.Sleep(300 * time.Millisecond)
-	for _, c := range cmds {
-		c.Process.Kill()
-		c.Wait()
-	}
-	return buf.String()
+	stop()
+	return seen.String()
 }
 
 func taprioPackets(t *testing.T) int {
