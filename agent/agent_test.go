@@ -138,8 +138,16 @@ func TestAgentKeepsChannels(t *testing.T) {
 	os.WriteFile(file, []byte("interfaces:\n  - name: ag0\n    channels: {rx: 2, tx: 2}\n"), 0o644)
 	reload <- struct{}{}
 	eventually(t, 5*time.Second, "reload applied", func() bool { return strings.Contains(channels(t, ns, "ag0"), "RX: 2 TX: 2") })
-	if st, err := ReadStatus(filepath.Join(dir, "status.json")); err != nil || st.Reloads != 2 || st.ReloadFailures != 1 || len(st.Interfaces) != 1 {
-		t.Errorf("published status: %+v %v", st, err)
+	// The status file is written after the kernel is changed: ethtool can see the new counts
+	// before the file says so, so wait for the file rather than read it once.
+	var st *Status
+	eventually(t, 5*time.Second, "reload published", func() bool {
+		s, err := ReadStatus(filepath.Join(dir, "status.json"))
+		st = s
+		return err == nil && s.Reloads == 2
+	})
+	if st.ReloadFailures != 1 || len(st.Interfaces) != 1 || st.Interfaces[0].State != Configured {
+		t.Errorf("published status: %+v", st)
 	}
 	// Metrics and health on a listener of its own.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
