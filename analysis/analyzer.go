@@ -116,18 +116,17 @@ func (a *Analyzer) stream(id uint32) *stream {
 // useHeader takes what a log's header says about its stream: a sender's transmit window, so that
 // TX timestamps can be judged premature or late.
 func (a *Analyzer) useHeader(h *samplelog.Header) {
-	if h.Role != "send" {
+	if h.Role != samplelog.RoleSend || h.Send == nil {
 		return
 	}
-	start, end := paramInt(h.Params, "window_start_ns"), paramInt(h.Params, "window_end_ns")
 	s := a.stream(h.Stream)
 	if s == nil {
 		return
 	}
-	if end > start {
-		s.window = &window{start, end}
+	if p := h.Send; p.WindowEnd > p.WindowStart {
+		s.window = &window{p.WindowStart, p.WindowEnd}
 	}
-	s.cycleLen = paramInt(h.Params, "cycle_ns")
+	s.cycleLen = h.Send.Cycle
 }
 
 // warm reports whether a record of seq (with its cycle start, 0 if unknown) is in the warm-up.
@@ -157,19 +156,16 @@ func (a *Analyzer) warm(s *stream, seq uint64, cycle int64) bool {
 // beyond it, or negative, come from a corrupt log; differences of such times would overflow.
 const maxTime = 1 << 62
 
-// plausible reports whether r's time slots hold possible times (0 is "not taken").
+// plausible reports whether r's times are possible times (0 is "not taken").
 func plausible(r *samplelog.Record) bool {
-	n := 0
+	ok := func(t int64) bool { return t >= 0 && t <= maxTime }
 	switch r.Type {
-	case samplelog.TypeTx, samplelog.TypeRx:
-		n = 5
+	case samplelog.TypeTx:
+		return ok(r.CycleStart) && ok(r.Wakeup) && ok(r.SendCall) && ok(r.Txtime) && ok(r.PlannedWakeup)
+	case samplelog.TypeRx:
+		return ok(r.CycleStart) && ok(r.Wakeup) && ok(r.SendCall) && ok(r.Txtime) && ok(r.Timestamp)
 	case samplelog.TypeTxTimestamp:
-		n = 1
-	}
-	for _, t := range r.T[:n] {
-		if t < 0 || t > maxTime {
-			return false
-		}
+		return ok(r.Timestamp)
 	}
 	return true
 }
@@ -184,7 +180,7 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 	if s == nil {
 		return
 	}
-	if c := r.T[0]; (r.Type == samplelog.TypeTx || r.Type == samplelog.TypeRx) && c != 0 {
+	if c := r.CycleStart; (r.Type == samplelog.TypeTx || r.Type == samplelog.TypeRx) && c != 0 {
 		if a.firstCycle == 0 || c < a.firstCycle {
 			a.firstCycle = c
 		}
@@ -192,134 +188,158 @@ func (a *Analyzer) Add(r *samplelog.Record) {
 	}
 	switch r.Type {
 	case samplelog.TypeRx:
-		s.rxRecords++
-		if a.warm(s, r.Seq, r.T[0]) {
-			s.warmRx++
-			return
-		}
-		if dup, _ := s.rx.Add(r.Seq, r.T[0]); dup {
-			return
-		}
-		if r.Flags&samplelog.FlagVLAN != 0 {
-			s.vlanTCI = r.T[5]
-		}
-		if r.T[2] != 0 && r.T[0] != 0 { // 0: not taken (netlatency's epoch time)
-			rt := r.T[2] - r.T[0]
-			s.rtRx.Add(rt)
-			s.rtRxSer.Add(r.Seq, rt)
-		}
-		if r.T[4] == 0 {
-			s.noRxTime++
-			return
-		}
-		if r.Flags&samplelog.FlagHardware != 0 {
-			s.hwRx++
-		} else {
-			s.swRx++
-		}
-		if r.T[0] == 0 {
-			s.noRxTime++ // no cycle start to measure against
-			return
-		}
-		st := r.T[4] - r.T[0]
-		s.sched.Add(st)
-		s.schedSeries.Add(r.Seq, st)
-		if r.Flags&samplelog.FlagTxtime != 0 && r.T[3] != 0 {
-			s.txToRx.Add(r.T[4] - r.T[3])
-		}
-		if s.ring != nil {
-			if slot := &s.ring[r.Seq%ringLen]; slot.seq == r.Seq && slot.cycle != 0 {
-				slot.rxTS = r.T[4]
-				if slot.txTS != 0 {
-					s.pathDelay.Add(slot.rxTS - slot.txTS)
-				}
-			}
-		}
+		a.addRx(s, r)
 	case samplelog.TypeTx:
-		if s.ring == nil {
-			s.ring = make([]txSlot, ringLen)
-		}
-		slot := &s.ring[r.Seq%ringLen]
-		*slot = txSlot{seq: r.Seq, cycle: r.T[0], txtime: r.T[3]}
-		if a.warm(s, r.Seq, r.T[0]) {
-			slot.cycle = 0 // its timestamp and drop are in the warm-up too
-			s.warmTx++
-			return
-		}
-		if s.sent == 0 || r.Seq < s.seqLo {
-			s.seqLo = r.Seq
-		}
-		s.seqHi = max(s.seqHi, r.Seq)
-		s.sent++
-		if c := r.T[0]; s.cycleLen > 0 && c > 0 {
-			if s.lastTxCycle > 0 && c > s.lastTxCycle+s.cycleLen {
-				s.cyclesSkipped += uint64((c-s.lastTxCycle)/s.cycleLen - 1)
-			}
-			s.lastTxCycle = max(s.lastTxCycle, c)
-		}
-		if r.T[2] != 0 && r.T[0] != 0 {
-			rt := r.T[2] - r.T[0]
-			s.rtTx.Add(rt)
-			s.rtTxSer.Add(r.Seq, rt)
-		}
-		if r.T[4] != 0 {
-			s.wake.Add(r.T[1] - r.T[4])
-		}
-		if r.Flags&samplelog.FlagNotLocked != 0 {
-			s.notLocked++
-		}
-		if r.Flags&samplelog.FlagOutsideWindow != 0 {
-			s.outsidePlanned++
-			if !s.windowFromTxTimestamp && s.window != nil {
-				if r.T[3]-r.T[0] < s.window.start {
-					s.premature++
-				} else {
-					s.late++
-				}
-			}
-		}
+		a.addTx(s, r)
 	case samplelog.TypeTxTimestamp:
-		if s.ring == nil {
-			return
-		}
-		slot := &s.ring[r.Seq%ringLen]
-		if slot.seq != r.Seq || slot.cycle == 0 {
-			return // unknown or warm-up packet
-		}
-		s.txTimestamps++
-		if r.Flags&samplelog.FlagHardware != 0 {
-			s.hwTx++
-		}
-		slot.txTS = r.T[0]
-		if slot.rxTS != 0 {
-			s.pathDelay.Add(slot.rxTS - slot.txTS)
-		}
-		if slot.txtime != 0 {
-			s.txErr.Add(r.T[0] - slot.txtime)
-		}
-		if s.window != nil {
-			if !s.windowFromTxTimestamp { // measured beats planned: start counting over
-				s.windowFromTxTimestamp, s.premature, s.late = true, 0, 0
+		s.addTxTimestamp(r)
+	case samplelog.TypeETFDrop:
+		s.addDrop(r)
+	}
+}
+
+// addRx accounts for a received packet: the application's latency the packet carries, and its
+// scheduled time (the RX timestamp in its cycle), matched with its TX timestamp for the path.
+func (a *Analyzer) addRx(s *stream, r *samplelog.Record) {
+	s.rxRecords++
+	if a.warm(s, r.Seq, r.CycleStart) {
+		s.warmRx++
+		return
+	}
+	if dup, _ := s.rx.Add(r.Seq, r.CycleStart); dup {
+		return
+	}
+	if r.Flags&samplelog.FlagVLAN != 0 {
+		s.vlanTCI = int64(r.TCI)
+	}
+	if r.SendCall != 0 && r.CycleStart != 0 { // 0: not taken (netlatency's epoch time)
+		rt := r.SendCall - r.CycleStart
+		s.rtRx.Add(rt)
+		s.rtRxSer.Add(r.Seq, rt)
+	}
+	if r.Timestamp == 0 {
+		s.noRxTime++
+		return
+	}
+	if r.Flags&samplelog.FlagHardware != 0 {
+		s.hwRx++
+	} else {
+		s.swRx++
+	}
+	if r.CycleStart == 0 {
+		s.noRxTime++ // no cycle start to measure against
+		return
+	}
+	st := r.Timestamp - r.CycleStart
+	s.sched.Add(st)
+	s.schedSeries.Add(r.Seq, st)
+	if r.Flags&samplelog.FlagTxtime != 0 && r.Txtime != 0 {
+		s.txToRx.Add(r.Timestamp - r.Txtime)
+	}
+	if s.ring != nil {
+		if slot := &s.ring[r.Seq%ringLen]; slot.seq == r.Seq && slot.cycle != 0 {
+			slot.rxTS = r.Timestamp
+			if slot.txTS != 0 {
+				s.pathDelay.Add(slot.rxTS - slot.txTS)
 			}
-			switch off := r.T[0] - slot.cycle; {
-			case off < s.window.start:
+		}
+	}
+}
+
+// addTx accounts for a sent packet: the application's latency and wake-up, skipped cycles, and
+// where the sender planned it against the window. Its slot in the ring waits for the packet's TX
+// timestamp, ETF drop or reception.
+func (a *Analyzer) addTx(s *stream, r *samplelog.Record) {
+	if s.ring == nil {
+		s.ring = make([]txSlot, ringLen)
+	}
+	slot := &s.ring[r.Seq%ringLen]
+	*slot = txSlot{seq: r.Seq, cycle: r.CycleStart, txtime: r.Txtime}
+	if a.warm(s, r.Seq, r.CycleStart) {
+		slot.cycle = 0 // its timestamp and drop are in the warm-up too
+		s.warmTx++
+		return
+	}
+	if s.sent == 0 || r.Seq < s.seqLo {
+		s.seqLo = r.Seq
+	}
+	s.seqHi = max(s.seqHi, r.Seq)
+	s.sent++
+	if c := r.CycleStart; s.cycleLen > 0 && c > 0 {
+		if s.lastTxCycle > 0 && c > s.lastTxCycle+s.cycleLen {
+			s.cyclesSkipped += uint64((c-s.lastTxCycle)/s.cycleLen - 1)
+		}
+		s.lastTxCycle = max(s.lastTxCycle, c)
+	}
+	if r.SendCall != 0 && r.CycleStart != 0 {
+		rt := r.SendCall - r.CycleStart
+		s.rtTx.Add(rt)
+		s.rtTxSer.Add(r.Seq, rt)
+	}
+	if r.PlannedWakeup != 0 {
+		s.wake.Add(r.Wakeup - r.PlannedWakeup)
+	}
+	if r.Flags&samplelog.FlagNotLocked != 0 {
+		s.notLocked++
+	}
+	if r.Flags&samplelog.FlagOutsideWindow != 0 {
+		s.outsidePlanned++
+		if !s.windowFromTxTimestamp && s.window != nil {
+			if r.Txtime-r.CycleStart < s.window.start {
 				s.premature++
-			case off >= s.window.end:
+			} else {
 				s.late++
 			}
 		}
-	case samplelog.TypeETFDrop:
-		known := s.ring != nil && s.ring[r.Seq%ringLen].seq == r.Seq
-		if known && s.ring[r.Seq%ringLen].cycle == 0 || !known && (!s.warmKnown || r.Seq < s.warmEnd) {
-			return // a warm-up packet's
+	}
+}
+
+// addTxTimestamp accounts for a packet's TX timestamp: the path to the receiver, the txtime
+// error, and the window judged by when the packet really left (measured beats planned).
+func (s *stream) addTxTimestamp(r *samplelog.Record) {
+	if s.ring == nil {
+		return
+	}
+	slot := &s.ring[r.Seq%ringLen]
+	if slot.seq != r.Seq || slot.cycle == 0 {
+		return // unknown or warm-up packet
+	}
+	s.txTimestamps++
+	if r.Flags&samplelog.FlagHardware != 0 {
+		s.hwTx++
+	}
+	slot.txTS = r.Timestamp
+	if slot.rxTS != 0 {
+		s.pathDelay.Add(slot.rxTS - slot.txTS)
+	}
+	if slot.txtime != 0 {
+		s.txErr.Add(r.Timestamp - slot.txtime)
+	}
+	if s.window != nil {
+		if !s.windowFromTxTimestamp { // measured beats planned: start counting over
+			s.windowFromTxTimestamp, s.premature, s.late = true, 0, 0
 		}
-		s.drops++
-		if r.Flags&samplelog.FlagDropMissed != 0 {
-			s.dropsMissed++
+		switch off := r.Timestamp - slot.cycle; {
+		case off < s.window.start:
+			s.premature++
+		case off >= s.window.end:
+			s.late++
 		}
-		if r.Flags&samplelog.FlagDropInvalid != 0 {
-			s.dropsInvalid++
-		}
+	}
+}
+
+// addDrop counts an ETF drop, unless it is a warm-up packet's.
+func (s *stream) addDrop(r *samplelog.Record) {
+	known := s.ring != nil && s.ring[r.Seq%ringLen].seq == r.Seq
+	if known && s.ring[r.Seq%ringLen].cycle == 0 || !known && (!s.warmKnown || r.Seq < s.warmEnd) {
+		return // a warm-up packet's
+	}
+	s.drops++
+	if r.Flags&samplelog.FlagDropMissed != 0 {
+		s.dropsMissed++
+	}
+	if r.Flags&samplelog.FlagDropInvalid != 0 {
+		s.dropsInvalid++
 	}
 }
 

@@ -22,18 +22,18 @@ const (
 func rx(stream uint32, seq uint64, st, rt int64) samplelog.Record {
 	c := base + int64(seq)*cycle
 	return samplelog.Record{Type: samplelog.TypeRx, Flags: samplelog.FlagTxtime, Stream: stream, Seq: seq,
-		T: [6]int64{c, c + rt - 500, c + rt, c + 1250000, c + st, 0}}
+		CycleStart: c, Wakeup: c + rt - 500, SendCall: c + rt, Txtime: c + 1250000, Timestamp: c + st}
 }
 
 func tx(seq uint64, rt, wake int64, flags uint8) samplelog.Record {
 	c := base + int64(seq)*cycle
 	return samplelog.Record{Type: samplelog.TypeTx, Flags: flags | samplelog.FlagTxtime, Seq: seq,
-		T: [6]int64{c, c + 700000 + wake, c + rt, c + 1250000, c + 700000, 0}}
+		CycleStart: c, Wakeup: c + 700000 + wake, SendCall: c + rt, Txtime: c + 1250000, PlannedWakeup: c + 700000}
 }
 
 func writeLog(t *testing.T, h samplelog.Header, recs []samplelog.Record) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), h.Role+".log")
+	path := filepath.Join(t.TempDir(), string(h.Role)+".log")
 	w, err := samplelog.Create(path, h)
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func TestRxIndicatorsAndCounters(t *testing.T) {
 		recs = append(recs, rx(0, s, st[s], 28000+int64(s)))
 	}
 	recs = append(recs, rx(1, 100, 5000, 1000))
-	path := writeLog(t, samplelog.Header{Role: "recv"}, recs)
+	path := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, recs)
 	res := analyze(t, Options{}, path)
 	if len(res.Streams) != 2 || res.Streams[0].StreamID != 0 || res.Streams[1].StreamID != 1 {
 		t.Fatalf("streams %+v", res.Streams)
@@ -116,19 +116,19 @@ func TestSenderAndReceiverLogsTogether(t *testing.T) {
 	txr = append(txr, samplelog.Record{Type: samplelog.TypeETFDrop, Flags: samplelog.FlagDropMissed, Seq: 4})
 	c := func(s uint64) int64 { return base + int64(s)*cycle }
 	txr[6].Flags |= samplelog.FlagOutsideWindow
-	txr[6].T[3] = c(6) + 1400000
+	txr[6].Txtime = c(6) + 1400000
 	for s, at := range map[uint64]int64{0: 1250000, 1: 1250100, 2: 1100000, 3: 1300000, 5: 1250050} {
-		txr = append(txr, samplelog.Record{Type: samplelog.TypeTxTimestamp, Flags: samplelog.FlagHardware, Seq: s, T: [6]int64{c(s) + at}})
+		txr = append(txr, samplelog.Record{Type: samplelog.TypeTxTimestamp, Flags: samplelog.FlagHardware, Seq: s, Timestamp: c(s) + at})
 	}
-	txPath := writeLog(t, samplelog.Header{Role: "send", Params: map[string]any{"window_start_ns": 1200000, "window_end_ns": 1300000}}, txr)
+	txPath := writeLog(t, samplelog.Header{Role: samplelog.RoleSend, Send: &samplelog.SendParams{WindowStart: 1200000, WindowEnd: 1300000}}, txr)
 	var rxr []samplelog.Record
 	for _, s := range []uint64{0, 1, 2, 3, 5, 6, 7} { // 4 dropped, 8 and 9 lost at the end
 		r := rx(0, s, 1253000, 0)
 		r.Flags |= samplelog.FlagHardware | samplelog.FlagVLAN
-		r.T[5] = 3<<13 | 3
+		r.TCI = 3<<13 | 3
 		rxr = append(rxr, r)
 	}
-	rxPath := writeLog(t, samplelog.Header{Role: "recv"}, rxr)
+	rxPath := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, rxr)
 	res := analyze(t, Options{}, txPath, rxPath)
 	s := res.Streams[0]
 	want := Packets{Received: 7, Lost: 2, Sent: 10, ETFDropped: 1, ETFDroppedMissed: 1, OutsideWindow: 1, Premature: 1, Late: 1, NotLocked: 1}
@@ -174,7 +174,7 @@ func TestWarmup(t *testing.T) {
 		}
 		recs = append(recs, rx(0, s, st, 0))
 	}
-	path := writeLog(t, samplelog.Header{Role: "recv"}, recs)
+	path := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, recs)
 	for _, o := range []Options{{WarmupPackets: 10}, {WarmupTime: 10 * time.Duration(cycle)}} {
 		s := analyze(t, o, path).Streams[0]
 		if in := s.Indicators[ScheduledTime]; in.Count != 90 || in.Max != 1253000 || s.Packets.WarmupExcluded != 10 || s.Packets.Received != 90 || s.Packets.Lost != 0 {
@@ -207,9 +207,9 @@ func TestNetlatencyExampleLine(t *testing.T) {
 		}
 		return tm.UnixNano()
 	}
-	if rec.Stream != 0 || rec.Seq != 612295 || rec.T[0] != at("2018-04-19T05:17:34.771000000Z") ||
-		rec.T[2] != at("2018-04-19T05:17:34.771002318Z") || rec.T[4] != at("2018-04-19T05:17:34.771021776Z") ||
-		rec.T[1] != at("2018-04-19T05:17:34.771002291Z") || rec.Flags&samplelog.FlagHardware == 0 {
+	if rec.Stream != 0 || rec.Seq != 612295 || rec.CycleStart != at("2018-04-19T05:17:34.771000000Z") ||
+		rec.SendCall != at("2018-04-19T05:17:34.771002318Z") || rec.Timestamp != at("2018-04-19T05:17:34.771021776Z") ||
+		rec.Wakeup != at("2018-04-19T05:17:34.771002291Z") || rec.Flags&samplelog.FlagHardware == 0 {
 		t.Errorf("record %+v", rec)
 	}
 	res := analyze(t, Options{}, writeFile(t, nlExample+"\n"+`{"type":"rx-error","object":{}}`+"\n"))
@@ -243,7 +243,7 @@ func writeFile(t *testing.T, content string) string {
 }
 
 func TestBadFiles(t *testing.T) {
-	good := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1, 1), rx(0, 1, 1, 1), rx(0, 2, 1, 1)})
+	good := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1, 1), rx(0, 1, 1, 1), rx(0, 2, 1, 1)})
 	data, _ := os.ReadFile(good)
 	newer := bytes.Clone(data)
 	newer[8] = 9
@@ -284,7 +284,7 @@ func TestBadFiles(t *testing.T) {
 }
 
 func TestSLA(t *testing.T) {
-	path := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000), rx(0, 3, 1253200, 30000)})
+	path := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000), rx(0, 3, 1253200, 30000)})
 	res := analyze(t, Options{}, path)
 	var rules []SLA
 	for _, s := range []string{"scheduled_time.p9999<=1300us", "jitter.pk_pk<=1us", "jitter.pk_pk<100ns", "lost==0", "rt_app_latency.max < 1.259ms", "wakeup_latency.p99<=10us", "received>=3"} {
@@ -317,7 +317,7 @@ func TestSLA(t *testing.T) {
 }
 
 func TestJSONShape(t *testing.T) {
-	path := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000)})
+	path := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000)})
 	b, err := json.Marshal(analyze(t, Options{}, path))
 	if err != nil {
 		t.Fatal(err)
@@ -357,11 +357,11 @@ func TestPathDelayOfALongRun(t *testing.T) {
 	var txr, rxr []samplelog.Record
 	for s := uint64(0); s < n; s++ {
 		c := base + int64(s)*cycle
-		txr = append(txr, tx(s, 30000, 100, 0), samplelog.Record{Type: samplelog.TypeTxTimestamp, Seq: s, T: [6]int64{c + 1250000}})
+		txr = append(txr, tx(s, 30000, 100, 0), samplelog.Record{Type: samplelog.TypeTxTimestamp, Seq: s, Timestamp: c + 1250000})
 		rxr = append(rxr, rx(0, s, 1250000+7000, 0)) // 7 µs on the wire
 	}
-	txPath := writeLog(t, samplelog.Header{Role: "send"}, txr)
-	rxPath := writeLog(t, samplelog.Header{Role: "recv"}, rxr)
+	txPath := writeLog(t, samplelog.Header{Role: samplelog.RoleSend}, txr)
+	rxPath := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, rxr)
 	if pd := analyze(t, Options{}, txPath, rxPath).Streams[0].Indicators[PathDelay]; pd.Count != ringLen {
 		t.Errorf("one after the other: %d path delays, want %d", pd.Count, ringLen)
 	}
@@ -382,11 +382,11 @@ func TestCyclesSkipped(t *testing.T) {
 	var txr []samplelog.Record
 	for seq, k := range []int64{0, 1, 2, 3, 7, 8, 8, 9, 10, 12, 13} { // 4, 5, 6 and 11 missed
 		r := tx(uint64(seq), 30000, 100, 0)
-		r.T[0] = base + k*cycle
+		r.CycleStart = base + k*cycle
 		txr = append(txr, r)
 	}
-	params := map[string]any{"window_start_ns": 1200000, "window_end_ns": 1300000, "cycle_ns": cycle, "per_cycle": 1}
-	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "send", Params: params}, txr))
+	params := &samplelog.SendParams{WindowStart: 1200000, WindowEnd: 1300000, Cycle: cycle, PerCycle: 1}
+	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleSend, Send: params}, txr))
 	if got := res.Streams[0].Packets.CyclesSkipped; got != 4 {
 		t.Errorf("cycles skipped %d, want 4", got)
 	}
@@ -395,8 +395,8 @@ func TestCyclesSkipped(t *testing.T) {
 	if !strings.Contains(text.String(), "cycles skipped 4") {
 		t.Errorf("text output:\n%s", text.String())
 	}
-	delete(params, "cycle_ns") // an older log: the cycle is unknown, nothing is guessed
-	if got := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "send", Params: params}, txr)).Streams[0].Packets.CyclesSkipped; got != 0 {
+	params.Cycle = 0 // an older log: the cycle is unknown, nothing is guessed
+	if got := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleSend, Send: params}, txr)).Streams[0].Packets.CyclesSkipped; got != 0 {
 		t.Errorf("without cycle_ns: %d skipped", got)
 	}
 }

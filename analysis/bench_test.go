@@ -14,7 +14,7 @@ import (
 func benchFiles(b *testing.B, n int) (native, netlatency string) {
 	dir := b.TempDir()
 	native = filepath.Join(dir, "rx.log")
-	w, err := samplelog.Create(native, samplelog.Header{Role: "recv"})
+	w, err := samplelog.Create(native, samplelog.Header{Role: samplelog.RoleRecv})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,7 +29,7 @@ func benchFiles(b *testing.B, n int) (native, netlatency string) {
 		w.Write(&r)
 		if i < n/10 {
 			fmt.Fprintf(bw, `{"type":"rx-packet","object":{"stream-id":0,"sequence-number":%d,"interval-usec":2000,"offset-usec":0,"timestamps":{"names":["interval-start","tx-wakeup","tx-program","rx-hardware"],"values":["%s","%s","%s","%s"]}}}`+"\n",
-				i, rfc(r.T[0]), rfc(r.T[1]), rfc(r.T[2]), rfc(r.T[4]))
+				i, rfc(r.CycleStart), rfc(r.Wakeup), rfc(r.SendCall), rfc(r.Timestamp))
 		}
 	}
 	w.Close()

@@ -10,7 +10,7 @@ import (
 // FuzzReadTsnctl: any bytes after a valid header give records, warnings or an error, never a panic.
 func FuzzReadTsnctl(f *testing.F) {
 	var buf bytes.Buffer
-	w, _ := samplelog.NewWriter(&buf, samplelog.Header{Role: "send", Params: map[string]any{"window_start_ns": 1, "window_end_ns": 5}})
+	w, _ := samplelog.NewWriter(&buf, samplelog.Header{Role: samplelog.RoleSend, Send: &samplelog.SendParams{WindowStart: 1, WindowEnd: 5}})
 	for _, r := range []samplelog.Record{tx(0, 1, 1, 0), rx(0, 0, 5, 1), {Type: samplelog.TypeETFDrop, Seq: 0}, {Type: samplelog.TypeTxTimestamp, Seq: 0}} {
 		w.Write(&r)
 	}

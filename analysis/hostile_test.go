@@ -28,8 +28,8 @@ func rules(t *testing.T, texts ...string) []SLA {
 
 // An SLA with nothing to judge fails: a log with only a header, or a warm-up longer than the run.
 func TestSLAWithNothingToJudgeFails(t *testing.T) {
-	empty := writeLog(t, samplelog.Header{Role: "recv"}, nil)
-	short := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000)})
+	empty := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, nil)
+	short := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1253188, 28000), rx(0, 1, 1253343, 29000)})
 	for name, res := range map[string]*Result{"header only": analyze(t, Options{}, empty), "warm-up longer than the run": analyze(t, Options{WarmupPackets: 10}, short)} {
 		if res.CheckSLA(rules(t, "lost==0", "scheduled_time.p99<=1300us")) {
 			t.Errorf("%s: the SLA held with nothing to judge: %+v", name, res.SLA)
@@ -47,13 +47,13 @@ func TestSequenceRestartIsNotDuplicates(t *testing.T) {
 	for run := range 2 {
 		for s := range uint64(100) {
 			r := rx(0, s, 1253188, 28000)
-			for i := range 5 {
-				r.T[i] += int64(run) * 60_000_000_000 // the second run, a minute later
+			for _, t := range []*int64{&r.CycleStart, &r.Wakeup, &r.SendCall, &r.Txtime, &r.Timestamp} {
+				*t += int64(run) * 60_000_000_000 // the second run, a minute later
 			}
 			recs = append(recs, r)
 		}
 	}
-	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "recv"}, recs))
+	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, recs))
 	p := res.Streams[0].Packets
 	if p.Received != 200 || p.Duplicates != 0 || p.Lost != 0 || p.Restarts != 1 {
 		t.Errorf("%+v", p)
@@ -62,7 +62,7 @@ func TestSequenceRestartIsNotDuplicates(t *testing.T) {
 
 // Packets that overtook the first are not a warm-up when none was asked for.
 func TestReorderedAtTheStartCounts(t *testing.T) {
-	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "recv"},
+	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleRecv},
 		[]samplelog.Record{rx(0, 2, 1253188, 28000), rx(0, 0, 1253200, 28000), rx(0, 1, 1253300, 28000), rx(0, 3, 1253250, 28000)}))
 	p := res.Streams[0].Packets
 	if p.Received != 4 || p.WarmupExcluded != 0 || p.Reordered != 2 || res.Streams[0].Indicators[ScheduledTime].Count != 4 {
@@ -82,8 +82,8 @@ func TestNetlatencyNotTakenIsMissing(t *testing.T) {
 }
 
 func TestSameFileTwiceIsRefused(t *testing.T) {
-	s := writeLog(t, samplelog.Header{Role: "send"}, []samplelog.Record{tx(0, 1000, 5000, 0)})
-	r := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1253188, 28000)})
+	s := writeLog(t, samplelog.Header{Role: samplelog.RoleSend}, []samplelog.Record{tx(0, 1000, 5000, 0)})
+	r := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1253188, 28000)})
 	link := s + ".link"
 	if err := os.Link(s, link); err != nil {
 		t.Fatal(err)
@@ -99,10 +99,10 @@ func TestSameFileTwiceIsRefused(t *testing.T) {
 func TestCorruptTimesAreLeftOut(t *testing.T) {
 	good := []samplelog.Record{tx(0, 20000, 5000, 0), tx(1, 21000, 5000, 0), tx(2, 22000, 5000, 0)}
 	bad := tx(3, 20000, 5000, 0)
-	bad.T[0] = math.MaxInt64
+	bad.CycleStart = math.MaxInt64
 	bad2 := tx(4, 20000, 5000, 0)
-	bad2.T[2] = math.MinInt64
-	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: "send", Params: map[string]any{"cycle_ns": cycle}}, append(good, bad, bad2)))
+	bad2.SendCall = math.MinInt64
+	res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleSend, Send: &samplelog.SendParams{Cycle: cycle}}, append(good, bad, bad2)))
 	s := res.Streams[0]
 	for name, in := range s.Indicators {
 		if in.Max < in.Min || (in.PkPk != nil && *in.PkPk < 0) {
@@ -117,7 +117,7 @@ func TestCorruptTimesAreLeftOut(t *testing.T) {
 // A pipe is read once (it used to be opened twice: "not a tsnctl sample log"); a directory is
 // called that.
 func TestPipeAndDirectory(t *testing.T) {
-	r := writeLog(t, samplelog.Header{Role: "recv"}, []samplelog.Record{rx(0, 0, 1253188, 28000)})
+	r := writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, []samplelog.Record{rx(0, 0, 1253188, 28000)})
 	out, err := exec.Command("bash", "-c", "cat "+r+" | "+os.Args[0]+" -test.run=^TestPipeChild$ -test.count=1").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "received 1") {
 		t.Errorf("%v: %s", err, out)
@@ -167,14 +167,14 @@ func FuzzAnalysisInvariants(f *testing.F) {
 			case 1:
 				recv = append(recv, rx(0, seq, v, v/2))
 			case 2:
-				send = append(send, samplelog.Record{Type: samplelog.TypeTxTimestamp, Seq: seq, Flags: flags & 1, T: [6]int64{base + int64(seq)*cycle + v}})
+				send = append(send, samplelog.Record{Type: samplelog.TypeTxTimestamp, Seq: seq, Flags: flags & 1, Timestamp: base + int64(seq)*cycle + v})
 			case 3:
 				send = append(send, samplelog.Record{Type: samplelog.TypeETFDrop, Seq: seq, Flags: flags & 0x18})
 			}
 		}
-		h := samplelog.Header{Role: "send", Params: map[string]any{"cycle_ns": cycle, "window_start_ns": 1200000, "window_end_ns": 1300000}}
+		h := samplelog.Header{Role: samplelog.RoleSend, Send: &samplelog.SendParams{Cycle: cycle, WindowStart: 1200000, WindowEnd: 1300000}}
 		a := New(Options{WarmupPackets: uint64(warm % 4)})
-		if err := a.ReadFiles([]string{writeLog(t, h, send), writeLog(t, samplelog.Header{Role: "recv"}, recv)}, FormatAuto); err != nil {
+		if err := a.ReadFiles([]string{writeLog(t, h, send), writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, recv)}, FormatAuto); err != nil {
 			t.Fatal(err)
 		}
 		res := a.Result()

@@ -49,7 +49,7 @@ func (a *Analyzer) ReadFiles(paths []string, format string) error {
 				return fmt.Errorf("%s: %w", p, err)
 			}
 			c := &cursor{f: f, r: r, fi: FileInfo{Path: p, Format: FormatTsnctl, Header: &r.Header}, buf: make([]samplelog.Record, 1024)}
-			if r.Header.Role == "send" { // the sender's records first among equals: its tx record precedes the packet's rx
+			if r.Header.Role == samplelog.RoleSend { // the sender's records first among equals: its tx record precedes the packet's rx
 				logs = append([]*cursor{c}, logs...)
 			} else {
 				logs = append(logs, c)
@@ -113,8 +113,8 @@ type cursor struct {
 // drops (which follow their packet's tx record) that of the record before them.
 func (c *cursor) key() int64 {
 	rec := &c.buf[c.i]
-	if (rec.Type == samplelog.TypeTx || rec.Type == samplelog.TypeRx) && rec.T[0] != 0 {
-		return rec.T[0]
+	if (rec.Type == samplelog.TypeTx || rec.Type == samplelog.TypeRx) && rec.CycleStart != 0 {
+		return rec.CycleStart
 	}
 	return c.cycle
 }

@@ -67,20 +67,18 @@ func (np *nlParser) parse(line []byte, rec *samplelog.Record) error {
 	if len(names) != len(values) {
 		return fmt.Errorf("timestamps: %d names but %d values", len(names), len(values))
 	}
-	var have int
 	for i, n := range names {
-		slot := -1
+		var field *int64
 		switch string(n.GetStringBytes()) {
 		case "interval-start":
-			slot = 0
+			field = &rec.CycleStart
 		case "tx-wakeup":
-			slot = 1
+			field = &rec.Wakeup
 		case "tx-program":
-			slot = 2
+			field = &rec.SendCall
 		case "rx-hardware":
-			slot = 4
-		}
-		if slot < 0 {
+			field = &rec.Timestamp
+		default:
 			continue
 		}
 		s := values[i].GetStringBytes()
@@ -88,13 +86,12 @@ func (np *nlParser) parse(line []byte, rec *samplelog.Record) error {
 		if err != nil {
 			return fmt.Errorf("timestamp %q: %q: %w", n.GetStringBytes(), s, err)
 		}
-		rec.T[slot] = t
-		have |= 1 << slot
+		*field = t
 	}
-	if have&1 == 0 || rec.T[0] == 0 {
+	if rec.CycleStart == 0 {
 		return errors.New(`rx-packet without an "interval-start" timestamp`)
 	}
-	if rec.T[4] != 0 {
+	if rec.Timestamp != 0 {
 		rec.Flags |= samplelog.FlagHardware
 	}
 	return nil

@@ -3,7 +3,6 @@ package analysis
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,17 +167,6 @@ func (fi *FileInfo) finishLog(unknown int64, last error) error {
 		return fmt.Errorf("no usable record: %s", fi.Warnings[0])
 	}
 	return nil
-}
-
-func paramInt(p map[string]any, key string) int64 {
-	switch v := p[key].(type) {
-	case json.Number:
-		n, _ := v.Int64()
-		return n
-	case float64:
-		return int64(v)
-	}
-	return 0
 }
 
 // netlatency input is cut into chunks of whole lines, parsed by one worker per CPU, and

@@ -65,9 +65,9 @@ func TestSyncLogCutToTraffic(t *testing.T) {
 	var recs []samplelog.Record
 	for i := range 6 {
 		c := t0.Add(37*time.Second + time.Duration(15+i)*time.Second).UnixNano()
-		recs = append(recs, samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), T: [6]int64{c, c, c, 0, c + 1000}})
+		recs = append(recs, samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), CycleStart: c, Wakeup: c, SendCall: c, Timestamp: c + 1000})
 	}
-	res := analyze(t, Options{}, writeFile(t, b.String()), writeLog(t, samplelog.Header{Role: "recv"}, recs))
+	res := analyze(t, Options{}, writeFile(t, b.String()), writeLog(t, samplelog.Header{Role: samplelog.RoleRecv}, recs))
 	sy := res.Sync
 	if sy.Window != "traffic" || sy.Samples != 8 || sy.LockedFraction != 1 || !sy.From.Equal(t0.Add(14*time.Second)) || len(sy.Changes) != 1 {
 		t.Errorf("%+v", sy)

@@ -16,7 +16,7 @@ func (res *Result) WriteText(w io.Writer) {
 	for _, f := range res.Files {
 		desc := f.Format
 		if f.Header != nil {
-			desc += ", " + f.Header.Role
+			desc += ", " + string(f.Header.Role)
 			if f.Header.Host != "" {
 				desc += " on " + f.Header.Host
 			}

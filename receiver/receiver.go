@@ -205,10 +205,10 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	if h.Flags&wire.FlagTxtime != 0 {
 		flags |= samplelog.FlagTxtime
 	}
-	var tci int64
+	var tci uint16
 	if c.HaveVLAN {
 		flags |= samplelog.FlagVLAN
-		tci = int64(c.VLANTCI)
+		tci = c.VLANTCI
 		r.sum.LastVLAN, r.sum.LastPCP = c.VLANTCI&0xFFF, uint8(c.VLANTCI>>13)
 		r.sum.Tagged++
 	}
@@ -220,7 +220,7 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	r.track.Add(h.Seq, h.CycleStart)
 	if r.cfg.Log != nil {
 		r.rec = samplelog.Record{Type: samplelog.TypeRx, Flags: flags, Stream: h.Stream, Seq: h.Seq,
-			T: [6]int64{h.CycleStart, h.Wakeup, h.SendCall, h.Txtime, ts, tci}}
+			CycleStart: h.CycleStart, Wakeup: h.Wakeup, SendCall: h.SendCall, Txtime: h.Txtime, Timestamp: ts, TCI: tci}
 		_ = r.cfg.Log.Write(&r.rec)
 	}
 }

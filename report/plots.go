@@ -299,8 +299,8 @@ const HeadlineName = "headline-scheduled_time"
 // cycleOf is a run's cycle as its sender's log header records it (0: unknown).
 func cycleOf(r *Run) int64 {
 	for _, f := range r.Result.Files {
-		if f.Header != nil && f.Header.Role == "send" {
-			return int64(num(f.Header.Params["cycle_ns"]))
+		if f.Header != nil && f.Header.Send != nil {
+			return f.Header.Send.Cycle
 		}
 	}
 	return 0

@@ -27,14 +27,14 @@ func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64, labe
 	if tsn {
 		mode = "txtime"
 	}
-	txw, err := samplelog.Create(filepath.Join(d, "tx.log"), samplelog.Header{Role: "send", Host: "guest1", Kernel: "6.12.95",
+	txw, err := samplelog.Create(filepath.Join(d, "tx.log"), samplelog.Header{Role: samplelog.RoleSend, Host: "guest1", Kernel: "6.12.95",
 		StartedAt: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC),
-		Params: map[string]any{"mode": mode, "cycle_ns": 2000000, "window_start_ns": 1200000, "window_end_ns": 1300000, "offset_ns": 50000,
-			"iface": "eth1.3", "priority": 3, "from_qdisc": "eth1"}})
+		Send: &samplelog.SendParams{Mode: mode, Cycle: 2000000, WindowStart: 1200000, WindowEnd: 1300000, Offset: 50000,
+			Iface: "eth1.3", Priority: 3, FromQdisc: "eth1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rh := samplelog.Header{Role: "recv", Host: "guest2", Kernel: "6.12.95", Params: map[string]any{"iface": "eth1.3"}}
+	rh := samplelog.Header{Role: samplelog.RoleRecv, Host: "guest2", Kernel: "6.12.95", Recv: &samplelog.RecvParams{Iface: "eth1.3"}}
 	if len(labels) > 0 {
 		rh.Labels = labels[0]
 	}
@@ -59,13 +59,13 @@ func seedCase(t testing.TB, dir, name string, tsn bool, n int, seed uint64, labe
 			plannedWake = c + 700000
 		}
 		wake := plannedWake + rt/2
-		tx := samplelog.Record{Type: samplelog.TypeTx, Seq: uint64(i), T: [6]int64{c, wake, c + rt, txtime, plannedWake}}
+		tx := samplelog.Record{Type: samplelog.TypeTx, Seq: uint64(i), CycleStart: c, Wakeup: wake, SendCall: c + rt, Txtime: txtime, PlannedWakeup: plannedWake}
 		txw.Write(&tx)
 		if i%997 == 500 {
 			continue // lost
 		}
 		rx := samplelog.Record{Type: samplelog.TypeRx, Flags: samplelog.FlagHardware | samplelog.FlagVLAN, Seq: uint64(i),
-			T: [6]int64{c, wake, c + rt, txtime, c + st, 3<<13 | 3}}
+			CycleStart: c, Wakeup: wake, SendCall: c + rt, Txtime: txtime, Timestamp: c + st, TCI: 3<<13 | 3}
 		rxw.Write(&rx)
 	}
 	txw.Close()
@@ -192,8 +192,8 @@ func TestSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, f := range other.Result.Files {
-		if f.Header != nil && f.Header.Role == "send" {
-			f.Header.Params["cycle_ns"] = float64(10_000_000)
+		if f.Header != nil && f.Header.Send != nil {
+			f.Header.Send.Cycle = 10_000_000
 		}
 	}
 	plots, err := Plots(append(runs, other))

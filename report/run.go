@@ -4,17 +4,18 @@
 package report
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/samplelog"
 )
 
 // Run is one measured run: a name, its files and their analysis.
@@ -94,32 +95,37 @@ func setupOf(res *analysis.Result) []Field {
 			add("input", f.Format+" ("+filepath.Base(f.Path)+")")
 			continue
 		}
-		p := h.Params
-		switch h.Role {
-		case "send":
-			add("mode", str(p["mode"]))
-			add("cycle", dur(p["cycle_ns"]))
-			if ws, we := num(p["window_start_ns"]), num(p["window_end_ns"]); we > ws && p["mode"] == "txtime" {
-				add("window", dur(ws)+" – "+dur(we)+" (offset "+dur(p["offset_ns"])+")")
+		switch p := h.Send; {
+		case h.Role == samplelog.RoleSend && p != nil:
+			add("mode", p.Mode)
+			add("cycle", dur(p.Cycle))
+			if ws, we, ok := p.Window(); ok {
+				add("window", dur(ws)+" – "+dur(we)+" (offset "+dur(p.Offset)+")")
 			}
-			add("base-time", str(p["base_time_ns"]))
-			add("packets per cycle", str(p["per_cycle"]))
-			add("sender interface", str(p["iface"]))
-			add("socket priority", str(p["priority"]))
-			add("destination", str(p["dest"]))
-			add("schedule from", str(p["from_qdisc"]))
-			add("qdisc", str(p["qdisc"]))
-			if d, ok := p["deadline_mode"].(bool); ok && d {
+			add("base-time", strconv.FormatInt(p.BaseTime, 10))
+			add("packets per cycle", strconv.Itoa(p.PerCycle))
+			add("sender interface", p.Iface)
+			add("socket priority", strconv.Itoa(p.Priority))
+			add("destination", p.Dest)
+			add("schedule from", p.FromQdisc)
+			add("qdisc", p.Qdisc)
+			if p.DeadlineMode {
 				add("deadline mode", "on")
 			}
-			add("SCHED_FIFO", nonzero(p["fifo"]))
+			if p.FIFO != 0 {
+				add("SCHED_FIFO", strconv.Itoa(p.FIFO))
+			}
 			add("sender host", h.Host+" ("+h.Kernel+")")
-		case "recv":
-			add("receiver interface", str(p["iface"]))
+		case h.Role == samplelog.RoleSend:
+			add("sender host", h.Host+" ("+h.Kernel+")")
+		case h.Role == samplelog.RoleRecv:
+			if h.Recv != nil {
+				add("receiver interface", h.Recv.Iface)
+			}
 			add("receiver host", h.Host+" ("+h.Kernel+")")
 		}
 		if !h.StartedAt.IsZero() {
-			add(h.Role+" started", h.StartedAt.UTC().Format(time.RFC3339))
+			add(string(h.Role)+" started", h.StartedAt.UTC().Format(time.RFC3339))
 		}
 		for _, k := range slices.Sorted(maps.Keys(h.Labels)) {
 			if !slices.ContainsFunc(out, func(f Field) bool { return f.Name == "label "+k }) {
@@ -150,48 +156,14 @@ func setupOf(res *analysis.Result) []Field {
 
 // roleOrder puts the sender's facts before the receiver's.
 func roleOrder(f analysis.FileInfo) int {
-	if f.Header != nil && f.Header.Role == "send" {
+	if f.Header != nil && f.Header.Role == samplelog.RoleSend {
 		return 0
 	}
 	return 1
 }
 
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return fmt.Sprintf("%.0f", x)
-	case json.Number:
-		return x.String()
-	}
-	return fmt.Sprint(v)
-}
-
-func nonzero(v any) string {
-	if s := str(v); s != "0" {
-		return s
-	}
-	return ""
-}
-
-func num(v any) float64 {
-	switch x := v.(type) {
-	case float64:
-		return x
-	case int64:
-		return float64(x)
-	case json.Number:
-		f, _ := x.Float64()
-		return f
-	}
-	return 0
-}
-
-func dur(v any) string {
-	ns := num(v)
+// dur prints ns as a duration ("" for 0: not given).
+func dur(ns int64) string {
 	if ns == 0 {
 		return ""
 	}

@@ -7,12 +7,25 @@ import (
 	"strings"
 )
 
-// timeNames names a record's six times per type (empty: unused).
-var timeNames = map[Type][6]string{
-	TypeTx:          {"cycle_start", "wakeup", "send_call", "txtime", "planned_wakeup", ""},
-	TypeTxTimestamp: {"tx_timestamp", "", "", "", "", ""},
-	TypeETFDrop:     {"", "", "", "txtime", "", ""},
-	TypeRx:          {"cycle_start", "wakeup", "send_call", "txtime", "rx_timestamp", "vlan_tci"},
+// namedTime is one of a record's times with the name dump gives it.
+type namedTime struct {
+	name string
+	t    int64
+}
+
+// times lists the times a record's type carries, in their order on disk.
+func (r *Record) times() []namedTime {
+	switch r.Type {
+	case TypeTx:
+		return []namedTime{{"cycle_start", r.CycleStart}, {"wakeup", r.Wakeup}, {"send_call", r.SendCall}, {"txtime", r.Txtime}, {"planned_wakeup", r.PlannedWakeup}}
+	case TypeTxTimestamp:
+		return []namedTime{{"tx_timestamp", r.Timestamp}}
+	case TypeETFDrop:
+		return []namedTime{{"txtime", r.Txtime}}
+	case TypeRx:
+		return []namedTime{{"cycle_start", r.CycleStart}, {"wakeup", r.Wakeup}, {"send_call", r.SendCall}, {"txtime", r.Txtime}, {"rx_timestamp", r.Timestamp}, {"vlan_tci", int64(r.TCI)}}
+	}
+	return nil
 }
 
 var flagNames = []struct {
@@ -40,18 +53,17 @@ func (r *Record) WriteText(w io.Writer) error {
 	if fl := r.FlagNames(); len(fl) > 0 {
 		b.WriteString(" flags=" + strings.Join(fl, ","))
 	}
-	names := timeNames[r.Type]
-	for i, n := range names {
-		if n == "" || (r.T[i] == 0 && n == "txtime") || (n == "vlan_tci" && r.Flags&FlagVLAN == 0) {
+	for _, nt := range r.times() {
+		switch {
+		case nt.name == "txtime" && nt.t == 0, nt.name == "vlan_tci" && r.Flags&FlagVLAN == 0:
+			continue
+		case nt.name == "vlan_tci":
+			fmt.Fprintf(&b, " vid=%d pcp=%d", r.VID(), r.PCP())
 			continue
 		}
-		if n == "vlan_tci" {
-			fmt.Fprintf(&b, " vid=%d pcp=%d", r.T[i]&0xFFF, r.T[i]>>13)
-			continue
-		}
-		fmt.Fprintf(&b, " %s=%d", n, r.T[i])
-		if i > 0 && names[0] == "cycle_start" && r.T[0] != 0 {
-			fmt.Fprintf(&b, "(+%.3fus)", float64(r.T[i]-r.T[0])/1e3)
+		fmt.Fprintf(&b, " %s=%d", nt.name, nt.t)
+		if nt.name != "cycle_start" && r.CycleStart != 0 {
+			fmt.Fprintf(&b, "(+%.3fus)", float64(nt.t-r.CycleStart)/1e3)
 		}
 	}
 	b.WriteByte('\n')
@@ -62,10 +74,8 @@ func (r *Record) WriteText(w io.Writer) error {
 // WriteJSON prints a record as one JSON line: {"type","stream","seq","flags",TIME...}.
 func (r *Record) WriteJSON(w io.Writer) error {
 	m := map[string]any{"type": r.Type.String(), "stream": r.Stream, "seq": r.Seq, "flags": r.FlagNames()}
-	for i, n := range timeNames[r.Type] {
-		if n != "" {
-			m[n+"_ns"] = r.T[i]
-		}
+	for _, nt := range r.times() {
+		m[nt.name+"_ns"] = nt.t
 	}
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -23,7 +23,6 @@ package samplelog
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -77,26 +76,42 @@ const (
 	FlagVLAN          = 1 << 6 // rx: the frame had an 802.1Q tag, its TCI is in t[5]
 )
 
-// Record is one sample.
+// Record is one sample. Its times are TAI ns (0: not taken); which ones a record carries depends
+// on its type, as the field comments say. On disk they take the six time slots of the layout above.
 type Record struct {
 	Type   Type
 	Flags  uint8
 	Stream uint32
 	Seq    uint64
-	T      [6]int64
+
+	CycleStart    int64  // tx, rx: the start of the packet's cycle
+	Wakeup        int64  // tx, rx: when the sender woke for it
+	SendCall      int64  // tx, rx: when the sender called send
+	Txtime        int64  // tx, rx, etf-drop: the packet's launch time (SO_TXTIME; 0: none)
+	PlannedWakeup int64  // tx: when the sender meant to wake
+	Timestamp     int64  // tx-timestamp: the TX timestamp; rx: the RX timestamp
+	TCI           uint16 // rx with FlagVLAN: the frame's 802.1Q TCI (PCP << 13 | VID)
 }
 
-// Header describes the run; it is free-form JSON so that newer writers can add fields.
-type Header struct {
-	Role      string         `json:"role"` // send or recv
-	Stream    uint32         `json:"stream"`
-	StartedAt time.Time      `json:"started_at"`
-	Host      string         `json:"host,omitempty"`
-	Kernel    string         `json:"kernel,omitempty"`
-	Params    map[string]any `json:"params,omitempty"` // cycle, window, mode, interface, qdisc, timestamp source...
-	// Labels are the user's own facts about the run (send/recv --label KEY=VALUE), e.g. the time
-	// base of a lab run; reports show them with the run.
-	Labels map[string]string `json:"labels,omitempty"`
+// VID is the VLAN id of an rx record's TCI.
+func (r *Record) VID() uint16 { return r.TCI & 0xFFF }
+
+// PCP is the priority code point of an rx record's TCI.
+func (r *Record) PCP() uint8 { return uint8(r.TCI >> 13) }
+
+// slots maps a record to its six time slots on disk.
+func (r *Record) slots() [6]int64 {
+	switch r.Type {
+	case TypeTx:
+		return [6]int64{r.CycleStart, r.Wakeup, r.SendCall, r.Txtime, r.PlannedWakeup, 0}
+	case TypeTxTimestamp:
+		return [6]int64{r.Timestamp}
+	case TypeETFDrop:
+		return [6]int64{3: r.Txtime}
+	case TypeRx:
+		return [6]int64{r.CycleStart, r.Wakeup, r.SendCall, r.Txtime, r.Timestamp, int64(r.TCI)}
+	}
+	return [6]int64{}
 }
 
 // Writer appends records to a file.
@@ -155,7 +170,7 @@ func (w *Writer) Write(r *Record) error {
 	b[2], b[3] = 0, 0
 	binary.LittleEndian.PutUint32(b[4:], r.Stream)
 	binary.LittleEndian.PutUint64(b[8:], r.Seq)
-	for i, t := range r.T {
+	for i, t := range r.slots() {
 		binary.LittleEndian.PutUint64(b[16+8*i:], uint64(t))
 	}
 	if _, err := w.w.Write(b[:]); err != nil {
@@ -217,9 +232,7 @@ func NewReader(in io.Reader) (*Reader, error) {
 	if _, err := io.ReadFull(r.r, js); err != nil {
 		return nil, fmt.Errorf("corrupt sample log: header cut short: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber() // params keep their digits: a TAI base-time in ns does not fit a float64
-	if err := dec.Decode(&r.Header); err != nil {
+	if err := json.Unmarshal(js, &r.Header); err != nil {
 		return nil, fmt.Errorf("corrupt sample log header: %w", err)
 	}
 	return r, nil
@@ -245,12 +258,18 @@ func (r *Reader) Next(rec *Record) error {
 
 func decode(b []byte, rec *Record) {
 	_ = b[RecordLen-1]
-	rec.Type = Type(b[0])
-	rec.Flags = b[1]
-	rec.Stream = binary.LittleEndian.Uint32(b[4:])
-	rec.Seq = binary.LittleEndian.Uint64(b[8:])
-	for i := range rec.T {
-		rec.T[i] = int64(binary.LittleEndian.Uint64(b[16+8*i:]))
+	*rec = Record{Type: Type(b[0]), Flags: b[1], Stream: binary.LittleEndian.Uint32(b[4:]), Seq: binary.LittleEndian.Uint64(b[8:])}
+	t := func(i int) int64 { return int64(binary.LittleEndian.Uint64(b[16+8*i:])) }
+	switch rec.Type {
+	case TypeTx:
+		rec.CycleStart, rec.Wakeup, rec.SendCall, rec.Txtime, rec.PlannedWakeup = t(0), t(1), t(2), t(3), t(4)
+	case TypeTxTimestamp:
+		rec.Timestamp = t(0)
+	case TypeETFDrop:
+		rec.Txtime = t(3)
+	case TypeRx:
+		rec.CycleStart, rec.Wakeup, rec.SendCall, rec.Txtime, rec.Timestamp = t(0), t(1), t(2), t(3), t(4)
+		rec.TCI = uint16(t(5))
 	}
 }
 

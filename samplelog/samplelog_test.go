@@ -2,16 +2,19 @@ package samplelog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func write(t *testing.T, recs []Record) []byte {
 	var b bytes.Buffer
-	w, err := NewWriter(&b, Header{Role: "send", Stream: 3, Params: map[string]any{"cycle_ns": 2000000}})
+	w, err := NewWriter(&b, Header{Role: RoleSend, Stream: 3, Send: &SendParams{Cycle: 2000000}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,16 +31,17 @@ func write(t *testing.T, recs []Record) []byte {
 
 func TestRoundTrip(t *testing.T) {
 	recs := []Record{
-		{Type: TypeTx, Flags: FlagTxtime, Stream: 3, Seq: 0, T: [6]int64{1, 2, 3, 4, 5, 6}},
-		{Type: TypeETFDrop, Flags: FlagDropMissed, Stream: 3, Seq: 1, T: [6]int64{0, 0, 0, -9}},
-		{Type: TypeRx, Flags: FlagHardware, Stream: 3, Seq: 1 << 62, T: [6]int64{1 << 62, 0, 0, 0, 5}},
+		{Type: TypeTx, Flags: FlagTxtime, Stream: 3, Seq: 0, CycleStart: 1, Wakeup: 2, SendCall: 3, Txtime: 4, PlannedWakeup: 5},
+		{Type: TypeETFDrop, Flags: FlagDropMissed, Stream: 3, Seq: 1, Txtime: -9},
+		{Type: TypeTxTimestamp, Flags: FlagHardware, Stream: 3, Seq: 1, Timestamp: 7},
+		{Type: TypeRx, Flags: FlagHardware | FlagVLAN, Stream: 3, Seq: 1 << 62, CycleStart: 1 << 62, Wakeup: 8, SendCall: 9, Txtime: 10, Timestamp: 5, TCI: 6<<13 | 3},
 	}
 	b := write(t, recs)
 	r, err := NewReader(bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Header.Role != "send" || r.Header.Stream != 3 || r.Header.Params["cycle_ns"] != json.Number("2000000") {
+	if r.Header.Role != RoleSend || r.Header.Stream != 3 || r.Header.Send == nil || r.Header.Send.Cycle != 2000000 || r.Header.Recv != nil {
 		t.Errorf("header %+v", r.Header)
 	}
 	for i := range recs {
@@ -106,7 +110,7 @@ func TestFlushesEverySecond(t *testing.T) {
 
 func FuzzReader(f *testing.F) {
 	var b bytes.Buffer
-	w, _ := NewWriter(&b, Header{Role: "recv"})
+	w, _ := NewWriter(&b, Header{Role: RoleRecv})
 	_ = w.Write(&Record{Type: TypeRx, Seq: 5})
 	_ = w.Flush()
 	f.Add(b.Bytes())
@@ -128,13 +132,91 @@ func FuzzReader(f *testing.F) {
 // A TAI base-time in ns has 19 digits: the header keeps every one (a float64 would not).
 func TestHeaderKeepsLargeNumbers(t *testing.T) {
 	var b bytes.Buffer
-	w, _ := NewWriter(&b, Header{Role: "send", Params: map[string]any{"base_time_ns": int64(1795383017690000000)}})
+	w, _ := NewWriter(&b, Header{Role: RoleSend, Send: &SendParams{BaseTime: 1795383017690000000}})
 	w.Flush()
 	r, err := NewReader(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Header.Params["base_time_ns"]; got != json.Number("1795383017690000000") {
-		t.Errorf("base_time_ns %v (%T)", got, got)
+	if got := r.Header.Send.BaseTime; got != 1795383017690000000 {
+		t.Errorf("base_time_ns %v", got)
+	}
+}
+
+// A log written before the header was typed (tsnctl 2026-11, params a free-form map, the times
+// six numbered slots) reads into the typed header and the named times; the bytes below are
+// such a log's, a sender's header and one record of each type.
+func TestReadsOlderLogs(t *testing.T) {
+	header := `{"role":"send","stream":9,"started_at":"2026-01-01T00:00:43Z","host":"lab1","kernel":"6.12.95+deb12-amd64",` +
+		`"params":{"base_time_ns":1767225642148000000,"cpu":1,"cycle_ns":2000000,"deadline_mode":false,"dest":"10.3.0.2:7788",` +
+		`"fifo":0,"from_qdisc":"v0","iface":"v0.3","mode":"txtime","offset_ns":50000,"pause_unlocked":false,"per_cycle":1,` +
+		`"priority":6,"require_sync":false,"size":64,"wake_advance_ns":1200000,"window_end_ns":1300000,"window_start_ns":1200000,"extra":[1]},` +
+		`"labels":{"time base":"virtual"}}`
+	var b bytes.Buffer
+	b.WriteString("TSNCTLOG\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint32(len(header)))
+	b.WriteString(header)
+	slot := func(typ, flags uint8, seq uint64, t ...int64) {
+		var rec [RecordLen]byte
+		rec[0], rec[1] = typ, flags
+		binary.LittleEndian.PutUint32(rec[4:], 9)
+		binary.LittleEndian.PutUint64(rec[8:], seq)
+		for i, v := range t {
+			binary.LittleEndian.PutUint64(rec[16+8*i:], uint64(v))
+		}
+		b.Write(rec[:])
+	}
+	slot(1, FlagTxtime, 4, 100, 200, 300, 400, 150)
+	slot(2, FlagHardware, 4, 1400)
+	slot(3, FlagDropMissed, 5, 0, 0, 0, 2400)
+	slot(4, FlagTxtime|FlagVLAN, 4, 100, 200, 300, 400, 1500, 6<<13|3)
+	r, err := NewReader(&b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SendParams{Mode: "txtime", Cycle: 2000000, BaseTime: 1767225642148000000, PerCycle: 1, Dest: "10.3.0.2:7788", Iface: "v0.3",
+		Priority: 6, Size: 64, FromQdisc: "v0", CPU: 1, WindowStart: 1200000, WindowEnd: 1300000, Offset: 50000, WakeAdvance: 1200000}
+	if h := r.Header; h.Role != RoleSend || h.Stream != 9 || h.Host != "lab1" || h.Labels["time base"] != "virtual" || h.Send == nil || *h.Send != want {
+		t.Errorf("header %+v, params %+v", h, h.Send)
+	}
+	wantRecs := []Record{
+		{Type: TypeTx, Flags: FlagTxtime, Stream: 9, Seq: 4, CycleStart: 100, Wakeup: 200, SendCall: 300, Txtime: 400, PlannedWakeup: 150},
+		{Type: TypeTxTimestamp, Flags: FlagHardware, Stream: 9, Seq: 4, Timestamp: 1400},
+		{Type: TypeETFDrop, Flags: FlagDropMissed, Stream: 9, Seq: 5, Txtime: 2400},
+		{Type: TypeRx, Flags: FlagTxtime | FlagVLAN, Stream: 9, Seq: 4, CycleStart: 100, Wakeup: 200, SendCall: 300, Txtime: 400, Timestamp: 1500, TCI: 6<<13 | 3},
+	}
+	for i, want := range wantRecs {
+		var got Record
+		if err := r.Next(&got); err != nil || got != want {
+			t.Errorf("record %d: %+v %v, want %+v", i, got, err, want)
+		}
+	}
+	if got := wantRecs[3]; got.VID() != 3 || got.PCP() != 6 {
+		t.Errorf("VID %d PCP %d", got.VID(), got.PCP())
+	}
+}
+
+// The header on disk keeps the keys older readers (and report.json's consumers) know: a
+// receiver's parameters under "params", no Go field names.
+func TestHeaderJSON(t *testing.T) {
+	b, err := json.Marshal(Header{Role: RoleRecv, Recv: &RecvParams{Listen: ":7788", Iface: "v1.3", HWTimestamps: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"role":"recv","stream":0,"started_at":"0001-01-01T00:00:00Z","params":{"listen":":7788","iface":"v1.3","hw_timestamps":true}}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	var h Header
+	if err := json.Unmarshal([]byte(`{"role":"tap","params":{"x":1}}`), &h); err != nil || h.Role != "tap" || h.Send != nil || h.Recv != nil {
+		t.Errorf("an unknown role: %+v %v", h, err)
+	}
+}
+
+func TestNewHeader(t *testing.T) {
+	h := NewHeader(RoleSend, 4, map[string]string{"a": "b"})
+	host, _ := os.Hostname()
+	if h.Role != RoleSend || h.Stream != 4 || h.Host != host || h.Kernel == "" || time.Since(h.StartedAt) > time.Minute || h.Labels["a"] != "b" {
+		t.Errorf("%+v", h)
 	}
 }

@@ -124,7 +124,7 @@ func exchange(t *testing.T, cfg Config, count int64) result {
 	t.Helper()
 	var res result
 	dir := t.TempDir()
-	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: "recv"})
+	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: samplelog.RoleRecv})
 	rcv, err := receiver.Open(receiver.Config{NetNS: "rx", Listen: ":7788", Iface: "v1.3", Duration: 30 * time.Second, Count: count, Log: rw})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func exchange(t *testing.T, cfg Config, count int64) result {
 	defer rcv.Close()
 	done := make(chan receiver.Summary, 1)
 	go func() { s, _ := rcv.Run(context.Background()); rw.Close(); done <- s }()
-	tw, _ := samplelog.Create(dir+"/tx.log", samplelog.Header{Role: "send"})
+	tw, _ := samplelog.Create(dir+"/tx.log", samplelog.Header{Role: samplelog.RoleSend})
 	cfg.NetNS, cfg.Dest, cfg.Iface, cfg.Count, cfg.Log, cfg.CPU, cfg.Size = "tx", "10.3.0.2:7788", "v0.3", count, tw, -1, 100
 	snd, err := Open(cfg)
 	if err != nil {
@@ -222,7 +222,7 @@ func TestLabEveryPacketLeavesInsideItsWindow(t *testing.T) {
 	for _, r := range res.txLog {
 		switch r.Type {
 		case samplelog.TypeTx:
-			txtime[r.Seq] = r.T[3]
+			txtime[r.Seq] = r.Txtime
 		case samplelog.TypeETFDrop:
 			drops++
 		}
@@ -233,7 +233,7 @@ func TestLabEveryPacketLeavesInsideItsWindow(t *testing.T) {
 			continue
 		}
 		stamps++
-		ts, tx := r.T[0], txtime[r.Seq]
+		ts, tx := r.Timestamp, txtime[r.Seq]
 		if !oracle.Contains(ts) {
 			t.Errorf("seq %d left at %d µs of its cycle: outside traffic class 1's windows in tc's read-back", r.Seq, (ts-oracle.base)%2000000/1000)
 		}
@@ -322,7 +322,7 @@ func TestLabRawVLANFrames(t *testing.T) {
 	json.Unmarshal([]byte(run(t, "ip", "-n", "rx", "-j", "link", "show", "v1")), &l)
 	mac, _ := net.ParseMAC(l[0]["address"].(string))
 	dir := t.TempDir()
-	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: "recv"})
+	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: samplelog.RoleRecv})
 	rcv, err := receiver.Open(receiver.Config{NetNS: "rx", Raw: true, Iface: "v1", Count: 100, Duration: 20 * time.Second, Log: rw})
 	if err != nil {
 		t.Fatal(err)
@@ -352,8 +352,8 @@ func TestLabRawVLANFrames(t *testing.T) {
 	defer f.Close()
 	var rec samplelog.Record
 	for r.Next(&rec) == nil {
-		if rec.Flags&samplelog.FlagVLAN == 0 || rec.T[5]&0xFFF != 3 || rec.T[5]>>13 != 5 {
-			t.Fatalf("record seq %d: flags %x TCI %#x, want VID 3 PCP 5", rec.Seq, rec.Flags, rec.T[5])
+		if rec.Flags&samplelog.FlagVLAN == 0 || rec.VID() != 3 || rec.PCP() != 5 {
+			t.Fatalf("record seq %d: flags %x TCI %#x, want VID 3 PCP 5", rec.Seq, rec.Flags, rec.TCI)
 		}
 	}
 }

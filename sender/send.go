@@ -521,7 +521,7 @@ func (s *Sender) send(seq uint64, cycleStart, woke, plannedWake, txtime int64, l
 	}
 	if s.cfg.Log != nil {
 		s.rec = samplelog.Record{Type: samplelog.TypeTx, Flags: flags, Stream: s.cfg.Stream, Seq: seq,
-			T: [6]int64{cycleStart, woke, h.SendCall, txtime, plannedWake, 0}}
+			CycleStart: cycleStart, Wakeup: woke, SendCall: h.SendCall, Txtime: txtime, PlannedWakeup: plannedWake}
 		_ = s.cfg.Log.Write(&s.rec)
 	}
 }
@@ -550,7 +550,7 @@ func (s *Sender) drainErrors() {
 				s.sum.ETFMissed++
 			}
 			s.Stats.Drops.Add(1)
-			s.log(samplelog.Record{Type: samplelog.TypeETFDrop, Flags: flag, Stream: s.cfg.Stream, Seq: seq, T: [6]int64{0, 0, 0, txtime}})
+			s.log(samplelog.Record{Type: samplelog.TypeETFDrop, Flags: flag, Stream: s.cfg.Stream, Seq: seq, Txtime: txtime})
 		case socket.OriginTimestamping:
 			ts, fl := c.Software+s.taiOffset, uint8(0)
 			if c.HaveHardware {
@@ -559,7 +559,7 @@ func (s *Sender) drainErrors() {
 			}
 			s.sum.TxTimestamps++
 			// With SOF_TIMESTAMPING_OPT_ID, ee_data counts the packets sent: the sequence number.
-			s.log(samplelog.Record{Type: samplelog.TypeTxTimestamp, Flags: fl, Stream: s.cfg.Stream, Seq: uint64(c.Err.Data), T: [6]int64{ts}})
+			s.log(samplelog.Record{Type: samplelog.TypeTxTimestamp, Flags: fl, Stream: s.cfg.Stream, Seq: uint64(c.Err.Data), Timestamp: ts})
 		}
 	}
 }
@@ -583,17 +583,20 @@ func (s *Sender) log(r samplelog.Record) {
 	}
 }
 
-// KernelRelease names the running kernel, for the log header.
-func KernelRelease() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return ""
+// LogParams are the sample log header's record of cfg; fromQdisc names the interface whose taprio
+// gave the timing (send --from-qdisc), if one did.
+func (c *Config) LogParams(fromQdisc string) *samplelog.SendParams {
+	t := c.Timing
+	p := &samplelog.SendParams{Mode: "plain", Cycle: t.Cycle, BaseTime: t.BaseTime, PerCycle: t.PerCycle, Dest: c.Dest, Iface: c.Iface,
+		Priority: c.Priority, Size: c.Size, FromQdisc: fromQdisc, DeadlineMode: c.DeadlineMode, FIFO: c.FIFO, CPU: c.CPU,
+		RequireSync: c.Sync != nil, PauseUnlocked: c.PauseUnlocked}
+	if t.Txtime {
+		// Plain sends (the seed's case 1) go at the cycle start: they have no window to judge
+		// them by, and analyze must not count them premature against --window's default.
+		p.Mode, p.WindowStart, p.WindowEnd, p.Offset, p.WakeAdvance = "txtime", t.WindowStart, t.WindowEnd, t.Offset, t.WakeAdvance
 	}
-	return unix.ByteSliceToString(u.Release[:])
+	return p
 }
-
-// Hostname for the log header.
-func Hostname() string { h, _ := os.Hostname(); return h }
 
 // SetLog sets the sample log (after Open, before Run).
 func (s *Sender) SetLog(w *samplelog.Writer) { s.cfg.Log = w }

@@ -45,8 +45,8 @@ func loopTiming(txtime bool) Timing {
 func TestLoopbackSendReceive(t *testing.T) {
 	for _, txtime := range []bool{false, true} {
 		var rxlog, txlog bytes.Buffer
-		rw, _ := samplelog.NewWriter(&rxlog, samplelog.Header{Role: "recv"})
-		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+		rw, _ := samplelog.NewWriter(&rxlog, samplelog.Header{Role: samplelog.RoleRecv})
+		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: samplelog.RoleSend})
 		rcv, err := receiver.Open(receiver.Config{Listen: "127.0.0.1:17788", Count: 50, Duration: 5 * time.Second, Log: rw})
 		if err != nil {
 			t.Fatal(err)
@@ -83,18 +83,18 @@ func TestLoopbackSendReceive(t *testing.T) {
 		for r.Next(&rec) == nil {
 			switch rec.Type {
 			case samplelog.TypeTx:
-				if d := rec.T[0] - prev; tx > 0 && (d <= 0 || d%(2000*us) != 0) {
+				if d := rec.CycleStart - prev; tx > 0 && (d <= 0 || d%(2000*us) != 0) {
 					t.Errorf("cycle starts %d apart", d)
 				} else if tx > 0 {
 					skipped += uint64(d/(2000*us) - 1) // an overrun on a busy machine skips cycles
 				}
-				if txtime && rec.T[3]-rec.T[0] != 1250*us {
-					t.Errorf("txtime %d after the cycle start", rec.T[3]-rec.T[0])
+				if txtime && rec.Txtime-rec.CycleStart != 1250*us {
+					t.Errorf("txtime %d after the cycle start", rec.Txtime-rec.CycleStart)
 				}
-				if rec.Seq != uint64(tx) || rec.T[1] < rec.T[4] || rec.T[2] < rec.T[1] {
+				if rec.Seq != uint64(tx) || rec.Wakeup < rec.PlannedWakeup || rec.SendCall < rec.Wakeup {
 					t.Errorf("record %+v", rec)
 				}
-				prev = rec.T[0]
+				prev = rec.CycleStart
 				tx++
 			case samplelog.TypeTxTimestamp:
 				ts++
@@ -106,7 +106,7 @@ func TestLoopbackSendReceive(t *testing.T) {
 		rr, _ := samplelog.NewReader(&rxlog)
 		n := 0
 		for rr.Next(&rec) == nil {
-			if rec.Type != samplelog.TypeRx || rec.Stream != 9 || rec.T[4] < rec.T[2] {
+			if rec.Type != samplelog.TypeRx || rec.Stream != 9 || rec.Timestamp < rec.SendCall {
 				t.Errorf("rx record %+v (received before sent?)", rec)
 			}
 			n++
@@ -189,7 +189,7 @@ func TestSyncLossMarksOrPauses(t *testing.T) {
 	defer sink.Close()
 	for _, pause := range []bool{false, true} {
 		var txlog bytes.Buffer
-		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+		tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: samplelog.RoleSend})
 		cycle := 0
 		sync := func() bool { cycle++; return cycle <= 5 || cycle > 10 } // cycles 6..10 unlocked
 		sum := runToEnd(t, Config{Timing: loopTiming(false), Dest: "127.0.0.1:17789", Size: 64, Count: 20, CPU: -1, Log: tw,
@@ -230,7 +230,7 @@ func TestOverrunSkipsMissedCycles(t *testing.T) {
 	}
 	defer sink.Close()
 	var txlog bytes.Buffer
-	tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+	tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: samplelog.RoleSend})
 	tm := Timing{Cycle: 10 * ms, WindowStart: 0, WindowEnd: 10 * ms, PerCycle: 1}
 	calls := 0
 	stall := func() bool {
@@ -255,7 +255,7 @@ func TestOverrunSkipsMissedCycles(t *testing.T) {
 			if rec.Seq != uint64(len(cycles)) {
 				t.Errorf("record %d has sequence %d", len(cycles), rec.Seq)
 			}
-			cycles = append(cycles, rec.T[0])
+			cycles = append(cycles, rec.CycleStart)
 		}
 	}
 	if len(cycles) != 10 {
@@ -295,7 +295,7 @@ func TestStallInLastCycleSkipsNothing(t *testing.T) {
 	}{{"count", 5, 0}, {"duration", 0, 50 * time.Millisecond}} {
 		t.Run(c.name, func(t *testing.T) {
 			var txlog bytes.Buffer
-			tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: "send"})
+			tw, _ := samplelog.NewWriter(&txlog, samplelog.Header{Role: samplelog.RoleSend})
 			calls := 0
 			var last bool
 			stall := func() bool {
@@ -317,9 +317,9 @@ func TestStallInLastCycleSkipsNothing(t *testing.T) {
 			for r.Next(&rec) == nil {
 				if rec.Type == samplelog.TypeTx {
 					if n > 0 {
-						gaps += uint64((rec.T[0]-prev)/tm.Cycle - 1)
+						gaps += uint64((rec.CycleStart-prev)/tm.Cycle - 1)
 					}
-					prev = rec.T[0]
+					prev = rec.CycleStart
 					n++
 				}
 			}

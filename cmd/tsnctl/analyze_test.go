@@ -15,13 +15,13 @@ import (
 func recvLog(t *testing.T, n int) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "recv.log")
-	w, err := samplelog.Create(p, samplelog.Header{Role: "recv", Host: "h", Kernel: "k"})
+	w, err := samplelog.Create(p, samplelog.Header{Role: samplelog.RoleRecv, Host: "h", Kernel: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
 		c := int64(1795000000000000000) + int64(i)*2000000
-		r := samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), T: [6]int64{c, c + 1000, c + 28000, 0, c + 1253000 + int64(i%5)}}
+		r := samplelog.Record{Type: samplelog.TypeRx, Seq: uint64(i), CycleStart: c, Wakeup: c + 1000, SendCall: c + 28000, Timestamp: c + 1253000 + int64(i%5)}
 		w.Write(&r)
 	}
 	w.Close()

@@ -163,8 +163,9 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 			}
 			defer snd.Close()
 			if logPath != "" {
-				w, err := samplelog.Create(logPath, samplelog.Header{Role: "send", Stream: cfg.Stream, StartedAt: time.Now().UTC(), Labels: labels.m,
-					Host: sender.Hostname(), Kernel: sender.KernelRelease(), Params: sendParams(cfg, fromQdisc)})
+				h := samplelog.NewHeader(samplelog.RoleSend, cfg.Stream, labels.m)
+				h.Send = cfg.LogParams(fromQdisc)
+				w, err := samplelog.Create(logPath, h)
 				if err != nil {
 					return err
 				}
@@ -224,23 +225,6 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	return cmd
 }
 
-func sendParams(cfg sender.Config, fromQdisc string) map[string]any {
-	t := cfg.Timing
-	mode := "plain"
-	if t.Txtime {
-		mode = "txtime"
-	}
-	p := map[string]any{"mode": mode, "cycle_ns": t.Cycle, "base_time_ns": t.BaseTime, "per_cycle": t.PerCycle,
-		"dest": cfg.Dest, "iface": cfg.Iface, "priority": cfg.Priority, "size": cfg.Size, "from_qdisc": fromQdisc,
-		"deadline_mode": cfg.DeadlineMode, "fifo": cfg.FIFO, "cpu": cfg.CPU, "require_sync": cfg.Sync != nil, "pause_unlocked": cfg.PauseUnlocked}
-	if t.Txtime {
-		// Plain sends (the seed's case 1) go at the cycle start: they have no window to judge
-		// them by, and analyze must not count them premature against --window's default.
-		p["window_start_ns"], p["window_end_ns"], p["offset_ns"], p["wake_advance_ns"] = t.WindowStart, t.WindowEnd, t.Offset, t.WakeAdvance
-	}
-	return p
-}
-
 func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -274,8 +258,9 @@ the sample log; the summary counts loss, duplicates and reordering, and names th
 			}
 			defer rcv.Close()
 			if logPath != "" {
-				w, err := samplelog.Create(logPath, samplelog.Header{Role: "recv", StartedAt: time.Now().UTC(), Labels: labels.m, Host: sender.Hostname(),
-					Kernel: sender.KernelRelease(), Params: map[string]any{"listen": cfg.Listen, "iface": cfg.Iface, "hw_timestamps": cfg.HardwareTimestamps}})
+				h := samplelog.NewHeader(samplelog.RoleRecv, 0, labels.m)
+				h.Recv = &samplelog.RecvParams{Listen: cfg.Listen, Iface: cfg.Iface, HWTimestamps: cfg.HardwareTimestamps}
+				w, err := samplelog.Create(logPath, h)
 				if err != nil {
 					return err
 				}
@@ -316,7 +301,7 @@ func dumpCmd() *cobra.Command {
 			defer f.Close()
 			out := cmd.OutOrStdout()
 			if output == "text" {
-				params, _ := json.Marshal(r.Header.Params)
+				params, _ := json.Marshal(r.Header.Params())
 				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", r.Header.Role, r.Header.Stream,
 					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, params)
 			}

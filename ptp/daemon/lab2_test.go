@@ -250,7 +250,7 @@ func firstSendCall(t *testing.T, path string) (int64, int) {
 			continue
 		}
 		if first == 0 {
-			first = rec.T[2]
+			first = rec.SendCall
 		}
 		if rec.Flags&samplelog.FlagNotLocked != 0 {
 			marked++

@@ -95,12 +95,12 @@ func packet(i int) samplelog.Record {
 	}
 	rt := 28000 + int64(i*104729%5000)
 	return samplelog.Record{Type: samplelog.TypeRx, Flags: samplelog.FlagTxtime | samplelog.FlagHardware, Seq: uint64(i),
-		T: [6]int64{c, c + rt - 900, c + rt, c + 1250000, c + st, 0}}
+		CycleStart: c, Wakeup: c + rt - 900, SendCall: c + rt, Txtime: c + 1250000, Timestamp: c + st}
 }
 
 func writeNative(path string, n int) error {
 	log.Printf("writing %s (%d records, %.1f GB)", path, n, float64(n*samplelog.RecordLen)/1e9)
-	w, err := samplelog.Create(path+".tmp", samplelog.Header{Role: "recv", Params: map[string]any{"generator": "benchanalyze"}})
+	w, err := samplelog.Create(path+".tmp", samplelog.Header{Role: samplelog.RoleRecv, Labels: map[string]string{"generator": "benchanalyze"}})
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func writeNetlatency(path string, n int) error {
 	for i := range n {
 		r := packet(i)
 		fmt.Fprintf(bw, `{"type":"rx-packet","object":{"stream-id":0,"sequence-number":%d,"interval-usec":2000,"offset-usec":0,"timestamps":{"names":["interval-start","tx-wakeup","tx-program","tx-last-kernel-netsched","tx-last-kernel-driver","rx-hardware","rx-kernerl-driver","rx-program"],"values":["%s","%s","%s","%s","%s","%s","1970-01-01T00:00:00.000000000Z","%s"]}}}`+"\n",
-			i, rfc(r.T[0]), rfc(r.T[1]), rfc(r.T[2]), rfc(r.T[2]+3000), rfc(r.T[2]+4000), rfc(r.T[4]), rfc(r.T[4]+130000))
+			i, rfc(r.CycleStart), rfc(r.Wakeup), rfc(r.SendCall), rfc(r.SendCall+3000), rfc(r.SendCall+4000), rfc(r.Timestamp), rfc(r.Timestamp+130000))
 	}
 	if err := bw.Flush(); err != nil {
 		return err
