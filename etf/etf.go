@@ -15,13 +15,19 @@ import (
 const Kind = "etf"
 
 const (
-	attrParms = 1 // TCA_ETF_PARMS: struct tc_etf_qopt { s32 delta; s32 clockid; u32 flags; }
-	qoptLen   = 12
+	attrParms = 1 // TCA_ETF_PARMS: struct tc_etf_qopt
 
 	flagDeadlineMode  = 1 << 0 // TC_ETF_DEADLINE_MODE_ON
 	flagOffload       = 1 << 1 // TC_ETF_OFFLOAD_ON
 	flagSkipSockCheck = 1 << 2 // TC_ETF_SKIP_SOCK_CHECK
 )
+
+// qopt mirrors struct tc_etf_qopt field for field (12 bytes).
+type qopt struct {
+	Delta   int32
+	ClockID int32
+	Flags   uint32
+}
 
 // Options is an etf qdisc's configuration.
 type Options struct {
@@ -37,22 +43,32 @@ type Options struct {
 	SkipSockCheck bool
 }
 
+func (o *Options) qopt() qopt {
+	q := qopt{Delta: o.Delta, ClockID: int32(o.ClockID)}
+	for _, f := range []struct {
+		on  bool
+		bit uint32
+	}{{o.DeadlineMode, flagDeadlineMode}, {o.Offload, flagOffload}, {o.SkipSockCheck, flagSkipSockCheck}} {
+		if f.on {
+			q.Flags |= f.bit
+		}
+	}
+	return q
+}
+
+func (o *Options) setQopt(q *qopt) {
+	o.Delta, o.ClockID = q.Delta, clock.ID(q.ClockID)
+	o.DeadlineMode = q.Flags&flagDeadlineMode != 0
+	o.Offload = q.Flags&flagOffload != 0
+	o.SkipSockCheck = q.Flags&flagSkipSockCheck != 0
+}
+
 // MarshalBinary encodes the options as the kernel takes them in RTM_NEWQDISC.
 func (o *Options) MarshalBinary() ([]byte, error) {
-	b := make([]byte, qoptLen)
-	binary.NativeEndian.PutUint32(b[0:], uint32(o.Delta))
-	binary.NativeEndian.PutUint32(b[4:], uint32(o.ClockID))
-	var f uint32
-	if o.DeadlineMode {
-		f |= flagDeadlineMode
+	b, err := binary.Append(nil, binary.NativeEndian, o.qopt())
+	if err != nil {
+		return nil, fmt.Errorf("etf: %w", err)
 	}
-	if o.Offload {
-		f |= flagOffload
-	}
-	if o.SkipSockCheck {
-		f |= flagSkipSockCheck
-	}
-	binary.NativeEndian.PutUint32(b[8:], f)
 	ae := netlink.NewAttributeEncoder()
 	ae.Bytes(attrParms, b)
 	return ae.Encode()
@@ -70,17 +86,16 @@ func (o *Options) UnmarshalBinary(b []byte) error {
 		if ad.Type() != attrParms {
 			continue
 		}
+		var q qopt
 		p := ad.Bytes()
-		if len(p) < qoptLen {
-			return fmt.Errorf("etf: parameters are %d bytes, want %d", len(p), qoptLen)
+		if len(p) < binary.Size(q) {
+			return fmt.Errorf("etf: parameters are %d bytes, want %d", len(p), binary.Size(q))
 		}
+		if _, err := binary.Decode(p, binary.NativeEndian, &q); err != nil {
+			return fmt.Errorf("etf: %w", err)
+		}
+		o.setQopt(&q)
 		found = true
-		o.Delta = int32(binary.NativeEndian.Uint32(p[0:]))
-		o.ClockID = clock.ID(int32(binary.NativeEndian.Uint32(p[4:])))
-		f := binary.NativeEndian.Uint32(p[8:])
-		o.DeadlineMode = f&flagDeadlineMode != 0
-		o.Offload = f&flagOffload != 0
-		o.SkipSockCheck = f&flagSkipSockCheck != 0
 	}
 	if err := ad.Err(); err != nil {
 		return fmt.Errorf("etf: %w", err)

@@ -17,23 +17,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ethtool netlink numbers from <linux/ethtool_netlink.h>.
-const (
-	msgChannelsGet = 17 // ETHTOOL_MSG_CHANNELS_GET
-	msgChannelsSet = 18 // ETHTOOL_MSG_CHANNELS_SET
-
-	aChannelsHeader        = 1 // ETHTOOL_A_CHANNELS_HEADER (nest)
-	aChannelsRxMax         = 2
-	aChannelsTxMax         = 3
-	aChannelsOtherMax      = 4
-	aChannelsCombinedMax   = 5
-	aChannelsRxCount       = 6
-	aChannelsTxCount       = 7
-	aChannelsOtherCount    = 8
-	aChannelsCombinedCount = 9
-	aHeaderDevName         = 2 // ETHTOOL_A_HEADER_DEV_NAME
-)
-
 // Channels is an interface's channel counts and their maxima (ethtool -l). A maximum of 0 means the
 // driver has no such channels ("n/a" in ethtool).
 type Channels struct {
@@ -68,9 +51,11 @@ func DialEthtool(netns int) (*Ethtool, error) {
 // Close closes the connection.
 func (e *Ethtool) Close() error { return e.c.Close() }
 
-func header(ae *netlink.AttributeEncoder, ifname string) {
-	ae.Nested(aChannelsHeader, func(nae *netlink.AttributeEncoder) error {
-		nae.String(aHeaderDevName, ifname)
+// header writes a request header naming ifname: attribute typ (ETHTOOL_A_*_HEADER, 1 in every
+// message family, named per message all the same) nesting ETHTOOL_A_HEADER_DEV_NAME.
+func header(ae *netlink.AttributeEncoder, typ uint16, ifname string) {
+	ae.Nested(typ, func(nae *netlink.AttributeEncoder) error {
+		nae.String(unix.ETHTOOL_A_HEADER_DEV_NAME, ifname)
 		return nil
 	})
 }
@@ -78,13 +63,13 @@ func header(ae *netlink.AttributeEncoder, ifname string) {
 // Channels reads ifname's channel counts.
 func (e *Ethtool) Channels(ifname string) (Channels, error) {
 	ae := netlink.NewAttributeEncoder()
-	header(ae, ifname)
+	header(ae, unix.ETHTOOL_A_CHANNELS_HEADER, ifname)
 	b, err := ae.Encode()
 	if err != nil {
 		return Channels{}, err
 	}
 	msgs, err := e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: msgChannelsGet, Version: e.family.Version},
+		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_CHANNELS_GET, Version: e.family.Version},
 		Data:   b,
 	}, e.family.ID, netlink.Request)
 	if err != nil {
@@ -98,47 +83,67 @@ func (e *Ethtool) Channels(ifname string) (Channels, error) {
 		return Channels{}, err
 	}
 	var ch Channels
+	err = ch.decode(ad)
+	return ch, err
+}
+
+// decode reads an ETHTOOL_MSG_CHANNELS_GET reply's attributes.
+func (ch *Channels) decode(ad *netlink.AttributeDecoder) error {
 	for ad.Next() {
 		switch ad.Type() {
-		case aChannelsRxMax:
+		case unix.ETHTOOL_A_CHANNELS_RX_MAX:
 			ch.RxMax = ad.Uint32()
-		case aChannelsTxMax:
+		case unix.ETHTOOL_A_CHANNELS_TX_MAX:
 			ch.TxMax = ad.Uint32()
-		case aChannelsOtherMax:
+		case unix.ETHTOOL_A_CHANNELS_OTHER_MAX:
 			ch.OtherMax = ad.Uint32()
-		case aChannelsCombinedMax:
+		case unix.ETHTOOL_A_CHANNELS_COMBINED_MAX:
 			ch.CombinedMax = ad.Uint32()
-		case aChannelsRxCount:
+		case unix.ETHTOOL_A_CHANNELS_RX_COUNT:
 			ch.Rx = ad.Uint32()
-		case aChannelsTxCount:
+		case unix.ETHTOOL_A_CHANNELS_TX_COUNT:
 			ch.Tx = ad.Uint32()
-		case aChannelsOtherCount:
+		case unix.ETHTOOL_A_CHANNELS_OTHER_COUNT:
 			ch.Other = ad.Uint32()
-		case aChannelsCombinedCount:
+		case unix.ETHTOOL_A_CHANNELS_COMBINED_COUNT:
 			ch.Combined = ad.Uint32()
 		}
 	}
-	return ch, ad.Err()
+	return ad.Err()
 }
 
-// SetChannels changes ifname's channel counts; a nil count is left as it is (ethtool -L).
-func (e *Ethtool) SetChannels(ifname string, rx, tx, other, combined *uint32) error {
-	ae := netlink.NewAttributeEncoder()
-	header(ae, ifname)
+// ChannelsUpdate is a change of channel counts (ethtool -L): a nil count is left as it is.
+type ChannelsUpdate struct {
+	Rx, Tx, Other, Combined *uint32
+}
+
+// IsZero reports whether u changes nothing.
+func (u ChannelsUpdate) IsZero() bool { return u == ChannelsUpdate{} }
+
+// encode writes the counts u sets.
+func (u ChannelsUpdate) encode(ae *netlink.AttributeEncoder) {
 	for _, a := range []struct {
 		typ uint16
 		v   *uint32
-	}{{aChannelsRxCount, rx}, {aChannelsTxCount, tx}, {aChannelsOtherCount, other}, {aChannelsCombinedCount, combined}} {
+	}{{unix.ETHTOOL_A_CHANNELS_RX_COUNT, u.Rx}, {unix.ETHTOOL_A_CHANNELS_TX_COUNT, u.Tx},
+		{unix.ETHTOOL_A_CHANNELS_OTHER_COUNT, u.Other}, {unix.ETHTOOL_A_CHANNELS_COMBINED_COUNT, u.Combined}} {
 		if a.v != nil {
 			ae.Uint32(a.typ, *a.v)
 		}
 	}
+}
+
+// SetChannels changes ifname's channel counts (ethtool -L).
+func (e *Ethtool) SetChannels(ifname string, u ChannelsUpdate) error {
+	ae := netlink.NewAttributeEncoder()
+	header(ae, unix.ETHTOOL_A_CHANNELS_HEADER, ifname)
+	u.encode(ae)
 	b, err := ae.Encode()
 	if err != nil {
 		return err
 	}
 	_, err = e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: msgChannelsSet, Version: e.family.Version},
+		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_CHANNELS_SET, Version: e.family.Version},
 		Data:   b,
 	}, e.family.ID, netlink.Request|netlink.Acknowledge)
 	return opError("set channels of", ifname, err)
@@ -174,23 +179,21 @@ func TxQueues(ifname string) (int, error) {
 	return n, nil
 }
 
-const (
-	msgLinkModesGet = 4 // ETHTOOL_MSG_LINKMODES_GET
-	aLinkModesSpeed = 5 // ETHTOOL_A_LINKMODES_SPEED, u32 Mb/s, SPEED_UNKNOWN = 0xffffffff
-)
+// speedUnknown is SPEED_UNKNOWN (-1) as the u32 ETHTOOL_A_LINKMODES_SPEED carries it.
+const speedUnknown = ^uint32(0)
 
 // Speed returns ifname's link speed in Mb/s as the driver reports it (ethtool's "Speed:"), or 0
 // when it is unknown (link down, or a driver without speeds). taprio uses the same number to time
 // frames, and assumes 10 Mb/s when it is unknown.
 func (e *Ethtool) Speed(ifname string) (int, error) {
 	ae := netlink.NewAttributeEncoder()
-	header(ae, ifname)
+	header(ae, unix.ETHTOOL_A_LINKMODES_HEADER, ifname)
 	b, err := ae.Encode()
 	if err != nil {
 		return 0, err
 	}
 	msgs, err := e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: msgLinkModesGet, Version: e.family.Version},
+		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_LINKMODES_GET, Version: e.family.Version},
 		Data:   b,
 	}, e.family.ID, netlink.Request)
 	if err != nil {
@@ -202,8 +205,8 @@ func (e *Ethtool) Speed(ifname string) (int, error) {
 			return 0, err
 		}
 		for ad.Next() {
-			if ad.Type() == aLinkModesSpeed {
-				if v := ad.Uint32(); v != 0xFFFFFFFF {
+			if ad.Type() == unix.ETHTOOL_A_LINKMODES_SPEED {
+				if v := ad.Uint32(); v != speedUnknown {
 					return int(v), nil
 				}
 			}

@@ -3,12 +3,13 @@ package node
 import (
 	"errors"
 	"fmt"
-	"github.com/tsnctl/tsnctl/clock"
 	"net"
 
+	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
@@ -145,7 +146,7 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		if s.ethtool == nil {
 			return "", errors.New("ethtool netlink unavailable")
 		}
-		return "", s.ethtool.SetChannels(st.Iface, st.RX, st.TX, nil, st.Combined)
+		return "", s.ethtool.SetChannels(st.Iface, st.Channels)
 	case AddVLAN:
 		v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: st.VLAN.Name, ParentIndex: live.Ifindex},
 			VlanId: int(st.VLAN.ID), EgressQosMap: st.VLAN.Egress, IngressQosMap: st.VLAN.Ingress}
@@ -259,17 +260,17 @@ func (s *System) restore(b *Live) error {
 		}
 	}
 	if b.ChannelsErr == nil && now.Channels != b.Channels && s.ethtool != nil {
-		var c, rx, tx *uint32
+		var u nic.ChannelsUpdate
 		if b.Channels.CombinedMax > 0 {
-			c = &b.Channels.Combined
+			u.Combined = &b.Channels.Combined
 		}
 		if b.Channels.RxMax > 0 {
-			rx = &b.Channels.Rx
+			u.Rx = &b.Channels.Rx
 		}
 		if b.Channels.TxMax > 0 {
-			tx = &b.Channels.Tx
+			u.Tx = &b.Channels.Tx
 		}
-		if err := s.ethtool.SetChannels(b.Name, rx, tx, nil, c); err != nil {
+		if err := s.ethtool.SetChannels(b.Name, u); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"al.essio.dev/pkg/shellescape"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -33,7 +34,7 @@ func (c commands) ip(format string, args ...any) string {
 	return "ip " + fmt.Sprintf(format, args...)
 }
 
-func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
+func (c commands) ethtoolL(ifname string, u nic.ChannelsUpdate) string {
 	s := "ethtool -L " + quote(ifname)
 	if c.netns != "" {
 		s = "ip netns exec " + quote(c.netns) + " " + s
@@ -41,7 +42,7 @@ func (c commands) ethtoolL(ifname string, combined, rx, tx *uint32) string {
 	for _, a := range []struct {
 		n string
 		v *uint32
-	}{{"combined", combined}, {"rx", rx}, {"tx", tx}} {
+	}{{"combined", u.Combined}, {"rx", u.Rx}, {"tx", u.Tx}} {
 		if a.v != nil {
 			s += fmt.Sprintf(" %s %d", a.n, *a.v)
 		}

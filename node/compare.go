@@ -5,39 +5,40 @@ import (
 	"reflect"
 
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
 // ChannelTarget resolves intended channels against the device: a plain count means combined
 // channels on devices that have them (igb), and rx+tx on those that do not (veth). It returns nil
-// when nothing is to change.
-func ChannelTarget(want *Channels, live *Live) (combined, rx, tx *uint32) {
+// a zero update when nothing is to change.
+func ChannelTarget(want *Channels, live *Live) nic.ChannelsUpdate {
 	if want == nil {
-		return nil, nil, nil
+		return nic.ChannelsUpdate{}
 	}
-	combined, rx, tx = want.Combined, want.RX, want.TX
+	u := nic.ChannelsUpdate{Combined: want.Combined, Rx: want.RX, Tx: want.TX}
 	if want.Count != nil {
 		if live.Channels.CombinedMax > 0 {
-			combined = want.Count
+			u.Combined = want.Count
 		} else {
-			rx, tx = want.Count, want.Count
+			u.Rx, u.Tx = want.Count, want.Count
 		}
 	}
 	same := func(p *uint32, v uint32) bool { return p == nil || *p == v }
-	if same(combined, live.Channels.Combined) && same(rx, live.Channels.Rx) && same(tx, live.Channels.Tx) {
-		return nil, nil, nil
+	if same(u.Combined, live.Channels.Combined) && same(u.Rx, live.Channels.Rx) && same(u.Tx, live.Channels.Tx) {
+		return nic.ChannelsUpdate{}
 	}
-	return combined, rx, tx
+	return u
 }
 
 // EffectiveTxQueues is the number of TX queues the interface will have once want's channels apply.
 func EffectiveTxQueues(want *Channels, live *Live) int {
-	c, _, tx := ChannelTarget(want, live)
+	u := ChannelTarget(want, live)
 	switch {
-	case c != nil:
-		return int(*c)
-	case tx != nil:
-		return int(*tx)
+	case u.Combined != nil:
+		return int(*u.Combined)
+	case u.Tx != nil:
+		return int(*u.Tx)
 	case live.ChannelsErr == nil && live.Channels.Combined > 0:
 		return int(live.Channels.Combined + live.Channels.Tx)
 	case live.ChannelsErr == nil && live.Channels.Tx > 0:

@@ -162,15 +162,15 @@ func TestPlanVLANChanges(t *testing.T) {
 func TestChannelTarget(t *testing.T) {
 	four := uint32(4)
 	igb := &Live{Channels: nic.Channels{Combined: 2, CombinedMax: 8}}
-	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, igb); c == nil || *c != 4 || rx != nil || tx != nil {
+	if u := ChannelTarget(&Channels{Count: &four}, igb); u.Combined == nil || *u.Combined != 4 || u.Rx != nil || u.Tx != nil {
 		t.Error("igb: want combined 4")
 	}
 	veth := &Live{Channels: nic.Channels{Rx: 1, RxMax: 4, Tx: 1, TxMax: 4}}
-	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, veth); c != nil || *rx != 4 || *tx != 4 {
+	if u := ChannelTarget(&Channels{Count: &four}, veth); u.Combined != nil || *u.Rx != 4 || *u.Tx != 4 {
 		t.Error("veth: want rx 4 tx 4")
 	}
 	veth.Channels.Rx, veth.Channels.Tx = 4, 4
-	if c, rx, tx := ChannelTarget(&Channels{Count: &four}, veth); c != nil || rx != nil || tx != nil {
+	if u := ChannelTarget(&Channels{Count: &four}, veth); !u.IsZero() {
 		t.Error("veth already at 4: want no change")
 	}
 	if n := EffectiveTxQueues(&Channels{Count: &four}, igb); n != 4 {

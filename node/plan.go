@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -40,11 +41,11 @@ type Step struct {
 	Summary string // e.g. "channels combined 2 -> 4"
 	Command string // the equivalent ethtool/ip/tc command
 
-	Combined, RX, TX *uint32
-	VLAN             VLAN
-	Taprio           *Taprio
-	ETF              ETF
-	Handle           uint16
+	Channels nic.ChannelsUpdate
+	VLAN     VLAN
+	Taprio   *Taprio
+	ETF      ETF
+	Handle   uint16
 }
 
 // Plan lists the steps that take live to want, in the order they must run: channels, VLANs, the
@@ -53,9 +54,9 @@ type Step struct {
 func Plan(want Iface, live *Live, netns string) []Step {
 	var steps []Step
 	cmd := commands{netns: netns}
-	if c, rx, tx := ChannelTarget(want.Channels, live); c != nil || rx != nil || tx != nil {
-		steps = append(steps, Step{Action: SetChannels, Iface: want.Name, Combined: c, RX: rx, TX: tx,
-			Summary: "channels " + channelWords(live, c, rx, tx), Command: cmd.ethtoolL(want.Name, c, rx, tx)})
+	if u := ChannelTarget(want.Channels, live); !u.IsZero() {
+		steps = append(steps, Step{Action: SetChannels, Iface: want.Name, Channels: u,
+			Summary: "channels " + channelWords(live, u), Command: cmd.ethtoolL(want.Name, u)})
 	}
 	for _, v := range want.VLANs {
 		var cur *VLAN
@@ -136,7 +137,7 @@ func ResetPlan(want Iface, live *Live, netns string) []Step {
 	return steps
 }
 
-func channelWords(live *Live, c, rx, tx *uint32) string {
+func channelWords(live *Live, u nic.ChannelsUpdate) string {
 	s := ""
 	add := func(name string, old uint32, p *uint32) {
 		if p != nil {
@@ -146,9 +147,9 @@ func channelWords(live *Live, c, rx, tx *uint32) string {
 			s += fmt.Sprintf("%s %d -> %d", name, old, *p)
 		}
 	}
-	add("combined", live.Channels.Combined, c)
-	add("rx", live.Channels.Rx, rx)
-	add("tx", live.Channels.Tx, tx)
+	add("combined", live.Channels.Combined, u.Combined)
+	add("rx", live.Channels.Rx, u.Rx)
+	add("tx", live.Channels.Tx, u.Tx)
 	return s
 }
 

@@ -53,9 +53,9 @@ func judgeKernel(f KernelFeature, probeErr, setupErr error) Check {
 
 // missingFeature tells "the kernel has no such qdisc or link kind" from other failures.
 func missingFeature(err error) bool {
-	// Creating a qdisc at the root of a fresh veth: ENOENT can only mean the kind is unknown.
-	return qdisc.IsUnknownKind(err) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP) ||
-		strings.Contains(err.Error(), "Unknown device type") || strings.Contains(err.Error(), "operation not supported")
+	// Creating a qdisc at the root of a fresh veth: ENOENT can only mean the kind is unknown. A link
+	// kind the kernel does not have (ip link add ... type vlan): EOPNOTSUPP, "Unknown device type".
+	return errors.Is(err, qdisc.ErrUnknownKind) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EOPNOTSUPP)
 }
 
 // judgeQueues: taprio maps each traffic class to its own TX queues, so a single-queue device

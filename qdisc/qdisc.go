@@ -59,25 +59,45 @@ type Stats struct {
 	Drops, Requeues, Overlimits uint32
 }
 
-// tcmsg is struct tcmsg from <linux/rtnetlink.h>: family, 3 pad bytes, ifindex, handle, parent, info.
-const tcmsgLen = 20
+// tcmsg mirrors struct tcmsg from <linux/rtnetlink.h> field for field (20 bytes).
+type tcmsg struct {
+	Family  uint8
+	_       [3]uint8
+	Ifindex int32
+	Handle  uint32
+	Parent  uint32
+	Info    uint32
+}
+
+var tcmsgLen = binary.Size(tcmsg{})
+
+func (m tcmsg) encode() []byte {
+	b, _ := binary.Append(nil, binary.NativeEndian, m) // a fixed-size struct: cannot fail
+	return b
+}
+
+// gnetStatsBasic mirrors struct gnet_stats_basic's fields (TCA_STATS_BASIC; the kernel may pad it).
+type gnetStatsBasic struct {
+	Bytes   uint64
+	Packets uint32
+}
+
+// gnetStatsQueue mirrors struct gnet_stats_queue (TCA_STATS_QUEUE).
+type gnetStatsQueue struct {
+	Qlen, Backlog, Drops, Requeues, Overlimits uint32
+}
 
 const (
 	tcaKind    = 1 // TCA_KIND
 	tcaOptions = 2 // TCA_OPTIONS
 	tcaStats2  = 7 // TCA_STATS2, nested
 
-	tcaStatsBasic = 1 // TCA_STATS_BASIC: struct gnet_stats_basic { __u64 bytes; __u32 packets; }
-	tcaStatsQueue = 3 // TCA_STATS_QUEUE: struct gnet_stats_queue { qlen, backlog, drops, requeues, overlimits }
+	tcaStatsBasic = 1 // TCA_STATS_BASIC: gnetStatsBasic
+	tcaStatsQueue = 3 // TCA_STATS_QUEUE: gnetStatsQueue
 )
 
 func marshalTcmsg(ifindex int, handle, parent uint32) []byte {
-	b := make([]byte, tcmsgLen)
-	b[0] = unix.AF_UNSPEC
-	binary.NativeEndian.PutUint32(b[4:], uint32(ifindex))
-	binary.NativeEndian.PutUint32(b[8:], handle)
-	binary.NativeEndian.PutUint32(b[12:], parent)
-	return b
+	return tcmsg{Family: unix.AF_UNSPEC, Ifindex: int32(ifindex), Handle: handle, Parent: parent}.encode()
 }
 
 // Conn is an rtnetlink connection for qdisc operations.
@@ -165,11 +185,11 @@ func unmarshal(b []byte) (Qdisc, error) {
 	if len(b) < tcmsgLen {
 		return Qdisc{}, fmt.Errorf("qdisc: short tcmsg (%d bytes)", len(b))
 	}
-	q := Qdisc{
-		Ifindex: int(int32(binary.NativeEndian.Uint32(b[4:]))),
-		Handle:  binary.NativeEndian.Uint32(b[8:]),
-		Parent:  binary.NativeEndian.Uint32(b[12:]),
+	var m tcmsg
+	if _, err := binary.Decode(b, binary.NativeEndian, &m); err != nil {
+		return Qdisc{}, fmt.Errorf("qdisc: tcmsg: %w", err)
 	}
+	q := Qdisc{Ifindex: int(m.Ifindex), Handle: m.Handle, Parent: m.Parent}
 	ad, err := netlink.NewAttributeDecoder(b[tcmsgLen:])
 	if err != nil {
 		return Qdisc{}, fmt.Errorf("qdisc: decode attributes: %w", err)
@@ -189,21 +209,26 @@ func unmarshal(b []byte) (Qdisc, error) {
 
 func (st *Stats) decode(ad *netlink.AttributeDecoder) error {
 	for ad.Next() {
-		b := ad.Bytes()
 		switch ad.Type() {
 		case tcaStatsBasic:
-			if len(b) >= 12 {
-				st.Bytes, st.Packets = binary.NativeEndian.Uint64(b), uint64(binary.NativeEndian.Uint32(b[8:]))
+			var b gnetStatsBasic
+			if _, err := binary.Decode(ad.Bytes(), binary.NativeEndian, &b); err == nil {
+				st.Bytes, st.Packets = b.Bytes, uint64(b.Packets)
 			}
 		case tcaStatsQueue:
-			if len(b) >= 20 {
-				u := func(i int) uint32 { return binary.NativeEndian.Uint32(b[4*i:]) }
-				st.Qlen, st.Backlog, st.Drops, st.Requeues, st.Overlimits = u(0), u(1), u(2), u(3), u(4)
+			var q gnetStatsQueue
+			if _, err := binary.Decode(ad.Bytes(), binary.NativeEndian, &q); err == nil {
+				st.Qlen, st.Backlog, st.Drops, st.Requeues, st.Overlimits = q.Qlen, q.Backlog, q.Drops, q.Requeues, q.Overlimits
 			}
 		}
 	}
 	return nil
 }
+
+// ErrUnknownKind matches (errors.Is) an Error of creating a qdisc whose kind the kernel does not
+// have (not built, module not loadable): the kernel answers ENOENT, "Specified qdisc kind is
+// unknown".
+var ErrUnknownKind = errors.New("the kernel has no qdisc of this kind")
 
 // Error is a failed qdisc operation with the kernel's own explanation.
 type Error struct {
@@ -211,6 +236,9 @@ type Error struct {
 	Qdisc  Qdisc
 	Err    error  // the errno, e.g. unix.EINVAL
 	Kernel string // the kernel's extended-ACK message, if any
+	// Offset is the extended ACK's offset of the attribute the kernel refused, in bytes from the
+	// start of the request's netlink header (0: the kernel named none).
+	Offset int
 }
 
 func (e *Error) Error() string {
@@ -231,6 +259,11 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Is makes errors.Is(err, ErrUnknownKind) true for a creation the kernel refused with ENOENT.
+func (e *Error) Is(target error) bool {
+	return target == ErrUnknownKind && (e.Op == "add" || e.Op == "replace") && errors.Is(e.Err, unix.ENOENT)
+}
+
 func wrap(op string, q Qdisc, err error) error {
 	if err == nil {
 		return nil
@@ -238,15 +271,7 @@ func wrap(op string, q Qdisc, err error) error {
 	e := &Error{Op: op, Qdisc: q, Err: err}
 	var oe *netlink.OpError
 	if errors.As(err, &oe) {
-		e.Err = oe.Err
-		e.Kernel = oe.Message
+		e.Err, e.Kernel, e.Offset = oe.Err, oe.Message, oe.Offset
 	}
 	return e
-}
-
-// IsUnknownKind reports whether err says the kernel has no qdisc of that kind (not built, module
-// not loadable): the kernel answers ENOENT, "Specified qdisc kind is unknown".
-func IsUnknownKind(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && errors.Is(e.Err, unix.ENOENT)
 }

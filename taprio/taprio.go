@@ -34,7 +34,6 @@ const (
 	tcEntryIndex                 = 1  // u32
 	tcEntryMaxSDU                = 2  // u32, bytes (0: no limit)
 	tcEntryFP                    = 3  // u32: 1 express, 2 preemptible
-	mqprioQoptLen                = 82 // sizeof(struct tc_mqprio_qopt)
 	maxTC                        = 16 // TC_QOPT_MAX_QUEUE
 	priomapLen                   = 16 // TC_QOPT_BITMASK + 1
 	flagTxtimeAssist             = 1 << 0
@@ -180,45 +179,50 @@ type Options struct {
 	Preemptible []bool
 }
 
-func marshalPriomap(o *Options) []byte {
-	b := make([]byte, mqprioQoptLen)
-	b[0] = o.NumTC
-	copy(b[1:1+priomapLen], o.Map[:])
-	// b[17] is "hw": 0, taprio takes offload from its flags.
-	for i, q := range o.Queues {
-		if i >= maxTC {
-			break
-		}
-		binary.NativeEndian.PutUint16(b[18+2*i:], q.Count)
-		binary.NativeEndian.PutUint16(b[18+2*maxTC+2*i:], q.Offset)
-	}
-	return b
+// mqprioQopt mirrors struct tc_mqprio_qopt, the TCA_TAPRIO_ATTR_PRIOMAP payload, field for field;
+// encoding/binary lays it out as the C compiler does (every field is naturally aligned, 82 bytes).
+type mqprioQopt struct {
+	NumTC     uint8
+	PrioTCMap [priomapLen]uint8
+	HW        uint8 // 0: taprio takes offload from its flags
+	Count     [maxTC]uint16
+	Offset    [maxTC]uint16
 }
 
-func unmarshalPriomap(b []byte, o *Options) error {
-	if len(b) < mqprioQoptLen {
-		return fmt.Errorf("taprio: priomap is %d bytes, want %d", len(b), mqprioQoptLen)
+func (o *Options) priomap() mqprioQopt {
+	q := mqprioQopt{NumTC: o.NumTC, PrioTCMap: o.Map}
+	for i, tq := range o.Queues[:min(len(o.Queues), maxTC)] {
+		q.Count[i], q.Offset[i] = tq.Count, tq.Offset
 	}
-	o.NumTC = b[0]
-	copy(o.Map[:], b[1:1+priomapLen])
-	o.Queues = nil
-	for i := 0; i < int(o.NumTC) && i < maxTC; i++ {
-		o.Queues = append(o.Queues, Queue{
-			Count:  binary.NativeEndian.Uint16(b[18+2*i:]),
-			Offset: binary.NativeEndian.Uint16(b[18+2*maxTC+2*i:]),
-		})
+	return q
+}
+
+func (o *Options) setPriomap(q *mqprioQopt) {
+	o.NumTC, o.Map, o.Queues = q.NumTC, q.PrioTCMap, nil
+	for i := range min(int(q.NumTC), maxTC) {
+		o.Queues = append(o.Queues, Queue{Count: q.Count[i], Offset: q.Offset[i]})
 	}
+}
+
+// decodePriomap reads a TCA_TAPRIO_ATTR_PRIOMAP payload.
+func (o *Options) decodePriomap(b []byte) error {
+	var q mqprioQopt
+	if len(b) < binary.Size(q) {
+		return fmt.Errorf("taprio: priomap is %d bytes, want %d", len(b), binary.Size(q))
+	}
+	if _, err := binary.Decode(b, binary.NativeEndian, &q); err != nil {
+		return fmt.Errorf("taprio: priomap: %w", err)
+	}
+	o.setPriomap(&q)
 	return nil
 }
 
-func encodeSchedule(ae *netlink.AttributeEncoder, s *Schedule) {
+// encode writes the schedule's attributes: the entry list, base-time, cycle time and extension.
+func (s *Schedule) encode(ae *netlink.AttributeEncoder) {
 	ae.Nested(attrSchedEntryList, func(nae *netlink.AttributeEncoder) error {
 		for i, e := range s.Entries {
 			nae.Nested(attrSchedEntry, func(eae *netlink.AttributeEncoder) error {
-				eae.Uint32(entryIndex, uint32(i))
-				eae.Uint8(entryCmd, uint8(e.Cmd))
-				eae.Uint32(entryGateMask, e.Gates)
-				eae.Uint32(entryInterval, e.Interval)
+				e.encode(eae, uint32(i))
 				return nil
 			})
 		}
@@ -233,8 +237,8 @@ func encodeSchedule(ae *netlink.AttributeEncoder, s *Schedule) {
 	}
 }
 
-// decodeSchedule reads one schedule attribute into s; it reports whether the attribute was one.
-func decodeSchedule(ad *netlink.AttributeDecoder, s *Schedule) bool {
+// decodeAttr reads one schedule attribute into s; it reports whether the attribute was one.
+func (s *Schedule) decodeAttr(ad *netlink.AttributeDecoder) bool {
 	switch ad.Type() {
 	case attrSchedBaseTime:
 		s.BaseTime = ad.Int64()
@@ -243,33 +247,132 @@ func decodeSchedule(ad *netlink.AttributeDecoder, s *Schedule) bool {
 	case attrSchedCycleTimeExt:
 		s.CycleTimeExtension = ad.Int64()
 	case attrSchedEntryList:
-		ad.Nested(func(lad *netlink.AttributeDecoder) error {
-			for lad.Next() {
-				if lad.Type() != attrSchedEntry {
-					continue
-				}
-				var e Entry
-				lad.Nested(func(ead *netlink.AttributeDecoder) error {
-					for ead.Next() {
-						switch ead.Type() {
-						case entryCmd:
-							e.Cmd = Cmd(ead.Uint8())
-						case entryGateMask:
-							e.Gates = ead.Uint32()
-						case entryInterval:
-							e.Interval = ead.Uint32()
-						}
-					}
-					return nil
-				})
-				s.Entries = append(s.Entries, e)
-			}
-			return nil
-		})
+		ad.Nested(s.decodeEntries)
 	default:
 		return false
 	}
 	return true
+}
+
+// decode reads a nest of schedule attributes (TCA_TAPRIO_ATTR_ADMIN_SCHED).
+func (s *Schedule) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		s.decodeAttr(ad)
+	}
+	return nil
+}
+
+// decodeEntries reads TCA_TAPRIO_ATTR_SCHED_ENTRY_LIST.
+func (s *Schedule) decodeEntries(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		if ad.Type() != attrSchedEntry {
+			continue
+		}
+		var e Entry
+		ad.Nested(e.decode)
+		s.Entries = append(s.Entries, e)
+	}
+	return nil
+}
+
+// encode writes one TCA_TAPRIO_SCHED_ENTRY's attributes.
+func (e *Entry) encode(ae *netlink.AttributeEncoder, index uint32) {
+	ae.Uint32(entryIndex, index)
+	ae.Uint8(entryCmd, uint8(e.Cmd))
+	ae.Uint32(entryGateMask, e.Gates)
+	ae.Uint32(entryInterval, e.Interval)
+}
+
+// decode reads one TCA_TAPRIO_SCHED_ENTRY.
+func (e *Entry) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		switch ad.Type() {
+		case entryCmd:
+			e.Cmd = Cmd(ad.Uint8())
+		case entryGateMask:
+			e.Gates = ad.Uint32()
+		case entryInterval:
+			e.Interval = ad.Uint32()
+		}
+	}
+	return nil
+}
+
+// tcEntry is one TCA_TAPRIO_ATTR_TC_ENTRY: a traffic class's max-sdu and frame preemption.
+type tcEntry struct {
+	index, maxSDU, fp uint32
+}
+
+func (t *tcEntry) encode(ae *netlink.AttributeEncoder) {
+	ae.Uint32(tcEntryIndex, t.index)
+	if t.maxSDU != noValue {
+		ae.Uint32(tcEntryMaxSDU, t.maxSDU)
+	}
+	if t.fp != noValue {
+		ae.Uint32(tcEntryFP, t.fp)
+	}
+}
+
+func (t *tcEntry) decode(ad *netlink.AttributeDecoder) error {
+	for ad.Next() {
+		switch ad.Type() {
+		case tcEntryIndex:
+			t.index = ad.Uint32()
+		case tcEntryMaxSDU:
+			t.maxSDU = ad.Uint32()
+		case tcEntryFP:
+			t.fp = ad.Uint32()
+		}
+	}
+	return nil
+}
+
+// noValue marks a tcEntry field left out of the message.
+const noValue = ^uint32(0)
+
+// tcEntries are the per-class entries of o: one per class up to the last with a max-sdu or a
+// preemption setting.
+func (o *Options) tcEntries() []tcEntry {
+	out := make([]tcEntry, max(len(o.MaxSDU), len(o.Preemptible)))
+	for tc := range out {
+		out[tc] = tcEntry{index: uint32(tc), maxSDU: noValue, fp: noValue}
+		if tc < len(o.MaxSDU) {
+			out[tc].maxSDU = o.MaxSDU[tc]
+		}
+		if tc < len(o.Preemptible) {
+			out[tc].fp = fpExpress
+			if o.Preemptible[tc] {
+				out[tc].fp = fpPreemptible
+			}
+		}
+	}
+	return out
+}
+
+// setTCEntries keeps the classes' max-sdu and preemption, each only if any class has one set.
+func (o *Options) setTCEntries(entries []tcEntry) {
+	var maxSDU []uint32
+	var fp []bool
+	anyMaxSDU, anyFP := false, false
+	for _, t := range entries {
+		if t.index >= maxTC {
+			continue
+		}
+		for len(maxSDU) <= int(t.index) {
+			maxSDU = append(maxSDU, 0)
+			fp = append(fp, false)
+		}
+		maxSDU[t.index] = t.maxSDU
+		fp[t.index] = t.fp == fpPreemptible
+		anyMaxSDU = anyMaxSDU || t.maxSDU != 0
+		anyFP = anyFP || t.fp == fpPreemptible
+	}
+	if anyMaxSDU {
+		o.MaxSDU = maxSDU
+	}
+	if anyFP {
+		o.Preemptible = fp
+	}
 }
 
 // MarshalBinary encodes the options as the kernel takes them in RTM_NEWQDISC.
@@ -278,8 +381,12 @@ func (o *Options) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("taprio: %d traffic classes, the kernel takes at most %d", max(int(o.NumTC), len(o.Queues)), maxTC)
 	}
 	ae := netlink.NewAttributeEncoder()
-	ae.Bytes(attrPriomap, marshalPriomap(o))
-	encodeSchedule(ae, &o.Schedule)
+	pm, err := binary.Append(nil, binary.NativeEndian, o.priomap())
+	if err != nil {
+		return nil, fmt.Errorf("taprio: priomap: %w", err)
+	}
+	ae.Bytes(attrPriomap, pm)
+	o.Schedule.encode(ae)
 	if o.ClockID != nil {
 		ae.Int32(attrSchedClockID, int32(*o.ClockID))
 	}
@@ -289,27 +396,17 @@ func (o *Options) MarshalBinary() ([]byte, error) {
 	if o.TxtimeDelay != 0 {
 		ae.Uint32(attrTxtimeDelay, o.TxtimeDelay)
 	}
-	n := max(len(o.MaxSDU), len(o.Preemptible))
-	for tc := 0; tc < n; tc++ {
+	for _, t := range o.tcEntries() {
 		ae.Nested(attrTCEntry, func(tae *netlink.AttributeEncoder) error {
-			tae.Uint32(tcEntryIndex, uint32(tc))
-			if tc < len(o.MaxSDU) {
-				tae.Uint32(tcEntryMaxSDU, o.MaxSDU[tc])
-			}
-			if tc < len(o.Preemptible) {
-				fp := fpExpress
-				if o.Preemptible[tc] {
-					fp = fpPreemptible
-				}
-				tae.Uint32(tcEntryFP, fp)
-			}
+			t.encode(tae)
 			return nil
 		})
 	}
 	return ae.Encode()
 }
 
-// UnmarshalBinary decodes the options of a taprio qdisc as the kernel dumps them.
+// UnmarshalBinary decodes the options of a taprio qdisc as the kernel dumps them: the running
+// (oper) schedule's attributes at top level, the pending (admin) one in a nest of its own.
 func (o *Options) UnmarshalBinary(b []byte) error {
 	*o = Options{}
 	ad, err := netlink.NewAttributeDecoder(b)
@@ -317,18 +414,14 @@ func (o *Options) UnmarshalBinary(b []byte) error {
 		return fmt.Errorf("taprio: %w", err)
 	}
 	var oper, admin Schedule
-	var haveOper, haveAdmin bool
-	var maxSDU []uint32
-	var fp []bool
-	anyMaxSDU, anyFP := false, false
+	var tcs []tcEntry
 	for ad.Next() {
-		if decodeSchedule(ad, &oper) {
-			haveOper = true
+		if oper.decodeAttr(ad) {
 			continue
 		}
 		switch ad.Type() {
 		case attrPriomap:
-			ad.Do(func(b []byte) error { return unmarshalPriomap(b, o) })
+			ad.Do(o.decodePriomap)
 		case attrSchedClockID:
 			id := clock.ID(ad.Int32())
 			o.ClockID = &id
@@ -337,56 +430,22 @@ func (o *Options) UnmarshalBinary(b []byte) error {
 		case attrTxtimeDelay:
 			o.TxtimeDelay = ad.Uint32()
 		case attrAdminSched:
-			haveAdmin = true
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				for nad.Next() {
-					decodeSchedule(nad, &admin)
-				}
-				return nil
-			})
+			ad.Nested(admin.decode)
 		case attrTCEntry:
-			var idx, sdu, f uint32
-			ad.Nested(func(tad *netlink.AttributeDecoder) error {
-				for tad.Next() {
-					switch tad.Type() {
-					case tcEntryIndex:
-						idx = tad.Uint32()
-					case tcEntryMaxSDU:
-						sdu = tad.Uint32()
-					case tcEntryFP:
-						f = tad.Uint32()
-					}
-				}
-				return nil
-			})
-			if idx >= maxTC {
-				continue
-			}
-			for len(maxSDU) <= int(idx) {
-				maxSDU = append(maxSDU, 0)
-				fp = append(fp, false)
-			}
-			maxSDU[idx] = sdu
-			fp[idx] = f == fpPreemptible
-			anyMaxSDU = anyMaxSDU || sdu != 0
-			anyFP = anyFP || f == fpPreemptible
+			var t tcEntry
+			ad.Nested(t.decode)
+			tcs = append(tcs, t)
 		}
 	}
 	if err := ad.Err(); err != nil {
 		return fmt.Errorf("taprio: %w", err)
 	}
-	if anyMaxSDU {
-		o.MaxSDU = maxSDU
-	}
-	if anyFP {
-		o.Preemptible = fp
-	}
-	if haveOper && len(oper.Entries) > 0 {
-		s := oper
-		o.Oper = &s
+	o.setTCEntries(tcs)
+	if len(oper.Entries) > 0 {
+		o.Oper = &oper
 	}
 	switch {
-	case haveAdmin && len(admin.Entries) > 0:
+	case len(admin.Entries) > 0:
 		o.Schedule = admin
 	case o.Oper != nil:
 		o.Schedule = *o.Oper

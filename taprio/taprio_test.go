@@ -64,7 +64,10 @@ func TestRoundTrip(t *testing.T) {
 func TestPriomapLayout(t *testing.T) {
 	o := seed()
 	o.Queues = []Queue{{1, 0}, {2, 1}, {1, 3}, {4, 4}}
-	b := marshalPriomap(o)
+	b, err := binary.Append(nil, binary.NativeEndian, o.priomap())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(b) != 82 || b[0] != 4 || b[7] != 1 || b[1] != 3 || b[17] != 0 {
 		t.Fatalf("header bytes wrong: % x", b[:18])
 	}
@@ -85,9 +88,10 @@ func TestDecodeAdminAndOper(t *testing.T) {
 	oper := Schedule{BaseTime: 100, Entries: []Entry{{SetGates, 0xff, 1000}}}
 	admin := Schedule{BaseTime: 5000, CycleTime: 2000, Entries: []Entry{{SetGates, 0x1, 1000}, {SetGates, 0x2, 1000}}}
 	ae := netlink.NewAttributeEncoder()
-	ae.Bytes(attrPriomap, marshalPriomap(seed()))
-	encodeSchedule(ae, &oper)
-	ae.Nested(attrAdminSched, func(nae *netlink.AttributeEncoder) error { encodeSchedule(nae, &admin); return nil })
+	pm, _ := binary.Append(nil, binary.NativeEndian, seed().priomap())
+	ae.Bytes(attrPriomap, pm)
+	oper.encode(ae)
+	ae.Nested(attrAdminSched, func(nae *netlink.AttributeEncoder) error { admin.encode(nae); return nil })
 	ae.Int32(attrSchedClockID, int32(clock.TAI))
 	b, err := ae.Encode()
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/tsnctl/tsnctl/clock"
@@ -139,7 +138,7 @@ since the TAI epoch; the value used is printed and recorded in ` + node.StateDir
 			if err != nil {
 				return err
 			}
-			printPlan(out, p, dryRun)
+			p.WritePlan(out, dryRun)
 			if dryRun || len(p.Steps) == 0 {
 				return nil
 			}
@@ -169,37 +168,6 @@ since the TAI epoch; the value used is printed and recorded in ` + node.StateDir
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and equivalent commands; change nothing")
 	cmd.Flags().StringVar(&netns, "netns", "", "network namespace to configure (ip netns name)")
 	return cmd
-}
-
-func printPlan(w io.Writer, p *node.Prepared, dryRun bool) {
-	for _, want := range p.Wants {
-		var steps []node.Step
-		for _, st := range p.Steps {
-			if st.Iface == want.Name {
-				steps = append(steps, st)
-			}
-		}
-		if len(steps) == 0 {
-			fmt.Fprintf(w, "%s: nothing to change, the interface is as configured\n", want.Name)
-			continue
-		}
-		verb := "applying"
-		if dryRun {
-			verb = "would apply (dry run)"
-		}
-		fmt.Fprintf(w, "%s: %s %d change(s):\n", want.Name, verb, len(steps))
-		for _, st := range steps {
-			fmt.Fprintf(w, "  + %s\n      %s\n", st.Summary, st.Command)
-		}
-		if t := want.Taprio; t != nil {
-			bt := t.Options.Schedule.BaseTime
-			how := "as given"
-			if t.BaseAuto {
-				how = fmt.Sprintf("auto: the first %s cycle boundary at least %d cycles ahead", configs.Duration(t.Options.Schedule.Cycle()), node.BaseTimeAhead)
-			}
-			fmt.Fprintf(w, "  base-time %d (TAI %s; %s)\n", bt, time.Unix(0, bt).UTC().Format("2006-01-02T15:04:05.000000000"), how)
-		}
-	}
 }
 
 func showCmd() *cobra.Command {
