@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
 
 all: build
 
@@ -56,6 +56,13 @@ deploy-check: build
 	deploy/systemd/check bin/tsnctl
 
 test: deps fmt-check vet unit deploy-check lab-test lab-systemd lab-selftest
+
+# The netlink messages the host tests of qdisc and nic replay (qdisc/testdata/netlink, nic/testdata/netlink),
+# recorded again from the lab's kernel, iproute2 and ethtool on an nlmon device (make lab-test compares them).
+netlink-golden: deps
+	rm -rf out/golden && mkdir -p out/golden
+	TSNCTL_LAB_SHARE=$(CURDIR)/out/golden CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run TestLabGoldenMessages ./testbed/nlmon -args -update
+	cp -r out/golden/golden/. .
 
 # Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
 bench-apply: deps

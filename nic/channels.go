@@ -37,6 +37,11 @@ func DialEthtool(netns int) (*Ethtool, error) {
 		return nil, fmt.Errorf("ethtool netlink: %w", err)
 	}
 	_ = c.SetOption(netlink.ExtendedAcknowledge, true)
+	return newEthtool(c)
+}
+
+// newEthtool looks the ethtool family up on c.
+func newEthtool(c *genetlink.Conn) (*Ethtool, error) {
 	f, err := c.GetFamily("ethtool")
 	if err != nil {
 		c.Close()
@@ -149,18 +154,40 @@ func (e *Ethtool) SetChannels(ifname string, u ChannelsUpdate) error {
 	return opError("set channels of", ifname, err)
 }
 
-func opError(what, ifname string, err error) error {
+// Error is a failed ethtool netlink request, with the kernel's own explanation.
+type Error struct {
+	Op     string // e.g. "set channels of"
+	Ifname string
+	Err    error  // the errno, e.g. unix.EINVAL, unix.EOPNOTSUPP
+	Kernel string // the kernel's extended-ACK message, if any
+	// Offset is the extended ACK's offset of the attribute the kernel refused, in bytes from the
+	// start of the request's netlink header (0: the kernel named none).
+	Offset int
+}
+
+func (e *Error) Error() string {
+	s := "ethtool: " + e.Op + " " + e.Ifname + ": "
+	switch {
+	case e.Kernel != "":
+		return s + "kernel says: " + e.Kernel + " (" + e.Err.Error() + ")"
+	case errors.Is(e.Err, unix.EOPNOTSUPP):
+		return s + "the driver does not support it (" + e.Err.Error() + ")"
+	}
+	return s + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func opError(op, ifname string, err error) error {
 	if err == nil {
 		return nil
 	}
+	e := &Error{Op: op, Ifname: ifname, Err: err}
 	var oe *netlink.OpError
-	if errors.As(err, &oe) && oe.Message != "" {
-		return fmt.Errorf("ethtool: %s %s: kernel says: %s (%w)", what, ifname, oe.Message, oe.Err)
+	if errors.As(err, &oe) {
+		e.Err, e.Kernel, e.Offset = oe.Err, oe.Message, oe.Offset
 	}
-	if errors.Is(err, unix.EOPNOTSUPP) {
-		return fmt.Errorf("ethtool: %s %s: the driver does not support it (%w)", what, ifname, err)
-	}
-	return fmt.Errorf("ethtool: %s %s: %w", what, ifname, err)
+	return e
 }
 
 // TxQueues returns the number of TX queues the kernel has for ifname (/sys/class/net/IF/queues),
