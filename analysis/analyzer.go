@@ -1,13 +1,13 @@
 package analysis
 
 import (
-	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/seqtrack"
 )
@@ -356,7 +356,7 @@ func ParseWarmup(s string) (Options, error) {
 	}
 	d, err := time.ParseDuration(strings.ReplaceAll(s, "µ", "u"))
 	if err != nil || d < 0 {
-		return Options{}, fmt.Errorf("--warmup %q: want a number of packets (500) or a duration (2s, 100ms)", s)
+		return Options{}, param.Errorf("warmup", strconv.Quote(s), "want a number of packets (500) or a duration (2s, 100ms)")
 	}
 	return Options{WarmupTime: d}, nil
 }

@@ -187,7 +187,7 @@ func TestWarmup(t *testing.T) {
 	if o, _ := ParseWarmup("500"); o.WarmupPackets != 500 {
 		t.Error("500")
 	}
-	if _, err := ParseWarmup("soon"); err == nil || !strings.Contains(err.Error(), "--warmup") {
+	if _, err := ParseWarmup("soon"); err == nil || !strings.Contains(err.Error(), `warmup "soon": want a number of packets`) {
 		t.Errorf("err %v", err)
 	}
 }

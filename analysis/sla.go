@@ -1,12 +1,13 @@
 package analysis
 
 import (
-	"fmt"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tsnctl/tsnctl/param"
 )
 
 // SLA is one service-level rule, e.g. scheduled_time.p9999<=1300us, jitter.pk_pk<=1us, lost==0.
@@ -78,16 +79,16 @@ func keys[V any](m map[string]V) string {
 func ParseSLA(text string) (SLA, error) {
 	m := slaRe.FindStringSubmatch(text)
 	if m == nil {
-		return SLA{}, fmt.Errorf("--sla %q: want INDICATOR.STAT OP VALUE (scheduled_time.p9999<=1300us) or COUNTER OP N (lost==0); OP is one of <= < >= > == !=", text)
+		return SLA{}, param.Errorf("sla", strconv.Quote(text), "want INDICATOR.STAT OP VALUE (scheduled_time.p9999<=1300us) or COUNTER OP N (lost==0); OP is one of <= < >= > == !=")
 	}
 	r := SLA{Text: strings.TrimSpace(text), Op: m[3]}
 	if m[2] == "" {
 		if _, ok := slaCounters[m[1]]; !ok {
-			return SLA{}, fmt.Errorf("--sla %q: %q is not a packet counter; counters: %s (or INDICATOR.STAT)", text, m[1], keys(slaCounters))
+			return SLA{}, param.Errorf("sla", strconv.Quote(text), "%q is not a packet counter; counters: %s (or INDICATOR.STAT)", m[1], keys(slaCounters))
 		}
 		n, err := strconv.ParseUint(m[4], 10, 64)
 		if err != nil {
-			return SLA{}, fmt.Errorf("--sla %q: %q: want a whole number of packets", text, m[4])
+			return SLA{}, param.Errorf("sla", strconv.Quote(text), "%q: want a whole number of packets", m[4])
 		}
 		r.Stat, r.Value = m[1], float64(n)
 		return r, nil
@@ -97,23 +98,23 @@ func ParseSLA(text string) (SLA, error) {
 		known = known || n == m[1]
 	}
 	if !known {
-		return SLA{}, fmt.Errorf("--sla %q: unknown indicator %q; indicators: %s", text, m[1], strings.Join(IndicatorNames, ", "))
+		return SLA{}, param.Errorf("sla", strconv.Quote(text), "unknown indicator %q; indicators: %s", m[1], strings.Join(IndicatorNames, ", "))
 	}
 	if _, ok := slaStats[m[2]]; !ok {
-		return SLA{}, fmt.Errorf("--sla %q: unknown statistic %q; statistics: %s", text, m[2], keys(slaStats))
+		return SLA{}, param.Errorf("sla", strconv.Quote(text), "unknown statistic %q; statistics: %s", m[2], keys(slaStats))
 	}
 	r.Indicator, r.Stat = m[1], m[2]
 	if m[2] == "count" {
 		n, err := strconv.ParseUint(m[4], 10, 64)
 		if err != nil {
-			return SLA{}, fmt.Errorf("--sla %q: %q: a count is a whole number", text, m[4])
+			return SLA{}, param.Errorf("sla", strconv.Quote(text), "%q: a count is a whole number", m[4])
 		}
 		r.Value = float64(n)
 		return r, nil
 	}
 	d, err := time.ParseDuration(strings.ReplaceAll(m[4], "µ", "u"))
 	if err != nil {
-		return SLA{}, fmt.Errorf("--sla %q: %q: want a duration with its unit, such as 1300us, 1.3ms or 250ns", text, m[4])
+		return SLA{}, param.Errorf("sla", strconv.Quote(text), "%q: want a duration with its unit, such as 1300us, 1.3ms or 250ns", m[4])
 	}
 	r.Value = float64(d.Nanoseconds())
 	return r, nil

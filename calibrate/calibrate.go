@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/sender"
 	"github.com/tsnctl/tsnctl/wire"
 	"golang.org/x/sys/unix"
@@ -40,9 +41,9 @@ const MaxLoops = 10_000_000
 func (o Options) Validate() error {
 	switch {
 	case o.Loops < 1 || o.Loops > MaxLoops:
-		return fmt.Errorf("--loops %d: from 1 to %d", o.Loops, MaxLoops)
+		return param.Errorf("loops", o.Loops, "from 1 to %d", MaxLoops)
 	case o.Interval <= 0:
-		return fmt.Errorf("--interval %v: must be positive, e.g. 2ms", o.Interval)
+		return param.Errorf("interval", o.Interval, "must be positive, e.g. 2ms")
 	}
 	return nil
 }
@@ -55,7 +56,7 @@ func Tsnctl(ctx context.Context, o Options) ([]int64, error) {
 	}
 	dest := o.Dest
 	if dest == "" && o.Iface != "" {
-		return nil, fmt.Errorf("calibrate: --iface %s needs --dest HOST:PORT, an address reached through it (without --dest the loop sends to loopback)", o.Iface)
+		return nil, param.Errorf("iface", o.Iface, "needs {dest} HOST:PORT, an address reached through it (without {dest} the loop sends to loopback)")
 	}
 	if dest == "" {
 		sink, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -201,7 +202,7 @@ func Compare(ctx context.Context, o Options, rounds int) (tsnctl, cyclictest ana
 		return tsnctl, cyclictest, err
 	}
 	if rounds < 1 || rounds > o.Loops {
-		return tsnctl, cyclictest, fmt.Errorf("--rounds %d: from 1 to --loops (%d)", rounds, o.Loops)
+		return tsnctl, cyclictest, param.Errorf("rounds", rounds, "from 1 to {loops} (%d)", o.Loops)
 	}
 	per := o
 	per.Loops = max(o.Loops/rounds, 1)

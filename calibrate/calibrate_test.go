@@ -110,7 +110,7 @@ func TestTsnctlLoopSendsToDest(t *testing.T) {
 		t.Errorf("%d packets at --dest, want 50", got)
 	}
 	if _, err := Tsnctl(context.Background(), Options{Interval: time.Millisecond, Loops: 5, CPU: -1, Iface: "lo"}); err == nil ||
-		!strings.Contains(err.Error(), "--iface lo needs --dest") {
+		!strings.Contains(err.Error(), "iface lo: needs dest") {
 		t.Errorf("--iface without --dest: %v", err)
 	}
 }
@@ -122,12 +122,12 @@ func TestOptionsAreChecked(t *testing.T) {
 		rounds int
 		want   string
 	}{
-		{Options{Loops: -5, Interval: time.Millisecond}, 1, "--loops -5: from 1 to"},
-		{Options{Loops: 0, Interval: time.Millisecond}, 1, "--loops 0"},
-		{Options{Loops: MaxLoops + 1, Interval: time.Millisecond}, 1, "--loops"},
-		{Options{Loops: 10, Interval: 0}, 1, "--interval 0s: must be positive"},
-		{Options{Loops: 10, Interval: time.Millisecond}, 11, "--rounds 11: from 1 to --loops (10)"},
-		{Options{Loops: 10, Interval: time.Millisecond}, 0, "--rounds 0"},
+		{Options{Loops: -5, Interval: time.Millisecond}, 1, "loops -5: from 1 to"},
+		{Options{Loops: 0, Interval: time.Millisecond}, 1, "loops 0"},
+		{Options{Loops: MaxLoops + 1, Interval: time.Millisecond}, 1, "loops 10000001"},
+		{Options{Loops: 10, Interval: 0}, 1, "interval 0s: must be positive"},
+		{Options{Loops: 10, Interval: time.Millisecond}, 11, "rounds 11: from 1 to loops (10)"},
+		{Options{Loops: 10, Interval: time.Millisecond}, 0, "rounds 0"},
 	} {
 		_, _, err := Compare(context.Background(), c.o, c.rounds)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -11,10 +11,12 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/nsexec"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/seqtrack"
 	"github.com/tsnctl/tsnctl/socket"
@@ -70,17 +72,17 @@ type Receiver struct {
 func Open(cfg Config) (*Receiver, error) {
 	switch {
 	case cfg.Count < 0:
-		return nil, fmt.Errorf("--count %d: give a number of packets, or 0 to receive until --duration or Ctrl-C", cfg.Count)
+		return nil, param.Errorf("count", cfg.Count, "give a number of packets, or 0 to receive until {duration} or Ctrl-C")
 	case cfg.Duration < 0:
-		return nil, fmt.Errorf("--duration %v: must not be negative (0: until --count or Ctrl-C)", cfg.Duration)
+		return nil, param.Errorf("duration", cfg.Duration, "must not be negative (0: until {count} or Ctrl-C)")
 	}
 	laddr, err := net.ResolveUDPAddr("udp4", cfg.Listen)
 	var dnsErr *net.DNSError
 	if !cfg.Raw && errors.As(err, &dnsErr) {
-		return nil, fmt.Errorf("--listen %q: cannot resolve the host: %w", cfg.Listen, err)
+		return nil, param.Errorf("listen", strconv.Quote(cfg.Listen), "cannot resolve the host: %w", err)
 	}
 	if !cfg.Raw && (err != nil || laddr.Port == 0) {
-		return nil, fmt.Errorf("--listen %q: want [host]:port, e.g. :7788", cfg.Listen)
+		return nil, param.Errorf("listen", strconv.Quote(cfg.Listen), "want [host]:port, e.g. :7788")
 	}
 	var r *Receiver
 	err = nsexec.Do(cfg.NetNS, func() error {
@@ -104,11 +106,11 @@ func open(cfg Config, laddr *net.UDPAddr) (*Receiver, error) {
 	fail := func(err error) (*Receiver, error) { unix.Close(fd); return nil, err }
 	if cfg.HardwareTimestamps {
 		if cfg.Iface == "" {
-			return fail(errors.New("--hw-timestamps needs --iface: the NIC whose RX timestamping to turn on"))
+			return fail(param.Errorf("hw-timestamps", nil, "needs {iface}: the NIC whose RX timestamping to turn on"))
 		}
 		hw := unix.HwTstampConfig{Rx_filter: unix.HWTSTAMP_FILTER_ALL}
 		if err := unix.IoctlSetHwTstamp(fd, cfg.Iface, &hw); err != nil {
-			return fail(fmt.Errorf("--hw-timestamps: %s cannot timestamp all received packets (SIOCSHWTSTAMP: %w); drop the flag for software timestamps", cfg.Iface, err))
+			return fail(param.Errorf("hw-timestamps", nil, "%s cannot timestamp all received packets (SIOCSHWTSTAMP: %w); drop the flag for software timestamps", cfg.Iface, err))
 		}
 	}
 	if err := socket.SetTimestamping(fd, socket.TimestampRx); err != nil {
@@ -125,7 +127,7 @@ func open(cfg Config, laddr *net.UDPAddr) (*Receiver, error) {
 	}
 	sa.Port = laddr.Port
 	if err := unix.Bind(fd, &sa); err != nil {
-		return fail(fmt.Errorf("--listen %s: %w", cfg.Listen, err))
+		return fail(param.Errorf("listen", cfg.Listen, "%w", err))
 	}
 	off, err := clock.TAIOffset()
 	if err != nil {

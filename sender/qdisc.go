@@ -6,6 +6,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -21,10 +22,10 @@ func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Tim
 	live, err := sys.Read(iface)
 	sys.Close()
 	if err != nil {
-		return Timing{}, nil, nil, fmt.Errorf("--from-qdisc: %w", err)
+		return Timing{}, nil, nil, param.Errorf("from-qdisc", nil, "%w", err)
 	}
 	if live.Taprio == nil {
-		return Timing{}, nil, nil, fmt.Errorf("--from-qdisc %s: no taprio qdisc is installed there (tsnctl show --iface %s)", iface, iface)
+		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "no taprio qdisc is installed there (tsnctl show {iface} %s)", iface)
 	}
 	t, tc, err := FromSchedule(live.Taprio, iface, prio, cycle, window)
 	if err != nil {

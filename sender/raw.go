@@ -1,9 +1,10 @@
 package sender
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/mdlayher/ethernet"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/socket"
 )
 
@@ -20,11 +21,11 @@ func openRaw(cfg Config) (*Sender, error) {
 	}
 	if len(cfg.DestMAC) != 6 {
 		conn.Close()
-		return nil, fmt.Errorf("--dest-mac %q: want a MAC address such as 52:54:00:00:02:01", cfg.DestMAC)
+		return nil, param.Errorf("dest-mac", strconv.Quote(cfg.DestMAC.String()), "want a MAC address such as 52:54:00:00:02:01")
 	}
 	if cfg.VLAN > 4094 || cfg.PCP > 7 {
 		conn.Close()
-		return nil, fmt.Errorf("--vlan %d --pcp %d: VLAN ids are 1-4094 (0: untagged), PCP 0-7", cfg.VLAN, cfg.PCP)
+		return nil, param.Errorf("vlan", cfg.VLAN, "with {pcp} %d: VLAN ids are 1-4094 (0: untagged), PCP 0-7", cfg.PCP)
 	}
 	f := ethernet.Frame{Destination: cfg.DestMAC, Source: ifi.HardwareAddr, EtherType: EtherType,
 		Payload: make([]byte, cfg.Size)}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/nsexec"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/socket"
 	"github.com/tsnctl/tsnctl/wire"
@@ -73,23 +74,23 @@ func (cfg Config) Validate() error {
 	}
 	switch {
 	case cfg.Size < wire.Len || cfg.Size > 9000:
-		return fmt.Errorf("--size %d: from %d (the tsnctl header) to 9000 bytes", cfg.Size, wire.Len)
+		return param.Errorf("size", cfg.Size, "from %d (the tsnctl header) to 9000 bytes", wire.Len)
 	case cfg.Priority < -1 || cfg.Priority > 15:
-		return fmt.Errorf("--priority %d: a socket priority is 0 to 15 (taprio's map and the VLAN egress map know no more)", cfg.Priority)
+		return param.Errorf("priority", cfg.Priority, "a socket priority is 0 to 15 (taprio's map and the VLAN egress map know no more)")
 	case cfg.Count < 0:
-		return fmt.Errorf("--count %d: give a number of packets, or 0 to send until --duration or Ctrl-C", cfg.Count)
+		return param.Errorf("count", cfg.Count, "give a number of packets, or 0 to send until {duration} or Ctrl-C")
 	case cfg.Duration < 0:
-		return fmt.Errorf("--duration %v: must not be negative (0: until --count or Ctrl-C)", cfg.Duration)
+		return param.Errorf("duration", cfg.Duration, "must not be negative (0: until {count} or Ctrl-C)")
 	case cfg.LateEvery < 0:
-		return fmt.Errorf("--late-every %d: must not be negative (0: off)", cfg.LateEvery)
+		return param.Errorf("late-every", cfg.LateEvery, "must not be negative (0: off)")
 	case cfg.FIFO < 0 || cfg.FIFO > 99:
-		return fmt.Errorf("--fifo %d: a SCHED_FIFO priority is 1 to 99 (0: no real-time policy)", cfg.FIFO)
+		return param.Errorf("fifo", cfg.FIFO, "a SCHED_FIFO priority is 1 to 99 (0: no real-time policy)")
 	case cfg.CPU < -1 || cfg.CPU >= runtime.NumCPU():
-		return fmt.Errorf("--cpu %d: this machine has CPUs 0 to %d (-1: no pinning)", cfg.CPU, runtime.NumCPU()-1)
+		return param.Errorf("cpu", cfg.CPU, "this machine has CPUs 0 to %d (-1: no pinning)", runtime.NumCPU()-1)
 	case cfg.Raw && cfg.VLAN > 4094:
-		return fmt.Errorf("--vlan %d: a VLAN id is 1 to 4094 (0: untagged)", cfg.VLAN)
+		return param.Errorf("vlan", cfg.VLAN, "a VLAN id is 1 to 4094 (0: untagged)")
 	case cfg.Raw && cfg.PCP > 7:
-		return fmt.Errorf("--pcp %d: a PCP is 0 to 7", cfg.PCP)
+		return param.Errorf("pcp", cfg.PCP, "a PCP is 0 to 7")
 	}
 	return nil
 }
@@ -154,10 +155,10 @@ func Open(cfg Config) (*Sender, error) {
 	raddr, err := net.ResolveUDPAddr("udp4", cfg.Dest)
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return nil, fmt.Errorf("--dest %q: cannot resolve the host: %w", cfg.Dest, err)
+		return nil, param.Errorf("dest", strconv.Quote(cfg.Dest), "cannot resolve the host: %w", err)
 	}
 	if err != nil || raddr.IP == nil || raddr.Port == 0 {
-		return nil, fmt.Errorf("--dest %q: want an IPv4 host:port, e.g. 192.168.3.2:7788", cfg.Dest)
+		return nil, param.Errorf("dest", strconv.Quote(cfg.Dest), "want an IPv4 host:port, e.g. 192.168.3.2:7788")
 	}
 	err = nsexec.Do(cfg.NetNS, func() error {
 		var err error
@@ -181,7 +182,7 @@ func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 	copy(sa.Addr[:], raddr.IP.To4())
 	sa.Port = raddr.Port
 	if err := unix.Connect(fd, &sa); err != nil {
-		return fail(fmt.Errorf("--dest %s: %w", cfg.Dest, err))
+		return fail(param.Errorf("dest", cfg.Dest, "%w", err))
 	}
 	if err := s.init(); err != nil {
 		return fail(err)
@@ -193,7 +194,7 @@ func open(cfg Config, raddr *net.UDPAddr) (*Sender, error) {
 func setOptions(fd int, cfg Config) error {
 	if cfg.Priority >= 0 {
 		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PRIORITY, cfg.Priority); err != nil {
-			return fmt.Errorf("--priority %d: SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", cfg.Priority, err)
+			return param.Errorf("priority", cfg.Priority, "SO_PRIORITY: %w (priorities above 6 need CAP_NET_ADMIN)", err)
 		}
 	}
 	if cfg.Timing.Txtime {
@@ -202,7 +203,7 @@ func setOptions(fd int, cfg Config) error {
 			flags |= socket.TxtimeDeadlineMode
 		}
 		if err := socket.SetTxtime(fd, int32(clock.TAI), flags); err != nil {
-			return fmt.Errorf("--txtime: %w", err)
+			return param.Errorf("txtime", nil, "%w", err)
 		}
 	}
 	if cfg.TxTimestamps {
@@ -293,16 +294,16 @@ func (s *Sender) tune() (restore func(), err error) {
 		var set unix.CPUSet
 		set.Set(s.cfg.CPU)
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return fail(fmt.Errorf("--cpu %d: %w (this process may run on CPUs %s)", s.cfg.CPU, err, cpuList(&oldSet)))
+			return fail(param.Errorf("cpu", s.cfg.CPU, "%w (this process may run on CPUs %s)", err, cpuList(&oldSet)))
 		}
 	}
 	if s.cfg.FIFO > 0 {
 		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(s.cfg.FIFO)}
 		if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
 			if errors.Is(err, unix.EPERM) {
-				return fail(fmt.Errorf("--fifo %d: SCHED_FIFO needs CAP_SYS_NICE (run as root, add the capability: --cap-add SYS_NICE in a container; or --fifo 0): %w", s.cfg.FIFO, err))
+				return fail(param.Errorf("fifo", s.cfg.FIFO, "SCHED_FIFO needs CAP_SYS_NICE (run as root, add the capability: --cap-add SYS_NICE in a container; or {fifo} 0): %w", err))
 			}
-			return fail(fmt.Errorf("--fifo %d: %w", s.cfg.FIFO, err))
+			return fail(param.Errorf("fifo", s.cfg.FIFO, "%w", err))
 		}
 	}
 	if err := unix.Mlockall(unix.MCL_CURRENT | unix.MCL_FUTURE); err != nil && s.cfg.FIFO > 0 {

@@ -150,28 +150,28 @@ func TestOpenRejectsBadArguments(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{Config{Timing: loopTiming(true), Dest: "nowhere", CPU: -1, Size: 64}, `--dest "nowhere"`},
-		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Iface: "nosuch0", CPU: -1, Size: 64}, "--iface nosuch0: no such interface"},
-		{Config{Timing: Timing{Cycle: 1000, WindowStart: 0, WindowEnd: 2000, PerCycle: 1}, Dest: "127.0.0.1:1", CPU: -1}, "--window"},
-		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Size: 100000, CPU: -1}, "--size"},
+		{Config{Timing: loopTiming(true), Dest: "nowhere", CPU: -1, Size: 64}, `dest "nowhere"`},
+		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Iface: "nosuch0", CPU: -1, Size: 64}, "iface nosuch0: no such interface"},
+		{Config{Timing: Timing{Cycle: 1000, WindowStart: 0, WindowEnd: 2000, PerCycle: 1}, Dest: "127.0.0.1:1", CPU: -1}, "window"},
+		{Config{Timing: loopTiming(true), Dest: "127.0.0.1:1", Size: 100000, CPU: -1}, "size"},
 		// The hostile-input probe's flag values: each refused with the flag and its range.
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: 999}, "--cpu 999: this machine has CPUs 0 to"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -2}, "--cpu -2"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: 100}, "--fifo 100: a SCHED_FIFO priority is 1 to 99"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: -1}, "--fifo -1"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Count: -1}, "--count -1"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Duration: -time.Second}, "--duration -1s"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, LateEvery: -3}, "--late-every -3"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 99}, "--priority 99: a socket priority is 0 to 15"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 1 << 31}, "--priority 2147483648"},
-		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 0, CPU: -1}, "--size 0: from 52"},
-		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 2, Spacing: -5 * us}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--spacing -5µs: must not be negative"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: 999}, "cpu 999: this machine has CPUs 0 to"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -2}, "cpu -2"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: 100}, "fifo 100: a SCHED_FIFO priority is 1 to 99"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, FIFO: -1}, "fifo -1"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Count: -1}, "count -1"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Duration: -time.Second}, "duration -1s"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, LateEvery: -3}, "late-every -3"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 99}, "priority 99: a socket priority is 0 to 15"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 64, CPU: -1, Priority: 1 << 31}, "priority 2147483648"},
+		{Config{Timing: loopTiming(false), Dest: "127.0.0.1:1", Size: 0, CPU: -1}, "size 0: from 52"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 2, Spacing: -5 * us}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "spacing -5µs: must not be negative"},
 		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 3, Spacing: 1<<63 - 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "the txtimes must fall inside the window"},
 		{Config{Timing: Timing{Cycle: 2 * ms, WindowStart: 1200 * us, WindowEnd: 1300 * us, PerCycle: 1, Offset: 1<<63 - 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "the txtimes must fall inside the window"},
-		{Config{Timing: Timing{Cycle: 1<<63 - 1, WindowEnd: 1, PerCycle: 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--cycle"},
-		{Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1 << 30}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "--per-cycle"},
-		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, VLAN: 4095}, "--vlan 4095"},
-		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, PCP: 8}, "--pcp 8"},
+		{Config{Timing: Timing{Cycle: 1<<63 - 1, WindowEnd: 1, PerCycle: 1}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "cycle"},
+		{Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1 << 30}, Dest: "127.0.0.1:1", Size: 64, CPU: -1}, "per-cycle"},
+		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, VLAN: 4095}, "vlan 4095"},
+		{Config{Timing: loopTiming(false), Raw: true, Size: 64, CPU: -1, PCP: 8}, "pcp 8"},
 	} {
 		if _, err := Open(tc.cfg); err == nil || !bytes.Contains([]byte(err.Error()), []byte(tc.want)) {
 			t.Errorf("want %q, got %v", tc.want, err)
@@ -428,7 +428,7 @@ func TestFIFOWithoutSysNice(t *testing.T) {
 	cmd := exec.Command("setpriv", "--bounding-set=-sys_nice", "--inh-caps=-sys_nice", os.Args[0], "-test.run=^TestFIFOWithoutSysNice$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "TSNCTL_NO_SYS_NICE_CHILD=1")
 	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "result: --fifo 80: SCHED_FIFO needs CAP_SYS_NICE") {
+	if err != nil || !strings.Contains(string(out), "result: fifo 80: SCHED_FIFO needs CAP_SYS_NICE") {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 }
@@ -442,7 +442,7 @@ func TestUnresolvableDest(t *testing.T) {
 	}}
 	defer func() { net.DefaultResolver = old }()
 	_, err := Open(Config{Timing: loopTiming(false), Dest: "nosuchhost.invalid:7788", Size: 64, CPU: -1})
-	if err == nil || !strings.Contains(err.Error(), `--dest "nosuchhost.invalid:7788": cannot resolve the host`) {
+	if err == nil || !strings.Contains(err.Error(), `dest "nosuchhost.invalid:7788": cannot resolve the host`) {
 		t.Errorf("%v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -28,31 +29,31 @@ type Timing struct {
 	WakeAdvance int64
 }
 
-// Validate checks the timing, naming the flag to fix.
+// Validate checks the timing, naming the parameter to fix (param.Error).
 // maxCycle is the longest cycle a sender takes (taprio's own intervals are at most 4.29 s).
 const maxCycle = int64(10 * time.Second)
 
 func (t Timing) Validate() error {
 	switch {
 	case t.Cycle <= 0:
-		return fmt.Errorf("--cycle %v: must be positive, e.g. --cycle 2ms", time.Duration(t.Cycle))
+		return param.Errorf("cycle", time.Duration(t.Cycle), "must be positive, e.g. 2ms")
 	case t.PerCycle < 1 || t.PerCycle > 10000:
-		return fmt.Errorf("--per-cycle %d: from 1 to 10000", t.PerCycle)
+		return param.Errorf("per-cycle", t.PerCycle, "from 1 to 10000")
 	case t.WindowStart < 0 || t.WindowEnd <= t.WindowStart || t.WindowEnd > t.Cycle:
-		return fmt.Errorf("--window %v,%v: the window must lie inside the %v cycle (0 <= start < end <= cycle)",
-			time.Duration(t.WindowStart), time.Duration(t.WindowEnd), time.Duration(t.Cycle))
+		return param.Errorf("window", fmt.Sprintf("%v,%v", time.Duration(t.WindowStart), time.Duration(t.WindowEnd)),
+			"the window must lie inside the %v cycle (0 <= start < end <= cycle)", time.Duration(t.Cycle))
 	case t.Cycle > maxCycle:
-		return fmt.Errorf("--cycle %v: at most %v", time.Duration(t.Cycle), time.Duration(maxCycle))
+		return param.Errorf("cycle", time.Duration(t.Cycle), "at most %v", time.Duration(maxCycle))
 	case t.Spacing < 0:
-		return fmt.Errorf("--spacing %v: must not be negative", time.Duration(t.Spacing))
+		return param.Errorf("spacing", time.Duration(t.Spacing), "must not be negative")
 	case t.Offset < 0 || t.Offset >= t.WindowEnd-t.WindowStart ||
 		t.PerCycle > 1 && t.Spacing > (t.WindowEnd-t.WindowStart-t.Offset-1)/int64(t.PerCycle-1):
-		return fmt.Errorf("--offset %v (with %d packets %v apart): the txtimes must fall inside the window %v..%v",
-			time.Duration(t.Offset), t.PerCycle, time.Duration(t.Spacing), time.Duration(t.WindowStart), time.Duration(t.WindowEnd))
+		return param.Errorf("offset", fmt.Sprintf("%v (with %d packets %v apart)", time.Duration(t.Offset), t.PerCycle, time.Duration(t.Spacing)),
+			"the txtimes must fall inside the window %v..%v", time.Duration(t.WindowStart), time.Duration(t.WindowEnd))
 	case t.Txtime && t.WakeAdvance <= 0:
-		return fmt.Errorf("--wake-advance %v: in txtime mode the sender must wake before the txtime (e.g. 500us, more than the ETF delta)", time.Duration(t.WakeAdvance))
+		return param.Errorf("wake-advance", time.Duration(t.WakeAdvance), "in txtime mode the sender must wake before the txtime (e.g. 500us, more than the ETF delta)")
 	case t.Txtime && t.WakeAdvance > t.WindowStart+t.Offset+t.Cycle:
-		return fmt.Errorf("--wake-advance %v is longer than a cycle", time.Duration(t.WakeAdvance))
+		return param.Errorf("wake-advance", time.Duration(t.WakeAdvance), "longer than a cycle")
 	}
 	return nil
 }
@@ -112,21 +113,21 @@ func floorDiv(a, b int64) int64 {
 // window in the second taprio cycle).
 func FromSchedule(o *taprio.Options, iface string, prio int, cycle int64, window [2]int64) (Timing, int, error) {
 	if prio < 0 || prio > 15 {
-		return Timing{}, 0, fmt.Errorf("--priority %d: taprio maps priorities 0-15; give --priority with --from-qdisc", prio)
+		return Timing{}, 0, param.Errorf("priority", prio, "taprio maps priorities 0-15; give {priority} with {from-qdisc}")
 	}
 	tc := int(o.Map[prio])
 	ws := taprio.Windows(o.Schedule.Entries, tc)
 	if len(ws) == 0 {
-		return Timing{}, tc, fmt.Errorf("--priority %d maps to traffic class %d, which never has an open gate in the schedule installed on %s: "+
-			"its packets would wait forever; pick a priority whose class has a window (tsnctl show --iface %s)", prio, tc, iface, iface)
+		return Timing{}, tc, param.Errorf("priority", prio, "maps to traffic class %d, which never has an open gate in the schedule installed on %s: "+
+			"its packets would wait forever; pick a priority whose class has a window (tsnctl show --iface %s)", tc, iface, iface)
 	}
 	qcycle := o.Schedule.Cycle()
 	if cycle == 0 {
 		cycle = qcycle
 	}
 	if cycle < 0 || qcycle <= 0 || cycle%qcycle != 0 {
-		return Timing{}, tc, fmt.Errorf("--cycle %v: not a whole multiple of the %v cycle of the taprio on %s, so the sender's cycles would drift "+
-			"against the gates; use %v, %v, ...", time.Duration(cycle), time.Duration(qcycle), iface, time.Duration(qcycle), time.Duration(2*qcycle))
+		return Timing{}, tc, param.Errorf("cycle", time.Duration(cycle), "not a whole multiple of the %v cycle of the taprio on %s, so the sender's cycles would drift "+
+			"against the gates; use %v, %v, ...", time.Duration(qcycle), iface, time.Duration(qcycle), time.Duration(2*qcycle))
 	}
 	t := Timing{BaseTime: o.Schedule.BaseTime, Cycle: cycle}
 	if window[1] == 0 {
@@ -143,9 +144,9 @@ func FromSchedule(o *taprio.Options, iface string, prio int, cycle int64, window
 				open = append(open, fmt.Sprintf("%v-%v", time.Duration(r*qcycle+w.Offset), time.Duration(r*qcycle+w.End())))
 			}
 		}
-		return Timing{}, tc, fmt.Errorf("--window %v,%v: not inside an open window of traffic class %d (--priority %d) of the taprio on %s; "+
-			"in a %v cycle its windows are %s", time.Duration(window[0]), time.Duration(window[1]), tc, prio, iface,
-			time.Duration(cycle), strings.Join(open, ", "))
+		return Timing{}, tc, param.Errorf("window", fmt.Sprintf("%v,%v", time.Duration(window[0]), time.Duration(window[1])),
+			"not inside an open window of traffic class %d ({priority} %d) of the taprio on %s; in a %v cycle its windows are %s",
+			tc, prio, iface, time.Duration(cycle), strings.Join(open, ", "))
 	}
 	return t, tc, nil
 }

@@ -1,11 +1,13 @@
 package sender
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -65,23 +67,28 @@ func TestSeedTiming(t *testing.T) {
 	}
 }
 
-func TestValidateNamesTheFlag(t *testing.T) {
+// Validate names the parameter to fix (cmd/tsnctl names it after the flag: TestErrorsNameTheFlag).
+func TestValidateNamesTheParameter(t *testing.T) {
 	for _, tc := range []struct {
-		edit func(*Timing)
-		want string
+		edit       func(*Timing)
+		name, want string
 	}{
-		{func(t *Timing) { t.Cycle = 0 }, "--cycle"},
-		{func(t *Timing) { t.WindowEnd = 3000 * us }, "--window 1.2ms,3ms: the window must lie inside the 2ms cycle"},
-		{func(t *Timing) { t.Offset = 100 * us }, "--offset 100µs"},
-		{func(t *Timing) { t.PerCycle, t.Spacing = 3, 30*us }, "with 3 packets 30µs apart"},
-		{func(t *Timing) { t.WakeAdvance = 0 }, "--wake-advance"},
-		{func(t *Timing) { t.PerCycle = 0 }, "--per-cycle"},
+		{func(t *Timing) { t.Cycle = 0 }, "cycle", "cycle 0s: must be positive"},
+		{func(t *Timing) { t.WindowEnd = 3000 * us }, "window", "window 1.2ms,3ms: the window must lie inside the 2ms cycle"},
+		{func(t *Timing) { t.Offset = 100 * us }, "offset", "offset 100µs"},
+		{func(t *Timing) { t.PerCycle, t.Spacing = 3, 30*us }, "offset", "with 3 packets 30µs apart"},
+		{func(t *Timing) { t.WakeAdvance = 0 }, "wake-advance", "wake-advance 0s"},
+		{func(t *Timing) { t.PerCycle = 0 }, "per-cycle", "per-cycle 0"},
 	} {
-		tm := seedTiming()
-		tc.edit(&tm)
-		if err := tm.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("want %q, got %v", tc.want, err)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			tm := seedTiming()
+			tc.edit(&tm)
+			err := tm.Validate()
+			var pe *param.Error
+			if !errors.As(err, &pe) || pe.Name != tc.name || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("want %s: %q, got %v", tc.name, tc.want, err)
+			}
+		})
 	}
 }
 
@@ -114,7 +121,7 @@ func TestFromSchedule(t *testing.T) {
 		t.Error("InWindow wrong at 150us / 650us / 750us")
 	}
 	o.Schedule.Entries[1].Gates, o.Schedule.Entries[5].Gates = 1, 1
-	if _, _, err := FromSchedule(o, "eth1", 6, 0, [2]int64{}); err == nil || !strings.Contains(err.Error(), "--priority 6 maps to traffic class 1, which never has an open gate") {
+	if _, _, err := FromSchedule(o, "eth1", 6, 0, [2]int64{}); err == nil || !strings.Contains(err.Error(), "priority 6: maps to traffic class 1, which never has an open gate") {
 		t.Errorf("no window: %v", err)
 	}
 }
@@ -148,9 +155,9 @@ func TestFromScheduleSenderCycleAndWindow(t *testing.T) {
 		win   [2]int64
 		want  string
 	}{
-		{1500 * us, [2]int64{}, "--cycle 1.5ms: not a whole multiple of the 1ms cycle of the taprio on eth1"},
+		{1500 * us, [2]int64{}, "cycle 1.5ms: not a whole multiple of the 1ms cycle of the taprio on eth1"},
 		{-2000 * us, [2]int64{}, "not a whole multiple"},
-		{2000 * us, [2]int64{1150 * us, 1250 * us}, "--window 1.15ms,1.25ms: not inside an open window of traffic class 1 (--priority 6) of the taprio on eth1; " +
+		{2000 * us, [2]int64{1150 * us, 1250 * us}, "window 1.15ms,1.25ms: not inside an open window of traffic class 1 (priority 6) of the taprio on eth1; " +
 			"in a 2ms cycle its windows are 200µs-300µs, 700µs-800µs, 1.2ms-1.3ms, 1.7ms-1.8ms"},
 		{2000 * us, [2]int64{1250 * us, 1350 * us}, "not inside an open window"}, // runs past the gate's close
 		{2000 * us, [2]int64{300 * us, 400 * us}, "not inside an open window"},   // TC 2's window

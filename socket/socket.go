@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/mdlayher/packet"
+	"github.com/tsnctl/tsnctl/param"
 	"golang.org/x/sys/unix"
 )
 
@@ -211,9 +212,9 @@ func UDP(iface string) (int, error) {
 		if err := unix.BindToDevice(fd, iface); err != nil {
 			unix.Close(fd)
 			if err == unix.ENODEV {
-				return -1, fmt.Errorf("--iface %s: no such interface (ip link show)", iface)
+				return -1, param.Errorf("iface", iface, "no such interface (ip link show)")
 			}
-			return -1, fmt.Errorf("--iface %s: SO_BINDTODEVICE: %w", iface, err)
+			return -1, param.Errorf("iface", iface, "SO_BINDTODEVICE: %w", err)
 		}
 	}
 	return fd, nil
@@ -223,15 +224,15 @@ func UDP(iface string) (int, error) {
 // iface, and its raw connection for socket options and allocation-free sendmsg/recvmsg.
 func Packet(iface string, proto int) (*net.Interface, *packet.Conn, syscall.RawConn, error) {
 	if iface == "" {
-		return nil, nil, nil, fmt.Errorf("--raw needs --iface: the interface the frames go out or come in on")
+		return nil, nil, nil, param.Errorf("raw", nil, "needs {iface}: the interface the frames go out or come in on")
 	}
 	ifi, err := net.InterfaceByName(iface)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--iface %s: no such interface (ip link show)", iface)
+		return nil, nil, nil, param.Errorf("iface", iface, "no such interface (ip link show)")
 	}
 	conn, err := packet.Listen(ifi, packet.Raw, proto, nil)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--raw on %s: %w (AF_PACKET needs CAP_NET_RAW)", iface, err)
+		return nil, nil, nil, param.Errorf("raw", nil, "on %s: %w (AF_PACKET needs CAP_NET_RAW)", iface, err)
 	}
 	rc, err := conn.SyscallConn()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tsnctl/tsnctl/param"
 )
 
 // exitError carries an exit status without printing anything more.
@@ -29,8 +31,24 @@ sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the 
 	return root
 }
 
+// execute runs the command line and names the parameters of a library's error after the flags of
+// the command that ran (param.Rename): the libraries name a parameter as its flag is named, and a
+// parameter the command has a flag for is printed "--NAME".
+func execute(root *cobra.Command) error {
+	c, err := root.ExecuteC()
+	if err == nil || c == nil {
+		return err
+	}
+	return param.Rename(err, func(name string) string {
+		if c.Flag(name) != nil {
+			return "--" + name
+		}
+		return name
+	})
+}
+
 func main() {
-	if err := newRoot().Execute(); err != nil {
+	if err := execute(newRoot()); err != nil {
 		var ee exitError
 		if errors.As(err, &ee) {
 			os.Exit(ee.code)

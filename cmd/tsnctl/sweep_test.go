@@ -159,6 +159,6 @@ func TestSweepChild(t *testing.T) {
 	root.SetArgs(args)
 	root.SetOut(os.Stdout)
 	root.SetErr(os.Stdout)
-	err := root.Execute()
+	err := execute(root)
 	fmt.Printf("exit: %v\n", err)
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tsnctl/tsnctl/param"
 )
 
 // Gate follows the published sync status during a run; the send loop asks Locked once a cycle
@@ -51,9 +53,9 @@ func WaitForSync(ctx context.Context, progress io.Writer, path string, timeout t
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--require-sync: %w", err)
+		return nil, param.Errorf("require-sync", nil, "%w", err)
 	}
-	return nil, fmt.Errorf("--require-sync: time sync not LOCKED after %v: state %s (%s); nothing was sent", timeout, st.State, st.Reason)
+	return nil, param.Errorf("require-sync", nil, "time sync not LOCKED after %v: state %s (%s); nothing was sent", timeout, st.State, st.Reason)
 }
 
 // WaitLocked reads the status at path, waiting up to wait for LOCKED; it returns the last status
