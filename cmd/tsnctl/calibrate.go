@@ -46,39 +46,11 @@ shared machine falls on both alike), and prints both side by side with their rat
 				}
 				ts = analysis.Summarize(lat)
 			}
-			out := cmd.OutOrStdout()
-			sched := "normal scheduling"
-			if o.FIFO > 0 {
-				sched = fmt.Sprintf("SCHED_FIFO %d", o.FIFO)
-			}
-			fmt.Fprintf(out, "wake-up latency, interval %v, %s, %d loops (us):\n", o.Interval, sched, o.Loops)
-			fmt.Fprintf(out, "  %-11s %9s %9s %9s %9s %9s\n", "", "min", "p50", "p99", "p99.9", "max")
-			row := func(name string, s analysis.Summary) {
-				fmt.Fprintf(out, "  %-11s %9.1f %9.1f %9.1f %9.1f %9.1f\n", name, us(s.Min), us(s.P50), us(s.P99), us(s.P999), us(s.Max))
-			}
-			row("tsnctl", ts)
+			r := calibrate.Report{Options: o, Rounds: rounds, Tsnctl: ts, Delta: time.Duration(delta), DeltaGiven: cmd.Flags().Changed("etf-delta")}
 			if compare {
-				row("cyclictest", cs)
-				ratio := func(a, b int64) float64 {
-					if b == 0 {
-						return 0
-					}
-					return float64(a) / float64(b)
-				}
-				fmt.Fprintf(out, "  %-11s %9.2f %9.2f %9.2f %9.2f %9.2f\n", "ratio", ratio(ts.Min, cs.Min), ratio(ts.P50, cs.P50),
-					ratio(ts.P99, cs.P99), ratio(ts.P999, cs.P999), ratio(ts.Max, cs.Max))
-				fmt.Fprintf(out, "  (%d alternating rounds each; cyclictest's values are the middle of its 1 us buckets, tsnctl's are exact)\n", rounds)
+				r.Cyclictest = &cs
 			}
-			r := calibrate.Recommend(ts, o.Interval, time.Duration(delta))
-			if !r.Holds {
-				fmt.Fprintf(out, "verdict: %s\n", r.Reason)
-				return nil
-			}
-			fmt.Fprintf(out, "recommended: tsnctl send --wake-advance %v (the worst wake-up +20 %%, plus ETF delta %v)\n",
-				configs.Duration(r.WakeAdvance), configs.Duration(delta))
-			if !cmd.Flags().Changed("etf-delta") {
-				fmt.Fprintln(out, "  the ETF delta covers the qdisc-to-wire path, not the wake-up: measure it with tsnctl calibrate delta (a txtime run's logs)")
-			}
+			r.WriteText(cmd.OutOrStdout())
 			return nil
 		},
 	}
@@ -126,11 +98,7 @@ the delta must cover the driver-to-NIC path instead, which these logs cannot sho
 			}
 			p := calibrate.ETFDelta(analysis.Summary{N: int(in.Count), Min: in.Min, P50: in.P50, P90: in.P90, P99: in.P99, P999: in.P999, P9999: in.P9999, Max: in.Max, Mean: in.Mean},
 				time.Duration(runDelta))
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "qdisc-to-wire path (receive − (txtime − %v)), %d packets (us):\n", runDelta, p.Path.N)
-			fmt.Fprintf(out, "  %9s %9s %9s %9s\n", "min", "p50", "p99", "max")
-			fmt.Fprintf(out, "  %9.3f %9.3f %9.3f %9.3f\n", us(p.Path.Min), us(p.Path.P50), us(p.Path.P99), us(p.Path.Max))
-			fmt.Fprintf(out, "recommended: ETF delta %v (the path's worst case +20 %%)\n", configs.Duration(p.Delta))
+			p.WriteText(cmd.OutOrStdout(), time.Duration(runDelta))
 			return nil
 		},
 	}
@@ -139,4 +107,3 @@ the delta must cover the driver-to-NIC path instead, which these logs cannot sho
 	return cmd
 }
 
-func us(ns int64) float64 { return float64(ns) / 1e3 }
