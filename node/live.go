@@ -9,6 +9,7 @@ import (
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/qdisc/tree"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -34,14 +35,7 @@ type Live struct {
 }
 
 // Root returns the root qdisc, if any.
-func (l *Live) Root() *qdisc.Qdisc {
-	for i := range l.Qdiscs {
-		if l.Qdiscs[i].Parent == qdisc.HandleRoot {
-			return &l.Qdiscs[i]
-		}
-	}
-	return nil
-}
+func (l *Live) Root() *qdisc.Qdisc { return tree.Root(l.Qdiscs) }
 
 // Child returns the qdisc whose parent is parent.
 func (l *Live) Child(parent uint32) *qdisc.Qdisc {
@@ -147,25 +141,11 @@ func (s *System) Read(name string) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	if root := live.Root(); root != nil && root.Kind == taprio.Kind {
-		var o taprio.Options
-		if err := o.UnmarshalBinary(root.Options); err != nil {
-			return nil, fmt.Errorf("%s: decode the root taprio: %w", name, err)
-		}
-		live.Taprio = &o
-		live.TaprioHandle = uint16(root.Handle >> 16)
-		live.ETF = map[int]etf.Options{}
-		for _, q := range live.Qdiscs {
-			if q.Kind != etf.Kind || q.Parent>>16 != root.Handle>>16 || q.Parent&0xFFFF == 0 {
-				continue
-			}
-			var e etf.Options
-			if err := e.UnmarshalBinary(q.Options); err != nil {
-				return nil, fmt.Errorf("%s: decode the ETF at %s: %w", name, qdisc.FormatHandle(q.Parent), err)
-			}
-			live.ETF[int(q.Parent&0xFFFF)-1] = e
-		}
+	t, err := tree.Decode(live.Qdiscs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	live.Taprio, live.TaprioHandle, live.ETF = t.Taprio, t.Handle, t.ETF
 	return live, nil
 }
 

@@ -1,5 +1,5 @@
-// Package nsexec runs a function inside a named network namespace (ip netns) on a locked thread
-// and moves the thread back: sockets created there stay in that namespace for their whole life.
+// Package nsexec runs a function inside a network namespace on a locked thread and moves the
+// thread back: sockets created there stay in that namespace for their whole life.
 package nsexec
 
 import (
@@ -19,21 +19,44 @@ func Do(name string, fn func() error) error {
 		return fmt.Errorf("network namespace %q: %w (see ip netns list)", name, err)
 	}
 	defer target.Close()
+	return onThread(func() error {
+		if err := netns.Set(target); err != nil {
+			return fmt.Errorf("enter network namespace %q: %w", name, err)
+		}
+		return fn()
+	})
+}
+
+// New creates a new, unnamed network namespace without moving the caller into it. The handle keeps
+// the namespace alive: it disappears, with everything in it, once the handle is closed and nothing
+// else holds it.
+func New() (netns.NsHandle, error) {
+	ns := netns.None()
+	err := onThread(func() error {
+		var err error
+		ns, err = netns.New() // unshare(CLONE_NEWNET): this thread is now in it
+		if err != nil {
+			return fmt.Errorf("create a network namespace: %w", err)
+		}
+		return nil
+	})
+	return ns, err
+}
+
+// onThread runs fn on a thread of its own, locked, and moves the thread back to its network
+// namespace afterwards (fn may change it). Should moving back fail, the goroutine ends with its
+// thread still locked and Go retires that thread: no goroutine ever runs in the wrong namespace.
+func onThread(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
 		orig, err := netns.Get()
 		if err != nil {
 			runtime.UnlockOSThread()
-			errc <- err
+			errc <- fmt.Errorf("read the current network namespace: %w", err)
 			return
 		}
 		defer orig.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("enter network namespace %q: %w", name, err)
-			return
-		}
 		ferr := fn()
 		if err := netns.Set(orig); err != nil {
 			errc <- ferr // leave the thread locked: it ends with this goroutine, never reused

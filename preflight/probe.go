@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"time"
 
@@ -16,10 +15,10 @@ import (
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -81,7 +80,7 @@ func deviceInterfaces() []string {
 // pair) and reports the error of each, keyed by check name. The namespace, and everything in it,
 // disappears when the probe returns. setupErr is set when the namespace could not be made.
 func probeKernel() (results map[string]error, setupErr error) {
-	ns, err := throwawayNetns()
+	ns, err := nsexec.New()
 	if err != nil {
 		return nil, err
 	}
@@ -160,42 +159,6 @@ func probeMqprio(ns, ifindex int) error {
 		return fmt.Errorf("add mqprio: %w", err)
 	}
 	return rtnl.Qdisc().Delete(&obj)
-}
-
-// throwawayNetns creates a new network namespace without moving the caller into it: a goroutine
-// locked to its thread unshares into the new namespace, keeps a handle to it and moves its thread
-// back. Should moving back fail, the goroutine ends with its thread still locked, and Go retires
-// that thread: no goroutine ever runs in the wrong namespace.
-func throwawayNetns() (netns.NsHandle, error) {
-	type result struct {
-		ns  netns.NsHandle
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("read the current network namespace: %w", err)}
-			return
-		}
-		defer orig.Close()
-		ns, err := netns.New() // unshare(CLONE_NEWNET): this thread is now in ns
-		if err != nil {
-			runtime.UnlockOSThread()
-			ch <- result{err: fmt.Errorf("create a network namespace: %w", err)}
-			return
-		}
-		if err := netns.Set(orig); err != nil {
-			ch <- result{ns: ns} // the thread stays locked and dies with this goroutine
-			return
-		}
-		runtime.UnlockOSThread()
-		ch <- result{ns: ns}
-	}()
-	r := <-ch
-	return r.ns, r.err
 }
 
 var versionRE = regexp.MustCompile(`\d+\.\d+(\.\d+)?`)

@@ -2,11 +2,14 @@ package sender
 
 import (
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/tsnctl/tsnctl/etf"
-	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/param"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/qdisc/tree"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -15,24 +18,36 @@ import (
 // the check of its txtimes against the installed windows, and the software ETF the stream goes
 // through, if any (nil otherwise).
 func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Timing, *WindowCheck, *SoftwareETF, error) {
-	sys, err := node.Open(netns)
+	var qs []qdisc.Qdisc
+	err := nsexec.Do(netns, func() error {
+		ifi, err := net.InterfaceByName(iface)
+		if err != nil {
+			return fmt.Errorf("no such interface (ip link show): %w", err)
+		}
+		c, err := qdisc.Dial(0)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		qs, err = c.List(ifi.Index)
+		return err
+	})
+	if err != nil {
+		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "%w", err)
+	}
+	installed, err := tree.Decode(qs)
+	if err != nil {
+		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "%w", err)
+	}
+	if installed.Taprio == nil {
+		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "no taprio qdisc is installed there (tsnctl show --iface %s)", iface)
+	}
+	t, tc, err := FromSchedule(installed.Taprio, iface, prio, cycle, window)
 	if err != nil {
 		return Timing{}, nil, nil, err
 	}
-	live, err := sys.Read(iface)
-	sys.Close()
-	if err != nil {
-		return Timing{}, nil, nil, param.Errorf("from-qdisc", nil, "%w", err)
-	}
-	if live.Taprio == nil {
-		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "no taprio qdisc is installed there (tsnctl show {iface} %s)", iface)
-	}
-	t, tc, err := FromSchedule(live.Taprio, iface, prio, cycle, window)
-	if err != nil {
-		return Timing{}, nil, nil, err
-	}
-	check := NewWindowCheck(live.Taprio, tc)
-	return t, &check, softwareETF(live.Taprio, live.ETF, tc), nil
+	check := NewWindowCheck(installed.Taprio, tc)
+	return t, &check, softwareETF(installed.Taprio, installed.ETF, tc), nil
 }
 
 // SoftwareETF is an ETF without launch-time offload on a TX queue of the stream's traffic class,

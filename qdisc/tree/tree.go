@@ -1,0 +1,53 @@
+// Package tree decodes the TSN qdisc tree of an interface from a qdisc dump: the taprio at the
+// root and the ETF qdiscs on its TX queues (tc's "parent 100:2" is queue 1).
+package tree
+
+import (
+	"fmt"
+
+	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Tree is an interface's taprio root and the ETF children on its queues.
+type Tree struct {
+	Taprio *taprio.Options
+	Handle uint16              // the taprio's major handle (100 in "100:")
+	ETF    map[int]etf.Options // by TX queue, from 0
+}
+
+// Root returns the root qdisc of a dump of one interface, nil if there is none.
+func Root(qs []qdisc.Qdisc) *qdisc.Qdisc {
+	for i := range qs {
+		if qs[i].Parent == qdisc.HandleRoot {
+			return &qs[i]
+		}
+	}
+	return nil
+}
+
+// Decode finds the taprio root in qs (one interface's qdiscs) and the ETF children under it. A
+// root of another kind, or none, is no error: Tree.Taprio is nil.
+func Decode(qs []qdisc.Qdisc) (Tree, error) {
+	root := Root(qs)
+	if root == nil || root.Kind != taprio.Kind {
+		return Tree{}, nil
+	}
+	var o taprio.Options
+	if err := o.UnmarshalBinary(root.Options); err != nil {
+		return Tree{}, fmt.Errorf("decode the root taprio: %w", err)
+	}
+	t := Tree{Taprio: &o, Handle: uint16(root.Handle >> 16), ETF: map[int]etf.Options{}}
+	for _, q := range qs {
+		if q.Kind != etf.Kind || q.Parent>>16 != root.Handle>>16 || q.Parent&0xFFFF == 0 {
+			continue
+		}
+		var e etf.Options
+		if err := e.UnmarshalBinary(q.Options); err != nil {
+			return Tree{}, fmt.Errorf("decode the ETF at %s: %w", qdisc.FormatHandle(q.Parent), err)
+		}
+		t.ETF[int(q.Parent&0xFFFF)-1] = e
+	}
+	return t, nil
+}
