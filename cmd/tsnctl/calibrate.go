@@ -106,4 +106,3 @@ the delta must cover the driver-to-NIC path instead, which these logs cannot sho
 	cmd.Flags().Var(durationFlag{(*int64)(&runDelta)}, "etf-delta", "the delta of the ETF the run went through")
 	return cmd
 }
-
