@@ -15,6 +15,7 @@ import (
 
 	"al.essio.dev/pkg/shellescape"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ptp/syncstate"
 	"github.com/tsnctl/tsnctl/ifname"
 )
 
@@ -87,16 +88,10 @@ type Plan struct {
 	Options           []Option // the [global] section, in order
 	Ptp4lArgs         []string // after the binary name; the configuration file is argument FILE
 	Phc2sysArgs       []string // nil: no phc2sys
-	Policy            Policy
-}
-
-// Policy is the sync state machine's thresholds.
-type Policy struct {
-	OffsetThreshold    time.Duration
-	LockSamples        int
-	Holdover           time.Duration
-	PollInterval       time.Duration
-	PHCOffsetThreshold time.Duration
+	// Sync is when the node counts as in sync (the sync state machine's thresholds), judged on a
+	// look at ptp4l every PollInterval.
+	Sync         syncstate.Policy
+	PollInterval time.Duration
 }
 
 // DefaultUDS is ptp4l's default management socket (what pmc talks to).
@@ -207,7 +202,9 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 			p.Phc2sysArgs = append([]string{"-s", string(p.Interface), "-c", "CLOCK_REALTIME", "-w", "-m", "-q"}, transport...)
 		}
 	}
-	pol := Policy{DefaultOffsetThreshold, DefaultLockSamples, DefaultHoldover, DefaultPollInterval, DefaultPHCOffsetThreshold}
+	pol := syncstate.Policy{OffsetThreshold: DefaultOffsetThreshold, LockSamples: DefaultLockSamples, Holdover: DefaultHoldover,
+		PHCOffsetThreshold: DefaultPHCOffsetThreshold, Grandmaster: p.Role == RoleGrandmaster}
+	poll := DefaultPollInterval
 	if s := c.Sync; s != nil {
 		set := func(dst *time.Duration, v configs.Duration, key string) error {
 			if v < 0 {
@@ -223,7 +220,7 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 			v   configs.Duration
 			key string
 		}{{&pol.OffsetThreshold, s.OffsetThreshold, "offset-threshold"}, {&pol.Holdover, s.Holdover, "holdover"},
-			{&pol.PollInterval, s.PollInterval, "poll-interval"}, {&pol.PHCOffsetThreshold, s.PHCOffsetThreshold, "phc-offset-threshold"}} {
+			{&poll, s.PollInterval, "poll-interval"}, {&pol.PHCOffsetThreshold, s.PHCOffsetThreshold, "phc-offset-threshold"}} {
 			if err := set(f.dst, f.v, f.key); err != nil {
 				return nil, err
 			}
@@ -234,11 +231,11 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 		if s.LockSamples > 0 {
 			pol.LockSamples = s.LockSamples
 		}
-		if pol.PollInterval < 10*time.Millisecond {
-			return nil, fieldErr(s.Pos, "poll-interval", "sync.poll-interval", pol.PollInterval.String(), "want 10ms or more")
+		if poll < 10*time.Millisecond {
+			return nil, fieldErr(s.Pos, "poll-interval", "sync.poll-interval", poll.String(), "want 10ms or more")
 		}
 	}
-	p.Policy = pol
+	p.Sync, p.PollInterval = pol, poll
 	return p, nil
 }
 
@@ -278,9 +275,9 @@ func (p *Plan) WriteDryRun(w io.Writer, confPath string) {
 		fmt.Fprintln(w, c)
 	}
 	fmt.Fprintf(w, "# management: pmc -u -b 0 -t %d -d %d -s %s 'GET TIME_STATUS_NP'\n", p.TransportSpecific, p.Domain, shellescape.Quote(p.UDS))
-	pol := p.Policy
+	pol := p.Sync
 	fmt.Fprintf(w, "# in sync (LOCKED) after %d good samples every %v: SLAVE, grandmaster present, new Sync, |offset| <= %v",
-		pol.LockSamples, pol.PollInterval, pol.OffsetThreshold)
+		pol.LockSamples, p.PollInterval, pol.OffsetThreshold)
 	if p.Phc2sysArgs != nil {
 		fmt.Fprintf(w, ", |system clock - PHC| <= %v", pol.PHCOffsetThreshold)
 	}

@@ -70,8 +70,13 @@ func TestSlaveMatchesSeedNodeConfig(t *testing.T) {
 			t.Errorf("%s = %q, seed has %q", k, got[k], v)
 		}
 	}
-	if p.TransportSpecific != 1 || p.Domain != 0 || p.UDS != DefaultUDS || p.Policy.OffsetThreshold != DefaultOffsetThreshold {
+	if p.TransportSpecific != 1 || p.Domain != 0 || p.UDS != DefaultUDS || p.Sync.OffsetThreshold != DefaultOffsetThreshold ||
+		p.Sync.Grandmaster || p.PollInterval != DefaultPollInterval {
 		t.Errorf("plan %+v", p)
+	}
+	gm, err := Build(&configs.PTP{Interface: "eth1", Role: RoleGrandmaster}, "/run/tsnctl/ptp4l.conf")
+	if err != nil || !gm.Sync.Grandmaster {
+		t.Errorf("grandmaster: %+v %v", gm, err)
 	}
 	if strings.Join(p.Phc2sysArgs, " ") != "-s enp5s0 -c CLOCK_REALTIME -w -m -q -z /var/run/ptp4l -n 0" {
 		t.Errorf("phc2sys %v", p.Phc2sysArgs)

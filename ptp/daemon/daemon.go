@@ -124,7 +124,7 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 			phc2sys = newProc("phc2sys", o.Phc2sys, plan.Phc2sysArgs)
 		}
 	}
-	client, err := mgmt.Dial(plan.UDS, o.RunDir, plan.TransportSpecific, plan.Domain, min(plan.Policy.PollInterval, 500*time.Millisecond))
+	client, err := mgmt.Dial(plan.UDS, o.RunDir, plan.TransportSpecific, plan.Domain, min(plan.PollInterval, 500*time.Millisecond))
 	if err != nil {
 		return err
 	}
@@ -142,17 +142,15 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 			probed = true
 		}
 	}
-	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.Policy.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
+	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
 	if plan.Phc2sysArgs != nil {
 		if ti, err := nic.TimestampingInfo(string(plan.Interface)); err == nil && ti.PHC >= 0 {
 			dev := fmt.Sprintf("/dev/ptp%d", ti.PHC)
 			poller.PHCOffset = func() (int64, error) { return PHCOffset(dev) }
 		}
 	}
-	pol := plan.Policy
-	m := syncstate.New(syncstate.Policy{OffsetThreshold: pol.OffsetThreshold, LockSamples: pol.LockSamples, Holdover: pol.Holdover,
-		PHCOffsetThreshold: pol.PHCOffsetThreshold, Grandmaster: plan.Role == ptp.RoleGrandmaster}, time.Now())
-	loop := &watch.Loop{Poller: poller, Machine: m, Interval: pol.PollInterval, Path: o.StatusPath, Iface: string(plan.Interface), Now: time.Now,
+	m := syncstate.New(plan.Sync, time.Now())
+	loop := &watch.Loop{Poller: poller, Machine: m, Interval: plan.PollInterval, Path: o.StatusPath, Iface: string(plan.Interface), Now: time.Now,
 		Restarts: func() map[string]int64 {
 			r := map[string]int64{}
 			for _, p := range procs {
