@@ -17,19 +17,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	"github.com/tsnctl/tsnctl/nsexec"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // On the host kernel the agent can manage NIC channels (veth has RX/TX channels); taprio, ETF and
 // VLANs are repaired in the lab (lab_test.go).
-
-func sh(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 type notes struct {
 	mu    sync.Mutex
@@ -48,31 +40,19 @@ func (n *notes) has(prefix string) bool {
 	return false
 }
 
-// eventually waits up to d for cond.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
-	t.Helper()
-	start := time.Now()
-	for time.Since(start) < d {
-		if cond() {
-			return time.Since(start)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	t.Fatalf("not within %v: %s", d, what)
-	return 0
-}
-
 func channels(t *testing.T, ns, dev string) string {
-	out := sh(t, "ip", "netns", "exec", ns, "ethtool", "-l", dev)
+	out := labtest.Run(t, "ip", "netns", "exec", ns, "ethtool", "-l", dev)
 	_, cur, _ := strings.Cut(out, "Current hardware settings:")
 	return strings.Join(strings.Fields(cur), " ")
 }
 
 func TestAgentKeepsChannels(t *testing.T) {
 	ns := fmt.Sprintf("tsnag%d", os.Getpid())
-	sh(t, "ip", "netns", "add", ns)
+	labtest.Run(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	in := func(args ...string) string { return sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	in := func(args ...string) string {
+		return labtest.Run(t, append([]string{"ip", "netns", "exec", ns}, args...)...)
+	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tsnctl.yaml")
 	os.WriteFile(file, []byte("interfaces:\n  - name: ag0\n    channels: {rx: 4, tx: 4}\n"), 0o644)
@@ -97,13 +77,13 @@ func TestAgentKeepsChannels(t *testing.T) {
 	state := func() State { return a.Snapshot().Interfaces[0].State }
 
 	// Not there yet: waiting, ready is false, READY=1 all the same (the service is up).
-	eventually(t, 5*time.Second, "READY=1", func() bool { return n.has("READY=1") })
+	labtest.Eventually(t, 5*time.Second, "READY=1", func() bool { return n.has("READY=1") })
 	if st := a.Snapshot(); st.Interfaces[0].State != Waiting || st.Ready || !strings.Contains(st.NotReady, "ag0 waiting") {
 		t.Fatalf("%+v", st)
 	}
 	// It appears: configured by the link event, no periodic check needed.
 	in("ip", "link", "add", "ag0", "numtxqueues", "8", "numrxqueues", "8", "type", "veth", "peer", "name", "ag1", "numtxqueues", "8", "numrxqueues", "8")
-	took := eventually(t, 5*time.Second, "ag0 configured", func() bool { return state() == Configured })
+	took := labtest.Eventually(t, 5*time.Second, "ag0 configured", func() bool { return state() == Configured })
 	if got := channels(t, ns, "ag0"); !strings.Contains(got, "RX: 4 TX: 4") {
 		t.Fatalf("channels %q", got)
 	}
@@ -112,7 +92,7 @@ func TestAgentKeepsChannels(t *testing.T) {
 	for k := range 3 {
 		before := a.Snapshot().Interfaces[0].Repairs
 		in("ethtool", "-L", "ag0", "rx", "1", "tx", "2")
-		took := eventually(t, 5*time.Second, "channels repaired", func() bool {
+		took := labtest.Eventually(t, 5*time.Second, "channels repaired", func() bool {
 			return a.Snapshot().Interfaces[0].Repairs == before+1 && strings.Contains(channels(t, ns, "ag0"), "RX: 4 TX: 4")
 		})
 		t.Logf("repair %d: %v (ethtool -L to restored, seen by ethtool -l)", k, took)
@@ -122,26 +102,26 @@ func TestAgentKeepsChannels(t *testing.T) {
 	}
 	// Deleted and created again (a new ifindex): waiting, then configured again.
 	in("ip", "link", "del", "ag0")
-	eventually(t, 5*time.Second, "waiting after delete", func() bool { return state() == Waiting })
+	labtest.Eventually(t, 5*time.Second, "waiting after delete", func() bool { return state() == Waiting })
 	in("ip", "link", "add", "ag0", "numtxqueues", "8", "numrxqueues", "8", "type", "veth", "peer", "name", "ag1", "numtxqueues", "8", "numrxqueues", "8")
-	eventually(t, 5*time.Second, "configured after re-creation", func() bool {
+	labtest.Eventually(t, 5*time.Second, "configured after re-creation", func() bool {
 		return state() == Configured && strings.Contains(channels(t, ns, "ag0"), "RX: 4 TX: 4")
 	})
 	// Reload with an invalid file: refused, the old configuration stays in force.
 	os.WriteFile(file, []byte("interfaces:\n  - name: \"a b\"\n"), 0o644)
 	reload <- struct{}{}
-	eventually(t, 5*time.Second, "reload refused", func() bool { return a.Snapshot().ReloadFailures == 1 })
+	labtest.Eventually(t, 5*time.Second, "reload refused", func() bool { return a.Snapshot().ReloadFailures == 1 })
 	if st := a.Snapshot(); !st.Ready || !strings.Contains(st.LastError, "not a valid interface name") || !n.has("RELOADING=1") {
 		t.Errorf("%+v", st)
 	}
 	// A valid one (other counts) is applied.
 	os.WriteFile(file, []byte("interfaces:\n  - name: ag0\n    channels: {rx: 2, tx: 2}\n"), 0o644)
 	reload <- struct{}{}
-	eventually(t, 5*time.Second, "reload applied", func() bool { return strings.Contains(channels(t, ns, "ag0"), "RX: 2 TX: 2") })
+	labtest.Eventually(t, 5*time.Second, "reload applied", func() bool { return strings.Contains(channels(t, ns, "ag0"), "RX: 2 TX: 2") })
 	// The status file is written after the kernel is changed: ethtool can see the new counts
 	// before the file says so, so wait for the file rather than read it once.
 	var st *Status
-	eventually(t, 5*time.Second, "reload published", func() bool {
+	labtest.Eventually(t, 5*time.Second, "reload published", func() bool {
 		s, err := ReadStatus(filepath.Join(dir, "status.json"))
 		st = s
 		return err == nil && s.Reloads == 2
@@ -190,17 +170,17 @@ func TestAgentKeepsChannels(t *testing.T) {
 func TestMetricsListenerIsLoopbackOnly(t *testing.T) {
 	a, b := fmt.Sprintf("tsnla%d", os.Getpid()), fmt.Sprintf("tsnlb%d", os.Getpid())
 	for _, ns := range []string{a, b} {
-		sh(t, "ip", "netns", "add", ns)
+		labtest.Run(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	}
-	sh(t, "ip", "-n", a, "link", "add", "la0", "type", "veth", "peer", "name", "lb0", "netns", b)
-	sh(t, "ip", "-n", a, "addr", "add", "10.213.0.1/24", "dev", "la0")
-	sh(t, "ip", "-n", b, "addr", "add", "10.213.0.2/24", "dev", "lb0")
+	labtest.Run(t, "ip", "-n", a, "link", "add", "la0", "type", "veth", "peer", "name", "lb0", "netns", b)
+	labtest.Run(t, "ip", "-n", a, "addr", "add", "10.213.0.1/24", "dev", "la0")
+	labtest.Run(t, "ip", "-n", b, "addr", "add", "10.213.0.2/24", "dev", "lb0")
 	for _, ns := range []string{a, b} {
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+		labtest.Run(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
-	sh(t, "ip", "-n", a, "link", "set", "la0", "up")
-	sh(t, "ip", "-n", b, "link", "set", "lb0", "up")
+	labtest.Run(t, "ip", "-n", a, "link", "set", "la0", "up")
+	labtest.Run(t, "ip", "-n", b, "link", "set", "lb0", "up")
 	var metrics, control net.Listener
 	if err := nsexec.Do(a, func() (err error) {
 		if metrics, err = Listen("127.0.0.1:0"); err != nil {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 const agentPhases = "/host/agentlab2"
@@ -60,7 +62,7 @@ func TestLabReadyzFollowsLocked(t *testing.T) {
 			mark(t, "failed")
 		}
 	}()
-	sh(t, "ip", "link", "set", "eth0", "up")
+	labtest.Run(t, "ip", "link", "set", "eth0", "up")
 	if os.Getenv("LAB_VM") == "1" {
 		_, stop := runAgent(t, labPTP("grandmaster"), "", time.Hour)
 		mark(t, "gm-up")

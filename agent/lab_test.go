@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 type qd struct {
@@ -20,7 +22,7 @@ type qd struct {
 // asFile reports whether iproute2's read-back shows what labFile says: the taprio root 100: with
 // 8 entries, the ETF on 100:2, VLAN 3 mapping priority 6 to PCP 6.
 func asFile(t *testing.T, ns string) bool {
-	out := sh(t, "tc", "-n", ns, "-j", "-d", "qdisc", "show", "dev", "v0")
+	out := labtest.Run(t, "tc", "-n", ns, "-j", "-d", "qdisc", "show", "dev", "v0")
 	var qs []qd
 	if err := json.Unmarshal([]byte(out), &qs); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -54,10 +56,10 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		}
 		return Iface{}
 	}
-	eventually(t, 20*time.Second, "configured at start", func() bool { return iface().State == Configured && asFile(t, ns) })
+	labtest.Eventually(t, 20*time.Second, "configured at start", func() bool { return iface().State == Configured && asFile(t, ns) })
 
 	// The qdiscs' own counters in the metrics equal tc -s's, after frames went through the taprio.
-	sh(t, "tsnctl", "send", "--netns", ns, "--raw", "--iface", "v0", "--dest-mac", "02:00:00:00:00:02", "--count", "50",
+	labtest.Run(t, "tsnctl", "send", "--netns", ns, "--raw", "--iface", "v0", "--dest-mac", "02:00:00:00:00:02", "--count", "50",
 		"--cycle", "1ms", "--window", "0,1ms", "--offset", "0", "--quiet")
 	time.Sleep(100 * time.Millisecond)
 	// Counters only grow, and frames may still pass: tc -s before <= the metric <= tc -s after.
@@ -67,7 +69,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	}
 	tcStats := func() map[string]float64 {
 		var tcs []tcStat
-		out := sh(t, "tc", "-n", ns, "-s", "-j", "qdisc", "show", "dev", "v0")
+		out := labtest.Run(t, "tc", "-n", ns, "-s", "-j", "qdisc", "show", "dev", "v0")
 		if err := json.Unmarshal([]byte(out), &tcs); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -115,7 +117,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 	t.Logf("qdisc counters: %d qdiscs of v0 in the metrics equal to tc -s (the taprio root: %v packets)", checked,
 		metric["tsnctl_qdisc_packets_total{handle=100:,interface=v0,kind=taprio,parent=root}"])
 
-	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	in := func(args ...string) { labtest.Run(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
 	for _, c := range []struct {
 		name   string
 		inject []string
@@ -138,7 +140,7 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 		in(c.inject...)
-		took := eventually(t, 10*time.Second, c.name+" repaired", func() bool {
+		took := labtest.Eventually(t, 10*time.Second, c.name+" repaired", func() bool {
 			i := iface()
 			return i.Repairs > before.Repairs && i.State == Configured && asFile(t, ns)
 		})
@@ -167,24 +169,24 @@ func TestLabAgentRepairsDrift(t *testing.T) {
 		t.Errorf("link down/up: %d repairs (was %d), %s", i.Repairs, before, i.State)
 	}
 	// The interface deleted and created again: waiting, then configured.
-	sh(t, "ip", "-n", ns, "link", "del", "v0")
-	eventually(t, 10*time.Second, "waiting", func() bool { return iface().State == Waiting })
+	labtest.Run(t, "ip", "-n", ns, "link", "del", "v0")
+	labtest.Eventually(t, 10*time.Second, "waiting", func() bool { return iface().State == Waiting })
 	labVeth(t, ns)
-	took := eventually(t, 10*time.Second, "configured again", func() bool { return iface().State == Configured && asFile(t, ns) })
+	took := labtest.Eventually(t, 10*time.Second, "configured again", func() bool { return iface().State == Configured && asFile(t, ns) })
 	t.Logf("%-40s configured in %6.1f ms", "interface re-created", float64(took.Microseconds())/1000)
 	// A second agent on the configured node adopts it: no qdisc or link event at all.
 	stop()
 	// iproute2 as the independent observer: ip monitor (links) and tc monitor (qdiscs).
 	seen, stopObserving := observe(t, ns)
 	// The observers see writes: a control change on the peer (a link and a qdisc event).
-	sh(t, "ip", "-n", ns, "link", "set", "v1", "mtu", "1400")
-	sh(t, "tc", "-n", ns, "qdisc", "add", "dev", "v1", "root", "pfifo")
-	eventually(t, 5*time.Second, "ip monitor and tc monitor report the control change", func() bool {
+	labtest.Run(t, "ip", "-n", ns, "link", "set", "v1", "mtu", "1400")
+	labtest.Run(t, "tc", "-n", ns, "qdisc", "add", "dev", "v1", "root", "pfifo")
+	labtest.Eventually(t, 5*time.Second, "ip monitor and tc monitor report the control change", func() bool {
 		return strings.Contains(seen.String(), "v1") && strings.Contains(seen.String(), "pfifo")
 	})
 	seen.Reset()
 	a2, stop2 := runAgent(t, labFile, ns, time.Hour)
-	eventually(t, 10*time.Second, "adopted", func() bool {
+	labtest.Eventually(t, 10*time.Second, "adopted", func() bool {
 		s := a2.Snapshot()
 		return len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured
 	})

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // rssKiB is this process's resident set (the agent runs in it).
@@ -45,7 +47,7 @@ func TestLabSoak(t *testing.T) {
 		}
 		return 0
 	}
-	eventually(t, 20*time.Second, "configured", func() bool { return repairs() > 0 && asFile(t, ns) })
+	labtest.Eventually(t, 20*time.Second, "configured", func() bool { return repairs() > 0 && asFile(t, ns) })
 	injections := [][]string{
 		{"tc", "qdisc", "del", "dev", "v0", "root"},
 		{"tc", "qdisc", "del", "dev", "v0", "parent", "100:2"},
@@ -63,8 +65,8 @@ func TestLabSoak(t *testing.T) {
 		before := repairs()
 		inj := injections[r.IntN(len(injections))]
 		t0 := time.Now()
-		sh(t, append([]string{"ip", "netns", "exec", ns}, inj...)...)
-		took := eventually(t, 10*time.Second, "repair of "+strings.Join(inj, " "), func() bool { return repairs() > before && asFile(t, ns) })
+		labtest.Run(t, append([]string{"ip", "netns", "exec", ns}, inj...)...)
+		took := labtest.Eventually(t, 10*time.Second, "repair of "+strings.Join(inj, " "), func() bool { return repairs() > before && asFile(t, ns) })
 		worst = max(worst, took)
 		n++
 		if rss0 == 0 && time.Since(start) > time.Minute {

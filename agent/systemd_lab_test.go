@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // sdConfig is labFile on the guest's igb NIC eth1 (4 combined channels), with gPTP as grandmaster
@@ -28,22 +30,16 @@ var sdConfig = strings.Replace(strings.ReplaceAll(labFile, "v0", "eth1"), "  - n
   sync: {offset-threshold: 2ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}
 `
 
-func out(t *testing.T, args ...string) string {
-	t.Helper()
-	b, _ := exec.Command(args[0], args[1:]...).CombinedOutput()
-	return strings.TrimSpace(string(b))
-}
-
 func mainPID(t *testing.T) int {
-	n, _ := strconv.Atoi(out(t, "systemctl", "show", "-p", "MainPID", "--value", "tsnctl"))
+	n, _ := strconv.Atoi(labtest.Output("systemctl", "show", "-p", "MainPID", "--value", "tsnctl"))
 	return n
 }
 
 // eth1AsFile: iproute2 and ethtool show what sdConfig says.
 func eth1AsFile(t *testing.T) bool {
-	q := out(t, "tc", "-j", "-d", "qdisc", "show", "dev", "eth1")
-	l := out(t, "ip", "-j", "-d", "link", "show", "dev", "eth1.3")
-	e := out(t, "ethtool", "-l", "eth1")
+	q := labtest.Output("tc", "-j", "-d", "qdisc", "show", "dev", "eth1")
+	l := labtest.Output("ip", "-j", "-d", "link", "show", "dev", "eth1.3")
+	e := labtest.Output("ethtool", "-l", "eth1")
 	_, cur, _ := strings.Cut(e, "Current hardware settings:")
 	return strings.Contains(q, `"kind":"taprio","handle":"100:"`) && strings.Contains(q, `"kind":"etf","handle":"e001:","parent":"100:2"`) &&
 		strings.Contains(l, `"egress_qos":[{"from":6,"to":6}]`) && strings.Contains(strings.Join(strings.Fields(cur), " "), "Combined: 4")
@@ -59,7 +55,7 @@ func monitor(t *testing.T, f func()) string {
 }
 
 func taprioPackets(t *testing.T) int {
-	s := out(t, "tc", "-s", "qdisc", "show", "dev", "eth1")
+	s := labtest.Output("tc", "-s", "qdisc", "show", "dev", "eth1")
 	for _, l := range strings.Split(s, "\n") {
 		if strings.Contains(l, "Sent") && strings.Contains(s[:strings.Index(s, l)], "taprio") {
 			f := strings.Fields(l)
@@ -74,8 +70,8 @@ func TestLabSystemdUnit(t *testing.T) {
 	if os.Getenv("LAB_SYSTEMD") != "1" {
 		t.Fatal("runs in the systemd lab guest: TSNCTL_LAB_SYSTEMD=1 (make lab-systemd)")
 	}
-	sh(t, "ip", "link", "set", "eth0", "up")
-	sh(t, "ip", "link", "set", "eth1", "up")
+	labtest.Run(t, "ip", "link", "set", "eth0", "up")
+	labtest.Run(t, "ip", "link", "set", "eth1", "up")
 	// Installed as README says (the guest has no coreutils install: the same by hand).
 	os.MkdirAll("/etc/tsnctl", 0o755)
 	os.WriteFile("/etc/tsnctl/tsnctl.yaml", []byte(sdConfig), 0o644)
@@ -84,17 +80,17 @@ func TestLabSystemdUnit(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile("/etc/systemd/system/tsnctl.service", unit, 0o644)
-	sh(t, "systemctl", "daemon-reload")
+	labtest.Run(t, "systemctl", "daemon-reload")
 
 	// A missing file: the start fails at once with the reason in the journal, nothing is changed.
 	os.Rename("/etc/tsnctl/tsnctl.yaml", "/etc/tsnctl/tsnctl.yaml.away")
 	if err := exec.Command("systemctl", "start", "tsnctl").Run(); err == nil {
 		t.Error("systemctl start succeeded without /etc/tsnctl/tsnctl.yaml")
 	}
-	if j := out(t, "journalctl", "-u", "tsnctl", "--no-pager"); !strings.Contains(j, "no such file or directory") {
+	if j := labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"); !strings.Contains(j, "no such file or directory") {
 		t.Errorf("the journal does not say why:\n%s", j)
 	}
-	if strings.Contains(out(t, "tc", "qdisc", "show", "dev", "eth1"), "taprio") {
+	if strings.Contains(labtest.Output("tc", "qdisc", "show", "dev", "eth1"), "taprio") {
 		t.Error("a failed start changed eth1")
 	}
 	exec.Command("systemctl", "stop", "tsnctl").Run() // cancels Restart=on-failure's next try
@@ -104,14 +100,14 @@ func TestLabSystemdUnit(t *testing.T) {
 	// Start: systemctl returns once READY=1 came; the node is as the file says.
 	start := time.Now()
 	if o, err := exec.Command("systemctl", "start", "tsnctl").CombinedOutput(); err != nil {
-		t.Fatalf("systemctl start: %v\n%s\n%s", err, o, out(t, "journalctl", "-u", "tsnctl", "--no-pager"))
+		t.Fatalf("systemctl start: %v\n%s\n%s", err, o, labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"))
 	}
 	took := time.Since(start)
-	if st := out(t, "systemctl", "is-active", "tsnctl"); st != "active" || !eth1AsFile(t) {
-		t.Fatalf("after start: %s, as file %v\n%s", st, eth1AsFile(t), out(t, "journalctl", "-u", "tsnctl", "--no-pager"))
+	if st := labtest.Output("systemctl", "is-active", "tsnctl"); st != "active" || !eth1AsFile(t) {
+		t.Fatalf("after start: %s, as file %v\n%s", st, eth1AsFile(t), labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"))
 	}
 	t.Logf("systemctl start tsnctl returned after READY=1 in %v; tc/ip/ethtool show the file", took.Round(time.Millisecond))
-	if s := out(t, "systemctl", "show", "-p", "StatusText", "--value", "tsnctl"); !strings.Contains(s, "1 configured") {
+	if s := labtest.Output("systemctl", "show", "-p", "StatusText", "--value", "tsnctl"); !strings.Contains(s, "1 configured") {
 		t.Errorf("STATUS= %q", s)
 	}
 
@@ -120,7 +116,7 @@ func TestLabSystemdUnit(t *testing.T) {
 	// again and counted in the metrics.
 	for end := time.Now().Add(60 * time.Second); exec.Command("tsnctl", "status").Run() != nil; time.Sleep(250 * time.Millisecond) {
 		if time.Now().After(end) {
-			t.Fatalf("not ready (LOCKED) within 60 s:\n%s\n%s", out(t, "tsnctl", "status"), out(t, "journalctl", "-u", "tsnctl", "--no-pager", "-n", "40"))
+			t.Fatalf("not ready (LOCKED) within 60 s:\n%s\n%s", labtest.Output("tsnctl", "status"), labtest.Output("journalctl", "-u", "tsnctl", "--no-pager", "-n", "40"))
 		}
 	}
 	metrics := func() string {
@@ -145,24 +141,24 @@ func TestLabSystemdUnit(t *testing.T) {
 	if ptp4l == 0 {
 		t.Fatal("no ptp4l running")
 	}
-	sh(t, "kill", "-9", strconv.Itoa(ptp4l))
-	eventually(t, 20*time.Second, "ptp4l restarted and counted", func() bool {
+	labtest.Run(t, "kill", "-9", strconv.Itoa(ptp4l))
+	labtest.Eventually(t, 20*time.Second, "ptp4l restarted and counted", func() bool {
 		return strings.Contains(metrics(), `tsnctl_ptp_process_restarts_total{process="ptp4l"} 1`)
 	})
 
 	// Drift repaired, and the journal says what drifted.
-	sh(t, "tc", "qdisc", "del", "dev", "eth1", "root")
-	eventually(t, 10*time.Second, "root repaired under systemd", func() bool { return eth1AsFile(t) })
-	eventually(t, 5*time.Second, "the repair in the journal", func() bool {
-		return strings.Contains(out(t, "journalctl", "-u", "tsnctl", "--no-pager"), "drift repaired")
+	labtest.Run(t, "tc", "qdisc", "del", "dev", "eth1", "root")
+	labtest.Eventually(t, 10*time.Second, "root repaired under systemd", func() bool { return eth1AsFile(t) })
+	labtest.Eventually(t, 5*time.Second, "the repair in the journal", func() bool {
+		return strings.Contains(labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"), "drift repaired")
 	})
 
 	// Restart: adopted with zero kernel writes (iproute2 sees no event), counters keep counting.
-	sh(t, "tsnctl", "send", "--raw", "--iface", "eth1", "--dest-mac", "02:00:00:00:00:02", "--count", "20", "--cycle", "1ms",
+	labtest.Run(t, "tsnctl", "send", "--raw", "--iface", "eth1", "--dest-mac", "02:00:00:00:00:02", "--count", "20", "--cycle", "1ms",
 		"--window", "0,1ms", "--offset", "0", "--quiet")
 	before := taprioPackets(t)
 	pid := mainPID(t)
-	seen := monitor(t, func() { sh(t, "systemctl", "restart", "tsnctl") })
+	seen := monitor(t, func() { labtest.Run(t, "systemctl", "restart", "tsnctl") })
 	if strings.TrimSpace(seen) != "" || mainPID(t) == pid || !eth1AsFile(t) {
 		t.Errorf("systemctl restart: iproute2 saw:\n%s", seen)
 	}
@@ -173,10 +169,10 @@ func TestLabSystemdUnit(t *testing.T) {
 	// kill -9: systemd restarts it (Restart=on-failure), the new agent adopts.
 	pid = mainPID(t)
 	seen = monitor(t, func() {
-		sh(t, "kill", "-9", strconv.Itoa(pid))
-		eventually(t, 20*time.Second, "restarted after kill -9", func() bool {
+		labtest.Run(t, "kill", "-9", strconv.Itoa(pid))
+		labtest.Eventually(t, 20*time.Second, "restarted after kill -9", func() bool {
 			p := mainPID(t)
-			return p != 0 && p != pid && out(t, "systemctl", "is-active", "tsnctl") == "active"
+			return p != 0 && p != pid && labtest.Output("systemctl", "is-active", "tsnctl") == "active"
 		})
 	})
 	if strings.Contains(seen, "qdisc") || !eth1AsFile(t) {
@@ -186,43 +182,43 @@ func TestLabSystemdUnit(t *testing.T) {
 	// Watchdog: a stopped agent stops pinging; systemd kills and restarts it after WatchdogSec.
 	pid = mainPID(t)
 	stopped := time.Now()
-	sh(t, "kill", "-STOP", strconv.Itoa(pid))
-	eventually(t, 40*time.Second, "watchdog restart", func() bool {
+	labtest.Run(t, "kill", "-STOP", strconv.Itoa(pid))
+	labtest.Eventually(t, 40*time.Second, "watchdog restart", func() bool {
 		p := mainPID(t)
-		return p != 0 && p != pid && out(t, "systemctl", "is-active", "tsnctl") == "active"
+		return p != 0 && p != pid && labtest.Output("systemctl", "is-active", "tsnctl") == "active"
 	})
 	t.Logf("kill -STOP: systemd's watchdog restarted the agent after %v (WatchdogSec=10s)", time.Since(stopped).Round(100*time.Millisecond))
-	if j := out(t, "journalctl", "-u", "tsnctl", "--no-pager"); !strings.Contains(j, "Watchdog timeout") {
+	if j := labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"); !strings.Contains(j, "Watchdog timeout") {
 		t.Errorf("no watchdog timeout in the journal")
 	}
 
 	// Reload with an invalid file: refused, active, the old state intact, the error visible.
 	pid = mainPID(t)
 	os.WriteFile("/etc/tsnctl/tsnctl.yaml", []byte("interfaces:\n  - name: \"eth1 x\"\n"), 0o644)
-	sh(t, "systemctl", "reload", "tsnctl")
-	eventually(t, 10*time.Second, "reload refused", func() bool {
-		return strings.Contains(out(t, "tsnctl", "status"), "1 refused")
+	labtest.Run(t, "systemctl", "reload", "tsnctl")
+	labtest.Eventually(t, 10*time.Second, "reload refused", func() bool {
+		return strings.Contains(labtest.Output("tsnctl", "status"), "1 refused")
 	})
-	if out(t, "systemctl", "is-active", "tsnctl") != "active" || mainPID(t) != pid || !eth1AsFile(t) ||
-		!strings.Contains(out(t, "journalctl", "-u", "tsnctl", "--no-pager"), "reload refused") {
-		t.Errorf("after an invalid reload: %s, pid %d (was %d), as file %v", out(t, "systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
+	if labtest.Output("systemctl", "is-active", "tsnctl") != "active" || mainPID(t) != pid || !eth1AsFile(t) ||
+		!strings.Contains(labtest.Output("journalctl", "-u", "tsnctl", "--no-pager"), "reload refused") {
+		t.Errorf("after an invalid reload: %s, pid %d (was %d), as file %v", labtest.Output("systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
 	}
 	// A SIGHUP storm with that invalid file: coalesced, refused, the unit active, nothing changed.
 	for range 30 {
 		exec.Command("kill", "-HUP", strconv.Itoa(pid)).Run()
 	}
 	time.Sleep(2 * time.Second)
-	if out(t, "systemctl", "is-active", "tsnctl") != "active" || mainPID(t) != pid || !eth1AsFile(t) {
-		t.Errorf("after 30 SIGHUPs: %s, pid %d (was %d), as file %v", out(t, "systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
+	if labtest.Output("systemctl", "is-active", "tsnctl") != "active" || mainPID(t) != pid || !eth1AsFile(t) {
+		t.Errorf("after 30 SIGHUPs: %s, pid %d (was %d), as file %v", labtest.Output("systemctl", "is-active", "tsnctl"), mainPID(t), pid, eth1AsFile(t))
 	}
-	t.Logf("30 SIGHUPs with an invalid file: %s", out(t, "sh", "-c", "tsnctl status | grep reloads"))
+	t.Logf("30 SIGHUPs with an invalid file: %s", labtest.Output("sh", "-c", "tsnctl status | grep reloads"))
 
 	// A valid reload that changes only the schedule: changed in place, no qdisc deleted.
 	os.WriteFile("/etc/tsnctl/tsnctl.yaml", []byte(strings.Replace(sdConfig, "interval: 200us}\n        - {cmd: S, gates: 0x02", "interval: 300us}\n        - {cmd: S, gates: 0x02", 1)), 0o644)
 	seen = monitor(t, func() {
-		sh(t, "systemctl", "reload", "tsnctl")
-		eventually(t, 10*time.Second, "schedule changed", func() bool {
-			return strings.Contains(out(t, "tc", "-j", "-d", "qdisc", "show", "dev", "eth1"), `"interval":300000`)
+		labtest.Run(t, "systemctl", "reload", "tsnctl")
+		labtest.Eventually(t, 10*time.Second, "schedule changed", func() bool {
+			return strings.Contains(labtest.Output("tc", "-j", "-d", "qdisc", "show", "dev", "eth1"), `"interval":300000`)
 		})
 	})
 	if strings.Contains(seen, "deleted qdisc") {
@@ -230,10 +226,10 @@ func TestLabSystemdUnit(t *testing.T) {
 	}
 
 	// Stop: the configuration stays, traffic keeps flowing.
-	sh(t, "systemctl", "stop", "tsnctl")
-	if !strings.Contains(out(t, "tc", "qdisc", "show", "dev", "eth1"), "taprio") {
+	labtest.Run(t, "systemctl", "stop", "tsnctl")
+	if !strings.Contains(labtest.Output("tc", "qdisc", "show", "dev", "eth1"), "taprio") {
 		t.Error("systemctl stop removed the taprio (it must stay without --reset-on-stop)")
 	}
 	var once sync.Once
-	once.Do(func() { t.Log(out(t, "systemctl", "status", "tsnctl", "--no-pager", "-n", "0")) })
+	once.Do(func() { t.Log(labtest.Output("systemctl", "status", "tsnctl", "--no-pager", "-n", "0")) })
 }

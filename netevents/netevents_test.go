@@ -5,25 +5,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 	"github.com/vishvananda/netns"
 )
-
-func sh(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
 
 // A namespace of its own: the host's links and qdiscs stay out of it.
 func testNS(t *testing.T) netns.NsHandle {
 	t.Helper()
 	name := fmt.Sprintf("tsnev%d", os.Getpid())
-	sh(t, "ip", "netns", "add", name)
+	labtest.Run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
 	h, err := netns.GetFromName(name)
 	if err != nil {
@@ -66,7 +59,7 @@ func TestEventsOfIproute2AndEthtool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := func(args ...string) { sh(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
+	in := func(args ...string) { labtest.Run(t, append([]string{"ip", "netns", "exec", ns}, args...)...) }
 	in("ip", "link", "add", "ev0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth", "peer", "name", "ev1", "numtxqueues", "4", "numrxqueues", "4")
 	link := wait(t, s, "ev0 created", func(e Event) bool { return e.Kind == Link && e.Name == "ev0" && !e.Deleted })
 	in("ip", "link", "set", "ev0", "up")
@@ -87,7 +80,7 @@ func TestEventsOfIproute2AndEthtool(t *testing.T) {
 		t.Error("no ethtool monitor group on this kernel")
 	}
 	// Something outside the namespace: no event.
-	sh(t, "ip", "link", "add", "evout0", "type", "veth", "peer", "name", "evout1")
+	labtest.Run(t, "ip", "link", "add", "evout0", "type", "veth", "peer", "name", "evout1")
 	defer exec.Command("ip", "link", "del", "evout0").Run()
 	in("ip", "link", "del", "ev0")
 	e := wait(t, s, "ev0 deleted", func(e Event) bool {

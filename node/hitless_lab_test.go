@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // A stream through a software-mode taprio whose class is open 100 us of each 1 ms cycle: bursts of
@@ -69,19 +70,19 @@ func stream(t *testing.T, tx string, change func()) (lost int, summary string) {
 }
 
 func TestLabScheduleChangeIsHitless(t *testing.T) {
-	sh(t, "ip", "netns", "add", "tx")
-	sh(t, "ip", "netns", "add", "rx")
+	labtest.Run(t, "ip", "netns", "add", "tx")
+	labtest.Run(t, "ip", "netns", "add", "rx")
 	defer exec.Command("ip", "netns", "del", "tx").Run()
 	defer exec.Command("ip", "netns", "del", "rx").Run()
-	sh(t, "ip", "-n", "tx", "link", "add", "name", "v0", "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer", "name", "v1", "numtxqueues", "2", "numrxqueues", "2")
-	sh(t, "ip", "-n", "tx", "link", "set", "v1", "netns", "rx")
+	labtest.Run(t, "ip", "-n", "tx", "link", "add", "name", "v0", "numtxqueues", "2", "numrxqueues", "2", "type", "veth", "peer", "name", "v1", "numtxqueues", "2", "numrxqueues", "2")
+	labtest.Run(t, "ip", "-n", "tx", "link", "set", "v1", "netns", "rx")
 	for _, c := range [][]string{{"tx", "v0", "10.31.0.1"}, {"rx", "v1", "10.31.0.2"}} {
-		sh(t, "ip", "-n", c[0], "addr", "add", c[2]+"/24", "dev", c[1])
-		sh(t, "ip", "-n", c[0], "link", "set", c[1], "up")
-		sh(t, "ip", "-n", c[0], "link", "set", "lo", "up")
+		labtest.Run(t, "ip", "-n", c[0], "addr", "add", c[2]+"/24", "dev", c[1])
+		labtest.Run(t, "ip", "-n", c[0], "link", "set", c[1], "up")
+		labtest.Run(t, "ip", "-n", c[0], "link", "set", "lo", "up")
 	}
 	mac := ipLink(t, "rx", "v1")["address"].(string)
-	sh(t, "ip", "-n", "tx", "neigh", "add", "10.31.0.2", "lladdr", mac, "dev", "v0", "nud", "permanent")
+	labtest.Run(t, "ip", "-n", "tx", "neigh", "add", "10.31.0.2", "lladdr", mac, "dev", "v0", "nud", "permanent")
 	sys, err := Open("tx")
 	if err != nil {
 		t.Fatal(err)

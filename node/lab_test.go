@@ -19,21 +19,13 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // These tests run in the virtual lab (Debian's 6.12 kernel) and compare what tsnctl configured with
 // iproute2's and ethtool's own read-back: tc -j -d qdisc show, ip -j -d link show, ethtool -l.
 
 var nsCounter atomic.Int32
-
-func sh(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
-}
 
 // labNetns makes a namespace with a veth pair v0/v1 of n queues each.
 func labNetns(t *testing.T, queues int) string {
@@ -42,10 +34,10 @@ func labNetns(t *testing.T, queues int) string {
 		t.Fatal("lab tests run in the virtual lab: go test -tags lab -exec testbed/go-exec")
 	}
 	ns := fmt.Sprintf("lab%d", nsCounter.Add(1))
-	sh(t, "ip", "netns", "add", ns)
+	labtest.Run(t, "ip", "netns", "add", ns)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	q := fmt.Sprint(queues)
-	sh(t, "ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", q, "numrxqueues", q, "type", "veth",
+	labtest.Run(t, "ip", "-n", ns, "link", "add", "name", "v0", "numtxqueues", q, "numrxqueues", q, "type", "veth",
 		"peer", "name", "v1", "numtxqueues", q, "numrxqueues", q)
 	return ns
 }
@@ -67,7 +59,7 @@ type tcQdisc struct {
 
 func tcShow(t *testing.T, ns, dev string) []tcQdisc {
 	t.Helper()
-	out := sh(t, append(append([]string{"tc"}, nsArgs(ns)...), "-j", "-d", "qdisc", "show", "dev", dev)...)
+	out := labtest.Run(t, append(append([]string{"tc"}, nsArgs(ns)...), "-j", "-d", "qdisc", "show", "dev", dev)...)
 	var qs []tcQdisc
 	dec := json.NewDecoder(strings.NewReader(out))
 	dec.UseNumber() // base-times do not fit a float64
@@ -79,7 +71,7 @@ func tcShow(t *testing.T, ns, dev string) []tcQdisc {
 
 func ipLink(t *testing.T, ns, dev string) map[string]any {
 	t.Helper()
-	out := sh(t, append(append([]string{"ip"}, nsArgs(ns)...), "-j", "-d", "link", "show", "dev", dev)...)
+	out := labtest.Run(t, append(append([]string{"ip"}, nsArgs(ns)...), "-j", "-d", "link", "show", "dev", dev)...)
 	var ls []map[string]any
 	if err := json.Unmarshal([]byte(out), &ls); err != nil || len(ls) != 1 {
 		t.Fatalf("ip -j: %v\n%s", err, out)
@@ -94,7 +86,7 @@ func ethtoolL(t *testing.T, ns, dev string) map[string]int {
 	if ns != "" {
 		args = append([]string{"ip", "netns", "exec", ns}, args...)
 	}
-	out := sh(t, args...)
+	out := labtest.Run(t, args...)
 	cur := out[strings.Index(out, "Current hardware settings"):]
 	res := map[string]int{}
 	for _, k := range []string{"RX", "TX", "Combined"} {
@@ -425,10 +417,10 @@ func TestLabIdempotentReapply(t *testing.T) {
 func snapshot(t *testing.T, ns string, devs ...string) string {
 	var b strings.Builder
 	for _, d := range devs {
-		b.WriteString(sh(t, append(append([]string{"tc"}, nsArgs(ns)...), "-d", "qdisc", "show", "dev", d)...))
+		b.WriteString(labtest.Run(t, append(append([]string{"tc"}, nsArgs(ns)...), "-d", "qdisc", "show", "dev", d)...))
 		b.WriteString(fmt.Sprint(ethtoolL(t, ns, d)))
 	}
-	b.WriteString(sh(t, append(append([]string{"ip"}, nsArgs(ns)...), "-d", "link", "show")...))
+	b.WriteString(labtest.Run(t, append(append([]string{"ip"}, nsArgs(ns)...), "-d", "link", "show")...))
 	return b.String()
 }
 
@@ -496,8 +488,8 @@ func TestLabSeedOnIgb(t *testing.T) {
 	if os.Getenv("TSNCTL_LAB") != "1" {
 		t.Fatal("lab only")
 	}
-	sh(t, "ip", "link", "set", "eth0", "up")
-	sh(t, "ip", "link", "set", "eth1", "up")
+	labtest.Run(t, "ip", "link", "set", "eth0", "up")
+	labtest.Run(t, "ip", "link", "set", "eth1", "up")
 	p, res := apply(t, "", seedFor(t, "eth1"))
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "refused launch-time offload") {
 		t.Errorf("offload: auto on igb: warnings %q", res.Warnings)
@@ -525,10 +517,10 @@ func TestLabSeedOnIgb(t *testing.T) {
 		t.Fatal(err)
 	}
 	qs := tcShow(t, "", "eth1")
-	if qs[0].Kind == "taprio" || strings.Contains(sh(t, "ip", "link", "show"), "eth1.3") {
+	if qs[0].Kind == "taprio" || strings.Contains(labtest.Run(t, "ip", "link", "show"), "eth1.3") {
 		t.Errorf("reset left %v", qs[0].Kind)
 	}
-	sh(t, "ethtool", "-L", "eth1", "combined", "2")
+	labtest.Run(t, "ethtool", "-L", "eth1", "combined", "2")
 }
 
 func waitCarrier(t *testing.T, dev string) {
@@ -560,16 +552,16 @@ func TestLabDryRunCommandsAreEquivalent(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range pB.Steps {
-		sh(t, "bash", "-c", st.Command)
+		labtest.Run(t, "bash", "-c", st.Command)
 	}
 	strip := func(s string) string { return regexp.MustCompile(`etf [0-9a-f]+:`).ReplaceAllString(s, "etf N:") }
-	a := strip(sh(t, "tc", "-n", nsA, "-d", "qdisc", "show", "dev", "v0"))
-	b := strip(sh(t, "tc", "-n", nsB, "-d", "qdisc", "show", "dev", "v0"))
+	a := strip(labtest.Run(t, "tc", "-n", nsA, "-d", "qdisc", "show", "dev", "v0"))
+	b := strip(labtest.Run(t, "tc", "-n", nsB, "-d", "qdisc", "show", "dev", "v0"))
 	if a != b {
 		t.Errorf("tsnctl:\n%s\ncommands:\n%s", a, b)
 	}
-	la := sh(t, "ip", "-n", nsA, "-d", "link", "show", "v0.3")
-	lb := sh(t, "ip", "-n", nsB, "-d", "link", "show", "v0.3")
+	la := labtest.Run(t, "ip", "-n", nsA, "-d", "link", "show", "v0.3")
+	lb := labtest.Run(t, "ip", "-n", nsB, "-d", "link", "show", "v0.3")
 	if regexp.MustCompile(`egress-qos-map.*`).FindString(la) != regexp.MustCompile(`egress-qos-map.*`).FindString(lb) {
 		t.Errorf("VLAN maps differ:\n%s\n%s", la, lb)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,7 +44,7 @@ ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3
 		script += `ip -n tx link add link v0 name v0.3 type vlan id 3 egress-qos-map 6:6
 `
 	}
-	run(t, "bash", "-c", script)
+	labtest.Run(t, "bash", "-c", script)
 	t.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
 	if config != "" {
 		cfg, err := configs.Parse("lab.yaml", []byte(config))
@@ -66,22 +67,13 @@ ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3
 	}
 	mac := func(ns, dev string) string {
 		var l []map[string]any
-		json.Unmarshal([]byte(run(t, "ip", "-n", ns, "-j", "link", "show", dev)), &l)
+		json.Unmarshal([]byte(labtest.Run(t, "ip", "-n", ns, "-j", "link", "show", dev)), &l)
 		return l[0]["address"].(string)
 	}
-	run(t, "bash", "-c", fmt.Sprintf(`set -e
+	labtest.Run(t, "bash", "-c", fmt.Sprintf(`set -e
 ip -n tx addr add 10.3.0.1/24 dev v0.3; ip -n tx link set v0.3 up
 ip -n tx neigh add 10.3.0.2 lladdr %s dev v0.3
 ip -n rx neigh add 10.3.0.1 lladdr %s dev v1.3`, mac("rx", "v1.3"), mac("tx", "v0.3")))
-}
-
-func run(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%v: %v\n%s", args, err, out)
-	}
-	return string(out)
 }
 
 // installed reads the schedule back with iproute2, independently of tsnctl's own decoder.
@@ -97,7 +89,7 @@ func installed(t *testing.T) *taprio.Options {
 			} `json:"schedule"`
 		} `json:"options"`
 	}
-	if err := json.Unmarshal([]byte(run(t, "tc", "-n", "tx", "-j", "-d", "qdisc", "show", "dev", "v0")), &qs); err != nil || qs[0].Kind != "taprio" {
+	if err := json.Unmarshal([]byte(labtest.Run(t, "tc", "-n", "tx", "-j", "-d", "qdisc", "show", "dev", "v0")), &qs); err != nil || qs[0].Kind != "taprio" {
 		t.Fatalf("tc -j: %v %+v", err, qs)
 	}
 	o := &taprio.Options{}
@@ -304,7 +296,7 @@ func TestLabETFDropsAttributed(t *testing.T) {
 // Plain mode works without any qdisc.
 func TestLabPlainModeWithoutQdisc(t *testing.T) {
 	labPair(t, "")
-	if strings.Contains(run(t, "tc", "-n", "tx", "qdisc", "show", "dev", "v0"), "taprio") {
+	if strings.Contains(labtest.Run(t, "tc", "-n", "tx", "qdisc", "show", "dev", "v0"), "taprio") {
 		t.Fatal("a taprio is installed")
 	}
 	tm := Timing{Cycle: 2000000, WindowStart: 1200000, WindowEnd: 1300000, Offset: 50000, PerCycle: 1}
@@ -319,7 +311,7 @@ func TestLabPlainModeWithoutQdisc(t *testing.T) {
 func TestLabRawVLANFrames(t *testing.T) {
 	labPair(t, "")
 	var l []map[string]any
-	json.Unmarshal([]byte(run(t, "ip", "-n", "rx", "-j", "link", "show", "v1")), &l)
+	json.Unmarshal([]byte(labtest.Run(t, "ip", "-n", "rx", "-j", "link", "show", "v1")), &l)
 	mac, _ := net.ParseMAC(l[0]["address"].(string))
 	dir := t.TempDir()
 	rw, _ := samplelog.Create(dir+"/rx.log", samplelog.Header{Role: samplelog.RoleRecv})

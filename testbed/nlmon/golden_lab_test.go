@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 	"golang.org/x/sys/unix"
 )
 
@@ -54,13 +55,6 @@ func in(args ...string) []string {
 	return append([]string{"ip", "netns", "exec", "gold"}, args...)
 }
 
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
 // The golden netlink messages the host tests of qdisc and nic replay are what this kernel and
 // these tools exchange now: recorded again here and compared byte for byte (sequence numbers and
 // port ids aside).
@@ -70,9 +64,9 @@ func TestLabGoldenMessages(t *testing.T) {
 	kernel := strings.TrimSpace(string(must(os.ReadFile("/proc/sys/kernel/osrelease"))))
 	for _, sc := range scenarios {
 		t.Run(filepath.Base(sc.File), func(t *testing.T) {
-			run(t, "ip", "netns", "add", "gold")
+			labtest.Run(t, "ip", "netns", "add", "gold")
 			defer exec.Command("ip", "netns", "del", "gold").Run()
-			run(t, "ip", "-n", "gold", "link", "add", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
+			labtest.Run(t, "ip", "-n", "gold", "link", "add", "v0", "numtxqueues", "4", "numrxqueues", "4", "type", "veth",
 				"peer", "name", "v1", "numtxqueues", "4", "numrxqueues", "4")
 			r, err := Start("gold", "nlmon0")
 			if err != nil {
@@ -80,7 +74,7 @@ func TestLabGoldenMessages(t *testing.T) {
 			}
 			defer r.Close()
 			for _, s := range sc.Setup {
-				run(t, s...)
+				labtest.Run(t, s...)
 			}
 			msgs, out, err := r.Record(sc.Run[0], sc.Run[1:]...)
 			switch {

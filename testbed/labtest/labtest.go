@@ -1,0 +1,44 @@
+// Package labtest holds what the tests that drive real tools share: running a command as a test
+// step (ip, tc, ethtool, systemctl…) and waiting for a condition. They run on the host (root) or in
+// the lab guest (testbed/go-exec).
+package labtest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Run runs a command and returns its combined output; a failure ends the test with the command,
+// its error and its output.
+func Run(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Output runs a command and returns its combined output, trimmed, whether it failed or not (for
+// commands whose answer is the point, such as systemctl is-active).
+func Output(args ...string) string {
+	b, _ := exec.Command(args[0], args[1:]...).CombinedOutput()
+	return strings.TrimSpace(string(b))
+}
+
+// Eventually polls cond every 2 ms until it holds and returns how long that took; if it does not
+// hold within d, the test ends saying what was awaited.
+func Eventually(tb testing.TB, d time.Duration, what string, cond func() bool) time.Duration {
+	tb.Helper()
+	start := time.Now()
+	for time.Since(start) < d {
+		if cond() {
+			return time.Since(start)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	tb.Fatalf("not within %v: %s", d, what)
+	return 0
+}
