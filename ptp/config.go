@@ -15,8 +15,8 @@ import (
 
 	"al.essio.dev/pkg/shellescape"
 	"github.com/tsnctl/tsnctl/configs"
-	"github.com/tsnctl/tsnctl/ptp/syncstate"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/ptp/syncstate"
 )
 
 // Option is one ptp4l option and why tsnctl sets it.
