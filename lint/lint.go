@@ -81,69 +81,73 @@ func (l Link) String() string {
 	return "a link of type " + l.Kind
 }
 
-// Rules lists every rule with what it checks, for documentation and `tsnctl lint --rules`.
-var Rules = []struct{ Name, Doc string }{
-	{"interface-name", "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)"},
-	{"vlan-name", "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name"},
-	{"taprio-handle", "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)"},
-	{"channels", "channel counts are at least 1"},
-	{"vlan-id", "VLAN ids are 1-4094 and unique per interface"},
-	{"qos-map", "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15"},
-	{"num-tc", "num-tc is 1-16"},
-	{"map", "map has at most 16 entries, each a traffic class < num-tc"},
-	{"queues", "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues"},
-	{"schedule", "the schedule has at least one entry"},
-	{"interval", "entry intervals are positive and fit in 32 bits of nanoseconds"},
-	{"gates", "gate masks only name traffic classes < num-tc"},
-	{"cycle-time", "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative"},
-	{"tc-window", "every traffic class that map uses gets an open window (warning)"},
-	{"window-frame", "each window is long enough for one maximum frame at link speed (warning)"},
-	{"clockid", "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock"},
-	{"txtime-delay", "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta"},
-	{"max-sdu", "max-sdu has at most num-tc entries"},
-	{"etf-queue", "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio"},
-	{"etf-delta", "ETF delta is positive"},
-	{"etf-skip-sock-check", "an ETF under txtime-assist taprio has skip-sock-check"},
+// Rule is one named check: every finding it makes carries its name and severity.
+type Rule struct {
+	Name     string
+	Severity Severity
+	Summary  string // what it checks, as tsnctl lint --rules and configs/README.md say
+	// check looks at one interface of the file (path is its place, "interfaces[N]").
+	check func(r *run, ifc *configs.Interface, path string)
 }
 
-type checker struct {
+// Rules are every rule, in the order they run and are documented.
+var Rules = []*Rule{
+	{"interface-name", Error, "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)", interfaceName},
+	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name", vlanName},
+	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)", taprioHandle},
+	{"channels", Error, "channel counts are at least 1", channels},
+	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID},
+	{"qos-map", Error, "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15", qosMap},
+	{"num-tc", Error, "num-tc is 1-16", numTC},
+	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap},
+	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues", queues},
+	{"schedule", Error, "the schedule has at least one entry", schedule},
+	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval},
+	{"gates", Error, "gate masks only name traffic classes < num-tc", gates},
+	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime},
+	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow},
+	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame},
+	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID},
+	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay},
+	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU},
+	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue},
+	{"etf-delta", Error, "ETF delta is positive", etfDelta},
+	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck},
+}
+
+// run is one check of a file: the facts, what is seen so far, the findings.
+type run struct {
 	facts    Facts
+	seen     map[ifname.Name]bool // interface names, for interface-name
+	rule     *Rule                // the rule running now
 	findings []Finding
 }
 
-func (c *checker) add(rule string, sev Severity, pos configs.Pos, key, field, value, msg, fix string) {
-	c.findings = append(c.findings, Finding{Rule: rule, Severity: sev, File: pos.File, Line: pos.LineOf(key),
+// add records a finding of the running rule.
+func (r *run) add(pos configs.Pos, key, field, value, msg, fix string) {
+	r.findings = append(r.findings, Finding{Rule: r.rule.Name, Severity: r.rule.Severity, File: pos.File, Line: pos.LineOf(key),
 		Field: field, Value: value, Msg: msg, Fix: fix})
 }
 
 // Check runs every rule on cfg.
 func Check(cfg *configs.Config, facts Facts) []Finding {
-	c := &checker{facts: facts}
-	seen := map[ifname.Name]bool{}
+	r := &run{facts: facts, seen: map[ifname.Name]bool{}}
 	for i := range cfg.Interfaces {
 		ifc := &cfg.Interfaces[i]
 		path := fmt.Sprintf("interfaces[%d]", i)
-		switch {
-		case ifc.Name == "":
-			c.add("interface-name", Error, ifc.Pos, "name", path+".name", "", "missing", "name the interface, e.g. name: eth1")
-		case seen[ifc.Name]:
-			c.add("interface-name", Error, ifc.Pos, "name", path+".name", string(ifc.Name), "configured twice in this file", "merge the two entries")
+		for _, rule := range Rules {
+			r.rule = rule
+			rule.check(r, ifc, path)
 		}
-		seen[ifc.Name] = true
-		c.channels(ifc, path)
-		c.vlans(ifc, path)
-		if ifc.Taprio != nil {
-			c.taprio(ifc, path)
-		}
-		c.etf(ifc, path)
+		r.seen[ifc.Name] = true
 	}
-	sort.SliceStable(c.findings, func(a, b int) bool {
-		if c.findings[a].File != c.findings[b].File {
-			return c.findings[a].File < c.findings[b].File
+	sort.SliceStable(r.findings, func(a, b int) bool {
+		if r.findings[a].File != r.findings[b].File {
+			return r.findings[a].File < r.findings[b].File
 		}
-		return c.findings[a].Line < c.findings[b].Line
+		return r.findings[a].Line < r.findings[b].Line
 	})
-	return c.findings
+	return r.findings
 }
 
 // HasErrors reports whether any finding is an error.
@@ -181,7 +185,16 @@ func Err(fs []Finding) error {
 	return errs
 }
 
-func (c *checker) channels(ifc *configs.Interface, path string) {
+func interfaceName(r *run, ifc *configs.Interface, path string) {
+	switch {
+	case ifc.Name == "":
+		r.add(ifc.Pos, "name", path+".name", "", "missing", "name the interface, e.g. name: eth1")
+	case r.seen[ifc.Name]:
+		r.add(ifc.Pos, "name", path+".name", string(ifc.Name), "configured twice in this file", "merge the two entries")
+	}
+}
+
+func channels(r *run, ifc *configs.Interface, path string) {
 	ch := ifc.Channels
 	if ch == nil {
 		return
@@ -191,178 +204,280 @@ func (c *checker) channels(ifc *configs.Interface, path string) {
 		n   *uint32
 	}{{"combined", ch.Combined}, {"rx", ch.RX}, {"tx", ch.TX}} {
 		if v.n != nil && *v.n == 0 {
-			c.add("channels", Error, ch.Pos, v.key, path+".channels."+v.key, "0", "a device needs at least one channel", "give 1 or more")
+			r.add(ch.Pos, v.key, path+".channels."+v.key, "0", "a device needs at least one channel", "give 1 or more")
 		}
 	}
 	if ch.Count == nil && ch.Combined == nil && ch.RX == nil && ch.TX == nil {
-		c.add("channels", Error, ifc.Pos, "channels", path+".channels", "{}", "no count given", "channels: 4, or {combined: 4}, or {rx: 4, tx: 4}")
+		r.add(ifc.Pos, "channels", path+".channels", "{}", "no count given", "channels: 4, or {combined: 4}, or {rx: 4, tx: 4}")
 	}
 }
 
-func (c *checker) vlans(ifc *configs.Interface, path string) {
+func vlanID(r *run, ifc *configs.Interface, path string) {
 	ids := map[uint16]bool{}
 	for j, v := range ifc.VLANs {
 		p := fmt.Sprintf("%s.vlans[%d]", path, j)
 		if v.ID < 1 || v.ID > 4094 {
-			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN ids are 1 to 4094", "pick an id in 1-4094 (0 and 4095 are reserved)")
+			r.add(v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN ids are 1 to 4094", "pick an id in 1-4094 (0 and 4095 are reserved)")
 		} else if ids[v.ID] {
-			c.add("vlan-id", Error, v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+string(ifc.Name), "remove the duplicate")
+			r.add(v.Pos, "id", p+".id", fmt.Sprint(v.ID), "VLAN id configured twice on "+string(ifc.Name), "remove the duplicate")
 		}
 		ids[v.ID] = true
+	}
+}
+
+func vlanName(r *run, ifc *configs.Interface, path string) {
+	for j, v := range ifc.VLANs {
+		p := fmt.Sprintf("%s.vlans[%d]", path, j)
 		name := string(v.Name)
 		if name == "" {
 			name = DefaultVLANName(ifc.Name, v.ID)
 		}
-		if l, ok := c.facts.Links[name]; ok && (l.Kind != "vlan" || l.Parent != string(ifc.Name) || l.VLANID != v.ID) {
-			c.add("vlan-name", Error, v.Pos, "id", p+".name", name, fmt.Sprintf("%s already exists as %s", name, l),
+		if l, ok := r.facts.Links[name]; ok && (l.Kind != "vlan" || l.Parent != string(ifc.Name) || l.VLANID != v.ID) {
+			r.add(v.Pos, "id", p+".name", name, fmt.Sprintf("%s already exists as %s", name, l),
 				fmt.Sprintf("give this VLAN another name:, or remove the link (ip link del %s)", name))
 		}
 		if v.Name == "" {
 			if err := ifname.Check(DefaultVLANName(ifc.Name, v.ID)); err != nil && ifc.Name != "" {
-				c.add("vlan-name", Error, v.Pos, "id", p+".name", DefaultVLANName(ifc.Name, v.ID),
+				r.add(v.Pos, "id", p+".name", DefaultVLANName(ifc.Name, v.ID),
 					"the default name PARENT.ID is not a valid interface name: "+err.(*ifname.Error).Reason, "give the VLAN a name: of at most 15 bytes")
 			}
 		}
+	}
+}
+
+func qosMap(r *run, ifc *configs.Interface, path string) {
+	for j, v := range ifc.VLANs {
+		p := fmt.Sprintf("%s.vlans[%d]", path, j)
 		for _, k := range slices.Sorted(maps.Keys(v.EgressQoSMap)) {
 			if k > 15 || v.EgressQoSMap[k] > 7 {
-				c.add("qos-map", Error, v.Pos, "egress-qos-map", p+".egress-qos-map", fmt.Sprintf("%d: %d", k, v.EgressQoSMap[k]),
+				r.add(v.Pos, "egress-qos-map", p+".egress-qos-map", fmt.Sprintf("%d: %d", k, v.EgressQoSMap[k]),
 					"egress maps a socket priority (0-15) to a PCP (0-7)", "use PRIORITY: PCP with priority 0-15 and PCP 0-7")
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(v.IngressQoSMap)) {
 			if k > 7 || v.IngressQoSMap[k] > 15 {
-				c.add("qos-map", Error, v.Pos, "ingress-qos-map", p+".ingress-qos-map", fmt.Sprintf("%d: %d", k, v.IngressQoSMap[k]),
+				r.add(v.Pos, "ingress-qos-map", p+".ingress-qos-map", fmt.Sprintf("%d: %d", k, v.IngressQoSMap[k]),
 					"ingress maps a received PCP (0-7) to a socket priority (0-15)", "use PCP: PRIORITY with PCP 0-7 and priority 0-15")
 			}
 		}
 	}
 }
 
-func (c *checker) taprio(ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	p := path + ".taprio"
-	numTC := t.NumTC
-	if numTC < 1 || numTC > 16 {
-		c.add("num-tc", Error, t.Pos, "num-tc", p+".num-tc", fmt.Sprint(numTC), "taprio takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
-		numTC = 16
+// numClasses is the taprio's number of traffic classes as the other rules judge by: 16 when
+// num-tc itself is out of range (num-tc reports that).
+func numClasses(t *configs.Taprio) int {
+	if t.NumTC < 1 || t.NumTC > 16 {
+		return 16
 	}
-	if h := uint16(t.Handle); h&0xF700 == 0xE000 {
-		c.add("taprio-handle", Error, t.Pos, "handle", p+".handle", fmt.Sprintf("%x", h),
-			"tsnctl names its ETF children E0QQ: and E8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
-	}
-	// map
-	if len(t.Map) > 16 {
-		c.add("map", Error, t.Pos, "map", p+".map", fmt.Sprint(len(t.Map))+" entries", "map has one entry per socket priority 0-15", "give at most 16 entries")
-	}
-	usedTC := map[int]bool{}
-	for i, tc := range t.Map {
-		if tc < 0 || tc >= numTC {
-			c.add("map", Error, t.Pos, "map", fmt.Sprintf("%s.map[%d]", p, i), fmt.Sprint(tc),
-				fmt.Sprintf("priority %d maps to traffic class %d, but num-tc is %d", i, tc, t.NumTC), fmt.Sprintf("use a class 0-%d", numTC-1))
-			continue
+	return t.NumTC
+}
+
+// usedClasses are the traffic classes map sends priorities to (class 0 when map is empty).
+func usedClasses(t *configs.Taprio) map[int]bool {
+	used := map[int]bool{}
+	for _, tc := range t.Map {
+		if tc >= 0 && tc < numClasses(t) {
+			used[tc] = true
 		}
-		usedTC[tc] = true
 	}
 	if len(t.Map) == 0 {
-		usedTC[0] = true // every priority maps to class 0
+		used[0] = true // every priority maps to class 0
 	}
-	// queues
+	return used
+}
+
+func numTC(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil && (t.NumTC < 1 || t.NumTC > 16) {
+		r.add(t.Pos, "num-tc", path+".taprio.num-tc", fmt.Sprint(t.NumTC), "taprio takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
+	}
+}
+
+func taprioHandle(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil {
+		if h := uint16(t.Handle); h&0xF700 == 0xE000 {
+			r.add(t.Pos, "handle", path+".taprio.handle", fmt.Sprintf("%x", h),
+				"tsnctl names its ETF children E0QQ: and E8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
+		}
+	}
+}
+
+func prioMap(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil {
+		return
+	}
+	p := path + ".taprio"
+	if len(t.Map) > 16 {
+		r.add(t.Pos, "map", p+".map", fmt.Sprint(len(t.Map))+" entries", "map has one entry per socket priority 0-15", "give at most 16 entries")
+	}
+	n := numClasses(t)
+	for i, tc := range t.Map {
+		if tc < 0 || tc >= n {
+			r.add(t.Pos, "map", fmt.Sprintf("%s.map[%d]", p, i), fmt.Sprint(tc),
+				fmt.Sprintf("priority %d maps to traffic class %d, but num-tc is %d", i, tc, t.NumTC), fmt.Sprintf("use a class 0-%d", n-1))
+		}
+	}
+}
+
+func queues(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil {
+		return
+	}
+	p := path + ".taprio"
 	if len(t.Queues) != t.NumTC {
-		c.add("queues", Error, t.Pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(t.Queues)),
+		r.add(t.Pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(t.Queues)),
 			fmt.Sprintf("need one COUNT@OFFSET per traffic class (num-tc %d)", t.NumTC), `e.g. queues: ["1@0", "1@1", "1@2", "1@3"]`)
 	}
-	txq, haveTxq := c.facts.TxQueues[string(ifc.Name)]
+	txq, haveTxq := r.facts.TxQueues[string(ifc.Name)]
 	owner := map[int]int{}
 	for i, q := range t.Queues {
 		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
 			if prev, ok := owner[k]; ok {
-				c.add("queues", Error, t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+				r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
 					fmt.Sprintf("TX queue %d is also in traffic class %d's range", k, prev), "make the ranges disjoint")
 				break
 			}
 			owner[k] = i
 		}
 		if haveTxq && int(q.Offset)+int(q.Count) > txq {
-			c.add("queues", Error, t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+			r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
 				fmt.Sprintf("%s has %d TX queues (0-%d)", ifc.Name, txq, txq-1), "raise channels: or use lower queues")
 		}
 	}
-	// mode, clock, txtime-delay
-	// (an unknown mode, clock or command is refused when the file is read: configs holds typed values)
-	mode := t.Mode
-	if mode == taprio.FullOffload {
-		if t.ClockID != nil {
-			c.add("clockid", Error, t.Pos, "clockid", p+".clockid", t.ClockID.String(), "full-offload runs on the NIC's PTP clock and takes no clockid", "remove clockid")
+}
+
+// clockID: an unknown clock, mode or command is refused when the file is read (configs holds
+// typed values); this rule checks that a clock is given where one is needed.
+func clockID(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil {
+		p := path + ".taprio"
+		if t.Mode == taprio.FullOffload {
+			if t.ClockID != nil {
+				r.add(t.Pos, "clockid", p+".clockid", t.ClockID.String(), "full-offload runs on the NIC's PTP clock and takes no clockid", "remove clockid")
+			}
+		} else if t.ClockID == nil {
+			r.add(t.Pos, "clockid", p+".clockid", "", "software and txtime-assist taprio need a clock", "clockid: CLOCK_TAI")
 		}
-	} else if t.ClockID == nil {
-		c.add("clockid", Error, t.Pos, "clockid", p+".clockid", "", "software and txtime-assist taprio need a clock", "clockid: CLOCK_TAI")
 	}
+	for j, e := range ifc.ETF {
+		if e.ClockID == nil {
+			r.add(e.Pos, "clockid", fmt.Sprintf("%s.etf[%d].clockid", path, j), "", "ETF needs a clock", "clockid: CLOCK_TAI")
+		}
+	}
+}
+
+func txtimeDelay(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil {
+		return
+	}
+	p := path + ".taprio"
 	switch {
-	case t.TxtimeDelay != nil && mode != taprio.TxtimeAssist:
-		c.add("txtime-delay", Error, t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "txtime-delay only applies to mode txtime-assist", "remove it, or set mode: txtime-assist")
-	case t.TxtimeDelay == nil && mode == taprio.TxtimeAssist:
-		c.add("txtime-delay", Error, t.Pos, "mode", p+".txtime-delay", "", "txtime-assist needs a txtime-delay", "txtime-delay: 300us (larger than the ETF delta)")
+	case t.TxtimeDelay != nil && t.Mode != taprio.TxtimeAssist:
+		r.add(t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "txtime-delay only applies to mode txtime-assist", "remove it, or set mode: txtime-assist")
+	case t.TxtimeDelay == nil && t.Mode == taprio.TxtimeAssist:
+		r.add(t.Pos, "mode", p+".txtime-delay", "", "txtime-assist needs a txtime-delay", "txtime-delay: 300us (larger than the ETF delta)")
 	case t.TxtimeDelay != nil && (*t.TxtimeDelay <= 0 || *t.TxtimeDelay > 1<<32-1):
-		c.add("txtime-delay", Error, t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "must be positive and below 4.29 s", "e.g. 300us")
+		r.add(t.Pos, "txtime-delay", p+".txtime-delay", t.TxtimeDelay.String(), "must be positive and below 4.29 s", "e.g. 300us")
 	}
 	if t.TxtimeDelay != nil {
 		for j, e := range ifc.ETF {
 			if e.Delta >= *t.TxtimeDelay {
-				c.add("txtime-delay", Error, e.Pos, "delta", fmt.Sprintf("%s.etf[%d].delta", path, j), e.Delta.String(),
+				r.add(e.Pos, "delta", fmt.Sprintf("%s.etf[%d].delta", path, j), e.Delta.String(),
 					fmt.Sprintf("txtime-delay (%s) must be larger than the ETF delta", t.TxtimeDelay), "raise txtime-delay or lower the ETF delta")
 			}
 		}
 	}
-	if len(t.MaxSDU) > t.NumTC && t.NumTC > 0 {
-		c.add("max-sdu", Error, t.Pos, "max-sdu", p+".max-sdu", fmt.Sprint(len(t.MaxSDU))+" entries", fmt.Sprintf("one entry per traffic class, num-tc is %d", t.NumTC), "remove the extra entries")
-	}
-	if t.CycleTimeExtension != nil && *t.CycleTimeExtension < 0 {
-		c.add("cycle-time", Error, t.Pos, "cycle-time-extension", p+".cycle-time-extension", t.CycleTimeExtension.String(), "must not be negative", "remove it or give a positive duration")
-	}
-	c.schedule(ifc, path, numTC, usedTC)
 }
 
-func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedTC map[int]bool) {
+func maxSDU(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil && len(t.MaxSDU) > t.NumTC && t.NumTC > 0 {
+		r.add(t.Pos, "max-sdu", path+".taprio.max-sdu", fmt.Sprint(len(t.MaxSDU))+" entries", fmt.Sprintf("one entry per traffic class, num-tc is %d", t.NumTC), "remove the extra entries")
+	}
+}
+
+func schedule(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil && len(t.Schedule) == 0 {
+		r.add(t.Pos, "schedule", path+".taprio.schedule", "", "no entries", "list gate entries: - {cmd: S, gates: 0x01, interval: 200us}")
+	}
+}
+
+func interval(r *run, ifc *configs.Interface, path string) {
+	if t := ifc.Taprio; t != nil {
+		for i, e := range t.Schedule {
+			if e.Interval <= 0 || e.Interval > 1<<32-1 {
+				r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d].interval", path, i), e.Interval.String(),
+					"an interval must be positive and below 4.29 s", "e.g. interval: 100us")
+			}
+		}
+	}
+}
+
+func gates(r *run, ifc *configs.Interface, path string) {
 	t := ifc.Taprio
-	p := path + ".taprio"
-	if len(t.Schedule) == 0 {
-		c.add("schedule", Error, t.Pos, "schedule", p+".schedule", "", "no entries", "list gate entries: - {cmd: S, gates: 0x01, interval: 200us}")
+	if t == nil {
 		return
 	}
-	var sum int64
+	n := numClasses(t)
 	for i, e := range t.Schedule {
-		ep := fmt.Sprintf("%s.schedule[%d]", p, i)
-		if e.Interval <= 0 || e.Interval > 1<<32-1 {
-			c.add("interval", Error, e.Pos, "interval", ep+".interval", e.Interval.String(), "an interval must be positive and below 4.29 s", "e.g. interval: 100us")
+		if uint32(e.Gates)>>uint(n) != 0 {
+			r.add(e.Pos, "gates", fmt.Sprintf("%s.taprio.schedule[%d].gates", path, i), fmt.Sprintf("0x%02x", uint32(e.Gates)),
+				fmt.Sprintf("opens gates of traffic classes >= num-tc (%d)", t.NumTC), fmt.Sprintf("use bits 0-%d only (mask <= 0x%x)", n-1, 1<<n-1))
 		}
-		if numTC < 32 && uint32(e.Gates)>>uint(numTC) != 0 {
-			c.add("gates", Error, e.Pos, "gates", ep+".gates", fmt.Sprintf("0x%02x", uint32(e.Gates)),
-				fmt.Sprintf("opens gates of traffic classes >= num-tc (%d)", t.NumTC), fmt.Sprintf("use bits 0-%d only (mask <= 0x%x)", numTC-1, 1<<numTC-1))
-		}
-		sum += int64(e.Interval)
 	}
-	if t.CycleTime != nil {
+}
+
+func cycleTime(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil {
+		return
+	}
+	p := path + ".taprio"
+	if t.CycleTime != nil && len(t.Schedule) > 0 {
+		var sum int64
+		for _, e := range t.Schedule {
+			sum += int64(e.Interval)
+		}
 		if int64(*t.CycleTime) != sum {
-			c.add("cycle-time", Error, t.Pos, "cycle-time", p+".cycle-time", t.CycleTime.String(),
+			r.add(t.Pos, "cycle-time", p+".cycle-time", t.CycleTime.String(),
 				fmt.Sprintf("the intervals sum to %s", configs.Duration(sum)), fmt.Sprintf("set cycle-time: %s or change the intervals", configs.Duration(sum)))
 		}
 	}
-	// Windows per traffic class: runs of consecutive entries (wrapping around the cycle) with the gate open.
-	speed, speedNote := 1000, ""
-	if s, ok := c.facts.SpeedMbps[string(ifc.Name)]; ok && s > 0 {
-		speed = s
+	if t.CycleTimeExtension != nil && *t.CycleTimeExtension < 0 {
+		r.add(t.Pos, "cycle-time-extension", p+".cycle-time-extension", t.CycleTimeExtension.String(), "must not be negative", "remove it or give a positive duration")
 	}
-	if c.facts.SpeedUnknown[string(ifc.Name)] {
-		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
+}
+
+func tcWindow(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || len(t.Schedule) == 0 {
+		return
 	}
-	for _, tc := range slices.Sorted(maps.Keys(usedTC)) {
-		windows := Windows(t.Schedule, tc)
-		if len(windows) == 0 {
-			c.add("tc-window", Warning, t.Pos, "schedule", p+".schedule", "",
+	for _, tc := range slices.Sorted(maps.Keys(usedClasses(t))) {
+		if len(Windows(t.Schedule, tc)) == 0 {
+			r.add(t.Pos, "schedule", path+".taprio.schedule", "",
 				fmt.Sprintf("traffic class %d (priorities %s) never has an open gate: its packets will wait forever", tc, prioritiesOf(t.Map, tc)),
 				fmt.Sprintf("open bit 0x%02x in some entry, or map those priorities elsewhere", 1<<tc))
-			continue
 		}
+	}
+}
+
+// windowFrame: a window must fit one frame of the class's max-sdu (1500 bytes) at the link's speed
+// (1000 Mb/s when unknown; 10 Mb/s, as taprio assumes, when the driver reports none).
+func windowFrame(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || len(t.Schedule) == 0 {
+		return
+	}
+	speed, speedNote := 1000, ""
+	if s, ok := r.facts.SpeedMbps[string(ifc.Name)]; ok && s > 0 {
+		speed = s
+	}
+	if r.facts.SpeedUnknown[string(ifc.Name)] {
+		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
+	}
+	for _, tc := range slices.Sorted(maps.Keys(usedClasses(t))) {
 		sdu := 1500
 		if tc < len(t.MaxSDU) && t.MaxSDU[tc] > 0 {
 			sdu = int(t.MaxSDU[tc])
@@ -370,10 +485,10 @@ func (c *checker) schedule(ifc *configs.Interface, path string, numTC int, usedT
 		// On the wire: preamble+SFD 8, header 14, VLAN tag 4, FCS 4, inter-frame gap 12.
 		wire := sdu + 42
 		need := int64(wire) * 8 * 1000 / int64(speed) // ns
-		for _, w := range windows {
+		for _, w := range Windows(t.Schedule, tc) {
 			if w.Length < need {
 				e := t.Schedule[w.Start]
-				c.add("window-frame", Warning, e.Pos, "interval", fmt.Sprintf("%s.schedule[%d]", p, w.Start), configs.Duration(w.Length).String(),
+				r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d]", path, w.Start), configs.Duration(w.Length).String(),
 					fmt.Sprintf("traffic class %d's window is shorter than one %d-byte frame at %d Mb/s (%s on the wire)%s", tc, sdu, speed, time.Duration(need), speedNote),
 					"lengthen the window or set a smaller max-sdu for this class")
 			}
@@ -403,42 +518,54 @@ func Windows(entries []configs.Entry, tc int) []taprio.Window {
 	return taprio.Windows(es, tc)
 }
 
-func (c *checker) etf(ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	mode := taprio.Software
-	if t != nil {
-		mode = t.Mode
-	}
+// etfQueues is the number of TX queues the taprio's ranges cover (0 without taprio).
+func etfQueues(t *configs.Taprio) int {
 	total := 0
 	if t != nil {
 		for _, q := range t.Queues {
 			total = max(total, int(q.Offset)+int(q.Count))
 		}
 	}
-	queues := map[int]bool{}
+	return total
+}
+
+func etfQueue(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	total := etfQueues(t)
+	used := map[int]bool{}
 	for j, e := range ifc.ETF {
 		p := fmt.Sprintf("%s.etf[%d]", path, j)
 		switch {
 		case t == nil:
-			c.add("etf-queue", Error, e.Pos, "queue", p, "", "ETF is placed under a taprio qdisc's TX queue, and this interface has no taprio", "add a taprio: section")
+			r.add(e.Pos, "queue", p, "", "ETF is placed under a taprio qdisc's TX queue, and this interface has no taprio", "add a taprio: section")
 		case e.Queue == nil:
-			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
+			r.add(e.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
 		case *e.Queue < 0 || *e.Queue >= total:
-			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the taprio has TX queues 0-%d", total-1), "use a queue the taprio's queues: ranges cover")
-		case queues[*e.Queue]:
-			c.add("etf-queue", Error, e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), "two ETF qdiscs on one queue", "remove the duplicate")
+			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the taprio has TX queues 0-%d", total-1), "use a queue the taprio's queues: ranges cover")
+		case used[*e.Queue]:
+			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), "two ETF qdiscs on one queue", "remove the duplicate")
 		}
 		if e.Queue != nil {
-			queues[*e.Queue] = true
+			used[*e.Queue] = true
 		}
+	}
+}
+
+func etfDelta(r *run, ifc *configs.Interface, path string) {
+	for j, e := range ifc.ETF {
 		if e.Delta <= 0 || e.Delta > 1<<31-1 {
-			c.add("etf-delta", Error, e.Pos, "delta", p+".delta", e.Delta.String(), "delta must be positive (and below 2.1 s)", "e.g. delta: 500us")
+			r.add(e.Pos, "delta", fmt.Sprintf("%s.etf[%d].delta", path, j), e.Delta.String(), "delta must be positive (and below 2.1 s)", "e.g. delta: 500us")
 		}
-		if e.ClockID == nil {
-			c.add("clockid", Error, e.Pos, "clockid", p+".clockid", "", "ETF needs a clock", "clockid: CLOCK_TAI")
-		}
-		if mode == taprio.TxtimeAssist && !e.SkipSockCheck {
-			c.add("etf-skip-sock-check", Error, e.Pos, "skip-sock-check", p+".skip-sock-check", "false",
+	}
+}
+
+func etfSkipSockCheck(r *run, ifc *configs.Interface, path string) {
+	if ifc.Taprio == nil || ifc.Taprio.Mode != taprio.TxtimeAssist {
+		return
+	}
+	for j, e := range ifc.ETF {
+		if !e.SkipSockCheck {
+			r.add(e.Pos, "skip-sock-check", fmt.Sprintf("%s.etf[%d].skip-sock-check", path, j), "false",
 				"under txtime-assist, taprio sets each packet's txtime itself; ETF would drop packets from sockets without SO_TXTIME", "skip-sock-check: true")
 		}
 	}

@@ -176,21 +176,27 @@ func TestExistingVLANOfTheFileIsNoClash(t *testing.T) {
 	}
 }
 
-// configs/README.md's rule table lists exactly lint's rules, in the same order.
+// configs/README.md's rule table lists exactly lint's rules, in the same order, and marks the
+// warnings "(warning)".
 func TestREADMETableMatchesRules(t *testing.T) {
 	b, err := os.ReadFile("../configs/README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var doc []string
+	warns := map[string]bool{}
 	for _, l := range strings.Split(string(b), "\n") {
 		if m := regexp.MustCompile("^\\| `([a-z-]+)` \\|").FindStringSubmatch(l); m != nil {
 			doc = append(doc, m[1])
+			warns[m[1]] = strings.Contains(l, "(warning)")
 		}
 	}
 	var names []string
 	for _, r := range Rules {
 		names = append(names, r.Name)
+		if warns[r.Name] != (r.Severity == Warning) {
+			t.Errorf("configs/README.md: rule %s is a %s: mark warnings, and only them, \"(warning)\"", r.Name, r.Severity)
+		}
 	}
 	if strings.Join(doc, " ") != strings.Join(names, " ") {
 		t.Errorf("configs/README.md lists\n  %v\nlint.Rules has\n  %v", doc, names)

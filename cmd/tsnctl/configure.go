@@ -54,7 +54,7 @@ there is an error (warnings alone exit 0).`,
 			out := cmd.OutOrStdout()
 			if rules {
 				for _, r := range lint.Rules {
-					fmt.Fprintf(out, "%-20s %s\n", r.Name, r.Doc)
+					fmt.Fprintf(out, "%-20s %-7s %s\n", r.Name, r.Severity, r.Summary)
 				}
 				return nil
 			}

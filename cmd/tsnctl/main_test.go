@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/tsnctl/tsnctl/lint"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -101,8 +104,11 @@ func TestLintCommand(t *testing.T) {
 	if _, err := run(t, "lint", "-f", malformed); err == nil || !strings.Contains(err.Error(), `c.yaml:3: interfaces[0].taprio.num-tc: "four": want a whole number`) {
 		t.Errorf("malformed: %v", err)
 	}
-	if out, _ := run(t, "lint", "--rules"); !strings.Contains(out, "etf-skip-sock-check") {
-		t.Errorf("rules: %q", out)
+	out, _ = run(t, "lint", "--rules")
+	for _, r := range lint.Rules {
+		if !regexp.MustCompile(`(?m)^` + r.Name + ` +` + string(r.Severity) + ` +\S`).MatchString(out) {
+			t.Errorf("lint --rules lacks %s (%s):\n%s", r.Name, r.Severity, out)
+		}
 	}
 }
 
