@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -68,15 +69,19 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
+// sendOptions are tsnctl send's flags.
+type sendOptions struct {
+	cfg                    sender.Config
+	t                      sender.Timing
+	fromQdisc, logPath     string
+	labels                 labelFlag
+	requireSync, quiet     bool
+	syncTimeout            time.Duration
+	onSyncLoss, syncStatus string
+}
+
 func sendCmd() *cobra.Command {
-	var cfg sender.Config
-	var t sender.Timing
-	var window, baseTime, fromQdisc, logPath, destMAC string
-	var labels labelFlag
-	var requireSync bool
-	var syncTimeout time.Duration
-	var onSyncLoss, syncStatus string
-	var quiet bool
+	var o sendOptions
 	cmd := &cobra.Command{
 		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags]",
 		Short: "Send one cyclic stream of test packets, optionally launched by ETF at their SO_TXTIME",
@@ -96,133 +101,132 @@ timestamps are attributed to their sequence numbers. --log FILE writes every eve
 log (tsnctl dump FILE reads it). The sending thread is locked, optionally SCHED_FIFO (--fifo) and
 pinned (--cpu); memory is locked and the loop does not allocate.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			start, end, ok := strings.Cut(window, ",")
-			s, err1 := configs.ParseDuration(start)
-			e, err2 := configs.ParseDuration(end)
-			if !ok || err1 != nil || err2 != nil {
-				return fmt.Errorf("--window %q: want START,END offsets in the cycle, e.g. 1200us,1300us", window)
-			}
-			t.WindowStart, t.WindowEnd = int64(s), int64(e)
-			if fromQdisc != "" {
-				if cmd.Flags().Changed("base-time") {
-					return fmt.Errorf("--base-time cannot be combined with --from-qdisc, which takes it from the installed schedule")
-				}
-				var cycle int64
-				var win [2]int64
-				if cmd.Flags().Changed("cycle") {
-					cycle = t.Cycle
-				}
-				if cmd.Flags().Changed("window") {
-					win = [2]int64{t.WindowStart, t.WindowEnd}
-				}
-				qt, check, swETF, err := sender.FromQdisc(cfg.NetNS, fromQdisc, cfg.Priority, cycle, win)
-				if err != nil {
-					return err
-				}
-				if w := swETF.EarlyRelease(t, fromQdisc); w != "" {
-					fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
-				}
-				t.BaseTime, t.Cycle, t.WindowStart, t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
-				cfg.Check = check
-			} else if baseTime != "auto" {
-				v, err := configs.ParseDuration(baseTime)
-				if err != nil {
-					return fmt.Errorf("--base-time %q: want auto or TAI nanoseconds", baseTime)
-				}
-				t.BaseTime = int64(v)
-			}
-			if cfg.Raw {
-				mac, err := net.ParseMAC(destMAC)
-				if err != nil {
-					return fmt.Errorf("--dest-mac %q: want a MAC address such as 52:54:00:00:02:01", destMAC)
-				}
-				cfg.DestMAC = mac
-			} else if destMAC != "" || cmd.Flags().Changed("vlan") || cmd.Flags().Changed("pcp") {
-				return fmt.Errorf("--dest-mac, --vlan and --pcp go with --raw (over UDP, the VLAN interface and its egress-qos-map set them)")
-			}
-			cfg.Timing = t
-			if onSyncLoss != "mark" && onSyncLoss != "pause" {
-				return fmt.Errorf("--on-sync-loss %q: use mark (send, and mark the samples) or pause (skip cycles until LOCKED again)", onSyncLoss)
-			}
-			var syncWatch *watch.Gate
-			if requireSync {
-				ctx, stop := signalContext()
-				g, err := watch.WaitForSync(ctx, cmd.ErrOrStderr(), syncStatus, syncTimeout)
-				stop()
-				if err != nil {
-					return err
-				}
-				syncWatch = g
-				cfg.Sync = g.Locked
-				cfg.PauseUnlocked = onSyncLoss == "pause"
-			}
-			snd, err := sender.Open(cfg)
-			if err != nil {
-				return err
-			}
-			defer snd.Close()
-			if logPath != "" {
-				h := samplelog.NewHeader(samplelog.RoleSend, cfg.Stream, labels.m)
-				h.Send = cfg.LogParams(fromQdisc)
-				w, err := samplelog.Create(logPath, h)
-				if err != nil {
-					return err
-				}
-				defer w.Close()
-				snd.SetLog(w)
-			}
-			ctx, stop := signalContext()
-			defer stop()
-			if syncWatch != nil {
-				go syncWatch.Run(ctx)
-			}
-			if !quiet && isTerminal(os.Stderr) {
-				go progress(ctx, cmd.ErrOrStderr(), snd)
-			}
-			sum, err := snd.Run(ctx)
-			sum.Write(cmd.OutOrStdout(), cfg)
-			return err
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
+	// Defaults first: help shows what the flag values hold when they are registered.
+	o.t.Cycle = int64(2 * time.Millisecond)
+	o.t.Offset = int64(50 * time.Microsecond)
+	o.t.WakeAdvance = int64(500 * time.Microsecond)
+	o.t.WindowStart, o.t.WindowEnd = int64(1200*time.Microsecond), int64(1300*time.Microsecond)
 	f := cmd.Flags()
-	f.StringVar(&cfg.Dest, "dest", "", "destination IPv4 host:port (UDP)")
-	f.BoolVar(&cfg.Raw, "raw", false, "send raw Ethernet frames (EtherType 0x88B5) on --iface through AF_PACKET instead of UDP")
-	f.StringVar(&destMAC, "dest-mac", "", "with --raw: destination MAC address")
-	f.Uint16Var(&cfg.VLAN, "vlan", 0, "with --raw: 802.1Q VLAN id of the frames (0: untagged)")
-	f.Uint8Var(&cfg.PCP, "pcp", 0, "with --raw: 802.1Q priority code point (0-7)")
-	f.StringVar(&cfg.Iface, "iface", "", "send through this interface (e.g. the VLAN interface eth1.3)")
-	f.IntVar(&cfg.Priority, "priority", -1, "socket priority (SO_PRIORITY): chooses the taprio traffic class and, through the VLAN egress map, the PCP")
-	f.Var(durationFlag{&t.Cycle}, "cycle", "cycle time")
-	f.StringVar(&window, "window", "1200us,1300us", "transmit window START,END in the cycle")
-	f.Var(durationFlag{&t.Offset}, "offset", "txtime's offset in the window")
-	f.IntVar(&t.PerCycle, "per-cycle", 1, "packets per cycle")
-	f.Var(durationFlag{&t.Spacing}, "spacing", "between the packets of one cycle")
-	f.BoolVar(&t.Txtime, "txtime", false, "SO_TXTIME: give each packet its launch time (needs CAP_NET_ADMIN)")
-	f.BoolVar(&cfg.DeadlineMode, "deadline-mode", false, "SOF_TXTIME_DEADLINE_MODE: the txtime is a deadline")
-	f.Var(durationFlag{&t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime")
-	f.StringVar(&baseTime, "base-time", "auto", "TAI ns the cycles count from (auto: the TAI epoch, as taprio's auto)")
-	f.StringVar(&fromQdisc, "from-qdisc", "", "take base-time (and, unless given, cycle and window) from the taprio on this interface and check the stream against its gates")
-	f.Int64Var(&cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
-	f.DurationVar(&cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
-	f.IntVar(&cfg.Size, "size", 64, "UDP payload bytes")
-	f.Uint32Var(&cfg.Stream, "stream", 0, "stream id written in every packet")
-	f.IntVar(&cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
-	f.IntVar(&cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
-	f.BoolVar(&cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
-	f.StringVar(&logPath, "log", "", "write a sample log to FILE")
-	f.Var(&labels, "label", "KEY=VALUE written into the sample log's header and shown with the run in reports (repeatable)")
-	f.BoolVar(&quiet, "quiet", false, "no progress line")
-	f.StringVar(&cfg.NetNS, "netns", "", "send from this network namespace (ip netns name)")
-	f.BoolVar(&requireSync, "require-sync", false, "wait until time sync is LOCKED (tsnctl ptp run/watch) before the first packet; watch it during the run")
-	f.DurationVar(&syncTimeout, "sync-timeout", 2*time.Minute, "with --require-sync: how long to wait for LOCKED")
-	f.StringVar(&onSyncLoss, "on-sync-loss", "mark", "with --require-sync, when sync is lost mid-run: mark (send, mark the samples) or pause (skip cycles)")
-	f.StringVar(&syncStatus, "sync-status", watch.DefaultStatusPath, "the sync status tsnctl ptp run/watch publishes")
-	f.Int64Var(&cfg.LateEvery, "late-every", 0, "with --txtime: give every Nth packet a txtime in the past, to see ETF drops reported")
-	t.Cycle = int64(2 * time.Millisecond)
-	t.Offset = int64(50 * time.Microsecond)
-	t.WakeAdvance = int64(500 * time.Microsecond)
+	f.StringVar(&o.cfg.Dest, "dest", "", "destination IPv4 host:port (UDP)")
+	f.BoolVar(&o.cfg.Raw, "raw", false, "send raw Ethernet frames (EtherType 0x88B5) on --iface through AF_PACKET instead of UDP")
+	f.Var(macFlag{&o.cfg.DestMAC}, "dest-mac", "with --raw: destination MAC address")
+	f.Uint16Var(&o.cfg.VLAN, "vlan", 0, "with --raw: 802.1Q VLAN id of the frames (0: untagged)")
+	f.Uint8Var(&o.cfg.PCP, "pcp", 0, "with --raw: 802.1Q priority code point (0-7)")
+	f.StringVar(&o.cfg.Iface, "iface", "", "send through this interface (e.g. the VLAN interface eth1.3)")
+	f.IntVar(&o.cfg.Priority, "priority", -1, "socket priority (SO_PRIORITY): chooses the taprio traffic class and, through the VLAN egress map, the PCP")
+	f.Var(durationFlag{&o.t.Cycle}, "cycle", "cycle time")
+	f.Var(windowFlag{&o.t}, "window", "transmit window START,END in the cycle")
+	f.Var(durationFlag{&o.t.Offset}, "offset", "txtime's offset in the window")
+	f.IntVar(&o.t.PerCycle, "per-cycle", 1, "packets per cycle")
+	f.Var(durationFlag{&o.t.Spacing}, "spacing", "between the packets of one cycle")
+	f.BoolVar(&o.t.Txtime, "txtime", false, "SO_TXTIME: give each packet its launch time (needs CAP_NET_ADMIN)")
+	f.BoolVar(&o.cfg.DeadlineMode, "deadline-mode", false, "SOF_TXTIME_DEADLINE_MODE: the txtime is a deadline")
+	f.Var(durationFlag{&o.t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime")
+	f.Var(baseTimeFlag{&o.t.BaseTime}, "base-time", "TAI ns the cycles count from (auto: the TAI epoch, as taprio's auto)")
+	f.StringVar(&o.fromQdisc, "from-qdisc", "", "take base-time (and, unless given, cycle and window) from the taprio on this interface and check the stream against its gates")
+	f.Int64Var(&o.cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
+	f.DurationVar(&o.cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
+	f.IntVar(&o.cfg.Size, "size", 64, "UDP payload bytes")
+	f.Uint32Var(&o.cfg.Stream, "stream", 0, "stream id written in every packet")
+	f.IntVar(&o.cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
+	f.IntVar(&o.cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
+	f.BoolVar(&o.cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
+	f.StringVar(&o.logPath, "log", "", "write a sample log to FILE")
+	f.Var(&o.labels, "label", "KEY=VALUE written into the sample log's header and shown with the run in reports (repeatable)")
+	f.BoolVar(&o.quiet, "quiet", false, "no progress line")
+	f.StringVar(&o.cfg.NetNS, "netns", "", "send from this network namespace (ip netns name)")
+	f.BoolVar(&o.requireSync, "require-sync", false, "wait until time sync is LOCKED (tsnctl ptp run/watch) before the first packet; watch it during the run")
+	f.DurationVar(&o.syncTimeout, "sync-timeout", 2*time.Minute, "with --require-sync: how long to wait for LOCKED")
+	choiceFlag(f, &o.onSyncLoss, "on-sync-loss", "with --require-sync, when sync is lost mid-run: mark (send, mark the samples) or pause (skip cycles)", "mark", "pause")
+	f.StringVar(&o.syncStatus, "sync-status", watch.DefaultStatusPath, "the sync status tsnctl ptp run/watch publishes")
+	f.Int64Var(&o.cfg.LateEvery, "late-every", 0, "with --txtime: give every Nth packet a txtime in the past, to see ETF drops reported")
 	return cmd
+}
+
+// timing completes the stream's timing: from the taprio on --from-qdisc (the cycle and window
+// taken from it unless given) or as the flags say.
+func (o *sendOptions) timing(cmd *cobra.Command) error {
+	if o.fromQdisc == "" {
+		o.cfg.Timing = o.t
+		return nil
+	}
+	if cmd.Flags().Changed("base-time") {
+		return fmt.Errorf("--base-time cannot be combined with --from-qdisc, which takes it from the installed schedule")
+	}
+	var cycle int64
+	var win [2]int64
+	if cmd.Flags().Changed("cycle") {
+		cycle = o.t.Cycle
+	}
+	if cmd.Flags().Changed("window") {
+		win = [2]int64{o.t.WindowStart, o.t.WindowEnd}
+	}
+	qt, check, swETF, err := sender.FromQdisc(o.cfg.NetNS, o.fromQdisc, o.cfg.Priority, cycle, win)
+	if err != nil {
+		return err
+	}
+	if w := swETF.EarlyRelease(o.t, o.fromQdisc); w != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
+	}
+	o.t.BaseTime, o.t.Cycle, o.t.WindowStart, o.t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
+	o.cfg.Timing, o.cfg.Check = o.t, check
+	return nil
+}
+
+// waitForSync waits for LOCKED (--require-sync) and returns the gate that watches it during the run.
+func (o *sendOptions) waitForSync(cmd *cobra.Command) (*watch.Gate, error) {
+	if !o.requireSync {
+		return nil, nil
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	g, err := watch.WaitForSync(ctx, cmd.ErrOrStderr(), o.syncStatus, o.syncTimeout)
+	if err != nil {
+		return nil, err
+	}
+	o.cfg.Sync, o.cfg.PauseUnlocked = g.Locked, o.onSyncLoss == "pause"
+	return g, nil
+}
+
+func (o *sendOptions) run(cmd *cobra.Command) error {
+	if !o.cfg.Raw && (cmd.Flags().Changed("dest-mac") || cmd.Flags().Changed("vlan") || cmd.Flags().Changed("pcp")) {
+		return fmt.Errorf("--dest-mac, --vlan and --pcp go with --raw (over UDP, the VLAN interface and its egress-qos-map set them)")
+	}
+	if err := o.timing(cmd); err != nil {
+		return err
+	}
+	syncWatch, err := o.waitForSync(cmd)
+	if err != nil {
+		return err
+	}
+	snd, err := sender.Open(o.cfg)
+	if err != nil {
+		return err
+	}
+	defer snd.Close()
+	if o.logPath != "" {
+		h := samplelog.NewHeader(samplelog.RoleSend, o.cfg.Stream, o.labels.m)
+		h.Send = o.cfg.LogParams(o.fromQdisc)
+		w, err := samplelog.Create(o.logPath, h)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		snd.SetLog(w)
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	if syncWatch != nil {
+		go syncWatch.Run(ctx)
+	}
+	if !o.quiet && isTerminal(os.Stderr) {
+		go progress(ctx, cmd.ErrOrStderr(), snd)
+	}
+	sum, err := snd.Run(ctx)
+	sum.Write(cmd.OutOrStdout(), o.cfg)
+	return err
 }
 
 func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
@@ -331,4 +335,59 @@ func dumpCmd() *cobra.Command {
 	}
 	outputFlag(cmd.Flags(), &output, "output format (json: one object per line)", "text", "json")
 	return cmd
+}
+
+// windowFlag is send's --window START,END: offsets in the cycle.
+type windowFlag struct{ t *sender.Timing }
+
+func (f windowFlag) String() string {
+	return configs.Duration(f.t.WindowStart).String() + "," + configs.Duration(f.t.WindowEnd).String()
+}
+func (f windowFlag) Type() string { return "START,END" }
+func (f windowFlag) Set(v string) error {
+	start, end, ok := strings.Cut(v, ",")
+	s, err1 := configs.ParseDuration(start)
+	e, err2 := configs.ParseDuration(end)
+	if !ok || err1 != nil || err2 != nil {
+		return fmt.Errorf("want START,END offsets in the cycle, e.g. 1200us,1300us")
+	}
+	f.t.WindowStart, f.t.WindowEnd = int64(s), int64(e)
+	return nil
+}
+
+// baseTimeFlag is send's --base-time: auto (0: the TAI epoch) or TAI nanoseconds.
+type baseTimeFlag struct{ p *int64 }
+
+func (f baseTimeFlag) String() string {
+	if *f.p == 0 {
+		return "auto"
+	}
+	return strconv.FormatInt(*f.p, 10)
+}
+func (f baseTimeFlag) Type() string { return "auto|NS" }
+func (f baseTimeFlag) Set(v string) error {
+	if v == "auto" {
+		*f.p = 0
+		return nil
+	}
+	d, err := configs.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want auto or TAI nanoseconds")
+	}
+	*f.p = int64(d)
+	return nil
+}
+
+// macFlag is a MAC address flag.
+type macFlag struct{ p *net.HardwareAddr }
+
+func (f macFlag) String() string { return f.p.String() }
+func (f macFlag) Type() string   { return "MAC" }
+func (f macFlag) Set(v string) error {
+	mac, err := net.ParseMAC(v)
+	if err != nil {
+		return fmt.Errorf("want a MAC address such as 52:54:00:00:02:01")
+	}
+	*f.p = mac
+	return nil
 }
