@@ -44,7 +44,7 @@ func sameRequest(tb testing.TB, ours, theirs netlink.Message) {
 	if err := tg.UnmarshalBinary(theirs.Data); err != nil {
 		tb.Fatal(err)
 	}
-	oa, ta := attrs(tb, og.Data), attrs(tb, tg.Data)
+	oa, ta := nlmon.Attrs(tb, og.Data), nlmon.Attrs(tb, tg.Data)
 	if ours.Header.Type == unix.GENL_ID_CTRL {
 		if theirs.Header.Type != unix.GENL_ID_CTRL || string(oa[unix.CTRL_ATTR_FAMILY_NAME]) != string(ta[unix.CTRL_ATTR_FAMILY_NAME]) {
 			tb.Errorf("family lookup %q, ethtool's %q", oa[unix.CTRL_ATTR_FAMILY_NAME], ta[unix.CTRL_ATTR_FAMILY_NAME])
@@ -57,8 +57,8 @@ func sameRequest(tb testing.TB, ours, theirs netlink.Message) {
 	}
 	for typ, v := range ta {
 		if typ == 1 { // ETHTOOL_A_*_HEADER in every message
-			if string(attrs(tb, oa[1])[unix.ETHTOOL_A_HEADER_DEV_NAME]) != string(attrs(tb, v)[unix.ETHTOOL_A_HEADER_DEV_NAME]) {
-				tb.Errorf("header names %q, ethtool's %q", attrs(tb, oa[1])[unix.ETHTOOL_A_HEADER_DEV_NAME], attrs(tb, v)[unix.ETHTOOL_A_HEADER_DEV_NAME])
+			if string(nlmon.Attrs(tb, oa[1])[unix.ETHTOOL_A_HEADER_DEV_NAME]) != string(nlmon.Attrs(tb, v)[unix.ETHTOOL_A_HEADER_DEV_NAME]) {
+				tb.Errorf("header names %q, ethtool's %q", nlmon.Attrs(tb, oa[1])[unix.ETHTOOL_A_HEADER_DEV_NAME], nlmon.Attrs(tb, v)[unix.ETHTOOL_A_HEADER_DEV_NAME])
 			}
 			continue
 		}
@@ -69,22 +69,6 @@ func sameRequest(tb testing.TB, ours, theirs netlink.Message) {
 	if len(oa) != len(ta) {
 		tb.Errorf("%d attributes, ethtool sends %d", len(oa), len(ta))
 	}
-}
-
-func attrs(tb testing.TB, b []byte) map[uint16][]byte {
-	tb.Helper()
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m := map[uint16][]byte{}
-	for ad.Next() {
-		m[ad.Type()] = ad.Bytes()
-	}
-	if err := ad.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return m
 }
 
 // ethtool -l v0 on a 4-queue veth, as the kernel answered it.

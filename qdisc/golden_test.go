@@ -35,14 +35,14 @@ func sameRequest(dec func([]byte) (any, error)) func(t testing.TB, ours, theirs 
 		if string(ours.Data[:tcmsgLen]) != string(theirs.Data[:tcmsgLen]) {
 			t.Errorf("tcmsg % x, iproute2's % x", ours.Data[:tcmsgLen], theirs.Data[:tcmsgLen])
 		}
-		oa, ta := attrs(t, ours.Data[tcmsgLen:]), attrs(t, theirs.Data[tcmsgLen:])
+		oa, ta := nlmon.Attrs(t, ours.Data[tcmsgLen:]), nlmon.Attrs(t, theirs.Data[tcmsgLen:])
 		if string(oa[tcaKind]) != string(ta[tcaKind]) {
 			t.Errorf("kind %q, iproute2's %q", oa[tcaKind], ta[tcaKind])
 		}
 		if dec == nil {
 			return
 		}
-		oo, to := attrs(t, oa[tcaOptions]), attrs(t, ta[tcaOptions])
+		oo, to := nlmon.Attrs(t, oa[tcaOptions]), nlmon.Attrs(t, ta[tcaOptions])
 		if !reflect.DeepEqual(slices.Sorted(mapsKeys(oo)), slices.Sorted(mapsKeys(to))) {
 			t.Errorf("option attributes %v, iproute2 sends %v", slices.Sorted(mapsKeys(oo)), slices.Sorted(mapsKeys(to)))
 		}
@@ -62,23 +62,6 @@ func mapsKeys(m map[uint16][]byte) func(func(uint16) bool) {
 			}
 		}
 	}
-}
-
-// attrs maps a message's attributes by type (the nested flag cleared).
-func attrs(t testing.TB, b []byte) map[uint16][]byte {
-	t.Helper()
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[uint16][]byte{}
-	for ad.Next() {
-		m[ad.Type()] = ad.Bytes()
-	}
-	if err := ad.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // seedTaprio is the schedule the recordings' tc command installs (configs/seed.yaml's, base-time 1 s).

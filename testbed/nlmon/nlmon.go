@@ -321,3 +321,21 @@ func Replay(tb testing.TB, path string, check func(tb testing.TB, ours, theirs n
 func isAck(m netlink.Message) bool {
 	return m.Header.Type == netlink.Error && len(m.Data) >= 4 && binary.NativeEndian.Uint32(m.Data) == 0
 }
+
+// Attrs maps the netlink attributes in b by type (the nested and byte-order flags cleared); a
+// malformed b ends the test.
+func Attrs(tb testing.TB, b []byte) map[uint16][]byte {
+	tb.Helper()
+	ad, err := netlink.NewAttributeDecoder(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := map[uint16][]byte{}
+	for ad.Next() {
+		m[ad.Type()] = ad.Bytes()
+	}
+	if err := ad.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
