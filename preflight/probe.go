@@ -3,6 +3,7 @@ package preflight
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,6 +20,7 @@ import (
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,7 +30,8 @@ type Options struct {
 	Interfaces []string
 }
 
-// Run performs every check. It changes nothing outside the throwaway namespace it creates.
+// Run performs every check. It changes nothing that outlives it: the kernel probe works in a
+// throwaway namespace, or on a veth pair of its own that it deletes.
 func Run(opts Options) Report {
 	var checks []Check
 	results, setupErr := probeKernel()
@@ -76,37 +79,54 @@ func deviceInterfaces() []string {
 	return out
 }
 
-// probeKernel creates each kernel feature in a new, empty network namespace (on a 4-queue veth
-// pair) and reports the error of each, keyed by check name. The namespace, and everything in it,
-// disappears when the probe returns. setupErr is set when the namespace could not be made.
+// probeKernel creates each kernel feature on a 4-queue veth pair and reports the error of each,
+// keyed by check name. The pair lives in a new, empty network namespace that disappears when the
+// probe returns; where tsnctl may not make one (CAP_SYS_ADMIN: a container given NET_ADMIN only), in
+// this namespace, under names of its own, deleted before the probe returns. setupErr is set when
+// neither could be made.
 func probeKernel() (results map[string]error, setupErr error) {
 	ns, err := nsexec.New()
-	if err != nil {
+	if err == nil {
+		defer ns.Close()
+		return probeIn(int(ns), "tsnprobe")
+	}
+	if !errors.Is(err, unix.EPERM) {
 		return nil, err
 	}
-	defer ns.Close()
+	return probeIn(0, fmt.Sprintf("tsnp%d.", os.Getpid()%100000))
+}
 
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+// probeIn probes on a veth pair PREFIX0/PREFIX1 in network namespace ns (a file descriptor; 0:
+// this one), deleting the pair afterwards.
+func probeIn(ns int, prefix string) (results map[string]error, setupErr error) {
+	var h *netlink.Handle
+	var err error
+	if ns == 0 {
+		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+	} else {
+		h, err = netlink.NewHandleAt(netns.NsHandle(ns), unix.NETLINK_ROUTE)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("netlink in probe namespace: %w", err)
+		return nil, fmt.Errorf("netlink in the probe's namespace: %w", err)
 	}
 	defer h.Close()
 	veth := &netlink.Veth{
-		LinkAttrs: netlink.LinkAttrs{Name: "tsnprobe0", NumTxQueues: 4, NumRxQueues: 4},
-		PeerName:  "tsnprobe1", PeerNumTxQueues: 4, PeerNumRxQueues: 4,
+		LinkAttrs: netlink.LinkAttrs{Name: prefix + "0", NumTxQueues: 4, NumRxQueues: 4},
+		PeerName:  prefix + "1", PeerNumTxQueues: 4, PeerNumRxQueues: 4,
 	}
 	if err := h.LinkAdd(veth); err != nil {
-		return nil, fmt.Errorf("create a veth pair in the probe namespace: %w", err)
+		return nil, fmt.Errorf("create the probe's veth pair: %w", err)
 	}
-	l0, err := h.LinkByName("tsnprobe0")
+	defer h.LinkDel(veth) // with the namespace gone it is gone anyway; here it must be removed
+	l0, err := h.LinkByName(prefix + "0")
 	if err != nil {
 		return nil, err
 	}
-	l1, err := h.LinkByName("tsnprobe1")
+	l1, err := h.LinkByName(prefix + "1")
 	if err != nil {
 		return nil, err
 	}
-	qc, err := qdisc.Dial(int(ns))
+	qc, err := qdisc.Dial(ns)
 	if err != nil {
 		return nil, err
 	}
@@ -121,8 +141,8 @@ func probeKernel() (results map[string]error, setupErr error) {
 	}
 	results["kernel/taprio"] = addAndRemove(qc, l0.Attrs().Index, taprio.Kind, tp)
 	results["kernel/etf"] = addAndRemove(qc, l1.Attrs().Index, etf.Kind, &etf.Options{Delta: 500000, ClockID: clock.TAI})
-	results["kernel/mqprio"] = probeMqprio(int(ns), l1.Attrs().Index)
-	vlan := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "tsnprobe0.3", ParentIndex: l0.Attrs().Index},
+	results["kernel/mqprio"] = probeMqprio(ns, l1.Attrs().Index)
+	vlan := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: prefix + "3", ParentIndex: l0.Attrs().Index},
 		VlanId: 3, EgressQosMap: map[uint32]uint32{6: 6}}
 	results["kernel/vlan"] = h.LinkAdd(vlan)
 	return results, nil
