@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit image image-check image-podman netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
 
 all: build
 
@@ -55,7 +55,21 @@ lab-selftest: deps
 deploy-check: build
 	deploy/systemd/check bin/tsnctl
 
-test: deps fmt-check vet unit deploy-check lab-test lab-systemd lab-selftest
+test: deps fmt-check vet unit deploy-check image-check image-podman lab-test lab-systemd lab-selftest
+
+# tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
+image:
+	deploy/image/build out/image
+
+# The image is reproducible: two builds, each with empty output and Go build caches and the packages
+# downloaded again, give the same digest.
+image-check:
+	deploy/image/build --check
+
+# Debian's podman loads the image and runs tsnctl in it without capabilities: version, analyze on
+# mounted logs (same answer as the host's tsnctl), check (fails, naming --cap-add NET_ADMIN).
+image-podman: build image
+	deploy/image/podman-check out/image
 
 # The netlink messages the host tests of qdisc and nic replay (qdisc/testdata/netlink, nic/testdata/netlink),
 # recorded again from the lab's kernel, iproute2 and ethtool on an nlmon device (make lab-test compares them).

@@ -34,10 +34,10 @@ func judgeKernel(f KernelFeature, probeErr, setupErr error) Check {
 	case setupErr != nil:
 		c.Status = Warn
 		c.Detail = "not probed: " + setupErr.Error()
-		c.Remedy = "run tsnctl check as root (it creates a throwaway network namespace to probe the kernel)"
+		c.Remedy = "run tsnctl check as root, or in a container with --cap-add NET_ADMIN (it probes the kernel on a throwaway veth pair)"
 	case probeErr == nil:
 		c.Status = Pass
-		c.Detail = "created in a throwaway namespace: " + f.What
+		c.Detail = "created on a throwaway veth pair: " + f.What
 	case missingFeature(probeErr):
 		c.Status = Fail
 		c.Detail = "the kernel cannot create it: " + f.What + ": " + probeErr.Error()

@@ -1,5 +1,6 @@
 // Package preflight answers "can this node do TSN?" before anything is changed: it probes the
-// kernel for the qdiscs and link types TSN needs (for real, in a throwaway network namespace), and
+// kernel for the qdiscs and link types TSN needs (for real, in a throwaway network namespace or, without
+// CAP_SYS_ADMIN, on a veth pair of its own that it deletes), and
 // reads each interface's queues and timestamping, the TAI offset, linuxptp and the privileges.
 //
 // judge*.go hold the pure rules (facts in, a Check out); probe.go gathers the facts.

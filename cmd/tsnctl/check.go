@@ -14,7 +14,7 @@ func checkCmd() *cobra.Command {
 		Use:   "check [--iface IF]... [-o text|json]",
 		Short: "Preflight: can this node do TSN? (kernel qdiscs, VLAN, queues, timestamping, TAI offset, linuxptp, privileges)",
 		Long: `check probes the kernel for taprio, ETF, mqprio and 802.1Q by creating them in a throwaway
-network namespace, and reads each interface's TX queues, channels and timestamping capabilities,
+network namespace (without CAP_SYS_ADMIN: on a veth pair of its own that it deletes), and reads each interface's TX queues, channels and timestamping capabilities,
 the kernel's TAI offset, the linuxptp tools and the process's capabilities. It changes nothing.
 
 Every check has a stable name, a status (pass, warn, fail), what was found and what to do.
