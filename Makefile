@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit image image-check image-podman netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
 
 all: build
 
@@ -27,6 +27,7 @@ vet:
 	$(GO) vet -tags lab2 ./...
 	$(GO) vet -tags 'lab soak' ./agent
 	$(GO) vet -tags labsd ./agent
+	$(GO) vet -tags labctr ./testbed/container
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,6 +41,12 @@ unit:
 lab-test: deps
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
 	TSNCTL_LAB_VMS=2 CGO_ENABLED=0 $(GO) test -count=1 -timeout 13m -v -run TestLab -tags lab2 -exec $(LAB_EXEC) $(LAB2_PKGS)
+
+# tsnctl's image (make image) under runc in a lab guest, as an engine runs it: own namespaces, read-only
+# root, igb eth1 moved into its network namespace, only NET_ADMIN, SYS_TIME and SYS_NICE (and NET_RAW for
+# ptp4l). Real time: the stream crosses the host on the igb cable.
+lab-container: deps image
+	TSNCTL_LAB_TIME=real CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -v -tags labctr -exec $(LAB_EXEC) ./testbed/container
 
 # tsnctl's systemd unit installed from deploy/systemd and run by systemd as PID 1 in the systemd lab
 # guest (testbed/run --systemd): start after READY, drift, restart and kill -9 adopted, watchdog,
@@ -55,7 +62,7 @@ lab-selftest: deps
 deploy-check: build
 	deploy/systemd/check bin/tsnctl
 
-test: deps fmt-check vet unit deploy-check image-check image-podman lab-test lab-systemd lab-selftest
+test: deps fmt-check vet unit deploy-check image-check image-podman lab-test lab-container lab-systemd lab-selftest
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 image:

@@ -13,6 +13,7 @@ import (
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // Prepared is a checked plan for a whole configuration.
@@ -93,6 +94,9 @@ type ApplyError struct {
 
 func (e *ApplyError) Error() string {
 	s := fmt.Sprintf("%s: %s failed: %v", e.Step.Iface, e.Step.Summary, e.Err)
+	if errors.Is(e.Err, unix.EPERM) {
+		s += " (changing qdiscs, links and channels needs CAP_NET_ADMIN: run tsnctl as root, or give its container --cap-add NET_ADMIN)"
+	}
 	if e.RolledBack {
 		return s + "; every interface was rolled back to its previous state"
 	}

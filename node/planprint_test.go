@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
+	"golang.org/x/sys/unix"
 )
 
 func TestWritePlan(t *testing.T) {
@@ -34,5 +36,18 @@ eth2: nothing to change, the interface is as configured
 	p.WritePlan(&b, false)
 	if !strings.HasPrefix(b.String(), "eth1: applying 1 change(s):\n") {
 		t.Errorf("not a dry run:\n%s", b.String())
+	}
+}
+
+// A refusal for lack of privilege says which capability to give, and how.
+func TestApplyErrorNamesTheCapability(t *testing.T) {
+	perm := &ApplyError{Step: Step{Iface: "eth1", Summary: "install etf on TX queue 1"}, Err: &qdisc.Error{Op: "replace", Err: unix.EPERM}, RolledBack: true}
+	if s := perm.Error(); !strings.Contains(s, "needs CAP_NET_ADMIN: run tsnctl as root, or give its container --cap-add NET_ADMIN") ||
+		!strings.HasSuffix(s, "every interface was rolled back to its previous state") {
+		t.Errorf("%s", s)
+	}
+	other := &ApplyError{Step: Step{Iface: "eth1"}, Err: &qdisc.Error{Op: "replace", Err: unix.EINVAL}, RolledBack: true}
+	if strings.Contains(other.Error(), "CAP_NET_ADMIN") {
+		t.Errorf("EINVAL named a capability: %s", other)
 	}
 }
