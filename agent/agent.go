@@ -537,6 +537,9 @@ func (a *Agent) Snapshot() Status {
 			notReady = append(notReady, fmt.Sprintf("%s %s", n, i.State))
 		}
 	}
+	if a.cfg == nil { // before the file is read, nothing is known to be as intended
+		notReady = append(notReady, "configuration not loaded yet")
+	}
 	if a.cfg != nil && a.cfg.PTP != nil && (st.Sync == nil || st.Sync.State != syncstate.Locked) {
 		state := "not started"
 		if st.Sync != nil {

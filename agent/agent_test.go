@@ -274,3 +274,12 @@ func runAgent(t testing.TB, text, ns string, verify time.Duration) (a *Agent, st
 		}
 	})
 }
+
+// Before the agent has read its file it is not ready: /readyz must not say 200 in the moment between
+// the process starting and the configuration being known (a two-guest lab run caught it doing so).
+func TestNotReadyBeforeTheFileIsRead(t *testing.T) {
+	a := New(Options{File: filepath.Join(t.TempDir(), "none.yaml"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if st := a.Snapshot(); st.Ready || !strings.Contains(st.NotReady, "configuration not loaded yet") {
+		t.Errorf("%+v", st)
+	}
+}
