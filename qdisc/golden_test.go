@@ -2,6 +2,7 @@ package qdisc
 
 import (
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"testing"
@@ -43,23 +44,13 @@ func sameRequest(dec func([]byte) (any, error)) func(t testing.TB, ours, theirs 
 			return
 		}
 		oo, to := nlmon.Attrs(t, oa[tcaOptions]), nlmon.Attrs(t, ta[tcaOptions])
-		if !reflect.DeepEqual(slices.Sorted(mapsKeys(oo)), slices.Sorted(mapsKeys(to))) {
-			t.Errorf("option attributes %v, iproute2 sends %v", slices.Sorted(mapsKeys(oo)), slices.Sorted(mapsKeys(to)))
+		if !reflect.DeepEqual(slices.Sorted(maps.Keys(oo)), slices.Sorted(maps.Keys(to))) {
+			t.Errorf("option attributes %v, iproute2 sends %v", slices.Sorted(maps.Keys(oo)), slices.Sorted(maps.Keys(to)))
 		}
 		ov, err1 := dec(oa[tcaOptions])
 		tv, err2 := dec(ta[tcaOptions])
 		if err1 != nil || err2 != nil || !reflect.DeepEqual(ov, tv) {
 			t.Errorf("options decode as\n%+v (%v)\niproute2's as\n%+v (%v)", ov, err1, tv, err2)
-		}
-	}
-}
-
-func mapsKeys(m map[uint16][]byte) func(func(uint16) bool) {
-	return func(yield func(uint16) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }

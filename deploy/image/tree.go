@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"fmt"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -39,7 +40,7 @@ func (t Tree) Add(f File) {
 func (t Tree) Tar(mtime time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	tw := tar.NewWriter(&b)
-	for _, p := range slices.Sorted(mapKeys(t)) {
+	for _, p := range slices.Sorted(maps.Keys(t)) {
 		f := t[p]
 		h := &tar.Header{Name: strings.TrimPrefix(p, "/"), Mode: f.Mode, ModTime: mtime.UTC(), Format: tar.FormatPAX}
 		switch {
@@ -63,16 +64,6 @@ func (t Tree) Tar(mtime time.Time) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // needs returns the program interpreter and the shared libraries an ELF binary names (DT_NEEDED);

@@ -33,13 +33,17 @@ type ctr struct {
 	n          int
 }
 
+// spec is the container's runtime spec for tsnctl ARGS with caps, in the namespace "ctr".
+func (c *ctr) spec(caps, args []string) *specs.Spec {
+	return Spec(c.entrypoint, Options{Args: args, Env: c.env, NetNS: netnsPath("ctr"), Caps: CapNames(caps...),
+		Devices: []specs.LinuxDevice{c.dev}, Binds: c.binds})
+}
+
 // run runs tsnctl ARGS in a new container with caps and returns its output and exit status.
 func (c *ctr) run(caps []string, args ...string) (string, int) {
 	c.t.Helper()
 	c.n++
-	s := Spec(c.entrypoint, Options{Args: args, Env: c.env, NetNS: netnsPath("ctr"), Caps: CapNames(caps...),
-		Devices: []specs.LinuxDevice{c.dev}, Binds: c.binds})
-	if err := WriteSpec(c.bundle, s); err != nil {
+	if err := WriteSpec(c.bundle, c.spec(caps, args)); err != nil {
 		c.t.Fatal(err)
 	}
 	// --no-pivot: the lab guest's root is its initramfs, where pivot_root(2) is refused; runc moves
@@ -255,8 +259,7 @@ func (c *ctr) start(caps []string, args ...string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
-	s := Spec(c.entrypoint, Options{Args: args, Env: c.env, NetNS: netnsPath("ctr"), Caps: CapNames(caps...),
-		Devices: []specs.LinuxDevice{c.dev}, Binds: c.binds})
+	s := c.spec(caps, args)
 	s.Root.Path = filepath.Join(c.bundle, "rootfs") // shared with the other containers (read-only)
 	if err := WriteSpec(dir, s); err != nil {
 		c.t.Fatal(err)
