@@ -139,12 +139,18 @@ func load(path string) (*configs.Config, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	cfg, err := configs.Parse(path, b)
+	return Check(path, b)
+}
+
+// Check parses and lints a configuration the way the agent takes it (the file named name, with
+// contents b) and returns it with its hash; what the agent would refuse is an error that says why.
+func Check(name string, b []byte) (*configs.Config, string, error) {
+	cfg, err := configs.Parse(name, b)
 	if err != nil {
 		return nil, "", err
 	}
 	if err := lint.Err(lint.Check(cfg, lint.Facts{})); err != nil {
-		return nil, "", fmt.Errorf("%s has errors:\n  %w", path, err)
+		return nil, "", fmt.Errorf("%s has errors:\n  %w", name, err)
 	}
 	if cfg.PTP != nil {
 		if _, err := ptp.Build(cfg.PTP, ""); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,7 +22,8 @@ import (
 type Metrics struct {
 	Registry      *prometheus.Registry
 	repairSeconds prometheus.Histogram
-	agent         *Agent
+	agent         atomic.Pointer[Agent]
+	waiting       atomic.Pointer[func(time.Time) bool]
 	version       string
 }
 
@@ -36,8 +38,12 @@ func NewMetrics(version string) *Metrics {
 	return m
 }
 
-// SetAgent names the agent whose status the collector reads.
-func (m *Metrics) SetAgent(a *Agent) { m.agent = a }
+// SetAgent names the agent whose status the collector reads (it may come after Serve).
+func (m *Metrics) SetAgent(a *Agent) { m.agent.Store(a) }
+
+// SetWaiting makes /healthz answer from healthy while no agent runs yet: tsnctl agent --kubernetes
+// waits for its node's TSNConfig, and its waiting loop is what is alive meanwhile.
+func (m *Metrics) SetWaiting(healthy func(now time.Time) bool) { m.waiting.Store(&healthy) }
 
 var (
 	descIfaceState  = prometheus.NewDesc("tsnctl_interface_state", "1 for the state a managed interface is in (configured, degraded, waiting), 0 for the others.", []string{"interface", "state"}, nil)
@@ -77,10 +83,11 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, m.version)
-	if m.agent == nil {
+	a := m.agent.Load()
+	if a == nil {
 		return
 	}
-	st := m.agent.Snapshot()
+	st := a.Snapshot()
 	for _, i := range st.Interfaces {
 		for _, s := range []State{Configured, Degraded, Waiting} {
 			ch <- prometheus.MustNewConstMetric(descIfaceState, prometheus.GaugeValue, b2f(i.State == s), i.Name, string(s))
@@ -94,7 +101,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descVerified, prometheus.GaugeValue, float64(i.LastVerified.UnixNano())/1e9, i.Name)
 		}
 	}
-	qs, _ := m.agent.Qdiscs() // counters of the qdiscs that could be read
+	qs, _ := a.Qdiscs() // counters of the qdiscs that could be read
 	for _, q := range qs {
 		l := []string{q.Iface, q.Kind, qdisc.FormatHandle(q.Handle), qdisc.FormatHandle(q.Parent)}
 		for _, v := range []struct {
@@ -138,18 +145,24 @@ func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		if m.agent == nil || !m.agent.Healthy(time.Now()) {
+		a, waiting := m.agent.Load(), m.waiting.Load()
+		if a == nil && waiting != nil && (*waiting)(time.Now()) {
+			fmt.Fprintln(w, "ok (waiting for a configuration)")
+			return
+		}
+		if a == nil || !a.Healthy(time.Now()) {
 			http.Error(w, "the reconcile loop is not running", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		if m.agent == nil {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
+		a := m.agent.Load()
+		if a == nil {
+			http.Error(w, "starting: no configuration yet", http.StatusServiceUnavailable)
 			return
 		}
-		if st := m.agent.Snapshot(); !st.Ready {
+		if st := a.Snapshot(); !st.Ready {
 			http.Error(w, "not ready: "+st.NotReady, http.StatusServiceUnavailable)
 			return
 		}

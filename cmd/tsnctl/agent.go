@@ -18,9 +18,10 @@ import (
 
 func agentCmd() *cobra.Command {
 	var o agent.Options
+	var k kubeFlags
 	var metricsAddr, logFormat string
 	cmd := &cobra.Command{
-		Use:   "agent -f FILE",
+		Use:   "agent (-f FILE | --kubernetes)",
 		Short: "Keep the node's TSN state as FILE says, as a service (systemd Type=notify)",
 		Long: `tsnctl agent applies FILE (interfaces and ptp:), then keeps the kernel's state equal to it: on the
 kernel's notifications (a qdisc deleted, a VLAN changed, channels changed, an interface appearing) it
@@ -28,11 +29,18 @@ re-plans the interface and repairs only what differs, in a transaction of its ow
 --verify-every it checks everything. A node already as FILE says is adopted without a write.
 SIGHUP (systemctl reload) re-reads FILE: an invalid file is refused and the old one stays in force.
 On SIGTERM ptp4l/phc2sys stop; the qdiscs and VLANs stay (traffic keeps flowing) unless
---reset-on-stop. Metrics, /healthz and /readyz are served on --metrics-addr.`,
+--reset-on-stop. Metrics, /healthz and /readyz are served on --metrics-addr.
+
+With --kubernetes the configuration comes from the TSNConfig that selects this node (by name or
+labels; --node-name, in a pod the NODE_NAME variable) and the agent publishes the node's state as
+its TSNNode (kubectl get tsnnodes); edits and label changes are applied through the reload path.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.File == "" {
-				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml)")
+			switch {
+			case k.enabled && o.File != "":
+				return fmt.Errorf("-f %s and --kubernetes: the configuration comes from one place (the cluster's TSNConfig with --kubernetes)", o.File)
+			case !k.enabled && o.File == "":
+				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml), or --kubernetes")
 			}
 			var h slog.Handler
 			switch logFormat {
@@ -64,8 +72,6 @@ On SIGTERM ptp4l/phc2sys stop; the qdiscs and VLANs stay (traffic keeps flowing)
 			}
 			m := agent.NewMetrics(version)
 			o.Metrics = m
-			a := agent.New(o)
-			m.SetAgent(a)
 			if metricsAddr != "" {
 				l, err := agent.Listen(metricsAddr)
 				if err != nil {
@@ -77,6 +83,12 @@ On SIGTERM ptp4l/phc2sys stop; the qdiscs and VLANs stay (traffic keeps flowing)
 					}
 				}()
 			}
+			if k.enabled {
+				m.SetWaiting(func(time.Time) bool { return true })
+				return k.run(ctx, o, m.SetAgent, o.Log)
+			}
+			a := agent.New(o)
+			m.SetAgent(a)
 			return a.Run(ctx)
 		},
 	}
@@ -90,6 +102,7 @@ On SIGTERM ptp4l/phc2sys stop; the qdiscs and VLANs stay (traffic keeps flowing)
 	f.StringVar(&o.PTPRunDir, "ptp-run-dir", "", "ptp4l's configuration and sockets (default /run/tsnctl/ptp)")
 	f.BoolVar(&o.ResetOnStop, "reset-on-stop", false, "remove the configuration when stopping (default: it stays, traffic keeps flowing)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	k.register(f)
 	return cmd
 }
 

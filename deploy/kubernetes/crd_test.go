@@ -1,0 +1,71 @@
+//go:build kube
+
+// Tests of the manifests against a real control plane (testbed/controlplane): make kube-test.
+package kubernetes
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/testbed/controlplane"
+)
+
+var tsnconfigs = schema.GroupVersionResource{Group: "tsnctl.io", Version: "v1alpha1", Resource: "tsnconfigs"}
+
+// TestCRDAgreesWithLint: the API server takes a TSNConfig exactly when `tsnctl lint` takes its
+// configuration, over lint's corpus (lint/testdata/corpus), except the node-* cases that need a
+// node's facts (the CRD takes them; the agent lints them on its node and reports them in status).
+// A refusal names the field.
+func TestCRDAgreesWithLint(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"crds"}})
+	// The CRDs as a user applies them: accepted without a warning.
+	cp.Kubectl(t, "", "apply", "--server-side", "--field-manager", "tsnctl-test", "-f", "crds")
+
+	dyn := dynamic.NewForConfigOrDie(cp.Config)
+	corpus, err := lint.ReadCorpus("../../lint/testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range corpus {
+		t.Run(c.Name, func(t *testing.T) {
+			var config map[string]any
+			if err := yaml.Unmarshal(c.Data, &config); err != nil {
+				t.Fatal(err)
+			}
+			obj := &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "tsnctl.io/v1alpha1",
+				"kind":       "TSNConfig",
+				"metadata":   map[string]any{"name": c.Name},
+				"spec":       map[string]any{"nodeNames": []any{"edge-1"}, "config": config},
+			}}
+			_, err := dyn.Resource(tsnconfigs).Apply(context.Background(), c.Name, obj,
+				metav1.ApplyOptions{FieldManager: "tsnctl-test", DryRun: []string{metav1.DryRunAll}})
+			switch {
+			case c.Want == "ok" || c.NodeOnly():
+				if err != nil {
+					t.Fatalf("refused (lint says %s): %v", c.Want, err)
+				}
+			case err == nil:
+				t.Fatalf("accepted, but lint refuses it (%s)", c.Want)
+			case !apierrors.IsInvalid(err):
+				t.Fatalf("refused, but not as invalid: %v", err)
+			case !strings.Contains(err.Error(), "spec.config.interfaces[0]."+c.Field):
+				t.Fatalf("the refusal does not name spec.config.interfaces[0].%s: %v", c.Field, err)
+			case c.Field == "taprio" && !strings.Contains(err.Error(), "["+c.Want+"]"):
+				// A rule across the taprio's fields: its message names the lint rule.
+				t.Fatalf("the refusal does not name the rule [%s]: %v", c.Want, err)
+			default:
+				t.Logf("refused: %v", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,57 @@
+package lint
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The corpus (lint/testdata/corpus) holds configuration files with the verdict they must get, judged
+// by `tsnctl lint` (TestCorpus) and by the TSNConfig CRD in a real API server (deploy/kubernetes'
+// TestCRDAgreesWithLint): one set of examples for the two places that validate a schedule. Each file
+// starts with comment lines: "# want: ok" or "# want: RULE" (the rule that refuses it), and may say
+// "# field: PATH", the field the API server's refusal names. Files named node-* hold what only a node
+// can judge: the CRD accepts them, lint refuses them.
+
+// CorpusCase is one file of the corpus.
+type CorpusCase struct {
+	Name  string // file name without .yaml
+	Want  string // "ok" or a rule name
+	Field string // what the API server's refusal names
+	Data  []byte
+}
+
+// NodeOnly reports whether only a node can judge the case (the CRD takes it).
+func (c CorpusCase) NodeOnly() bool { return strings.HasPrefix(c.Name, "node-") }
+
+// ReadCorpus reads the corpus files in dir.
+func ReadCorpus(dir string) ([]CorpusCase, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no corpus in %s (%v)", dir, err)
+	}
+	var out []CorpusCase
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		c := CorpusCase{Name: strings.TrimSuffix(filepath.Base(f), ".yaml"), Data: b}
+		for sc := bufio.NewScanner(bytes.NewReader(b)); sc.Scan() && strings.HasPrefix(sc.Text(), "#"); {
+			if v, ok := strings.CutPrefix(sc.Text(), "# want: "); ok {
+				c.Want = v
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "# field: "); ok {
+				c.Field = v
+			}
+		}
+		if c.Want == "" {
+			return nil, fmt.Errorf("%s: no '# want:' line", f)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -1,0 +1,177 @@
+// Package controlplane runs a real Kubernetes control plane on the host for tsnctl's tests: etcd
+// and kube-apiserver (through controller-runtime's envtest, which makes their certificates, a
+// service-account signing key and an admin user), and on request kube-controller-manager,
+// kube-scheduler and kwok (fake nodes whose pods "run"). The binaries are built from the Go module
+// proxy by testbed/kube/build and cached; the first build takes about 20 minutes on 2 cores.
+//
+// Everything listens on 127.0.0.1 only.
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+)
+
+// Options choose what runs beside etcd and the API server.
+type Options struct {
+	CRDs        []string // directories of CRDs to install (and wait for)
+	Controllers []string // kube-controller-manager's --controllers; none: it does not run
+	Scheduler   bool     // kube-scheduler
+	Kwok        bool     // kwok, for nodes annotated kwok.x-k8s.io/node=fake
+}
+
+// ControlPlane is a running control plane.
+type ControlPlane struct {
+	Bin        string       // the cached binaries (kubectl, helm, ...)
+	Config     *rest.Config // the admin's (system:masters)
+	Kubeconfig string       // the admin's, as a file
+	Dir        string
+	env        *envtest.Environment
+}
+
+var (
+	binOnce sync.Once
+	binDir  string
+	binErr  error
+)
+
+// Binaries builds (first time only) and returns the directory of the control plane's binaries.
+func Binaries() (string, error) {
+	binOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		script := filepath.Join(filepath.Dir(file), "build")
+		cmd := exec.Command(script)
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			binErr = fmt.Errorf("%s: %w", script, err)
+			return
+		}
+		binDir = strings.TrimSpace(string(out))
+	})
+	return binDir, binErr
+}
+
+// Start runs a control plane for the test; it is stopped when the test ends.
+func Start(t testing.TB, o Options) *ControlPlane {
+	t.Helper()
+	bin, err := Binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: bin,
+		CRDDirectoryPaths:     o.CRDs,
+		ErrorIfCRDPathMissing: true,
+	}
+	api := env.ControlPlane.GetAPIServer()
+	// The ServiceAccount admission plugin is on (envtest turns it off): pods get their
+	// service account's token as a real cluster gives it.
+	api.Configure().Set("disable-admission-plugins", "")
+	api.Configure().Set("enable-admission-plugins", "ServiceAccount,NodeRestriction")
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("starting etcd and kube-apiserver from %s: %v", bin, err)
+	}
+	cp := &ControlPlane{Bin: bin, Config: cfg, Dir: dir, env: env}
+	t.Cleanup(func() {
+		if err := env.Stop(); err != nil {
+			t.Logf("stopping the control plane: %v", err)
+		}
+	})
+	admin, err := env.AddUser(envtest.User{Name: "tsnctl-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := admin.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Kubeconfig = filepath.Join(dir, "admin.kubeconfig")
+	if err := os.WriteFile(cp.Kubeconfig, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Controllers) > 0 {
+		ca := filepath.Join(dir, "ca.crt")
+		if err := os.WriteFile(ca, api.SecureServing.CA, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cp.run(t, "kube-controller-manager", "--kubeconfig", cp.Kubeconfig, "--controllers", strings.Join(o.Controllers, ","),
+			"--bind-address", "127.0.0.1", "--secure-port", "0", "--leader-elect=false",
+			"--service-account-private-key-file", filepath.Join(api.CertDir, "sa-signer.key"),
+			"--root-ca-file", ca, "--use-service-account-credentials=false")
+	}
+	if o.Scheduler {
+		cp.run(t, "kube-scheduler", "--kubeconfig", cp.Kubeconfig, "--bind-address", "127.0.0.1", "--secure-port", "0", "--leader-elect=false")
+	}
+	if o.Kwok {
+		cp.run(t, "kwok", "--kubeconfig", cp.Kubeconfig, "--manage-all-nodes=false",
+			"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+			"--node-ip", "127.0.0.1", "--node-port", "0", "--server-address", "127.0.0.1:0")
+	}
+	return cp
+}
+
+// run starts one of the control plane's programs for the rest of the test, its output in DIR/NAME.log.
+func (cp *ControlPlane) run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	log, err := os.Create(filepath.Join(cp.Dir, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(cp.Bin, name), args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cmd.Wait()
+		log.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("%s's log (last 3000 bytes):\n%s", name, b[max(0, len(b)-3000):])
+		}
+	})
+}
+
+// Kubectl runs the cached kubectl with the admin's kubeconfig (or KUBECONFIG set in env) and
+// returns its standard output; a failure fails the test with kubectl's standard error.
+func (cp *ControlPlane) Kubectl(t testing.TB, stdin string, args ...string) string {
+	t.Helper()
+	out, err := cp.KubectlErr(stdin, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// KubectlErr runs kubectl as Kubectl does and returns its error (with its standard error) instead.
+func (cp *ControlPlane) KubectlErr(stdin string, args ...string) (string, error) {
+	cmd := exec.Command(filepath.Join(cp.Bin, "kubectl"), append([]string{"--kubeconfig", cp.Kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("%w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	if stderr.Len() > 0 {
+		return string(out), fmt.Errorf("warnings: %s", strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
