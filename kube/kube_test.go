@@ -25,9 +25,13 @@ import (
 // changes reach the agent without a restart, two TSNConfigs for one node are an error in status and
 // change nothing, a configuration the agent refuses is reported, and drift repairs show in status.
 func TestAgentFollowsItsTSNConfig(t *testing.T) {
-	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../deploy/kubernetes/crds"}})
+	// The agent runs as the DaemonSet's pods do: the manifests' RBAC and admission policy, a token
+	// bound to a pod on its node.
+	cp := controlplane.Start(t, controlplane.Options{})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
+	kubectl("", "apply", "--server-side", "-f", "../deploy/kubernetes/tsnctl.yaml")
 	kubectl(`{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-1", "labels": {"tsnctl.io/line": "a"}}}`, "apply", "-f", "-")
+	token := cp.PodToken(t, "tsnctl-system", "tsnctl-agent", "tsnctl-agent-x1", "edge-1")
 	lineA := func(rx, tx int) string {
 		return fmt.Sprintf(`
 apiVersion: tsnctl.io/v1alpha1
@@ -60,7 +64,7 @@ spec:
 	var a *agent.Agent
 	startedAgent := make(chan *agent.Agent, 1)
 	go func() {
-		done <- Run(ctx, Options{Node: "edge-1", Config: cp.Config, File: filepath.Join(dir, "config.json"), Heartbeat: time.Hour,
+		done <- Run(ctx, Options{Node: "edge-1", Config: cp.TokenConfig(token), File: filepath.Join(dir, "config.json"), Heartbeat: time.Hour,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
 			agent.Options{NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), PTPStatus: filepath.Join(dir, "sync.json"), VerifyEvery: time.Hour},
 			func(x *agent.Agent) { startedAgent <- x })

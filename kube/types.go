@@ -1,6 +1,6 @@
 // Package kube is the agent's Kubernetes side: it takes the node's configuration from the
 // TSNConfig that selects the node (by name or labels) and publishes the node's state as its
-// TSNNode (deploy/kubernetes/crds). The agent itself does not know Kubernetes: kube writes the
+// TSNNode (deploy/helm/tsnctl/crds). The agent itself does not know Kubernetes: kube writes the
 // selected configuration to the agent's file and asks for a reload, and reads the agent's
 // published Status to write the TSNNode's status.
 package kube

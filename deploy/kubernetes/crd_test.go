@@ -26,9 +26,9 @@ var tsnconfigs = schema.GroupVersionResource{Group: "tsnctl.io", Version: "v1alp
 // node's facts (the CRD takes them; the agent lints them on its node and reports them in status).
 // A refusal names the field.
 func TestCRDAgreesWithLint(t *testing.T) {
-	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"crds"}})
+	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../helm/tsnctl/crds"}})
 	// The CRDs as a user applies them: accepted without a warning.
-	cp.Kubectl(t, "", "apply", "--server-side", "--field-manager", "tsnctl-test", "-f", "crds")
+	cp.Kubectl(t, "", "apply", "--server-side", "--field-manager", "tsnctl-test", "-f", "../helm/tsnctl/crds")
 
 	dyn := dynamic.NewForConfigOrDie(cp.Config)
 	corpus, err := lint.ReadCorpus("../../lint/testdata/corpus")

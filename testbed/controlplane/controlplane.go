@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
@@ -147,6 +149,39 @@ func (cp *ControlPlane) run(t testing.TB, name string, args ...string) {
 			t.Logf("%s's log (last 3000 bytes):\n%s", name, b[max(0, len(b)-3000):])
 		}
 	})
+}
+
+// PodToken makes a pod of service account sa on node (which must exist) and returns a token bound
+// to it, as the kubelet gives the pod's containers: the API server adds the node's name to the
+// user it authenticates with it.
+func (cp *ControlPlane) PodToken(t testing.TB, namespace, sa, pod, node string) string {
+	t.Helper()
+	cp.Kubectl(t, fmt.Sprintf(`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": %q, "namespace": %q},
+		"spec": {"nodeName": %q, "serviceAccountName": %q, "containers": [{"name": "c", "image": "localhost/tsnctl:test"}]}}`,
+		pod, namespace, node, sa), "apply", "-f", "-")
+	return strings.TrimSpace(cp.Kubectl(t, "", "create", "token", sa, "-n", namespace,
+		"--bound-object-kind", "Pod", "--bound-object-name", pod, "--duration", "1h"))
+}
+
+// TokenConfig is how a client with token reaches the API server.
+func (cp *ControlPlane) TokenConfig(token string) *rest.Config {
+	return &rest.Config{Host: cp.Config.Host, BearerToken: token, TLSClientConfig: rest.TLSClientConfig{CAData: cp.Config.CAData}}
+}
+
+// KubeconfigFor writes a kubeconfig that authenticates with token only (no client certificate)
+// and returns its path.
+func (cp *ControlPlane) KubeconfigFor(t testing.TB, name, token string) string {
+	t.Helper()
+	c := clientcmdapi.NewConfig()
+	c.Clusters["test"] = &clientcmdapi.Cluster{Server: cp.Config.Host, CertificateAuthorityData: cp.Config.CAData}
+	c.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: token}
+	c.Contexts[name] = &clientcmdapi.Context{Cluster: "test", AuthInfo: name}
+	c.CurrentContext = name
+	path := filepath.Join(cp.Dir, name+".kubeconfig")
+	if err := clientcmd.WriteToFile(*c, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // Kubectl runs the cached kubectl with the admin's kubeconfig (or KUBECONFIG set in env) and
