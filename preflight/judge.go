@@ -38,7 +38,9 @@ func judgeKernel(f KernelFeature, probeErr, setupErr error) Check {
 	case probeErr == nil:
 		c.Status = Pass
 		c.Detail = "created on a throwaway veth pair: " + f.What
+		c.Features = map[string]string{f.feature(): "true"}
 	case missingFeature(probeErr):
+		c.Features = map[string]string{f.feature(): "false"}
 		c.Status = Fail
 		c.Detail = "the kernel cannot create it: " + f.What + ": " + probeErr.Error()
 		c.Remedy = fmt.Sprintf("use a kernel built with %s=m or =y and load it (modprobe %s); "+
@@ -50,6 +52,9 @@ func judgeKernel(f KernelFeature, probeErr, setupErr error) Check {
 	}
 	return c
 }
+
+// feature names the NFD feature of a kernel check: kernel/taprio -> tsnctl-taprio.
+func (f KernelFeature) feature() string { return "tsnctl-" + strings.TrimPrefix(f.Check, "kernel/") }
 
 // missingFeature tells "the kernel has no such qdisc or link kind" from other failures.
 func missingFeature(err error) bool {
@@ -78,6 +83,7 @@ func judgeQueues(ifname string, txq int, ch nic.Channels, chErr error, err error
 		chs = fmt.Sprintf("channels rx %d (max %d), tx %d (max %d)", ch.Rx, ch.RxMax, ch.Tx, ch.TxMax)
 	}
 	c.Detail = fmt.Sprintf("%d TX queues; %s", txq, chs)
+	c.Features = ifaceFeatures(ifname, map[string]string{"tx-queues": fmt.Sprint(txq)})
 	maxq := max(ch.CombinedMax, ch.TxMax)
 	switch {
 	case txq >= 2:
@@ -103,6 +109,7 @@ func judgeTimestamping(ifname string, ts nic.TsInfo, err error) Check {
 		return c
 	}
 	c.Detail = ts.String()
+	c.Features = ifaceFeatures(ifname, map[string]string{"phc": fmt.Sprint(ts.PHC >= 0), "hw-timestamping": fmt.Sprint(ts.HardwareTx && ts.HardwareRx)})
 	switch {
 	case ts.PHC >= 0 && ts.HardwareTx && ts.HardwareRx:
 		c.Status = Pass

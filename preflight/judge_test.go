@@ -154,3 +154,35 @@ func TestReportOKAndText(t *testing.T) {
 		}
 	}
 }
+
+func TestNFDFeatures(t *testing.T) {
+	taprio, etf := KernelFeatures[0], KernelFeatures[1]
+	hw := nic.TsInfo{PHC: 1, HardwareTx: true, HardwareRx: true, SoftwareTx: true, SoftwareRx: true}
+	r := NewReport([]Check{
+		judgeKernel(taprio, nil, nil),
+		judgeKernel(etf, unix.EOPNOTSUPP, nil),
+		judgeKernel(KernelFeatures[2], nil, unix.EPERM), // not probed: says nothing
+		judgeQueues("eth1", 4, nic.Channels{Combined: 4, CombinedMax: 4}, nil, nil),
+		judgeTimestamping("eth1", hw, nil),
+		judgeTimestamping("eth0", nic.TsInfo{PHC: -1, SoftwareTx: true, SoftwareRx: true}, nil),
+		judgeQueues("e;x", 4, nic.Channels{}, nil, nil), // no label can name it
+	})
+	var b strings.Builder
+	if err := r.WriteNFD(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `# Written by tsnctl check --nfd: Node Feature Discovery labels the node with these.
+feature.node.kubernetes.io/tsnctl-etf=false
+feature.node.kubernetes.io/tsnctl-hw-timestamping=true
+feature.node.kubernetes.io/tsnctl-iface-eth0-hw-timestamping=false
+feature.node.kubernetes.io/tsnctl-iface-eth0-phc=false
+feature.node.kubernetes.io/tsnctl-iface-eth1-hw-timestamping=true
+feature.node.kubernetes.io/tsnctl-iface-eth1-phc=true
+feature.node.kubernetes.io/tsnctl-iface-eth1-tx-queues=4
+feature.node.kubernetes.io/tsnctl-phc=true
+feature.node.kubernetes.io/tsnctl-taprio=true
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

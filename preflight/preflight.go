@@ -29,6 +29,8 @@ type Check struct {
 	Status Status `json:"status"`
 	Detail string `json:"detail"`
 	Remedy string `json:"remedy,omitempty"`
+	// Features are what the check found, as Node Feature Discovery features (NFDFeatures).
+	Features map[string]string `json:"features,omitempty"`
 }
 
 // Report is the outcome of a preflight.

@@ -119,7 +119,7 @@ func Start(t testing.TB, o Options) *ControlPlane {
 		cp.run(t, "kube-scheduler", "--kubeconfig", cp.Kubeconfig, "--bind-address", "127.0.0.1", "--secure-port", "0", "--leader-elect=false")
 	}
 	if o.Kwok {
-		cp.run(t, "kwok", "--kubeconfig", cp.Kubeconfig, "--manage-all-nodes=false",
+		cp.run(t, "kwok", "--kubeconfig", cp.Kubeconfig, "--config", filepath.Join(bin, "kwok-stages.yaml"), "--manage-all-nodes=false",
 			"--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 			"--node-ip", "127.0.0.1", "--node-port", "0", "--server-address", "127.0.0.1:0")
 	}
