@@ -8,7 +8,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit kube-test image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit kube-test lab-kube image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
 
 all: build
 
@@ -29,6 +29,7 @@ vet:
 	$(GO) vet -tags labsd ./agent
 	$(GO) vet -tags labctr ./testbed/container
 	$(GO) vet -tags kube ./kube ./deploy/kubernetes ./testbed/controlplane
+	$(GO) vet -tags labkube ./kube
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -63,7 +64,7 @@ lab-selftest: deps
 deploy-check: build
 	deploy/systemd/check bin/tsnctl
 
-test: deps fmt-check vet unit deploy-check image-check image-podman kube-test lab-test lab-container lab-systemd lab-selftest
+test: deps fmt-check vet unit deploy-check image-check image-podman kube-test lab-test lab-container lab-systemd lab-kube lab-selftest
 
 # Tests against a real Kubernetes control plane on the host's loopback (testbed/controlplane): etcd,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, built from the Go
@@ -72,6 +73,13 @@ test: deps fmt-check vet unit deploy-check image-check image-podman kube-test la
 kube-test:
 	testbed/controlplane/build >/dev/null
 	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes
+
+# End to end: tsnctl agent --kubernetes in a lab guest (real taprio/ETF/802.1Q, real time) against
+# the host's API server, reached through one forwarded port (testbed/run --host-port) and nothing
+# else: the seed's TSNConfig applied, TSNNode configured and LOCKED, a repair shown, an edit applied.
+lab-kube: deps
+	testbed/controlplane/build >/dev/null
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m -v -tags labkube -run TestLab ./kube
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 image:

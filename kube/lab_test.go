@@ -1,0 +1,149 @@
+//go:build labkube
+
+package kube
+
+import (
+	"encoding/json"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tsnctl/tsnctl/testbed/controlplane"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
+)
+
+// TestLabAgentOnKubernetes is the end-to-end run: tsnctl agent --kubernetes in a lab guest (the
+// real taprio, ETF and 802.1Q of Debian's kernel, real time) against this host's API server, which
+// the guest reaches through one forwarded port and nothing else, with the token of a pod on the
+// fake node tsn-1 (the manifests' RBAC and admission policy). The agent takes the seed's
+// configuration from the TSNConfig that selects tsn-1 by its NFD label, applies it (tc read back in
+// the guest), publishes its TSNNode (kubectl shows it configured and LOCKED), repairs a deleted
+// root qdisc and shows the repair, and applies an edited TSNConfig without a restart.
+func TestLabAgentOnKubernetes(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{})
+	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
+	kubectl("", "apply", "--server-side", "-f", "../deploy/kubernetes/tsnctl.yaml")
+	kubectl(`{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "tsn-1", "labels": {"feature.node.kubernetes.io/tsnctl-taprio": "true"}}}`, "apply", "-f", "-")
+	seed, err := os.ReadFile("../lint/testdata/corpus/ok-seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsnconfig := func(delta string) string {
+		var config map[string]any
+		if err := yaml.Unmarshal([]byte(strings.Replace(string(seed), "delta: 5ms", "delta: "+delta, 1)), &config); err != nil {
+			t.Fatal(err)
+		}
+		// The node is its line's grandmaster (alone in this guest: eth0 is cabled to eth1).
+		config["ptp"] = map[string]any{"interface": "eth0", "role": "grandmaster", "timestamping": "software",
+			"options": map[string]any{"neighborPropDelayThresh": "100000000"},
+			"sync":    map[string]any{"offset-threshold": "2ms", "lock-samples": 4, "holdover": "5s", "poll-interval": "250ms"}}
+		b, _ := json.Marshal(map[string]any{"apiVersion": "tsnctl.io/v1alpha1", "kind": "TSNConfig", "metadata": map[string]any{"name": "seed"},
+			"spec": map[string]any{"nodeSelector": map[string]any{"matchLabels": map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"}},
+				"config": config}})
+		return string(b)
+	}
+	kubectl(tsnconfig("5ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
+	token := cp.PodToken(t, "tsnctl-system", "tsnctl-agent", "tsnctl-agent-lab", "tsn-1")
+
+	// The guest's kubeconfig: the API server at the forwarded address, its certificate's name.
+	u, err := url.Parse(cp.Config.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	share := t.TempDir()
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["host"] = &clientcmdapi.Cluster{Server: "https://10.0.2.100:" + u.Port(), CertificateAuthorityData: cp.Config.CAData, TLSServerName: "localhost"}
+	kc.AuthInfos["agent"] = &clientcmdapi.AuthInfo{Token: token}
+	kc.Contexts["agent"] = &clientcmdapi.Context{Cluster: "host", AuthInfo: "agent"}
+	kc.CurrentContext = "agent"
+	if err := clientcmd.WriteToFile(*kc, filepath.Join(share, "agent.kubeconfig")); err != nil {
+		t.Fatal(err)
+	}
+
+	run := exec.Command("../testbed/run", "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh")
+	var console strings.Builder
+	run.Stdout, run.Stderr = &console, &console
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- run.Wait() }()
+	t.Cleanup(func() {
+		if run.ProcessState == nil {
+			run.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(share, "agent.log"))
+			t.Logf("guest console:\n%s\nagent log:\n%s", console.String(), b)
+		}
+	})
+	step := func(want string, within time.Duration) {
+		t.Helper()
+		labtest.Eventually(t, within, "guest step "+want, func() bool {
+			b, _ := os.ReadFile(filepath.Join(share, "step"))
+			got := strings.TrimSpace(string(b))
+			if strings.HasPrefix(got, "timeout") {
+				t.Fatalf("guest: %s", got)
+			}
+			return got == want
+		})
+	}
+	get := func(jsonpath string) string {
+		out, _ := cp.KubectlErr("", "get", "tsnnode", "tsn-1", "-o", "jsonpath="+jsonpath)
+		return out
+	}
+	condition := func(typ string) string {
+		return get(`{.status.conditions[?(@.type=="` + typ + `")].status}`)
+	}
+
+	step("configured", 8*time.Minute)
+	labtest.Eventually(t, 30*time.Second, "TSNNode tsn-1 configured, LOCKED and ready", func() bool {
+		return condition("Configured") == "True" && condition("TimeSynced") == "True" && condition("Ready") == "True"
+	})
+	table := kubectl("", "get", "tsnnodes", "-o", "wide")
+	t.Logf("kubectl get tsnnodes -o wide, configured:\n%s", table)
+	if !strings.Contains(table, "seed") || !strings.Contains(table, "LOCKED") {
+		t.Fatalf("kubectl get tsnnodes does not show the configuration and LOCKED:\n%s", table)
+	}
+	applied, _ := os.ReadFile(filepath.Join(share, "applied.json"))
+	for _, want := range []string{`"kind":"taprio","handle":"100:"`, `"kind":"etf"`, `"delta":5000000`} {
+		if !strings.Contains(string(applied), want) {
+			t.Fatalf("tc -j -d qdisc show dev eth1 in the guest has no %s:\n%s", want, applied)
+		}
+	}
+	repairs := get("{.status.repairs}")
+
+	os.WriteFile(filepath.Join(share, "go"), []byte("drift\n"), 0o644)
+	step("repaired", 3*time.Minute)
+	labtest.Eventually(t, 30*time.Second, "the repair in TSNNode tsn-1", func() bool {
+		r := get("{.status.repairs}")
+		return r != "" && r != repairs && strings.Contains(get("{.status.interfaces[0].lastDrift}"), "install taprio 100:")
+	})
+	t.Logf("repairs %s -> %s, last drift %q", repairs, get("{.status.repairs}"), get("{.status.interfaces[0].lastDrift}"))
+
+	hash := get("{.status.config.hash}")
+	kubectl(tsnconfig("4ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
+	step("edited", 3*time.Minute)
+	if err := <-done; err != nil {
+		t.Fatalf("testbed/run: %v", err)
+	}
+	edited, _ := os.ReadFile(filepath.Join(share, "edited.json"))
+	if !strings.Contains(string(edited), `"delta":4000000`) {
+		t.Fatalf("the edit did not reach the kernel:\n%s", edited)
+	}
+	labtest.Eventually(t, 30*time.Second, "the new hash in TSNNode tsn-1", func() bool { h := get("{.status.config.hash}"); return h != "" && h != hash })
+	status, _ := os.ReadFile(filepath.Join(share, "status.txt"))
+	if !strings.Contains(string(status), "reloads\t1 (0 refused)") && !strings.Contains(string(status), "1 (0 refused)") {
+		t.Fatalf("the edit was not one reload of the running agent:\n%s", status)
+	}
+	t.Logf("kubectl get tsnnodes -o wide, at the end:\n%s\nguest's tsnctl status:\n%s", kubectl("", "get", "tsnnodes", "-o", "wide"), status)
+}

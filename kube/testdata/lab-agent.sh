@@ -1,0 +1,44 @@
+#!/bin/bash
+# The agent on a lab guest's real TSN kernel, its configuration and status in the host's API server
+# (kube's TestLabAgentOnKubernetes drives it). The host's API server is at 10.0.2.100 on the NIC
+# with MAC 52:54:00:00:01:02 (testbed/run --host-port); /host/agent.kubeconfig holds the address,
+# the CA and a token bound to the fake node's pod. Steps are said in /host/step; the host says
+# go in /host/go.
+set -u
+say() { echo "$1" >/host/step; echo "guest: $1"; }
+waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
+	local end=$((SECONDS + $1)) what=$2
+	shift 2
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || { say "timeout: $what"; exit 1; }
+		sleep 0.2
+	done
+}
+hash() { tsnctl status 2>/dev/null | sed -n 's/.*(sha256 \([0-9a-f]*\)).*/\1/p'; }
+
+nic=$(ip -o link | grep -i 52:54:00:00:01:02 | sed 's/^[0-9]*: \([^:@]*\).*/\1/')
+[ -n "$nic" ] || { say "no NIC to the host"; exit 1; }
+ip addr add 10.0.2.15/24 dev "$nic" && ip link set "$nic" up
+ip link set eth0 up # ptp4l's port (the agent configures eth1)
+
+tsnctl agent --kubernetes --kubeconfig /host/agent.kubeconfig --node-name tsn-1 --log-format text >/host/agent.log 2>&1 &
+agent=$!
+waitfor 180 "the agent ready (configured and LOCKED)" tsnctl status
+tc -j -d qdisc show dev eth1 >/host/applied.json
+ip -j -d link show eth1.3 >/host/vlan.json
+first=$(hash)
+say configured
+
+waitfor 120 "the host's go for the drift" grep -q drift /host/go
+tc qdisc del dev eth1 root
+waitfor 60 "the taprio root back" sh -c 'tc qdisc show dev eth1 | grep -q "qdisc taprio 100:"'
+waitfor 60 "ready after the repair" tsnctl status
+say repaired
+
+waitfor 120 "the edited configuration in force" sh -c "[ \"\$(tsnctl status 2>/dev/null | sed -n 's/.*(sha256 \([0-9a-f]*\)).*/\1/p')\" != '$first' ] && tsnctl status"
+tc -j -d qdisc show dev eth1 >/host/edited.json
+tsnctl status >/host/status.txt
+say edited
+kill "$agent"
+wait "$agent"
+echo "guest: agent stopped with $?"
