@@ -129,3 +129,15 @@ func TestInstallAndLeastPrivilege(t *testing.T) {
 	}
 	t.Logf("kubectl auth can-i --list with agent-edge-1's token:\n%s", list)
 }
+
+// TestPrometheusConfig: the scrape configuration is one Prometheus takes (promtool check config).
+func TestPrometheusConfig(t *testing.T) {
+	bin, err := controlplane.Binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(bin, "promtool"), "check", "config", "prometheus.yaml").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Fatalf("promtool check config prometheus.yaml: %v\n%s", err, out)
+	}
+}

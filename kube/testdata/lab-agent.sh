@@ -20,6 +20,11 @@ nic=$(ip -o link | grep -i 52:54:00:00:01:02 | sed 's/^[0-9]*: \([^:@]*\).*/\1/'
 [ -n "$nic" ] || { say "no NIC to the host"; exit 1; }
 ip addr add 10.0.2.15/24 dev "$nic" && ip link set "$nic" up
 ip link set eth0 up # ptp4l's port (the agent configures eth1)
+# The forwarded port is the only way out: the host's user-network gateway refuses the same port.
+port=$(sed -n 's/.*server: https:\/\/10.0.2.100:\([0-9]*\).*/\1/p' /host/agent.kubeconfig)
+if timeout 5 bash -c "exec 3<>/dev/tcp/10.0.2.2/$port" 2>/dev/null; then say "leak: 10.0.2.2:$port is reachable"; exit 1; fi
+timeout 5 bash -c "exec 3<>/dev/tcp/10.0.2.100/$port" || { say "the API server's port is not reachable"; exit 1; }
+echo "guest: only 10.0.2.100:$port leads out"
 
 tsnctl agent --kubernetes --kubeconfig /host/agent.kubeconfig --node-name tsn-1 --log-format text >/host/agent.log 2>&1 &
 agent=$!
