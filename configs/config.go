@@ -56,12 +56,15 @@ type VLAN struct {
 
 // Taprio is the root taprio qdisc.
 type Taprio struct {
-	Handle             Handle      `yaml:"handle,omitempty" json:"handle,omitempty"`
-	NumTC              int         `yaml:"num-tc" json:"num-tc,omitempty"`
-	Map                []int       `yaml:"map,omitempty" json:"map,omitempty"`
-	Queues             []Queue     `yaml:"queues,omitempty" json:"queues,omitempty"`
-	ClockID            *clock.ID   `yaml:"clockid" json:"clockid,omitempty"` // nil: none given
-	BaseTime           BaseTime    `yaml:"base-time,omitempty" json:"base-time,omitempty"`
+	Handle   Handle    `yaml:"handle,omitempty" json:"handle,omitempty"`
+	NumTC    int       `yaml:"num-tc" json:"num-tc,omitempty"`
+	Map      []int     `yaml:"map,omitempty" json:"map,omitempty"`
+	Queues   []Queue   `yaml:"queues,omitempty" json:"queues,omitempty"`
+	ClockID  *clock.ID `yaml:"clockid" json:"clockid,omitempty"` // nil: none given
+	BaseTime BaseTime  `yaml:"base-time,omitempty" json:"base-time,omitempty"`
+	// BaseTimeOffset is added to base-time (to the cycle-aligned time that auto picks, or to the
+	// number given): the schedule's phase in a fleet's common cycle (tsnctl fleet check).
+	BaseTimeOffset     *Duration   `yaml:"base-time-offset,omitempty" json:"base-time-offset,omitempty"`
 	Mode               taprio.Mode `yaml:"mode,omitempty" json:"mode,omitempty"` // absent: software
 	CycleTime          *Duration   `yaml:"cycle-time,omitempty" json:"cycle-time,omitempty"`
 	CycleTimeExtension *Duration   `yaml:"cycle-time-extension,omitempty" json:"cycle-time-extension,omitempty"`

@@ -187,3 +187,21 @@ spec:
 		t.Fatalf("channels %q without a TSNConfig", got)
 	}
 }
+
+// TestFleetCheckReadsTheAPI: the example fleet, applied to an API server (the CRD takes it), is
+// read back and checked as from the file.
+func TestFleetCheckReadsTheAPI(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../deploy/helm/tsnctl/crds"}})
+	cp.Kubectl(t, "", "apply", "--server-side", "-f", "../deploy/kubernetes/example-fleet.yaml")
+	f, err := ReadFleet(context.Background(), cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	rows := CheckFleet(f.Configs, f.Nodes)
+	WriteFleetText(&text, rows)
+	if len(rows) != 3 || !strings.Contains(text.String(), "3 schedules, 0 with a problem") || rows[2].PhaseNs != 500000 {
+		t.Fatalf("%s", text.String())
+	}
+	t.Logf("tsnctl fleet check against the API server:\n%s", text.String())
+}

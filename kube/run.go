@@ -196,23 +196,27 @@ func (r *runner) selectConfig() bool {
 // it as the agent will, and asks the agent to reload.
 func (r *runner) hand(c *TSNConfig) error {
 	ref := &ConfigRef{Name: c.Name, ResourceVersion: c.ResourceVersion}
-	if r.written != nil && bytes.Equal(c.Spec.Config, r.written) {
+	data, err := c.ConfigFor(r.o.Node)
+	if err != nil {
+		return err
+	}
+	if r.written != nil && bytes.Equal(data, r.written) {
 		ref.Hash = r.sel.InForce.Hash
 		r.sel.InForce = ref
 		return nil
 	}
 	name := fmt.Sprintf("TSNConfig %s (spec.config)", c.Name)
-	_, hash, err := agent.Check(name, c.Spec.Config)
+	_, hash, err := agent.Check(name, data)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(r.o.File), 0o755); err != nil {
 		return err
 	}
-	if err := renameio.WriteFile(r.o.File, c.Spec.Config, 0o644); err != nil {
+	if err := renameio.WriteFile(r.o.File, data, 0o644); err != nil {
 		return err
 	}
-	r.written = bytes.Clone(c.Spec.Config)
+	r.written = data
 	ref.Hash = hash
 	r.sel.InForce = ref
 	r.o.Log.Info("configuration selected", "tsnconfig", c.Name, "resource_version", c.ResourceVersion, "config_hash", hash)

@@ -35,6 +35,9 @@ type TSNConfig struct {
 type TSNConfigSpec struct {
 	NodeNames    []string              `json:"nodeNames,omitempty"`
 	NodeSelector *metav1.LabelSelector `json:"nodeSelector,omitempty"`
+	// Offsets give, per node name, the phase of that node's schedules in the fleet's common cycle:
+	// the node's configuration gets it as every taprio's base-time-offset.
+	Offsets map[string]string `json:"offsets,omitempty"`
 	// Config is the tsnctl file, as the cluster stores it (JSON); configs.Parse reads it.
 	Config json.RawMessage `json:"config"`
 }

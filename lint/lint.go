@@ -105,6 +105,7 @@ var Rules = []*Rule{
 	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval},
 	{"gates", Error, "gate masks only name traffic classes < num-tc", gates},
 	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime},
+	{"base-time-offset", Error, "base-time-offset is not negative and shorter than the cycle", baseTimeOffset},
 	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow},
 	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame},
 	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID},
@@ -446,6 +447,24 @@ func cycleTime(r *run, ifc *configs.Interface, path string) {
 	}
 	if t.CycleTimeExtension != nil && *t.CycleTimeExtension < 0 {
 		r.add(t.Pos, "cycle-time-extension", p+".cycle-time-extension", t.CycleTimeExtension.String(), "must not be negative", "remove it or give a positive duration")
+	}
+}
+
+func baseTimeOffset(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || t.BaseTimeOffset == nil || len(t.Schedule) == 0 {
+		return
+	}
+	cycle := configs.Duration(0)
+	for _, e := range t.Schedule {
+		cycle += e.Interval
+	}
+	if t.CycleTime != nil {
+		cycle = *t.CycleTime
+	}
+	if off := *t.BaseTimeOffset; off < 0 || off >= cycle {
+		r.add(t.Pos, "base-time-offset", path+".taprio.base-time-offset", off.String(),
+			fmt.Sprintf("must lie within the %s cycle (0 to %s)", cycle, cycle-1), fmt.Sprintf("give the phase modulo the cycle, e.g. %s", off%cycle))
 	}
 }
 

@@ -86,6 +86,8 @@ func TestEveryRule(t *testing.T) {
 		{"gates", seed, "gates: 0x08", "gates: 0x18", Facts{}, 32, Error, "traffic classes >= num-tc"},
 		{"cycle-time", seed, "mode: software ", "cycle-time: 2ms\n      mode: software", Facts{}, 27, Error, "the intervals sum to 1ms"},
 		{"cycle-time", seed, "mode: software ", "cycle-time-extension: -5us\n      mode: software", Facts{}, 27, Error, "negative"},
+		{"base-time-offset", seed, "mode: software ", "base-time-offset: 1ms\n      mode: software", Facts{}, 27, Error, "must lie within the 1ms cycle (0 to 999999ns)"},
+		{"base-time-offset", seed, "mode: software ", "base-time-offset: -1us\n      mode: software", Facts{}, 27, Error, "must lie within the 1ms cycle"},
 		{"tc-window", strings.ReplaceAll(seed, "gates: 0x02", "gates: 0x01"), "", "", Facts{}, 29, Warning, "traffic class 1 (priorities 6) never has an open gate"},
 		{"window-frame", seed, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10}}, 30, Warning, "shorter than one 1500-byte frame at 10 Mb/s (1.2336ms on the wire)"},
 		{"window-frame", seed, "", "", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 32, Warning, "at 10 Mb/s (1.2336ms on the wire) (the driver reports no link speed"},

@@ -100,7 +100,10 @@ func TaprioDiff(want *Taprio, live *taprio.Options, liveHandle uint16) string {
 		return fmt.Sprintf("max-sdu %v is %v", w.MaxSDU, live.MaxSDU)
 	}
 	if want.BaseAuto {
-		if !taprio.Aligned(live.Schedule.BaseTime, w.Schedule.Cycle()) {
+		if !taprio.Aligned(live.Schedule.BaseTime-want.BaseOffset, w.Schedule.Cycle()) {
+			if want.BaseOffset != 0 {
+				return fmt.Sprintf("base-time %d is not %d ns past a boundary of the %d ns cycle", live.Schedule.BaseTime, want.BaseOffset, w.Schedule.Cycle())
+			}
 			return fmt.Sprintf("base-time %d is not aligned to the %d ns cycle", live.Schedule.BaseTime, w.Schedule.Cycle())
 		}
 	} else if w.Schedule.BaseTime != live.Schedule.BaseTime {

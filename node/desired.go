@@ -40,6 +40,9 @@ type Taprio struct {
 	Handle   uint16
 	Options  taprio.Options
 	BaseAuto bool // base-time was `auto`: any cycle-aligned live base-time is as good
+	// BaseOffset is base-time-offset (ns): with BaseAuto, a live base-time BaseOffset past a cycle
+	// boundary is as good.
+	BaseOffset int64
 }
 
 // ETF is an intended ETF child on one TX queue.
@@ -125,14 +128,17 @@ func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {
 		handle = 0x100
 	}
 	tp := &Taprio{Handle: handle, Options: o, BaseAuto: t.BaseTime.Auto}
+	if t.BaseTimeOffset != nil {
+		tp.BaseOffset = int64(*t.BaseTimeOffset)
+	}
 	if t.BaseTime.Auto {
 		id := clock.TAI // full offload runs on the NIC's PHC, which ptp4l keeps in TAI
 		if o.ClockID != nil {
 			id = *o.ClockID
 		}
-		tp.Options.Schedule.BaseTime = taprio.PlanBaseTime(now[id], o.Schedule.Cycle(), BaseTimeAhead)
+		tp.Options.Schedule.BaseTime = taprio.PlanBaseTime(now[id], o.Schedule.Cycle(), BaseTimeAhead) + tp.BaseOffset
 	} else {
-		tp.Options.Schedule.BaseTime = t.BaseTime.NS
+		tp.Options.Schedule.BaseTime = t.BaseTime.NS + tp.BaseOffset
 	}
 	return tp
 }

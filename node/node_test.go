@@ -235,6 +235,33 @@ func TestBaseTimeAutoInTheScheduleClock(t *testing.T) {
 	}
 }
 
+// base-time-offset puts the schedule that far past a cycle boundary (auto) or past the base-time
+// given, and a live schedule in that phase is as wanted; one aligned to the cycle is not.
+func TestBaseTimeOffset(t *testing.T) {
+	b, _ := configs.Examples.ReadFile("seed.yaml")
+	c, err := configs.Parse("seed.yaml", []byte(strings.Replace(string(b), "base-time: auto", "base-time: auto\n      base-time-offset: 250us", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := clock.Snapshot{clock.TAI: 1795000000000123456}
+	w := Resolve(c, now)[0].Taprio
+	if bt := w.Options.Schedule.BaseTime; bt%1000000 != 250000 || bt < now[clock.TAI] {
+		t.Fatalf("base-time %d: want 250 us past a 1 ms boundary after now", bt)
+	}
+	live := w.Options
+	if d := TaprioDiff(w, &live, w.Handle); d != "" {
+		t.Fatalf("the live schedule in phase differs: %s", d)
+	}
+	live.Schedule.BaseTime -= 250000
+	if d := TaprioDiff(w, &live, w.Handle); !strings.Contains(d, "is not 250000 ns past a boundary of the 1000000 ns cycle") {
+		t.Fatalf("a cycle-aligned live schedule: %q", d)
+	}
+	c2, _ := configs.Parse("seed.yaml", []byte(strings.Replace(string(b), "base-time: auto", "base-time: 1000000000\n      base-time-offset: 250us", 1)))
+	if bt := Resolve(c2, now)[0].Taprio.Options.Schedule.BaseTime; bt != 1000250000 {
+		t.Fatalf("base-time %d, want 1000250000", bt)
+	}
+}
+
 // A schedule-only difference (entries, base-time, cycle) is changed in place, without deleting the
 // root or touching its ETF children; a different map or mode needs a new root, and its ETFs again.
 func TestScheduleChangeIsHitless(t *testing.T) {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -29,17 +32,88 @@ func (k *kubeFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&k.file, "kube-file", kube.DefaultFile, "where the selected configuration is kept for the agent (--kubernetes)")
 }
 
-// run runs the agent under kube.Run.
-func (k *kubeFlags) run(ctx context.Context, o agent.Options, started func(*agent.Agent), log *slog.Logger) error {
+// restConfig is how to reach the API server: --kubeconfig, else the pod's service account.
+func restConfig(kubeconfig string) (*rest.Config, error) {
 	var cfg *rest.Config
 	var err error
-	if k.kubeconfig != "" {
-		cfg, err = clientcmd.BuildConfigFromFlags("", k.kubeconfig)
+	if kubeconfig != "" {
+		cfg, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
 	} else {
 		cfg, err = rest.InClusterConfig()
 	}
 	if err != nil {
-		return param.Errorf("kubeconfig", k.kubeconfig, "%w", err)
+		return nil, param.Errorf("kubeconfig", kubeconfig, "%w", err)
+	}
+	return cfg, nil
+}
+
+// run runs the agent under kube.Run.
+func (k *kubeFlags) run(ctx context.Context, o agent.Options, started func(*agent.Agent), log *slog.Logger) error {
+	cfg, err := restConfig(k.kubeconfig)
+	if err != nil {
+		return err
 	}
 	return kube.Run(ctx, kube.Options{Node: k.node, Config: cfg, File: k.file, Log: log}, o, started)
+}
+
+func fleetCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "fleet", Short: "The fleet's configuration on Kubernetes (TSNConfigs and nodes)"}
+	var files []string
+	var kubeconfig, output string
+	check := &cobra.Command{
+		Use:   "check (-f FILE... | --kubeconfig FILE)",
+		Short: "Do the fleet's schedules agree? Same cycle, each node's cycles starting at its declared offset; exit 1 if not",
+		Long: `fleet check selects each node's TSNConfig as its agent does (two for one node is a problem) and
+compares the taprio schedules they give: all nodes run the fleet's cycle (the one most of them run),
+and each node's cycles start at its offset (spec.offsets, base-time-offset) from the fleet's common
+phase: base-time auto starts on a multiple of the cycle, on every node alike; a given base-time
+must lie on such a multiple. It reads the API server (--kubeconfig), or files of TSNConfigs and
+Nodes (-f, e.g. kubectl get tsnconfigs,nodes -o yaml > fleet.yaml), so that CI can check a change
+before it is applied.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var f *kube.Fleet
+			switch {
+			case len(files) > 0 && kubeconfig != "":
+				return fmt.Errorf("-f and --kubeconfig: check files or the API server, not both")
+			case len(files) > 0:
+				f = &kube.Fleet{}
+				for _, p := range files {
+					if err := kube.ReadFleetFile(f, p); err != nil {
+						return param.Errorf("file", p, "%w", err)
+					}
+				}
+			default:
+				cfg, err := restConfig(kubeconfig)
+				if err != nil {
+					return err
+				}
+				if f, err = kube.ReadFleet(cmd.Context(), cfg); err != nil {
+					return err
+				}
+			}
+			rows := kube.CheckFleet(f.Configs, f.Nodes)
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(rows); err != nil {
+					return err
+				}
+			} else if err := kube.WriteFleetText(out, rows); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				if r.Problem != "" {
+					return exitError{1}
+				}
+			}
+			return nil
+		},
+	}
+	check.Flags().StringSliceVarP(&files, "file", "f", nil, "files of TSNConfigs and Nodes (YAML or JSON; repeatable)")
+	check.Flags().StringVar(&kubeconfig, "kubeconfig", "", "read the API server (default without -f: the pod's service account)")
+	outputFlag(check.Flags(), &output, "output format", "text", "json")
+	cmd.AddCommand(check)
+	return cmd
 }

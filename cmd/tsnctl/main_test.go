@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -142,5 +143,45 @@ func TestApplyShowsLintFindingForAMissingName(t *testing.T) {
 	_, err := run(t, "apply", "--dry-run", "-f", f)
 	if err == nil || !strings.Contains(err.Error(), "[interface-name] interfaces[0].name: missing") || strings.Contains(err.Error(), "no such interface") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestFleetCheck(t *testing.T) {
+	example := "../../deploy/kubernetes/example-fleet.yaml"
+	out, err := run(t, "fleet", "check", "-f", example)
+	if err != nil || !strings.Contains(out, "3 schedules, 0 with a problem") || !strings.Contains(out, "edge-2  line-a     eth1       1ms    auto       250us   250us  ok") {
+		t.Fatalf("the example: %v\n%s", err, out)
+	}
+	// A fourth node, in its own TSNConfig with a base-time off the fleet's phase, and a fifth
+	// that two TSNConfigs select.
+	b, _ := os.ReadFile(example)
+	off := strings.Replace(strings.Split(string(b), "---")[0], "name: line-a", "name: line-b", 1)
+	off = strings.Replace(off, "tsnctl.io/line: a", "tsnctl.io/line: b", 1)
+	off = strings.Replace(off, "base-time: auto", "base-time: 1795000000000000100", 1)
+	extra := filepath.Join(t.TempDir(), "more.yaml")
+	os.WriteFile(extra, []byte(off+`---
+{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-4", "labels": {"tsnctl.io/line": "b"}}}
+---
+{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-5", "labels": {"tsnctl.io/line": "b"}}}
+---
+{"apiVersion": "tsnctl.io/v1alpha1", "kind": "TSNConfig", "metadata": {"name": "edge-5"}, "spec": {"nodeNames": ["edge-5"], "config": {}}}
+`), 0o644)
+	out, err = run(t, "fleet", "check", "-f", example, "-f", extra, "-o", "json")
+	var rows []map[string]any
+	if jerr := json.Unmarshal([]byte(out), &rows); jerr != nil || err == nil || err.Error() != "exit status 1" {
+		t.Fatalf("want JSON rows and exit 1: %v, %v\n%s", err, jerr, out)
+	}
+	problems := map[string]string{}
+	for _, r := range rows {
+		if p, ok := r["problem"].(string); ok {
+			problems[r["node"].(string)] = p
+		}
+	}
+	if len(problems) != 2 || !strings.Contains(problems["edge-4"], "its cycles start 100ns into the fleet's, not at its offset 0ns") ||
+		!strings.Contains(problems["edge-5"], "TSNConfigs edge-5, line-b all select node edge-5") {
+		t.Fatalf("problems: %v\n%s", problems, out)
+	}
+	if _, err := run(t, "fleet", "check", "-f", example, "--kubeconfig", "x"); err == nil || !strings.Contains(err.Error(), "not both") {
+		t.Fatalf("%v", err)
 	}
 }
