@@ -59,6 +59,8 @@ func TestFlagSweep(t *testing.T) {
 		"tsnctl version":         {},
 		"tsnctl agent":           {{"-f", seed, "--metrics-addr", "127.0.0.1:0", "--status", filepath.Join(dir, "agent.json")}, {"--netns", none}},
 		"tsnctl status":          {{"--status", filepath.Join(dir, "noagent.json")}},
+		"tsnctl fleet check":     {{"-f", "../../deploy/kubernetes/example-fleet.yaml"}},
+		"tsnctl fleet":           {},
 		"tsnctl check":           {{"--iface", "lo"}},
 		"tsnctl lint":            {{"-f", seed}},
 		"tsnctl apply":           {{"-f", seed}, {"--dry-run", "--netns", none}},
