@@ -27,11 +27,8 @@ import (
 func TestAgentFollowsItsTSNConfig(t *testing.T) {
 	// The agent runs as the DaemonSet's pods do: the manifests' RBAC and admission policy, a token
 	// bound to a pod on its node.
-	cp := controlplane.Start(t, controlplane.Options{})
+	cp, token := agentCluster(t, "edge-1", map[string]string{"tsnctl.io/line": "a"})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
-	kubectl("", "apply", "--server-side", "-f", "../deploy/kubernetes/tsnctl.yaml")
-	kubectl(`{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "edge-1", "labels": {"tsnctl.io/line": "a"}}}`, "apply", "-f", "-")
-	token := cp.PodToken(t, "tsnctl-system", "tsnctl-agent", "tsnctl-agent-x1", "edge-1")
 	lineA := func(rx, tx int) string {
 		return fmt.Sprintf(`
 apiVersion: tsnctl.io/v1alpha1
@@ -84,13 +81,8 @@ spec:
 	}
 
 	// What kubectl shows of the node's TSNNode.
-	get := func(jsonpath string) string {
-		out, _ := cp.KubectlErr("", "get", "tsnnode", "edge-1", "-o", "jsonpath="+jsonpath)
-		return out
-	}
-	condition := func(typ string) string {
-		return get(fmt.Sprintf(`{.status.conditions[?(@.type=="%s")].status}/{.status.conditions[?(@.type=="%s")].reason}`, typ, typ))
-	}
+	node := tsnnode{cp, "edge-1"}
+	get, condition := node.get, node.condition
 	wait := func(what string, ok func() bool) {
 		t.Helper()
 		labtest.Eventually(t, 20*time.Second, what, ok)
@@ -133,16 +125,11 @@ spec:
 	}
 
 	// Two TSNConfigs for one node: an error in status, nothing changes.
-	kubectl(`
-apiVersion: tsnctl.io/v1alpha1
-kind: TSNConfig
-metadata: {name: edge-1-only}
-spec:
-  nodeNames: [edge-1]
-  config:
-    interfaces:
-      - {name: kb0, channels: {rx: 1, tx: 1}}
-`, "apply", "-f", "-")
+	edgeOnly := func(iface string) { // a TSNConfig for edge-1 by name
+		kubectl("apiVersion: tsnctl.io/v1alpha1\nkind: TSNConfig\nmetadata: {name: edge-1-only}\n"+
+			"spec:\n  nodeNames: [edge-1]\n  config:\n    interfaces:\n      - "+iface+"\n", "apply", "-f", "-")
+	}
+	edgeOnly("{name: kb0, channels: {rx: 1, tx: 1}}")
 	wait("ambiguous in status", func() bool { return condition("ConfigSelected") == "False/Ambiguous" })
 	msg := get(`{.status.conditions[?(@.type=="ConfigSelected")].message}`)
 	if !strings.Contains(msg, "edge-1-only, line-a") {
@@ -160,18 +147,7 @@ spec:
 
 	// A configuration the CRD takes but the agent refuses (an ETF without a taprio): reported, the
 	// one in force stays.
-	kubectl(`
-apiVersion: tsnctl.io/v1alpha1
-kind: TSNConfig
-metadata: {name: edge-1-only}
-spec:
-  nodeNames: [edge-1]
-  config:
-    interfaces:
-      - name: kb0
-        channels: {rx: 3, tx: 3}
-        etf: [{queue: 1, clockid: CLOCK_TAI, delta: 200us}]
-`, "apply", "-f", "-")
+	edgeOnly("{name: kb0, channels: {rx: 3, tx: 3}, etf: [{queue: 1, clockid: CLOCK_TAI, delta: 200us}]}")
 	wait("invalid in status", func() bool { return condition("ConfigSelected") == "False/InvalidConfig" })
 	if msg := get(`{.status.conditions[?(@.type=="ConfigSelected")].message}`); !strings.Contains(msg, "etf-queue") {
 		t.Fatalf("message %q", msg)

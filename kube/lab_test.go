@@ -16,7 +16,6 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
-	"github.com/tsnctl/tsnctl/testbed/controlplane"
 	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
@@ -28,10 +27,8 @@ import (
 // the guest), publishes its TSNNode (kubectl shows it configured and LOCKED), repairs a deleted
 // root qdisc and shows the repair, and applies an edited TSNConfig without a restart.
 func TestLabAgentOnKubernetes(t *testing.T) {
-	cp := controlplane.Start(t, controlplane.Options{})
+	cp, token := agentCluster(t, "tsn-1", map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
-	kubectl("", "apply", "--server-side", "-f", "../deploy/kubernetes/tsnctl.yaml")
-	kubectl(`{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "tsn-1", "labels": {"feature.node.kubernetes.io/tsnctl-taprio": "true"}}}`, "apply", "-f", "-")
 	seed, err := os.ReadFile("../lint/testdata/corpus/ok-seed.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +48,6 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 		return string(b)
 	}
 	kubectl(tsnconfig("5ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
-	token := cp.PodToken(t, "tsnctl-system", "tsnctl-agent", "tsnctl-agent-lab", "tsn-1")
 
 	// The guest's kubeconfig: the API server at the forwarded address, its certificate's name.
 	u, err := url.Parse(cp.Config.Host)
@@ -97,17 +93,12 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 			return got == want
 		})
 	}
-	get := func(jsonpath string) string {
-		out, _ := cp.KubectlErr("", "get", "tsnnode", "tsn-1", "-o", "jsonpath="+jsonpath)
-		return out
-	}
-	condition := func(typ string) string {
-		return get(`{.status.conditions[?(@.type=="` + typ + `")].status}`)
-	}
+	node := tsnnode{cp, "tsn-1"}
+	get, condition := node.get, node.condition
 
 	step("configured", 8*time.Minute)
 	labtest.Eventually(t, 30*time.Second, "TSNNode tsn-1 configured, LOCKED and ready", func() bool {
-		return condition("Configured") == "True" && condition("TimeSynced") == "True" && condition("Ready") == "True"
+		return condition("Configured") == "True/Configured" && condition("TimeSynced") == "True/Locked" && condition("Ready") == "True/Ready"
 	})
 	table := kubectl("", "get", "tsnnodes", "-o", "wide")
 	t.Logf("kubectl get tsnnodes -o wide, configured:\n%s", table)
