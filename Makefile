@@ -85,8 +85,8 @@ lab-kube: deps
 image:
 	deploy/image/build out/image
 
-# The image is reproducible: two builds, each with empty output and Go build caches and the packages
-# downloaded again, give the same digest.
+# The image is reproducible: two builds, each into an empty output directory with the packages
+# downloaded again, one with the machine's Go build cache and one with an empty one, give the same digest.
 image-check:
 	deploy/image/build --check
 
