@@ -23,7 +23,7 @@ type Metrics struct {
 	Registry      *prometheus.Registry
 	repairSeconds prometheus.Histogram
 	agent         atomic.Pointer[Agent]
-	waiting       atomic.Pointer[func(time.Time) bool]
+	waiting       atomic.Bool
 	version       string
 }
 
@@ -41,9 +41,9 @@ func NewMetrics(version string) *Metrics {
 // SetAgent names the agent whose status the collector reads (it may come after Serve).
 func (m *Metrics) SetAgent(a *Agent) { m.agent.Store(a) }
 
-// SetWaiting makes /healthz answer from healthy while no agent runs yet: tsnctl agent --kubernetes
-// waits for its node's TSNConfig, and its waiting loop is what is alive meanwhile.
-func (m *Metrics) SetWaiting(healthy func(now time.Time) bool) { m.waiting.Store(&healthy) }
+// SetWaiting makes /healthz answer ok while no agent runs yet: tsnctl agent --kubernetes waits for
+// its node's TSNConfig, which is no reason to restart it.
+func (m *Metrics) SetWaiting() { m.waiting.Store(true) }
 
 var (
 	descIfaceState  = prometheus.NewDesc("tsnctl_interface_state", "1 for the state a managed interface is in (configured, degraded, waiting), 0 for the others.", []string{"interface", "state"}, nil)
@@ -145,8 +145,8 @@ func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		a, waiting := m.agent.Load(), m.waiting.Load()
-		if a == nil && waiting != nil && (*waiting)(time.Now()) {
+		a := m.agent.Load()
+		if a == nil && m.waiting.Load() {
 			fmt.Fprintln(w, "ok (waiting for a configuration)")
 			return
 		}

@@ -105,7 +105,7 @@ func scheduleRows(c *TSNConfig, node string) []FleetRow {
 		cfg, err = configs.Parse("TSNConfig "+c.Name, data)
 	}
 	if err != nil {
-		row.Problem = firstLine(err.Error())
+		row.Problem, _, _ = strings.Cut(err.Error(), "\n")
 		return []FleetRow{row}
 	}
 	var rows []FleetRow
@@ -138,9 +138,4 @@ func scheduleRows(c *TSNConfig, node string) []FleetRow {
 		rows = append(rows, r)
 	}
 	return rows
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }

@@ -109,12 +109,13 @@ func Run(ctx context.Context, o Options, ao agent.Options, started func(*agent.A
 			return err
 		case <-r.poke:
 			if r.selectConfig() && r.agent == nil {
-				r.agent = agent.New(ao)
+				a := agent.New(ao)
+				r.agent = a
 				if started != nil {
-					started(r.agent)
+					started(a)
 				}
 				agentDone = make(chan error, 1)
-				go func() { agentDone <- r.agent.Run(ctx) }()
+				go func() { agentDone <- a.Run(ctx) }()
 			}
 		case <-refresh.C:
 		}

@@ -84,7 +84,7 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 				}()
 			}
 			if k.enabled {
-				m.SetWaiting(func(time.Time) bool { return true })
+				m.SetWaiting()
 				return k.run(ctx, o, m.SetAgent, o.Log)
 			}
 			a := agent.New(o)
