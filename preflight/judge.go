@@ -99,8 +99,9 @@ func judgeQueues(ifname string, txq int, ch nic.Channels, chErr error, err error
 	return c
 }
 
-// judgeTimestamping: hardware timestamps and a PHC are what PTP and ETF/taprio offload need.
-func judgeTimestamping(ifname string, ts nic.TsInfo, err error) Check {
+// judgeTimestamping: hardware timestamps and a PHC are what PTP and ETF/taprio offload need, and
+// ptp4l -H and phc2sys must be able to open and read the PHC (phcErr: why they could not).
+func judgeTimestamping(ifname string, ts nic.TsInfo, err, phcErr error) Check {
 	c := Check{Name: "iface/" + ifname + "/timestamping"}
 	if err != nil {
 		c.Status = Warn
@@ -110,7 +111,23 @@ func judgeTimestamping(ifname string, ts nic.TsInfo, err error) Check {
 	}
 	c.Detail = ts.String()
 	c.Features = ifaceFeatures(ifname, map[string]string{"phc": fmt.Sprint(ts.PHC >= 0), "hw-timestamping": fmt.Sprint(ts.HardwareTx && ts.HardwareRx)})
+	dev := fmt.Sprintf("/dev/ptp%d", ts.PHC)
+	askEngine := "ask the container engine for the device: CDI " + CDIKind + "=" + ifname +
+		" (the node's spec: tsnctl check --cdi " + DefaultCDIFile + "), or --device " + dev
 	switch {
+	case ts.PHC >= 0 && phcErr != nil:
+		c.Status = Warn
+		c.Detail += "; cannot read the PHC: " + phcErr.Error()
+		switch {
+		case errors.Is(phcErr, unix.EPERM):
+			c.Remedy = "the device cgroup refuses " + dev + " (a bind mount alone does not allow a device): " + askEngine
+		case errors.Is(phcErr, unix.ENOENT):
+			c.Remedy = dev + " is not in this (container's) /dev: " + askEngine
+		case errors.Is(phcErr, unix.EACCES):
+			c.Remedy = "run as root, or give this user read-write access to " + dev + " (a udev rule)"
+		default:
+			c.Remedy = "ptp4l -H and phc2sys cannot use " + dev + " (phc_ctl " + dev + " get shows the same)"
+		}
 	case ts.PHC >= 0 && ts.HardwareTx && ts.HardwareRx:
 		c.Status = Pass
 	case ts.SoftwareTx && ts.SoftwareRx:

@@ -3,6 +3,7 @@ package preflight
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -75,23 +76,38 @@ func TestJudgeTimestamping(t *testing.T) {
 	hw := nic.TsInfo{PHC: 0, Modes: unix.SOF_TIMESTAMPING_TX_HARDWARE | unix.SOF_TIMESTAMPING_RX_HARDWARE |
 		unix.SOF_TIMESTAMPING_RAW_HARDWARE | unix.SOF_TIMESTAMPING_TX_SOFTWARE, TxTypes: 3, RxFilters: 1<<0 | 1<<1,
 		HardwareTx: true, HardwareRx: true, SoftwareTx: true}
-	c := judgeTimestamping("eth0", hw, nil)
+	c := judgeTimestamping("eth0", hw, nil, nil)
 	if c.Status != Pass || !strings.Contains(c.Detail, "PHC /dev/ptp0") || !strings.Contains(c.Detail, "hardware-transmit") ||
 		!strings.Contains(c.Detail, "hw tx modes: off,on") || !strings.Contains(c.Detail, "hw rx filters: none,all") {
 		t.Errorf("hardware: %+v", c)
 	}
 	sw := nic.TsInfo{PHC: -1, SoftwareTx: true, SoftwareRx: true, Modes: unix.SOF_TIMESTAMPING_TX_SOFTWARE | unix.SOF_TIMESTAMPING_RX_SOFTWARE}
-	c = judgeTimestamping("eth0", sw, nil)
+	c = judgeTimestamping("eth0", sw, nil, nil)
 	if c.Status != Warn || !strings.Contains(c.Detail, "no PHC") || !strings.Contains(c.Remedy, "-S") {
 		t.Errorf("software: %+v", c)
 	}
-	c = judgeTimestamping("eth0", nic.TsInfo{PHC: -1}, nil)
+	c = judgeTimestamping("eth0", nic.TsInfo{PHC: -1}, nil, nil)
 	if c.Status != Warn || !strings.Contains(c.Remedy, "no usable timestamping") {
 		t.Errorf("none: %+v", c)
 	}
-	c = judgeTimestamping("eth0", nic.TsInfo{}, unix.EOPNOTSUPP)
+	c = judgeTimestamping("eth0", nic.TsInfo{}, unix.EOPNOTSUPP, nil)
 	if c.Status != Warn {
 		t.Errorf("error: %+v", c)
+	}
+	// A PHC that cannot be read: why decides the remedy.
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&os.PathError{Op: "open", Path: "/dev/ptp0", Err: unix.EPERM}, "device cgroup refuses /dev/ptp0 (a bind mount alone does not allow a device): ask the container engine for the device: CDI tsnctl.io/phc=eth0"},
+		{&os.PathError{Op: "open", Path: "/dev/ptp0", Err: unix.ENOENT}, "/dev/ptp0 is not in this (container's) /dev: ask the container engine for the device: CDI tsnctl.io/phc=eth0 (the node's spec: tsnctl check --cdi /var/run/cdi/tsnctl.io-phc.json), or --device /dev/ptp0"},
+		{&os.PathError{Op: "open", Path: "/dev/ptp0", Err: unix.EACCES}, "run as root, or give this user read-write access to /dev/ptp0"},
+		{unix.EOPNOTSUPP, "phc_ctl /dev/ptp0 get"},
+	} {
+		c = judgeTimestamping("eth0", hw, nil, tc.err)
+		if c.Status != Warn || !strings.Contains(c.Detail, "; cannot read the PHC: "+tc.err.Error()) || !strings.Contains(c.Remedy, tc.want) {
+			t.Errorf("PHC error %v: %+v, want a warning with remedy %q", tc.err, c, tc.want)
+		}
 	}
 }
 
@@ -163,8 +179,8 @@ func TestNFDFeatures(t *testing.T) {
 		judgeKernel(etf, unix.EOPNOTSUPP, nil),
 		judgeKernel(KernelFeatures[2], nil, unix.EPERM), // not probed: says nothing
 		judgeQueues("eth1", 4, nic.Channels{Combined: 4, CombinedMax: 4}, nil, nil),
-		judgeTimestamping("eth1", hw, nil),
-		judgeTimestamping("eth0", nic.TsInfo{PHC: -1, SoftwareTx: true, SoftwareRx: true}, nil),
+		judgeTimestamping("eth1", hw, nil, nil),
+		judgeTimestamping("eth0", nic.TsInfo{PHC: -1, SoftwareTx: true, SoftwareRx: true}, nil, nil),
 		judgeQueues("e;x", 4, nic.Channels{}, nil, nil), // no label can name it
 	})
 	var b strings.Builder

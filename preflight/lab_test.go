@@ -15,7 +15,7 @@ import (
 )
 
 // In the lab guest (Debian's 6.12 kernel, igb NICs), everything the kernel is probed for exists,
-// and eth0's PHC is the one ethtool reports.
+// and eth0's PHC is the one ethtool reports, and check reads it.
 func TestLabCheckPasses(t *testing.T) {
 	if os.Getenv("TSNCTL_LAB") != "1" {
 		t.Fatal("lab tests run in the virtual lab: go test -tags lab -exec testbed/go-exec")
@@ -40,6 +40,10 @@ func TestLabCheckPasses(t *testing.T) {
 	}
 	if !strings.Contains(ts.Detail, "PHC /dev/ptp"+m[1]+";") || !strings.Contains(ts.Detail, "hardware-transmit") {
 		t.Errorf("timestamping detail %q, ethtool says PHC %s", ts.Detail, m[1])
+	}
+	// The PHC was opened and read (a warning otherwise), and is the one a CDI spec would give.
+	if want := []PHC{{Interface: "eth0", Device: "/dev/ptp" + m[1]}}; len(r.PHCs) != 1 || r.PHCs[0] != want[0] {
+		t.Errorf("PHCs %+v, want %+v", r.PHCs, want)
 	}
 	q, _ := r.Find("iface/eth0/queues")
 	if q.Status != Pass || !strings.Contains(q.Detail, "channels combined") {

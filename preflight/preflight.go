@@ -36,6 +36,8 @@ type Check struct {
 // Report is the outcome of a preflight.
 type Report struct {
 	Checks []Check `json:"checks"`
+	// PHCs are the interfaces' PTP hardware clocks (tsnctl check --cdi describes them).
+	PHCs []PHC `json:"phcs,omitempty"`
 	// OK is true when no check failed (warnings allowed).
 	OK bool `json:"ok"`
 }

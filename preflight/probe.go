@@ -42,6 +42,7 @@ func Run(opts Options) Report {
 	if len(ifaces) == 0 {
 		ifaces = deviceInterfaces()
 	}
+	var phcs []PHC
 	var et *nic.Ethtool
 	et, etErr := nic.DialEthtool(0)
 	if et != nil {
@@ -57,13 +58,34 @@ func Run(opts Options) Report {
 		checks = append(checks, judgeQueues(ifname, txq, ch, chErr, err))
 		if err == nil {
 			ts, tsErr := nic.TimestampingInfo(ifname)
-			checks = append(checks, judgeTimestamping(ifname, ts, tsErr))
+			var phcErr error
+			if tsErr == nil && ts.PHC >= 0 {
+				p := PHC{Interface: ifname, Device: fmt.Sprintf("/dev/ptp%d", ts.PHC)}
+				if phcErr = readPHC(p.Device); phcErr != nil {
+					p.Error = phcErr.Error()
+				}
+				phcs = append(phcs, p)
+			}
+			checks = append(checks, judgeTimestamping(ifname, ts, tsErr, phcErr))
 		}
 	}
 	checks = append(checks, judgeTAIOffset(clock.TAIOffset()))
 	checks = append(checks, judgeLinuxPTP(findLinuxPTP()))
 	checks = append(checks, judgePrivileges(effectiveCaps()))
-	return NewReport(checks)
+	r := NewReport(checks)
+	r.PHCs = phcs
+	return r
+}
+
+// readPHC opens a PTP hardware clock as ptp4l and phc2sys do (read-write) and reads its time.
+func readPHC(dev string) error {
+	f, err := os.OpenFile(dev, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var ts unix.Timespec
+	return os.NewSyscallError("clock_gettime", unix.ClockGettime(unix.FdToClockID(int(f.Fd())), &ts))
 }
 
 // deviceInterfaces lists the interfaces backed by a device (NICs, not lo, bridges or veths).

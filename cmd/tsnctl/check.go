@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
@@ -13,7 +16,7 @@ import (
 
 func checkCmd() *cobra.Command {
 	var ifaces []string
-	var output, nfd string
+	var output, nfd, cdi string
 	cmd := &cobra.Command{
 		Use:   "check [--iface IF]... [-o text|json]",
 		Short: "Preflight: can this node do TSN? (kernel qdiscs, VLAN, queues, timestamping, TAI offset, linuxptp, privileges)",
@@ -26,7 +29,13 @@ The exit status is 0 when no check failed, 1 otherwise.
 
 --nfd FILE also writes the findings as Node Feature Discovery's local feature file (NFD's worker
 reads /etc/kubernetes/node-feature-discovery/features.d/), so that the node gets labels such as
-feature.node.kubernetes.io/tsnctl-taprio=true that a DaemonSet can select on.`,
+feature.node.kubernetes.io/tsnctl-taprio=true that a DaemonSet can select on.
+
+--cdi FILE also writes a Container Device Interface spec of the interfaces' PTP hardware clocks
+(e.g. /var/run/cdi/tsnctl.io-phc.json): a container then asks its engine for eth1's clock as
+tsnctl.io/phc=eth1 (every clock: tsnctl.io/phc=all), and the engine gives it the device node and
+allows it in the container's device cgroup, which a bind mount of /dev/ptpN does not. The clocks'
+numbers can change at a reboot: write it at boot.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r := preflight.Run(preflight.Options{Interfaces: ifaces})
@@ -35,6 +44,22 @@ feature.node.kubernetes.io/tsnctl-taprio=true that a DaemonSet can select on.`,
 				r.WriteNFD(&b)
 				if err := renameio.WriteFile(nfd, b.Bytes(), 0o644); err != nil {
 					return param.Errorf("nfd", nfd, "%w", err)
+				}
+			}
+			if cdi != "" {
+				var b bytes.Buffer
+				skipped, err := r.WriteCDI(&b)
+				if err != nil {
+					return param.Errorf("cdi", cdi, "%w", err)
+				}
+				for _, ifname := range skipped {
+					fmt.Fprintf(cmd.ErrOrStderr(), "tsnctl check --cdi: %s is only in %s=all (its name is not a CDI device name)\n", ifname, preflight.CDIKind)
+				}
+				if err := os.MkdirAll(filepath.Dir(cdi), 0o755); err != nil {
+					return param.Errorf("cdi", cdi, "%w", err)
+				}
+				if err := renameio.WriteFile(cdi, b.Bytes(), 0o644); err != nil {
+					return param.Errorf("cdi", cdi, "%w", err)
 				}
 			}
 			out := cmd.OutOrStdout()
@@ -56,6 +81,7 @@ feature.node.kubernetes.io/tsnctl-taprio=true that a DaemonSet can select on.`,
 	}
 	cmd.Flags().StringSliceVar(&ifaces, "iface", nil, "interface to check (repeatable; default: every NIC)")
 	cmd.Flags().StringVar(&nfd, "nfd", "", "also write Node Feature Discovery's feature file here (e.g. "+preflight.DefaultNFDFile+")")
+	cmd.Flags().StringVar(&cdi, "cdi", "", "also write a CDI spec of the PTP hardware clocks here (e.g. "+preflight.DefaultCDIFile+")")
 	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	return cmd
 }

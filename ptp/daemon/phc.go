@@ -14,7 +14,7 @@ func PHCOffset(dev string) (int64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	id := int32((^int(f.Fd()))<<3 | 3) // FD_TO_CLOCKID
+	id := unix.FdToClockID(int(f.Fd()))
 	best, off := int64(1<<62), int64(0)
 	for range 5 {
 		var a, p, b unix.Timespec

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"tags.cncf.io/container-device-interface/pkg/cdi"
 )
 
 // Unpack writes the one image of the OCI layout at dir, all layers applied, into rootfs, and
@@ -107,11 +108,14 @@ func fileMode(m int64) os.FileMode {
 
 // Options is what the container gets.
 type Options struct {
-	Args    []string // the process, after the image's entrypoint
-	Env     []string
-	NetNS   string   // path of the network namespace to join, e.g. /var/run/netns/ctr
-	Caps    []string // e.g. CAP_NET_ADMIN
-	Devices []specs.LinuxDevice
+	Args  []string // the process, after the image's entrypoint
+	Env   []string
+	NetNS string   // path of the network namespace to join, e.g. /var/run/netns/ctr
+	Caps  []string // e.g. CAP_NET_ADMIN
+	// CDIDevices are devices by their CDI names (tsnctl.io/phc=eth1), resolved from the specs in
+	// CDISpecDirs by the CDI library, as containerd, CRI-O and podman resolve them.
+	CDIDevices  []string
+	CDISpecDirs []string
 	// Mounts are extra bind mounts (read-only), e.g. the configuration file.
 	Binds map[string]string // container path -> host path
 }
@@ -119,8 +123,9 @@ type Options struct {
 // Spec is the runtime spec a container engine would make for tsnctl's image run with o: its own
 // mount, PID, UTS and IPC namespaces, o.NetNS for the network, a read-only root with tmpfs on /run
 // and /tmp, /proc and a read-only /sys, only o.Caps (bounding, effective, permitted; none
-// inheritable or ambient), no new privileges, and o.Devices allowed and created.
-func Spec(entrypoint []string, o Options) *specs.Spec {
+// inheritable or ambient), no new privileges, no device but the defaults, and o.CDIDevices as
+// their CDI specs say (the device nodes, and their rules in the device cgroup).
+func Spec(entrypoint []string, o Options) (*specs.Spec, error) {
 	caps := append([]string(nil), o.Caps...)
 	s := &specs.Spec{
 		Version: specs.Version,
@@ -147,20 +152,24 @@ func Spec(entrypoint []string, o Options) *specs.Spec {
 		Linux: &specs.Linux{
 			Namespaces: []specs.LinuxNamespace{{Type: specs.MountNamespace}, {Type: specs.PIDNamespace}, {Type: specs.UTSNamespace},
 				{Type: specs.IPCNamespace}, {Type: specs.NetworkNamespace, Path: o.NetNS}},
-			Devices:       o.Devices,
 			Resources:     &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{{Allow: false, Access: "rwm"}}},
 			MaskedPaths:   []string{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"},
 			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
 		},
 	}
-	for _, d := range o.Devices {
-		major, minor := d.Major, d.Minor
-		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: d.Type, Major: &major, Minor: &minor, Access: "rw"})
-	}
 	for _, dst := range slices.Sorted(maps.Keys(o.Binds)) {
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: dst, Type: "bind", Source: o.Binds[dst], Options: []string{"rbind", "ro"}})
 	}
-	return s
+	if len(o.CDIDevices) > 0 {
+		cache, err := cdi.NewCache(cdi.WithSpecDirs(o.CDISpecDirs...), cdi.WithAutoRefresh(false))
+		if err != nil {
+			return nil, err
+		}
+		if unresolved, err := cache.InjectDevices(s, o.CDIDevices...); err != nil {
+			return nil, fmt.Errorf("CDI devices %q (unresolved %q): %w", o.CDIDevices, unresolved, err)
+		}
+	}
+	return s, nil
 }
 
 // WriteSpec writes s as the bundle's config.json.

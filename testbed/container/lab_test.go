@@ -18,7 +18,6 @@ import (
 	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
-	"golang.org/x/sys/unix"
 
 	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
@@ -28,15 +27,21 @@ type ctr struct {
 	bundle     string
 	entrypoint []string
 	env        []string
-	dev        specs.LinuxDevice
+	phc        string   // eth1's PHC, /dev/ptpN
+	cdiDir     string   // the CDI spec tsnctl check --cdi wrote in the guest
+	cdiDevices []string // the devices the container asks for by CDI name
 	binds      map[string]string
 	n          int
 }
 
 // spec is the container's runtime spec for tsnctl ARGS with caps, in the namespace "ctr".
 func (c *ctr) spec(caps, args []string) *specs.Spec {
-	return Spec(c.entrypoint, Options{Args: args, Env: c.env, NetNS: netnsPath("ctr"), Caps: CapNames(caps...),
-		Devices: []specs.LinuxDevice{c.dev}, Binds: c.binds})
+	s, err := Spec(c.entrypoint, Options{Args: args, Env: c.env, NetNS: netnsPath("ctr"), Caps: CapNames(caps...),
+		CDIDevices: c.cdiDevices, CDISpecDirs: []string{c.cdiDir}, Binds: c.binds})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return s
 }
 
 // run runs tsnctl ARGS in a new container with caps and returns its output and exit status.
@@ -60,19 +65,13 @@ func (c *ctr) run(caps []string, args ...string) (string, int) {
 	return string(out), code
 }
 
-// phc returns eth1's PHC device (ethtool -T) as a device for the spec.
-func phc(t *testing.T, iface string) specs.LinuxDevice {
+// phc returns iface's PHC device as ethtool -T names it.
+func phc(t *testing.T, iface string) string {
 	m := regexp.MustCompile(`PTP Hardware Clock: (\d+)`).FindStringSubmatch(labtest.Run(t, "ethtool", "-T", iface))
 	if m == nil {
 		t.Fatalf("%s has no PHC", iface)
 	}
-	path := "/dev/ptp" + m[1]
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		t.Fatal(err)
-	}
-	mode := os.FileMode(0o600)
-	return specs.LinuxDevice{Path: path, Type: "c", Major: int64(unix.Major(st.Rdev)), Minor: int64(unix.Minor(st.Rdev)), FileMode: &mode}
+	return "/dev/ptp" + m[1]
 }
 
 func setup(t *testing.T) *ctr {
@@ -87,6 +86,13 @@ func setup(t *testing.T) *ctr {
 	if err != nil {
 		t.Fatalf("unpack the image (make image first): %v", err)
 	}
+	// The node's CDI spec of its PHCs, as a boot-time tsnctl check --cdi writes it; the containers
+	// get eth1's PHC by its CDI name, resolved by the CDI library as an engine resolves it.
+	cdiDir := t.TempDir()
+	if out, err := exec.Command("tsnctl", "check", "--iface", "eth1", "--cdi", filepath.Join(cdiDir, "tsnctl.io-phc.json")).CombinedOutput(); err != nil {
+		t.Fatalf("tsnctl check --cdi: %v\n%s", err, out)
+	}
+	t.Logf("tsnctl check --cdi wrote:\n%s", must(os.ReadFile(filepath.Join(cdiDir, "tsnctl.io-phc.json"))))
 	dev := phc(t, "eth1")
 	labtest.Run(t, "ip", "netns", "add", "ctr")
 	labtest.Run(t, "ip", "link", "set", "eth1", "netns", "ctr")
@@ -107,7 +113,8 @@ func setup(t *testing.T) *ctr {
 	if err := os.WriteFile(conf, seed, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &ctr{t: t, bundle: bundle, entrypoint: ep, env: env, dev: dev, binds: map[string]string{"/etc/tsnctl/tsnctl.yaml": conf}}
+	return &ctr{t: t, bundle: bundle, entrypoint: ep, env: env, phc: dev, cdiDir: cdiDir, cdiDevices: []string{"tsnctl.io/phc=eth1"},
+		binds: map[string]string{"/etc/tsnctl/tsnctl.yaml": conf}}
 }
 
 var tsnCaps = []string{"NET_ADMIN", "SYS_TIME", "SYS_NICE"}
@@ -127,14 +134,25 @@ func TestLabImageUnderRunc(t *testing.T) {
 	for _, ch := range rep.Checks {
 		status[ch.Name] = ch.Status
 		t.Logf("  %s %s: %s", ch.Status, ch.Name, ch.Detail)
-		if ch.Name == "iface/eth1/timestamping" && !strings.Contains(ch.Detail, "PHC "+c.dev.Path+";") {
-			t.Errorf("the PHC is not %s inside: %s", c.dev.Path, ch.Detail)
+		if ch.Name == "iface/eth1/timestamping" && (!strings.Contains(ch.Detail, "PHC "+c.phc+";") || strings.Contains(ch.Detail, "cannot read")) {
+			t.Errorf("the PHC is not %s, read inside: %s", c.phc, ch.Detail)
 		}
 	}
 	for _, name := range []string{"kernel/taprio", "kernel/etf", "kernel/mqprio", "kernel/vlan", "privileges", "iface/eth1/queues", "iface/eth1/timestamping"} {
 		if status[name] != "pass" {
 			t.Errorf("check %s: %q inside the container, want pass", name, status[name])
 		}
+	}
+
+	// Without the CDI device, the PHC bind-mounted (what a hostPath volume does): the node is
+	// there, the device cgroup refuses to open it, and check says what to ask the engine for.
+	c.cdiDevices, c.binds[c.phc] = nil, c.phc
+	out, _ = c.run(tsnCaps, "check", "--iface", "eth1", "-o", "json")
+	c.cdiDevices = []string{"tsnctl.io/phc=eth1"}
+	delete(c.binds, c.phc)
+	if !strings.Contains(out, "cannot read the PHC: open "+c.phc+": operation not permitted") ||
+		!strings.Contains(out, "the device cgroup refuses "+c.phc) || !strings.Contains(out, "CDI tsnctl.io/phc=eth1") {
+		t.Errorf("check with %s bind-mounted and no device rule:\n%s", c.phc, out)
 	}
 
 	// apply: the seed's node on eth1, seen from outside by tsnctl and by tc.
