@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO ?= go
+# Every Go build and test without cgo: tsnctl is a static binary and so must the lab's test binaries
+# be, and with one configuration the dependencies compile once (vet and the unit tests used cgo, the
+# rest not: a fresh machine compiled client-go and the rest twice).
+export CGO_ENABLED := 0
 LAB_EXEC := $(CURDIR)/testbed/go-exec
 # Packages with tests that need the lab's kernel (files tagged //go:build lab), and those that need
 # two guests with their own clocks (//go:build lab2: time sync).
@@ -13,7 +17,7 @@ LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xarg
 all: build
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/tsnctl ./cmd/tsnctl
+	$(GO) build -o bin/tsnctl ./cmd/tsnctl
 
 # Host packages: QEMU 10 from bookworm-backports, cpio, kmod for the lab; iproute2 for read-back checks;
 # chromium for the test that opens report.html headless.
@@ -43,20 +47,20 @@ unit:
 # time (-p 1): their guests run in real time, and two packages' four guests on two cores put ms of
 # noise into the offsets they measure (the slave of one stayed FREERUN for three minutes in CI).
 lab-test: deps
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
-	TSNCTL_LAB_VMS=2 CGO_ENABLED=0 $(GO) test -p 1 -count=1 -timeout 13m -v -run TestLab -tags lab2 -exec $(LAB_EXEC) $(LAB2_PKGS)
+	$(GO) test -count=1 -timeout 8m -tags lab -exec $(LAB_EXEC) $(LAB_PKGS)
+	TSNCTL_LAB_VMS=2 $(GO) test -p 1 -count=1 -timeout 13m -v -run TestLab -tags lab2 -exec $(LAB_EXEC) $(LAB2_PKGS)
 
 # tsnctl's image (make image) under runc in a lab guest, as an engine runs it: own namespaces, read-only
 # root, igb eth1 moved into its network namespace, only NET_ADMIN, SYS_TIME and SYS_NICE (and NET_RAW for
 # ptp4l). Real time: the stream crosses the host on the igb cable.
 lab-container: deps image
-	TSNCTL_LAB_TIME=real CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -v -tags labctr -exec $(LAB_EXEC) ./testbed/container
+	TSNCTL_LAB_TIME=real $(GO) test -count=1 -timeout 8m -v -tags labctr -exec $(LAB_EXEC) ./testbed/container
 
 # tsnctl's systemd unit installed from deploy/systemd and run by systemd as PID 1 in the systemd lab
 # guest (testbed/run --systemd): start after READY, drift, restart and kill -9 adopted, watchdog,
 # reloads, ptp4l restarts, stop.
 lab-systemd: deps
-	TSNCTL_LAB_SYSTEMD=1 CGO_ENABLED=0 $(GO) test -count=1 -timeout 8m -v -run TestLabSystemd -tags labsd -exec $(LAB_EXEC) ./agent
+	TSNCTL_LAB_SYSTEMD=1 $(GO) test -count=1 -timeout 8m -v -run TestLabSystemd -tags labsd -exec $(LAB_EXEC) ./agent
 
 # testbed/run itself: two guests across the dgram cable, and a failing script's status.
 lab-selftest: deps
@@ -74,14 +78,14 @@ test: deps fmt-check vet unit deploy-check image-check image-podman kube-test la
 # 2 cores, later runs none): the CRDs against lint's corpus, the agent's Kubernetes side.
 kube-test:
 	testbed/controlplane/build >/dev/null
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes
+	$(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes
 
 # End to end: tsnctl agent --kubernetes in a lab guest (real taprio/ETF/802.1Q, real time) against
 # the host's API server, reached through one forwarded port (testbed/run --host-port) and nothing
 # else: the seed's TSNConfig applied, TSNNode configured and LOCKED, a repair shown, an edit applied.
 lab-kube: deps
 	testbed/controlplane/build >/dev/null
-	CGO_ENABLED=0 $(GO) test -count=1 -timeout 15m -v -tags labkube -run TestLab ./kube
+	$(GO) test -count=1 -timeout 15m -v -tags labkube -run TestLab ./kube
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 image:
@@ -101,23 +105,23 @@ image-podman: build image
 # recorded again from the lab's kernel, iproute2 and ethtool on an nlmon device (make lab-test compares them).
 netlink-golden: deps
 	rm -rf out/golden && mkdir -p out/golden
-	TSNCTL_LAB_SHARE=$(CURDIR)/out/golden CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run TestLabGoldenMessages ./testbed/nlmon -args -update
+	TSNCTL_LAB_SHARE=$(CURDIR)/out/golden $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run TestLabGoldenMessages ./testbed/nlmon -args -update
 	cp -r out/golden/golden/. .
 
 # Time to apply the seed configuration: tsnctl vs the equivalent ethtool + ip + tc commands (in the lab).
 bench-apply: deps
-	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabApplySeed -benchtime 30x ./node
+	$(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabApplySeed -benchtime 30x ./node
 
 # Drift repair as iproute2 sees it: the root qdisc deleted 50 times, tc -ts monitor's timestamps of the
 # deletion and of the repair's last qdisc; p50/p99/max against the target (p99 < 50 ms). In the lab.
 bench-repair: deps
-	CGO_ENABLED=0 $(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabRepair -benchtime 50x -v ./agent
+	$(GO) test -count=1 -tags lab -exec $(LAB_EXEC) -run '^$$' -bench LabRepair -benchtime 50x -v ./agent
 
 # The agent under random drift every 2 s for $(SOAK) of wall time: every drift repaired, RSS growth and
 # goroutines after a one-minute warm-up. In the lab (make soak-agent SOAK=2m for a short one).
 SOAK ?= 10m
 soak-agent: deps
-	TSNCTL_LAB_TIMEOUT=1500 CGO_ENABLED=0 $(GO) test -count=1 -timeout 24m -tags 'lab soak' -exec $(LAB_EXEC) -run TestLabSoak -v ./agent -args -soak $(SOAK)
+	TSNCTL_LAB_TIMEOUT=1500 $(GO) test -count=1 -timeout 24m -tags 'lab soak' -exec $(LAB_EXEC) -run TestLabSoak -v ./agent -args -soak $(SOAK)
 
 # Wake-up latency of the sender loop vs cyclictest (rt-tests), same interval/priority/loops, on this machine,
 # in short alternating rounds (0.4 s at 2 ms, 125 ms at 250 us) so that noise falls on both alike: about 2 min.
