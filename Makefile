@@ -74,7 +74,7 @@ test: deps fmt-check vet unit deploy-check image-check image-podman kube-test la
 
 # Tests against a real Kubernetes control plane on the host's loopback (testbed/controlplane): etcd,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, built from the Go
-# module proxy by testbed/controlplane/build and cached (the first build takes about 25 minutes on
+# module proxy by testbed/controlplane/build and cached (the first build took 22 minutes on
 # 2 cores, later runs none): the CRDs against lint's corpus, the agent's Kubernetes side.
 kube-test:
 	testbed/controlplane/build >/dev/null
