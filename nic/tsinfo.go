@@ -65,11 +65,19 @@ func (t TsInfo) TxTypeNames() []string { return bitNames(t.TxTypes, txTypeNames)
 // RxFilterNames lists the hardware RX filters.
 func (t TsInfo) RxFilterNames() []string { return bitNames(t.RxFilters, rxFilterNames) }
 
+// PHCDevice is the PTP hardware clock's device node, /dev/ptpN ("" without one).
+func (t TsInfo) PHCDevice() string {
+	if t.PHC < 0 {
+		return ""
+	}
+	return fmt.Sprintf("/dev/ptp%d", t.PHC)
+}
+
 // String is a one-line summary: "PHC /dev/ptp0; hardware-transmit, ...".
 func (t TsInfo) String() string {
 	phc := "no PHC"
 	if t.PHC >= 0 {
-		phc = fmt.Sprintf("PHC /dev/ptp%d", t.PHC)
+		phc = "PHC " + t.PHCDevice()
 	}
 	s := phc + "; " + strings.Join(t.ModeNames(), ", ")
 	if tx := t.TxTypeNames(); len(tx) > 0 {

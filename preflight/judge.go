@@ -111,7 +111,7 @@ func judgeTimestamping(ifname string, ts nic.TsInfo, err, phcErr error) Check {
 	}
 	c.Detail = ts.String()
 	c.Features = ifaceFeatures(ifname, map[string]string{"phc": fmt.Sprint(ts.PHC >= 0), "hw-timestamping": fmt.Sprint(ts.HardwareTx && ts.HardwareRx)})
-	dev := fmt.Sprintf("/dev/ptp%d", ts.PHC)
+	dev := ts.PHCDevice()
 	askEngine := "ask the container engine for the device: CDI " + CDIKind + "=" + ifname +
 		" (the node's spec: tsnctl check --cdi " + DefaultCDIFile + "), or --device " + dev
 	switch {

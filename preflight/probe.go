@@ -60,7 +60,7 @@ func Run(opts Options) Report {
 			ts, tsErr := nic.TimestampingInfo(ifname)
 			var phcErr error
 			if tsErr == nil && ts.PHC >= 0 {
-				p := PHC{Interface: ifname, Device: fmt.Sprintf("/dev/ptp%d", ts.PHC)}
+				p := PHC{Interface: ifname, Device: ts.PHCDevice()}
 				if phcErr = readPHC(p.Device); phcErr != nil {
 					p.Error = phcErr.Error()
 				}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tsnctl/tsnctl/ifname"
 	"io"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp"
@@ -145,7 +145,7 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	poller := &watch.Poller{Q: client, Port: 1, SlowEvery: max(int(2*time.Second/plan.PollInterval), 1), KernelTAIOffset: clock.TAIOffset}
 	if plan.Phc2sysArgs != nil {
 		if ti, err := nic.TimestampingInfo(string(plan.Interface)); err == nil && ti.PHC >= 0 {
-			dev := fmt.Sprintf("/dev/ptp%d", ti.PHC)
+			dev := ti.PHCDevice()
 			poller.PHCOffset = func() (int64, error) { return PHCOffset(dev) }
 		}
 	}
