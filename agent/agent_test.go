@@ -262,8 +262,16 @@ func runAgent(t testing.TB, text, ns string, verify time.Duration) (a *Agent, st
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The agent's log is kept and shown when the test fails (a lab failure is otherwise a bare
+	// "not ready", without the agent's reasons).
+	log := new(lockedBuffer)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the agent's log:\n%s", log)
+		}
+	})
 	a = New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: verify,
-		PTPRunDir: filepath.Join(dir, "ptp"), PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		PTPRunDir: filepath.Join(dir, "ptp"), PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(log, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

@@ -104,7 +104,7 @@ func TestLabReadyzFollowsLocked(t *testing.T) {
 			before = body
 		}
 		if time.Since(start) > 3*time.Minute {
-			t.Fatalf("not ready after %v: %d %s", time.Since(start), code, body)
+			t.Fatalf("not ready after %v: %d %s (sync: %+v)", time.Since(start), code, body, a.Snapshot().Sync)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
