@@ -119,7 +119,23 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 		args := append([]string(nil), plan.Ptp4lArgs...)
 		args[1] = conf // -f FILE
 		ptp4l = newProc("ptp4l", o.Ptp4l, args)
+		var carrier *carrierWatch
+		if plan.Timestamping == ptp.TSSoftware { // see carrier.go
+			var werr error
+			if carrier, werr = watchCarrier(ctx, o.NetNS, string(plan.Interface)); werr != nil {
+				o.Log("tsnctl", fmt.Sprintf("cannot follow %s's carrier (%v): ptp4l will not be restarted when it returns", plan.Interface, werr))
+			}
+		}
 		start(ptp4l)
+		if carrier != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				carrier.run(ctx, func() {
+					ptp4l.Restart(fmt.Sprintf("%s's carrier is back: with software timestamping a running ptp4l would now steer the NIC's PHC instead of the system clock", plan.Interface))
+				})
+			}()
+		}
 		if plan.Phc2sysArgs != nil {
 			phc2sys = newProc("phc2sys", o.Phc2sys, plan.Phc2sysArgs)
 		}

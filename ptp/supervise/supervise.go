@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -32,8 +33,28 @@ type Process struct {
 	// network namespace, which the child inherits).
 	Start func(*exec.Cmd) error
 
-	starts atomic.Int64
-	pid    atomic.Int64
+	starts   atomic.Int64
+	pid      atomic.Int64
+	kickOnce sync.Once
+	kickCh   chan string
+}
+
+func (p *Process) kicks() chan string {
+	p.kickOnce.Do(func() { p.kickCh = make(chan string, 1) })
+	return p.kickCh
+}
+
+// Restart ends the running program (SIGTERM, SIGKILL if it lingers) and starts it again at once,
+// without the backoff of a crash; why is said in the event line. While the program is not running
+// (waiting to be restarted) it does nothing: the next start is a fresh one anyway.
+func (p *Process) Restart(why string) {
+	if p.PID() == 0 {
+		return
+	}
+	select {
+	case p.kicks() <- why:
+	default: // a restart is already on its way
+	}
 }
 
 // Restarts is how many times the program was started again after exiting.
@@ -87,6 +108,10 @@ func (p *Process) Run(ctx context.Context) error {
 		if p.Start != nil {
 			startCmd = func() error { return p.Start(cmd) }
 		}
+		select { // a restart asked for before this start is done by it
+		case <-p.kicks():
+		default:
+		}
 		if err := startCmd(); err != nil {
 			pw.Close()
 			<-lines
@@ -98,7 +123,7 @@ func (p *Process) Run(ctx context.Context) error {
 			p.starts.Add(1)
 			p.pid.Store(int64(cmd.Process.Pid))
 			p.event("started (pid %d): %s %v", cmd.Process.Pid, p.Path, p.Args)
-			err := cmd.Wait()
+			why, err := p.wait(cmd, grace)
 			p.pid.Store(0)
 			pw.Close()
 			<-lines
@@ -107,6 +132,9 @@ func (p *Process) Run(ctx context.Context) error {
 				return nil
 			}
 			p.event("exited after %v: %v", time.Since(start).Round(time.Millisecond), exitText(err))
+			if why != "" {
+				continue // asked for: no backoff
+			}
 		}
 		if time.Since(start) >= stable {
 			backoff = p.MinBackoff
@@ -122,6 +150,27 @@ func (p *Process) Run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, maxB)
 	}
+}
+
+// wait waits for cmd to exit; a Restart on the way ends it (SIGTERM, SIGKILL after grace) and is
+// returned as why.
+func (p *Process) wait(cmd *exec.Cmd, grace time.Duration) (why string, err error) {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+		return "", err
+	case why = <-p.kicks():
+	}
+	p.event("restarting now: %s", why)
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err = <-exited:
+	case <-time.After(grace):
+		cmd.Process.Kill()
+		err = <-exited
+	}
+	return why, err
 }
 
 func exitText(err error) string {

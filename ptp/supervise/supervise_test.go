@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -84,5 +85,58 @@ func TestMissingProgram(t *testing.T) {
 	p := &Process{Name: "ptp4l", Path: "/nonexistent/ptp4l"}
 	if err := p.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "starting ptp4l") {
 		t.Errorf("err %v", err)
+	}
+}
+
+// Restart ends the running program with SIGTERM (SIGKILL when it ignores that) and starts it again
+// at once, not after the crash backoff; it says why.
+func TestRestart(t *testing.T) {
+	for _, tc := range []struct{ name, script string }{
+		{"terminates", "echo up; while :; do sleep 0.05; done"},
+		{"ignores SIGTERM", "trap '' TERM; echo up; while :; do sleep 0.05; done"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r recorder
+			p := &Process{Name: "ptp4l", Path: "/bin/sh", Args: []string{"-c", tc.script}, Line: r.line, Event: r.event,
+				MinBackoff: 10 * time.Second, StopGrace: 300 * time.Millisecond}
+			p.Restart("nothing runs yet") // ignored
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- p.Run(ctx) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}()
+			waitPID := func(not int) int {
+				for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+					if pid := p.PID(); pid != 0 && pid != not {
+						return pid
+					}
+				}
+				t.Fatalf("no new process (pid was %d)", not)
+				return 0
+			}
+			first := waitPID(0)
+			start := time.Now()
+			p.Restart("carrier back on eth0")
+			second := waitPID(first)
+			took := time.Since(start)
+			if took > 3*time.Second {
+				t.Errorf("restarted after %v: the backoff (10s) or more", took)
+			}
+			if err := syscall.Kill(first, 0); err == nil {
+				t.Errorf("the first process (%d) still runs", first)
+			}
+			if p.Restarts() != 1 || second == first {
+				t.Errorf("restarts %d, pids %d then %d", p.Restarts(), first, second)
+			}
+			_, events := r.all()
+			if !strings.Contains(events, "ptp4l: restarting now: carrier back on eth0") || strings.Contains(events, "restarting in") ||
+				strings.Contains(events, "nothing runs yet") {
+				t.Errorf("events:\n%s", events)
+			}
+		})
 	}
 }
