@@ -44,9 +44,11 @@ func await(t *testing.T, name string, limit time.Duration) {
 
 // labPTP is the lab's ptp: section (software timestamps, emulation-sized thresholds). The offset
 // threshold is 10 ms, not the daemon test's 2 ms: between two guests in real-time TCG the offset
-// wanders over a few ms now and then (2.75 ms seen), and twice in a row the slave then stayed in
-// FREERUN for the whole three minutes of this test, which is about /readyz following the sync
-// state, not about precision (the daemon's two-guest test keeps 2 ms for its threshold cases).
+// wanders over a few ms now and then (2.75 ms seen), and this test is about /readyz following the
+// sync state, not about precision (the daemon's two-guest test keeps 2 ms for its threshold cases).
+// The slave that stayed FREERUN for this test's three minutes in fresh clones and CI was something
+// else: its ptp4l started before eth0's link was up and, when the link came up, switched its clock
+// to eth0's PHC (see ptp/daemon/carrier.go, which now starts it again).
 func labPTP(role string) string {
 	return "ptp:\n  interface: eth0\n  role: " + role + "\n  timestamping: software\n  options: {neighborPropDelayThresh: 100000000}\n" +
 		"  sync: {offset-threshold: 10ms, lock-samples: 4, holdover: 5s, poll-interval: 250ms}\n"
