@@ -425,8 +425,8 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 		if raw {
 			// Through the scheduler once a cycle, outside the measured path: a goroutine that the
 			// scheduler never sees switch for 10 ms is preempted by the runtime's monitor, and
-			// that preemption then lands after a wake-up (make bench-wakeup-lab at 2 ms: p99 29.7 µs, not 4.6 µs, in the
-			// lab's virtual time).
+			// that preemption then lands after a wake-up (make bench-wakeup-lab, 2 ms: p99 29.7 µs
+			// instead of 4.6 µs).
 			runtime.Gosched()
 		}
 		refreshTAIOffset()
