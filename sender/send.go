@@ -291,14 +291,13 @@ func sleepUntil(t int64, raw bool) {
 	}
 }
 
-// realtime hygiene for the calling (locked) thread; restore gives the thread back the scheduling
-// policy and CPU affinity it had.
-// tune gives the calling thread the loop's CPU and scheduling policy. It returns what undoes
-// that; on an error it has undone it already and returns a plain error.
+// tune gives the calling (locked) thread the loop's CPU, scheduling policy and timer slack. It
+// returns what undoes that; on an error it has undone it already and returns a plain error.
 func (s *Sender) tune() (restore func(), err error) {
 	oldAttr, attrErr := unix.SchedGetAttr(0, 0)
 	var oldSet unix.CPUSet
 	setErr := unix.SchedGetaffinity(0, &oldSet)
+	oldSlack, slackErr := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
 	undo := func() {
 		if attrErr == nil {
 			unix.SchedSetAttr(0, oldAttr, 0)
@@ -306,8 +305,17 @@ func (s *Sender) tune() (restore func(), err error) {
 		if setErr == nil {
 			unix.SchedSetaffinity(0, &oldSet)
 		}
+		if slackErr == nil {
+			unix.Prctl(unix.PR_SET_TIMERSLACK, uintptr(oldSlack), 0, 0, 0)
+		}
 	}
 	fail := func(err error) (func(), error) { undo(); return nil, err }
+	// A standard thread's timers may fire up to its timer slack late (50 µs by default), so that
+	// the kernel can batch wake-ups; the loop's wake-up wants none (SCHED_FIFO threads have none
+	// anyway). 1 ns is the least the kernel takes (0 means the default).
+	if slackErr == nil {
+		unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0)
+	}
 	if s.cfg.CPU >= 0 {
 		var set unix.CPUSet
 		set.Set(s.cfg.CPU)

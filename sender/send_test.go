@@ -409,6 +409,48 @@ func TestRunLeavesNoRealtimeThread(t *testing.T) {
 	}
 }
 
+// The loop's thread has a timer slack of 1 ns while it runs (a standard thread's timers may fire
+// 50 µs late by default), and gets its own back afterwards.
+func TestLoopHasNoTimerSlack(t *testing.T) {
+	sink, err := net.ListenPacket("udp", "127.0.0.1:17793")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	slack := func() int {
+		n, err := unix.PrctlRetInt(unix.PR_GET_TIMERSLACK, 0, 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	during, calls := -1, 0
+	runToEnd(t, Config{Timing: Timing{Cycle: 2 * ms, WindowEnd: 2 * ms, PerCycle: 1}, Dest: "127.0.0.1:17793", Count: 3, CPU: -1, Size: 64,
+		Sync: func() bool { // runs on the loop's thread
+			if calls++; calls == 1 {
+				during = slack()
+			}
+			return true
+		}})
+	if during != 1 {
+		t.Errorf("timer slack during the loop: %d ns, want 1", during)
+	}
+	runtime.LockOSThread() // tune on this thread: restore must give back what it had
+	defer runtime.UnlockOSThread()
+	before := slack()
+	restore, err := (&Sender{cfg: Config{CPU: -1}}).tune()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := slack(); got != 1 {
+		t.Errorf("after tune: %d ns", got)
+	}
+	restore()
+	if got := slack(); got != before {
+		t.Errorf("after restore: %d ns, want %d", got, before)
+	}
+}
+
 // Without CAP_SYS_NICE, --fifo is a plain error that names the capability (it used to panic in
 // tune's deferred restore). The child is this test binary with CAP_SYS_NICE dropped from its
 // bounding set.
