@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"net"
 
 	"github.com/tsnctl/tsnctl/netevents"
@@ -29,7 +28,8 @@ type carrierWatch struct {
 
 // watchCarrier subscribes to link events in network namespace netns ("" for this one) and reads
 // iface's carrier; it returns nil when iface has no PHC (nothing to guard against). A PHC that
-// cannot be read counts as one.
+// cannot be read counts as one, and an interface that is not there yet (the agent waits for it)
+// as one whose carrier is down: its arrival with the link up counts as the carrier's return.
 func watchCarrier(ctx context.Context, netns, iface string) (*carrierWatch, error) {
 	var w *carrierWatch
 	err := nsexec.Do(netns, func() error {
@@ -41,24 +41,16 @@ func watchCarrier(ctx context.Context, netns, iface string) (*carrierWatch, erro
 		if err != nil {
 			return err
 		}
-		up, err := carrierUp(iface)
-		if err != nil {
-			sub.Close()
-			return err
-		}
-		w = &carrierWatch{iface: iface, up: up, sub: sub}
+		w = &carrierWatch{iface: iface, up: carrierUp(iface), sub: sub}
 		return nil
 	})
 	return w, err
 }
 
-// carrierUp is whether iface is running (IFF_RUNNING: up, with carrier).
-func carrierUp(iface string) (bool, error) {
+// carrierUp is whether iface is there and running (IFF_RUNNING: up, with carrier).
+func carrierUp(iface string) bool {
 	ifi, err := net.InterfaceByName(iface)
-	if err != nil {
-		return false, fmt.Errorf("interface %s: %w", iface, err)
-	}
-	return ifi.Flags&net.FlagRunning != 0, nil
+	return err == nil && ifi.Flags&net.FlagRunning != 0
 }
 
 // run reads events until ctx ends and calls back each time the carrier comes back.
