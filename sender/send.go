@@ -268,6 +268,9 @@ func readTAIOffset() int64 {
 	return (d + int64(time.Second)/2) / int64(time.Second) * int64(time.Second)
 }
 
+// rawSleepMax is the longest raw sleep (see sleepUntil).
+const rawSleepMax = 50 * time.Millisecond
+
 // sleepUntil sleeps until CLOCK_TAI reaches t. With raw, the system call bypasses Go's scheduler
 // (RawSyscall6): golang.org/x/sys's ClockNanosleep enters and leaves the scheduler's syscall state
 // around the sleep, and leaving it was the whole difference between the sender's wake-up and
@@ -275,9 +278,15 @@ func readTAIOffset() int64 {
 // RawSyscall6). The price: the loop's P stays taken while it sleeps, so the program's other
 // goroutines run on the other Ps (the loop asks for raw only with GOMAXPROCS >= 2) and the loop
 // yields once a cycle (see run), and a stop-the-world (the loop has turned the GC off) waits for
-// the end of the sleep at most. A signal that ends the sleep early (EINTR) is slept through to the
-// same absolute time.
+// the end of the sleep at most: so a long wait (the first cycle of a base-time in the future) sleeps
+// the ordinary way until rawSleepMax before t. A signal that ends the sleep early (EINTR) is slept
+// through to the same absolute time.
 func sleepUntil(t int64, raw bool) {
+	if raw {
+		if early := t - int64(rawSleepMax); early > now() {
+			sleepUntil(early, false)
+		}
+	}
 	ts := unix.NsecToTimespec(t)
 	if raw {
 		for {

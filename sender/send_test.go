@@ -488,3 +488,18 @@ func TestUnresolvableDest(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// A raw sleep longer than rawSleepMax sleeps the ordinary way first and still wakes at its time:
+// not before, and not a whole raw period late.
+func TestSleepUntilLongRawWait(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, d := range []time.Duration{0, 10 * time.Millisecond, 3 * rawSleepMax} {
+		at := now() + int64(d)
+		sleepUntil(at, true)
+		woke := now()
+		if woke < at || woke-at > int64(30*time.Millisecond) {
+			t.Errorf("sleep of %v: woke %v after its time", d, time.Duration(woke-at))
+		}
+	}
+}
