@@ -12,7 +12,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit kube-test lab-kube image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit kube-test lab-kube image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab lab-trace-etf bench-analyze vet fmt-check clean
 
 all: build
 
@@ -134,6 +134,12 @@ bench-wakeup: build
 # the two tools' code paths. Target: tsnctl's p50 and p99 within 1.2x of cyclictest's.
 bench-wakeup-lab: deps build
 	testbed/run testbed/bench-wakeup.sh
+
+# Where a software ETF's release time goes under the application's load: make lab's case 2 with the
+# kernel's tracepoints on (testbed/trace-etf.sh); the trace is kept in out/trace-etf/out.
+lab-trace-etf: deps build
+	mkdir -p out/trace-etf
+	testbed/run --share $(CURDIR)/out/trace-etf testbed/trace-etf.sh
 
 # tsnctl analyze on a 50-million-record log and 5 million netlatency lines: throughput and peak RSS
 # against the targets (20 M records/s, 1 M lines/s, 64 MiB). Inputs are kept in $$TMPDIR for reruns.
