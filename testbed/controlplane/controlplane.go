@@ -42,6 +42,17 @@ type ControlPlane struct {
 	env        *envtest.Environment
 }
 
+// AddUser returns the kubeconfig (as bytes) of a user with a client certificate the API server
+// trusts: NAME and GROUPS are its common name and organisations, as a kubelet's are
+// (system:node:NAME, system:nodes).
+func (cp *ControlPlane) AddUser(name string, groups ...string) ([]byte, error) {
+	u, err := cp.env.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return nil, err
+	}
+	return u.KubeConfig()
+}
+
 var (
 	binOnce sync.Once
 	binDir  string
@@ -50,19 +61,25 @@ var (
 
 // Binaries builds (first time only) and returns the directory of the control plane's binaries.
 func Binaries() (string, error) {
-	binOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		script := filepath.Join(filepath.Dir(file), "build")
-		cmd := exec.Command(script)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			binErr = fmt.Errorf("%s: %w", script, err)
-			return
-		}
-		binDir = strings.TrimSpace(string(out))
-	})
+	binOnce.Do(func() { binDir, binErr = build() })
 	return binDir, binErr
+}
+
+// NodeBinaries is Binaries with what a lab guest needs to be a real node (kubelet, containerd,
+// containerd-shim-runc-v2, ctr, the CNI loopback plugin) in the same directory.
+func NodeBinaries() (string, error) { return build("--node") }
+
+// build runs the build script (instant once its binaries are cached) and returns their directory.
+func build(args ...string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	script := filepath.Join(filepath.Dir(file), "build")
+	cmd := exec.Command(script, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", script, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // Start runs a control plane for the test; it is stopped when the test ends.
