@@ -83,9 +83,11 @@ kube-test:
 # End to end: tsnctl agent --kubernetes in a lab guest (real taprio/ETF/802.1Q, real time) against
 # the host's API server, reached through one forwarded port (testbed/run --host-port) and nothing
 # else: the seed's TSNConfig applied, TSNNode configured and LOCKED, a repair shown, an edit applied.
-lab-kube: deps
-	testbed/controlplane/build >/dev/null
-	$(GO) test -count=1 -timeout 15m -v -tags labkube -run TestLab ./kube
+# And a lab guest as a real node (kubelet, containerd, runc; built by testbed/controlplane/build --node)
+# running tsnctl's image in a pod.
+lab-kube: deps image
+	testbed/controlplane/build --node >/dev/null
+	$(GO) test -count=1 -timeout 20m -v -tags labkube -run TestLab ./kube
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 image:
