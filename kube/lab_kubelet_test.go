@@ -72,28 +72,7 @@ func TestLabKubeletRunsTheImage(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(share, "tsnctl-image.tar"), image, 0o644)
 	tag := imageTag(t, image)
-	run := exec.Command("../testbed/run", append(args, "testdata/lab-kubelet.sh")...)
-	var console strings.Builder
-	run.Stdout, run.Stderr = &console, &console
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- run.Wait() }()
-	t.Cleanup(func() {
-		if run.ProcessState == nil {
-			run.Process.Kill()
-			<-done
-		}
-		for _, f := range []string{"containerd.log", "kubelet.log"} {
-			b, _ := os.ReadFile(filepath.Join(share, f))
-			if len(b) > 20000 {
-				b = b[len(b)-20000:]
-			}
-			t.Logf("%s:\n%s", f, b)
-		}
-		t.Logf("guest console:\n%s", console.String())
-	})
+	guest(t, share, []string{"containerd.log", "kubelet.log"}, append(args, "testdata/lab-kubelet.sh")...)
 	labtest.Eventually(t, 10*time.Minute, "node lab1 registered", func() bool {
 		out, _ := cp.KubectlErr("", "get", "node", "lab1", "-o", "wide")
 		return strings.Contains(out, "lab1")

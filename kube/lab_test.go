@@ -64,24 +64,7 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := exec.Command("../testbed/run", "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh")
-	var console strings.Builder
-	run.Stdout, run.Stderr = &console, &console
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- run.Wait() }()
-	t.Cleanup(func() {
-		if run.ProcessState == nil {
-			run.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			b, _ := os.ReadFile(filepath.Join(share, "agent.log"))
-			t.Logf("guest console:\n%s\nagent log:\n%s", console.String(), b)
-		}
-	})
+	run := guest(t, share, []string{"agent.log"}, "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh")
 	step := func(want string, within time.Duration) {
 		t.Helper()
 		labtest.Eventually(t, within, "guest step "+want, func() bool {
@@ -124,7 +107,7 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 	hash := get("{.status.config.hash}")
 	kubectl(tsnconfig("4ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
 	step("edited", 3*time.Minute)
-	if err := <-done; err != nil {
+	if err := run.Wait(); err != nil {
 		t.Fatalf("testbed/run: %v", err)
 	}
 	edited, _ := os.ReadFile(filepath.Join(share, "edited.json"))
@@ -137,4 +120,50 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 		t.Fatalf("the edit was not one reload of the running agent:\n%s", status)
 	}
 	t.Logf("kubectl get tsnnodes -o wide, at the end:\n%s\nguest's tsnctl status:\n%s", kubectl("", "get", "tsnnodes", "-o", "wide"), status)
+}
+
+// guestRun is a testbed/run started by guest.
+type guestRun struct {
+	done chan struct{}
+	err  error
+}
+
+// Wait waits for testbed/run to end and returns its error.
+func (g *guestRun) Wait() error {
+	<-g.done
+	return g.err
+}
+
+// guest starts testbed/run with args; when the test ends, it stops it if it still runs and, if the
+// test failed, logs the guest's console and the last 20 kB of each file of share named in logs.
+func guest(t *testing.T, share string, logs []string, args ...string) *guestRun {
+	t.Helper()
+	run := exec.Command("../testbed/run", args...)
+	var console strings.Builder
+	run.Stdout, run.Stderr = &console, &console
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	g := &guestRun{done: make(chan struct{})}
+	go func() { g.err = run.Wait(); close(g.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-g.done:
+		default:
+			run.Process.Kill()
+			<-g.done
+		}
+		if !t.Failed() {
+			return
+		}
+		t.Logf("guest console:\n%s", console.String())
+		for _, f := range logs {
+			b, _ := os.ReadFile(filepath.Join(share, f))
+			if len(b) > 20000 {
+				b = b[len(b)-20000:]
+			}
+			t.Logf("%s:\n%s", f, b)
+		}
+	})
+	return g
 }
