@@ -85,11 +85,11 @@ func TestLabKubeletRunsTheImage(t *testing.T) {
 	for time.Since(start) < 3*time.Minute && !ready() {
 		time.Sleep(2 * time.Second)
 	}
-	t.Logf("kubectl get node lab1:\n%s", cp.Kubectl(t, "", "get", "node", "lab1", "-o", "yaml"))
 	defer os.WriteFile(filepath.Join(share, "go"), []byte("stop\n"), 0o644)
 	if !ready() {
-		t.Fatalf("node lab1 not Ready")
+		t.Fatalf("node lab1 not Ready:\n%s", cp.Kubectl(t, "", "get", "node", "lab1", "-o", "yaml"))
 	}
+	t.Logf("kubectl get node lab1 -o wide:\n%s", cp.Kubectl(t, "", "get", "node", "lab1", "-o", "wide"))
 	pod := `{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "version", "namespace": "default"},
 		"spec": {"nodeName": "lab1", "hostNetwork": true, "restartPolicy": "Never", "automountServiceAccountToken": false,
 		"containers": [{"name": "tsnctl", "image": "` + tag + `", "imagePullPolicy": "Never", "args": ["version"]}]}}`
@@ -102,10 +102,10 @@ func TestLabKubeletRunsTheImage(t *testing.T) {
 	for start := time.Now(); time.Since(start) < 3*time.Minute && phase() != "Succeeded" && phase() != "Failed"; {
 		time.Sleep(2 * time.Second)
 	}
-	t.Logf("kubectl get pod version:\n%s", cp.Kubectl(t, "", "get", "pod", "version", "-o", "yaml"))
 	if phase() != "Succeeded" {
-		t.Fatalf("pod version: phase %q, want Succeeded", phase())
+		t.Fatalf("pod version: phase %q, want Succeeded:\n%s", phase(), cp.Kubectl(t, "", "get", "pod", "version", "-o", "yaml"))
 	}
+	t.Logf("kubectl get pod version -o wide:\n%s", cp.Kubectl(t, "", "get", "pod", "version", "-o", "wide"))
 }
 
 // imageTag is the tag of a docker-archive's image.

@@ -19,10 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Options choose what runs beside etcd and the API server.
@@ -85,6 +87,9 @@ func build(args ...string) (string, error) {
 // Start runs a control plane for the test; it is stopped when the test ends.
 func Start(t testing.TB, o Options) *ControlPlane {
 	t.Helper()
+	// envtest logs through controller-runtime's logger; unset, a second Start in one test binary
+	// prints a stack trace saying so. Its messages are not needed: failures come back as errors.
+	ctrllog.SetLogger(logr.Discard())
 	bin, err := Binaries()
 	if err != nil {
 		t.Fatal(err)
