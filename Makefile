@@ -12,7 +12,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build deps test unit kube-test lab-kube image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab lab-trace-etf bench-analyze vet fmt-check clean
+.PHONY: all build deps test unit kube-test manifests lab-kube image image-check image-podman lab-container netlink-golden deploy-check bench-repair soak-agent lab-systemd lab-test lab-selftest lab bench-apply bench-wakeup bench-wakeup-lab lab-trace-etf bench-analyze vet fmt-check clean
 
 all: build
 
@@ -79,6 +79,10 @@ test: deps fmt-check vet unit deploy-check image-check image-podman kube-test la
 kube-test:
 	testbed/controlplane/build >/dev/null
 	$(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes
+
+# deploy/kubernetes/tsnctl.yaml from the Helm chart (kube-test fails when it is not current).
+manifests:
+	deploy/kubernetes/render "$$(testbed/controlplane/build)/helm" >deploy/kubernetes/tsnctl.yaml
 
 # End to end: tsnctl agent --kubernetes in a lab guest (real taprio/ETF/802.1Q, real time) against
 # the host's API server, reached through one forwarded port (testbed/run --host-port) and nothing

@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	pluginapi "k8s.io/kubelet/pkg/apis/deviceplugin/v1beta1"
 
 	"github.com/tsnctl/tsnctl/agent"
+	"github.com/tsnctl/tsnctl/deviceplugin"
 	"github.com/tsnctl/tsnctl/kube"
 	"github.com/tsnctl/tsnctl/param"
 )
@@ -115,5 +119,40 @@ before it is applied.`,
 	check.Flags().StringVar(&kubeconfig, "kubeconfig", "", "read the API server (default without -f: the pod's service account)")
 	outputFlag(check.Flags(), &output, "output format", "text", "json")
 	cmd.AddCommand(check)
+	return cmd
+}
+
+func devicePluginCmd() *cobra.Command {
+	var p deviceplugin.Plugin
+	var logFormat string
+	cmd := &cobra.Command{
+		Use:   "device-plugin",
+		Short: "Kubelet device plugin: the node's PTP hardware clocks for the agent's pod, as " + deviceplugin.ResourceName,
+		Long: `device-plugin offers the node's PTP hardware clocks to the kubelet as the extended resource
+` + deviceplugin.ResourceName + `, one device per node ("` + deviceplugin.DeviceID + `": every /dev/ptpN the node has when a container
+starts). A pod asking for it (resources.limits: {` + deviceplugin.ResourceName + `: 1}, as the Helm chart's agent does) gets
+the clocks' device nodes, read-write, which a hostPath volume alone does not give an unprivileged
+container. One device per node means one holder: a second agent cannot be scheduled on the node.
+It runs as a DaemonSet of its own (the chart's tsnctl-device-plugin) with the kubelet's
+device-plugin directory mounted, and registers again when the kubelet restarts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var h slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
+			if logFormat == "json" {
+				h = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
+			}
+			p.Log = slog.New(h)
+			if _, err := os.Stat(p.Dir); err != nil {
+				return param.Errorf("dir", p.Dir, "the kubelet's device-plugin directory: %w", err)
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return p.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&p.Dir, "dir", pluginapi.DevicePluginPath, "the kubelet's device-plugin directory")
+	f.StringVar(&p.ClassDir, "class-dir", deviceplugin.DefaultClassDir, "where the kernel lists the PHCs")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return cmd
 }

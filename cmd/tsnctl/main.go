@@ -27,7 +27,7 @@ sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the 
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd())
+	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), devicePluginCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd())
 	return root
 }
 
