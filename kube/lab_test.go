@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -29,23 +30,8 @@ import (
 func TestLabAgentOnKubernetes(t *testing.T) {
 	cp, token := agentCluster(t, "tsn-1", map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
-	seed, err := os.ReadFile("../lint/testdata/corpus/ok-seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	tsnconfig := func(delta string) string {
-		var config map[string]any
-		if err := yaml.Unmarshal([]byte(strings.Replace(string(seed), "delta: 5ms", "delta: "+delta, 1)), &config); err != nil {
-			t.Fatal(err)
-		}
-		// The node is its line's grandmaster (alone in this guest: eth0 is cabled to eth1).
-		config["ptp"] = map[string]any{"interface": "eth0", "role": "grandmaster", "timestamping": "software",
-			"options": map[string]any{"neighborPropDelayThresh": "100000000"},
-			"sync":    map[string]any{"offset-threshold": "2ms", "lock-samples": 4, "holdover": "5s", "poll-interval": "250ms"}}
-		b, _ := json.Marshal(map[string]any{"apiVersion": "tsnctl.io/v1alpha1", "kind": "TSNConfig", "metadata": map[string]any{"name": "seed"},
-			"spec": map[string]any{"nodeSelector": map[string]any{"matchLabels": map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"}},
-				"config": config}})
-		return string(b)
+		return seedTSNConfig(t, delta, map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"})
 	}
 	kubectl(tsnconfig("5ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
 
@@ -65,17 +51,7 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 	}
 
 	run := guest(t, share, []string{"agent.log"}, "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh")
-	step := func(want string, within time.Duration) {
-		t.Helper()
-		labtest.Eventually(t, within, "guest step "+want, func() bool {
-			b, _ := os.ReadFile(filepath.Join(share, "step"))
-			got := strings.TrimSpace(string(b))
-			if strings.HasPrefix(got, "timeout") {
-				t.Fatalf("guest: %s", got)
-			}
-			return got == want
-		})
-	}
+	step := guestSteps(t, share)
 	node := tsnnode{cp, "tsn-1"}
 	get, condition := node.get, node.condition
 
@@ -122,6 +98,46 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 	t.Logf("kubectl get tsnnodes -o wide, at the end:\n%s\nguest's tsnctl status:\n%s", kubectl("", "get", "tsnnodes", "-o", "wide"), status)
 }
 
+// seedTSNConfig is the TSNConfig "seed" for the nodes labelled so: the seed's configuration (lint's
+// corpus) with ETF's delta, the node its line's grandmaster on eth0 (alone in a guest, whose eth0
+// is cabled to eth1), software timestamping (QEMU's igb does not timestamp packets).
+func seedTSNConfig(t *testing.T, delta string, labels map[string]string) string {
+	t.Helper()
+	seed, err := os.ReadFile("../lint/testdata/corpus/ok-seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var config map[string]any
+	if err := yaml.Unmarshal([]byte(strings.Replace(string(seed), "delta: 5ms", "delta: "+delta, 1)), &config); err != nil {
+		t.Fatal(err)
+	}
+	config["ptp"] = map[string]any{"interface": "eth0", "role": "grandmaster", "timestamping": "software",
+		"options": map[string]any{"neighborPropDelayThresh": "100000000"},
+		"sync":    map[string]any{"offset-threshold": "2ms", "lock-samples": 4, "holdover": "5s", "poll-interval": "250ms"}}
+	b, err := json.Marshal(map[string]any{"apiVersion": "tsnctl.io/v1alpha1", "kind": "TSNConfig", "metadata": map[string]any{"name": "seed"},
+		"spec": map[string]any{"nodeSelector": map[string]any{"matchLabels": labels}, "config": config}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// guestSteps returns step: step(want, within) waits for the guest script to say want in
+// share/step; a guest's "timeout: ..." fails the test at once.
+func guestSteps(t *testing.T, share string) func(want string, within time.Duration) {
+	return func(want string, within time.Duration) {
+		t.Helper()
+		labtest.Eventually(t, within, "guest step "+want, func() bool {
+			b, _ := os.ReadFile(filepath.Join(share, "step"))
+			got := strings.TrimSpace(string(b))
+			if strings.HasPrefix(got, "timeout") {
+				t.Fatalf("guest: %s", got)
+			}
+			return got == want
+		})
+	}
+}
+
 // guestRun is a testbed/run started by guest.
 type guestRun struct {
 	done chan struct{}
@@ -141,6 +157,7 @@ func guest(t *testing.T, share string, logs []string, args ...string) *guestRun 
 	run := exec.Command("../testbed/run", args...)
 	var console strings.Builder
 	run.Stdout, run.Stderr = &console, &console
+	run.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that QEMU is stopped with it
 	if err := run.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +167,7 @@ func guest(t *testing.T, share string, logs []string, args ...string) *guestRun 
 		select {
 		case <-g.done:
 		default:
-			run.Process.Kill()
+			syscall.Kill(-run.Process.Pid, syscall.SIGKILL)
 			<-g.done
 		}
 		if !t.Failed() {

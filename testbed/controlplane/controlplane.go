@@ -9,11 +9,13 @@ package controlplane
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	certutil "k8s.io/client-go/util/cert"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -33,6 +36,10 @@ type Options struct {
 	Controllers []string // kube-controller-manager's --controllers; none: it does not run
 	Scheduler   bool     // kube-scheduler
 	Kwok        bool     // kwok, for nodes annotated kwok.x-k8s.io/node=fake
+	// ServingName is a DNS name the API server also serves under (SNI), with a certificate of its
+	// own whose CA pods trust (kube-controller-manager's root CA, in their ca.crt): a lab guest
+	// whose pods reach the API server under that name. envtest's certificate names localhost only.
+	ServingName string
 }
 
 // ControlPlane is a running control plane.
@@ -105,6 +112,12 @@ func Start(t testing.TB, o Options) *ControlPlane {
 	// service account's token as a real cluster gives it.
 	api.Configure().Set("disable-admission-plugins", "")
 	api.Configure().Set("enable-admission-plugins", "ServiceAccount,NodeRestriction")
+	var servingCA []byte
+	if o.ServingName != "" {
+		if servingCA, err = serveAs(api, dir, o.ServingName); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("starting etcd and kube-apiserver from %s: %v", bin, err)
@@ -129,7 +142,7 @@ func Start(t testing.TB, o Options) *ControlPlane {
 	}
 	if len(o.Controllers) > 0 {
 		ca := filepath.Join(dir, "ca.crt")
-		if err := os.WriteFile(ca, api.SecureServing.CA, 0o644); err != nil {
+		if err := os.WriteFile(ca, append(slices.Clip(api.SecureServing.CA), servingCA...), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		cp.run(t, "kube-controller-manager", "--kubeconfig", cp.Kubeconfig, "--controllers", strings.Join(o.Controllers, ","),
@@ -146,6 +159,28 @@ func Start(t testing.TB, o Options) *ControlPlane {
 			"--node-ip", "127.0.0.1", "--node-port", "0", "--server-address", "127.0.0.1:0")
 	}
 	return cp
+}
+
+// serveAs gives the API server a certificate for name (self-signed by a CA of its own), served to
+// clients that ask for name (--tls-sni-cert-key), and returns that CA.
+func serveAs(api *envtest.APIServer, dir, name string) ([]byte, error) {
+	chain, key, err := certutil.GenerateSelfSignedCertKey(name, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	crt, keyFile := filepath.Join(dir, "sni.crt"), filepath.Join(dir, "sni.key")
+	if err := os.WriteFile(crt, chain, 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		return nil, err
+	}
+	api.Configure().Append("tls-sni-cert-key", crt+","+keyFile+":"+name)
+	certs, err := certutil.ParseCertsPEM(chain)
+	if err != nil || len(certs) != 2 {
+		return nil, fmt.Errorf("the certificate for %s: want the certificate and its CA, got %d (%v)", name, len(certs), err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: certutil.CertificateBlockType, Bytes: certs[1].Raw}), nil
 }
 
 // run starts one of the control plane's programs for the rest of the test, its output in DIR/NAME.log.
