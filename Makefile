@@ -88,7 +88,7 @@ manifests:
 # the host's API server, reached through one forwarded port (testbed/run --host-port) and nothing
 # else: the seed's TSNConfig applied, TSNNode configured and LOCKED, a repair shown, an edit applied.
 # And a lab guest as a real node (kubelet, containerd, runc; built by testbed/controlplane/build --node)
-# running tsnctl's image in a pod.
+# running the Helm chart's DaemonSets: the device plugin's tsnctl.io/phc, the agent Ready, its TSNNode.
 lab-kube: deps image
 	testbed/controlplane/build --node >/dev/null
 	$(GO) test -count=1 -timeout 20m -v -tags labkube -run TestLab ./kube

@@ -61,6 +61,7 @@ func TestFlagSweep(t *testing.T) {
 		"tsnctl status":          {{"--status", filepath.Join(dir, "noagent.json")}},
 		"tsnctl fleet check":     {{"-f", "../../deploy/kubernetes/example-fleet.yaml"}},
 		"tsnctl fleet":           {},
+		"tsnctl device-plugin":   {{"--dir", dir}}, // no kubelet there: it retries its registration
 		"tsnctl check":           {{"--iface", "lo"}},
 		"tsnctl lint":            {{"-f", seed}},
 		"tsnctl apply":           {{"-f", seed}, {"--dry-run", "--netns", none}},
