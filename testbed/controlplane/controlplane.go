@@ -75,7 +75,7 @@ func Binaries() (string, error) {
 }
 
 // NodeBinaries is Binaries with what a lab guest needs to be a real node (kubelet, containerd,
-// containerd-shim-runc-v2, ctr, the CNI loopback plugin) in the same directory.
+// containerd-shim-runc-v2, ctr, the CNI plugins loopback, ptp and host-local) in the same directory.
 func NodeBinaries() (string, error) { return build("--node") }
 
 // build runs the build script (instant once its binaries are cached) and returns their directory.
