@@ -5,20 +5,10 @@
 # the CA and a token bound to the fake node's pod. Steps are said in /host/step; the host says
 # go in /host/go.
 set -u
-say() { echo "$1" >/host/step; echo "guest: $1"; }
-waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
-	local end=$((SECONDS + $1)) what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || { say "timeout: $what"; exit 1; }
-		sleep 0.2
-	done
-}
+. /src/kube/testdata/guest.sh
 hash() { tsnctl status 2>/dev/null | sed -n 's/.*(sha256 \([0-9a-f]*\)).*/\1/p'; }
 
-nic=$(ip -o link | grep -i 52:54:00:00:01:02 | sed 's/^[0-9]*: \([^:@]*\).*/\1/')
-[ -n "$nic" ] || { say "no NIC to the host"; exit 1; }
-ip addr add 10.0.2.15/24 dev "$nic" && ip link set "$nic" up
+host_nic
 ip link set eth0 up # ptp4l's port (the agent configures eth1)
 # The forwarded port is the only way out: the host's user-network gateway refuses the same port.
 port=$(sed -n 's/.*server: https:\/\/10.0.2.100:\([0-9]*\).*/\1/p' /host/agent.kubeconfig)

@@ -6,17 +6,8 @@
 # reach as apiserver.tsnctl.test (/etc/hosts). Binaries in /host/bin; containerd's and kubelet's logs
 # in /host. Steps are said in /host/step; the host says go in /host/go.
 set -u
-say() { echo "$1" >/host/step; echo "guest: $1"; }
-waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
-	local end=$((SECONDS + $1)) what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || { say "timeout: $what"; exit 1; }
-		sleep 0.5
-	done
-}
-nic=$(ip -o link | grep -i 52:54:00:00:01:02 | sed 's/^[0-9]*: \([^:@]*\).*/\1/')
-ip addr add 10.0.2.15/24 dev "$nic" && ip link set "$nic" up
+. /src/kube/testdata/guest.sh
+host_nic
 ip route add default via 10.0.2.2 dev "$nic" 2>/dev/null || true
 ip link set lo up
 ip link set eth0 up # the agent's ptp4l port (its configuration is for eth1)
