@@ -206,6 +206,9 @@ const etfBound = 30000
 // a CI run saw one packet dropped as "missed deadline" besides the 10 meant to be).
 const etfDelta = 40000
 
+// etfDeltaArg is etfDelta as a tsnctl file writes it.
+var etfDeltaArg = fmt.Sprintf("%dns", etfDelta)
+
 // The seed's node, exactly, in the lab's virtual time: every packet of TC 1 leaves (its TX
 // timestamp) inside TC 1's windows of the schedule iproute2 reads back, and ETF releases each one
 // within etfBound of its txtime − delta; none dropped, none lost. Mutations this catches: without
@@ -214,7 +217,7 @@ const etfDelta = 40000
 func TestLabEveryPacketLeavesInsideItsWindow(t *testing.T) {
 	exact(t)
 	const delta = etfDelta
-	labPair(t, seedNode(t, "40us"))
+	labPair(t, seedNode(t, etfDeltaArg))
 	tm, check := seedStream(t)
 	res := exchange(t, Config{Timing: tm, Priority: 6, Check: &check, TxTimestamps: true}, 300)
 	oracle := NewWindowCheck(installed(t), 1) // tc -j -d qdisc show, not tsnctl's decoder
@@ -278,7 +281,7 @@ func TestLabFromQdiscChecksTheStream(t *testing.T) {
 // their sequence numbers; the others arrive (virtual time: no other drop).
 func TestLabETFDropsAttributed(t *testing.T) {
 	exact(t)
-	labPair(t, seedNode(t, "40us")) // etfDelta
+	labPair(t, seedNode(t, etfDeltaArg))
 	tm, _ := seedStream(t)
 	res := exchange(t, Config{Timing: tm, Priority: 6, LateEvery: 10}, 100)
 	drops := map[uint64]bool{}

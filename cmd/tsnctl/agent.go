@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -42,14 +43,7 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 			case !k.enabled && o.File == "":
 				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml), or --kubernetes")
 			}
-			var h slog.Handler
-			switch logFormat {
-			case "json":
-				h = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
-			default:
-				h = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
-			}
-			o.Log = slog.New(h)
+			o.Log = newLogger(cmd.ErrOrStderr(), logFormat)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			// SIGHUP storms are coalesced: one reload waits at most.
@@ -104,6 +98,14 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	k.register(f)
 	return cmd
+}
+
+// newLogger is the services' logger (agent, device-plugin): --log-format json or text.
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
 
 func statusCmd() *cobra.Command {

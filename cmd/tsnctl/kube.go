@@ -137,11 +137,7 @@ It runs as a DaemonSet of its own (the chart's tsnctl-device-plugin) with the ku
 device-plugin directory mounted, and registers again when the kubelet restarts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var h slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
-			if logFormat == "json" {
-				h = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
-			}
-			p.Log = slog.New(h)
+			p.Log = newLogger(cmd.ErrOrStderr(), logFormat)
 			if _, err := os.Stat(p.Dir); err != nil {
 				return param.Errorf("dir", p.Dir, "the kubelet's device-plugin directory: %w", err)
 			}
