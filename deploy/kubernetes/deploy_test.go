@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tsnctl/tsnctl/testbed/controlplane"
 )
@@ -104,6 +105,20 @@ func TestInstallAndLeastPrivilege(t *testing.T) {
 		}
 		_, err := as(kubeconfig, tsnnode(name), "apply", "--server-side", "--field-manager", "tsnctl-agent", "--subresource", "status", "-f", "-")
 		return err
+	}
+	// The API server takes up a new ValidatingAdmissionPolicy when it next refreshes its policies
+	// (every second, after its informer has seen the policy and its binding): until then the policy
+	// is not enforced. Wait for that with a dry run of the write it must refuse.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err := as(agent, tsnnode("edge-2"), "apply", "--server-side", "--dry-run=server", "--field-manager", "tsnctl-agent", "-f", "-")
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("30 s after the install, the API server still does not enforce the policy tsnctl-agent-own-tsnnode")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := apply(agent, "edge-1"); err != nil {
 		t.Fatalf("the agent of edge-1 cannot write its own TSNNode: %v", err)
