@@ -89,8 +89,9 @@ kube-build-background:
 
 # Tests against a real Kubernetes control plane on the host's loopback (testbed/controlplane): etcd,
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, built from the Go
-# module proxy by testbed/controlplane/build and cached (the first build took 22 minutes on
-# 2 cores, later runs none): the CRDs against lint's corpus, the agent's Kubernetes side.
+# module proxy by testbed/controlplane/build and cached (alone, the first build takes about 30
+# minutes on 2 cores; in make test it runs in the background, see kube-build-background): the CRDs
+# against lint's corpus, the agent's Kubernetes side.
 kube-test:
 	testbed/controlplane/build >/dev/null
 	$(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes
