@@ -80,7 +80,8 @@ test: kube-build-background deps fmt-check vet unit deploy-check image-check ima
 # package downloads, tests that wait, the real-time lab guests' idle time) and gives it back at once
 # when a test wants it. The build holds its lock while it runs, so kube-test and lab-kube wait for it
 # (their own call of the build then finds the binaries cached, or builds what is missing, in the
-# foreground). Its log: out/kube-build.log. With the binaries cached it ends at once.
+# foreground). Its log: out/kube-build.log. With the binaries cached it ends at once; when make test
+# stops early, the build goes on to its end (kill it by its process group, or let it fill the cache).
 kube-build-background:
 	@mkdir -p out
 	@if chrt --idle 0 true 2>/dev/null; then idle="chrt --idle 0"; else idle="nice -n 19"; fi; \
