@@ -125,6 +125,8 @@ type Agent struct {
 
 	statsMu sync.Mutex
 	stats   *qdisc.Conn // the metrics' own connection (read at scrape time, never by the loop)
+
+	publishMu sync.Mutex // one publish at a time: the file never goes back to an older snapshot
 }
 
 // New makes an agent; Run starts it.
@@ -611,8 +613,12 @@ func (a *Agent) statusLine() string {
 	return s
 }
 
-// publish writes the status file (atomically).
+// publish writes the status file (atomically). The loop and the time-sync goroutine both call it;
+// one at a time, each writing a snapshot taken after the previous write, so the last write is the
+// newest state.
 func (a *Agent) publish() {
+	a.publishMu.Lock()
+	defer a.publishMu.Unlock()
 	b, err := json.MarshalIndent(a.Snapshot(), "", "  ")
 	if err == nil {
 		if err = os.MkdirAll(filepath.Dir(a.o.StatusPath), 0o755); err == nil {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,5 +290,37 @@ func TestNotReadyBeforeTheFileIsRead(t *testing.T) {
 	a := New(Options{File: filepath.Join(t.TempDir(), "none.yaml"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if st := a.Snapshot(); st.Ready || !strings.Contains(st.NotReady, "configuration not loaded yet") {
 		t.Errorf("%+v", st)
+	}
+}
+
+// The loop and the time-sync goroutine both publish the status file. Once publish returns, the
+// file is at least as new as the state it was called with: an older snapshot written last would
+// leave tsnctl status showing a stale state (e.g. still LOCKING after LOCKED) until the next
+// verification.
+func TestStatusFileNeverGoesBack(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status.json")
+	a := New(Options{StatusPath: path, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	a.st = Status{PID: os.Getpid(), Started: time.Now()}
+	var wg sync.WaitGroup
+	var stale atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				a.mu.Lock()
+				a.st.Reloads++
+				mine := a.st.Reloads
+				a.mu.Unlock()
+				a.publish()
+				if st, err := ReadStatus(path); err != nil {
+					t.Error(err)
+				} else if st.Reloads < mine {
+					stale.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := stale.Load(); n > 0 {
+		t.Errorf("%d times of 800 the status file was older than the state published just before", n)
 	}
 }

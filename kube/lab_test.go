@@ -123,7 +123,8 @@ func seedTSNConfig(t *testing.T, delta string, labels map[string]string) string 
 }
 
 // guestSteps returns step: step(want, within) waits for the guest script to say want in
-// share/step; a guest's "timeout: ..." fails the test at once.
+// share/step; a guest's "timeout: ..." fails the test at once, with what the command it waited
+// for said last.
 func guestSteps(t *testing.T, share string) func(want string, within time.Duration) {
 	return func(want string, within time.Duration) {
 		t.Helper()
@@ -131,7 +132,8 @@ func guestSteps(t *testing.T, share string) func(want string, within time.Durati
 			b, _ := os.ReadFile(filepath.Join(share, "step"))
 			got := strings.TrimSpace(string(b))
 			if strings.HasPrefix(got, "timeout") {
-				t.Fatalf("guest: %s", got)
+				said, _ := os.ReadFile(filepath.Join(share, "timeout.txt"))
+				t.Fatalf("guest: %s\n%s", got, said)
 			}
 			return got == want
 		})
@@ -151,7 +153,8 @@ func (g *guestRun) Wait() error {
 }
 
 // guest starts testbed/run with args; when the test ends, it stops it if it still runs and, if the
-// test failed, logs the guest's console and the last 20 kB of each file of share named in logs.
+// test failed, logs the guest's console, the last 20 kB of each file of share named in logs and,
+// last (CI shows an output's end), the guest's last step and what it timed out on.
 func guest(t *testing.T, share string, logs []string, args ...string) *guestRun {
 	t.Helper()
 	run := exec.Command("../testbed/run", args...)
@@ -181,6 +184,9 @@ func guest(t *testing.T, share string, logs []string, args ...string) *guestRun 
 			}
 			t.Logf("%s:\n%s", f, b)
 		}
+		step, _ := os.ReadFile(filepath.Join(share, "step"))
+		said, _ := os.ReadFile(filepath.Join(share, "timeout.txt"))
+		t.Logf("the failure is above the guest's console; the guest's last step: %s%s", step, said)
 	})
 	return g
 }

@@ -1,11 +1,16 @@
 # Sourced by kube's guest scripts (the repository is /src in a lab guest): the steps the host's
 # test waits for (kube's guestSteps reads /host/step) and the NIC that leads to the host.
 say() { echo "$1" >/host/step; echo "guest: $1"; }
-waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds
+waitfor() { # waitfor SECONDS WHAT COMMAND...: polls COMMAND until it succeeds; on timeout, its last
+	# output goes to /host/timeout.txt (the host's test shows it)
 	local end=$((SECONDS + $1)) what=$2
 	shift 2
-	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || { say "timeout: $what"; exit 1; }
+	until "$@" >/tmp/waitfor.out 2>&1; do
+		if [ $SECONDS -ge $end ]; then
+			{ echo "\$ $*"; cat /tmp/waitfor.out; } >/host/timeout.txt
+			say "timeout: $what"
+			exit 1
+		fi
 		sleep 0.2
 	done
 }
