@@ -381,14 +381,12 @@ func (a *Agent) reconcileOne(i *Iface) {
 		return
 	}
 	took := time.Since(start)
-	first := i.State != Configured && i.Repairs == 0
-	i.verified(start, actions, strings.Join(diff, "; "), took)
-	if a.o.Metrics != nil {
-		a.o.Metrics.repairSeconds.Observe(took.Seconds())
-	}
-	msg := "drift repaired"
-	if first {
-		msg = "configured"
+	msg := "configured"
+	if i.verified(start, actions, strings.Join(diff, "; "), took) {
+		msg = "drift repaired"
+		if a.o.Metrics != nil {
+			a.o.Metrics.repairSeconds.Observe(took.Seconds())
+		}
 	}
 	a.o.Log.Info(msg, "interface", i.Name, "diff", diff, "took", took.Round(time.Microsecond).String(), "warnings", res.Warnings)
 }

@@ -89,6 +89,9 @@ func TestAgentKeepsChannels(t *testing.T) {
 		t.Fatalf("channels %q", got)
 	}
 	t.Logf("configured %v after the interface appeared", took)
+	if i := a.Snapshot().Interfaces[0]; i.Repairs != 0 || len(i.Drift) != 0 || i.LastDrift != "" {
+		t.Fatalf("the first configuration counted as a drift repair: %d repairs, drift %v %q", i.Repairs, i.Drift, i.LastDrift)
+	}
 	// Drift: someone changes the channels. Repaired through ethtool's notification.
 	for k := range 3 {
 		before := a.Snapshot().Interfaces[0].Repairs

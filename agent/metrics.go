@@ -32,7 +32,7 @@ type Metrics struct {
 func NewMetrics(version string) *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry(), version: version,
 		repairSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsnctl_repair_duration_seconds",
-			Help:    "Time from a reconcile's start to the kernel's state verified equal to the file, for reconciles that changed something.",
+			Help:    "Time from a drift repair's start (the reconcile's) to the kernel's state verified equal to the file.",
 			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5}})}
 	m.Registry.MustRegister(m.repairSeconds, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -48,7 +48,7 @@ func (m *Metrics) SetWaiting() { m.waiting.Store(true) }
 var (
 	descIfaceState  = prometheus.NewDesc("tsnctl_interface_state", "1 for the state a managed interface is in (configured, degraded, waiting), 0 for the others.", []string{"interface", "state"}, nil)
 	descDrift       = prometheus.NewDesc("tsnctl_drift_repaired_total", "Drift found and repaired, by interface and by what the repair did (the plan's action).", []string{"interface", "kind"}, nil)
-	descRepairs     = prometheus.NewDesc("tsnctl_repairs_total", "Reconciles that changed the kernel's state, by interface (the first apply included).", []string{"interface"}, nil)
+	descRepairs     = prometheus.NewDesc("tsnctl_repairs_total", "Drift repairs: reconciles that changed the kernel's state of an interface verified before (its first configuration is not one), by interface.", []string{"interface"}, nil)
 	descFailures    = prometheus.NewDesc("tsnctl_repair_failures_total", "Reconciles that failed and were rolled back, by interface.", []string{"interface"}, nil)
 	descVerified    = prometheus.NewDesc("tsnctl_last_verification_timestamp_seconds", "When the interface's kernel state was last verified equal to the file (Unix time).", []string{"interface"}, nil)
 	descReady       = prometheus.NewDesc("tsnctl_ready", "1 when every managed interface is configured (and time sync LOCKED when the file has a ptp: section).", nil, nil)

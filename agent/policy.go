@@ -39,8 +39,10 @@ type Iface struct {
 	Name   string `json:"name"`
 	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"` // why waiting or degraded (the kernel's message)
-	// Repairs counts reconciliations that changed the kernel's state (drift repaired, or the first
-	// apply); Drift counts what drifted, by the plan's action (delete-root, add-vlan, …).
+	// Repairs counts drift repairs: reconciliations that changed the kernel's state of an
+	// interface once verified as the file says (its first configuration is not one; an interface
+	// that comes back, e.g. after a driver reload, and is configured again is). Drift counts what
+	// the repairs did, by the plan's action (delete-root, add-vlan, …).
 	Repairs       uint64            `json:"repairs"`
 	Failures      uint64            `json:"failures"` // failed repairs in all
 	Drift         map[string]uint64 `json:"drift,omitempty"`
@@ -64,14 +66,16 @@ func (i *Iface) failed(now time.Time, reason string, b Backoff) time.Time {
 }
 
 // verified records that the kernel's state equals the file at now; steps (the plan's summaries
-// by action) are what had to be done for that, none when nothing drifted.
-func (i *Iface) verified(now time.Time, actions []string, summary string, took time.Duration) {
+// by action) are what had to be done for that, none when nothing drifted. It reports whether
+// that was a repair: a change to an interface verified before (else its first configuration).
+func (i *Iface) verified(now time.Time, actions []string, summary string, took time.Duration) (repaired bool) {
+	repaired = len(actions) > 0 && !i.LastVerified.IsZero()
 	if i.State != Configured || len(actions) > 0 {
 		i.LastChange = now
 	}
 	i.State, i.Reason, i.failuresInRow, i.nextTry = Configured, "", 0, time.Time{}
 	i.LastVerified = now
-	if len(actions) > 0 {
+	if repaired {
 		i.Repairs++
 		i.LastDrift, i.LastRepairSec = summary, took.Seconds()
 		if i.Drift == nil {
@@ -81,6 +85,7 @@ func (i *Iface) verified(now time.Time, actions []string, summary string, took t
 			i.Drift[a]++
 		}
 	}
+	return repaired
 }
 
 // waiting records that the interface is not there.

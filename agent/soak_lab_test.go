@@ -41,13 +41,14 @@ func TestLabSoak(t *testing.T) {
 	labVeth(t, ns)
 	a, stop := runAgent(t, labFile, ns, 30*time.Second)
 	defer stop()
+	configured := func() bool { s := a.Snapshot(); return len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured }
 	repairs := func() uint64 {
-		if s := a.Snapshot(); len(s.Interfaces) > 0 && s.Interfaces[0].State == Configured {
-			return s.Interfaces[0].Repairs
+		if configured() {
+			return a.Snapshot().Interfaces[0].Repairs
 		}
 		return 0
 	}
-	labtest.Eventually(t, 20*time.Second, "configured", func() bool { return repairs() > 0 && asFile(t, ns) })
+	labtest.Eventually(t, 20*time.Second, "configured", func() bool { return configured() && asFile(t, ns) })
 	injections := [][]string{
 		{"tc", "qdisc", "del", "dev", "v0", "root"},
 		{"tc", "qdisc", "del", "dev", "v0", "parent", "100:2"},

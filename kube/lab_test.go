@@ -70,15 +70,16 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 			t.Fatalf("tc -j -d qdisc show dev eth1 in the guest has no %s:\n%s", want, applied)
 		}
 	}
-	repairs := get("{.status.repairs}")
+	if r := get("{.status.repairs}"); r != "0" {
+		t.Fatalf("TSNNode tsn-1 shows %q repairs after its first configuration, which is none", r)
+	}
 
 	os.WriteFile(filepath.Join(share, "go"), []byte("drift\n"), 0o644)
 	step("repaired", 3*time.Minute)
 	labtest.Eventually(t, 30*time.Second, "the repair in TSNNode tsn-1", func() bool {
-		r := get("{.status.repairs}")
-		return r != "" && r != repairs && strings.Contains(get("{.status.interfaces[0].lastDrift}"), "install taprio 100:")
+		return get("{.status.repairs}") == "1" && strings.Contains(get("{.status.interfaces[0].lastDrift}"), "install taprio 100:")
 	})
-	t.Logf("repairs %s -> %s, last drift %q", repairs, get("{.status.repairs}"), get("{.status.interfaces[0].lastDrift}"))
+	t.Logf("repairs 0 -> 1, last drift %q", get("{.status.interfaces[0].lastDrift}"))
 
 	hash := get("{.status.config.hash}")
 	kubectl(tsnconfig("4ms"), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
