@@ -92,7 +92,8 @@ kube-build-background:
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kwok and helm, built from the Go
 # module proxy by testbed/controlplane/build and cached (alone, the first build takes about 30
 # minutes on 2 cores; in make test it runs in the background, see kube-build-background): the CRDs
-# against lint's corpus, the agent's Kubernetes side.
+# against lint's corpus, the agent's Kubernetes side, the Prometheus scrape job and alerting rules
+# (promtool check config, promtool test rules).
 kube-test:
 	testbed/controlplane/build >/dev/null
 	$(GO) test -count=1 -timeout 15m -tags kube ./kube ./deploy/kubernetes

@@ -145,14 +145,19 @@ func TestInstallAndLeastPrivilege(t *testing.T) {
 	t.Logf("kubectl auth can-i --list with agent-edge-1's token:\n%s", list)
 }
 
-// TestPrometheusConfig: the scrape configuration is one Prometheus takes (promtool check config).
+// TestPrometheusConfig: the scrape configuration and its alerting rules are ones Prometheus takes
+// (promtool check config, which checks the rule files too), and the rules do what alerts_test.yaml
+// says (promtool test rules: when each alert fires, its labels and messages, and where it stays quiet).
 func TestPrometheusConfig(t *testing.T) {
 	bin, err := controlplane.Binaries()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(filepath.Join(bin, "promtool"), "check", "config", "prometheus.yaml").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "SUCCESS") {
-		t.Fatalf("promtool check config prometheus.yaml: %v\n%s", err, out)
+	for _, args := range [][]string{{"check", "config", "prometheus.yaml"}, {"test", "rules", "alerts_test.yaml"}} {
+		out, err := exec.Command(filepath.Join(bin, "promtool"), args...).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "SUCCESS") {
+			t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
 	}
 }
