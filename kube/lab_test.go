@@ -26,7 +26,7 @@ import (
 // fake node tsn-1 (the manifests' RBAC and admission policy). The agent takes the seed's
 // configuration from the TSNConfig that selects tsn-1 by its NFD label, applies it (tc read back in
 // the guest), publishes its TSNNode (kubectl shows it configured and LOCKED), repairs a deleted
-// root qdisc and shows the repair, and applies an edited TSNConfig without a restart.
+// VLAN and shows the repair, and applies an edited TSNConfig without a restart.
 func TestLabAgentOnKubernetes(t *testing.T) {
 	cp, token := agentCluster(t, "tsn-1", map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
@@ -77,7 +77,7 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 	os.WriteFile(filepath.Join(share, "go"), []byte("drift\n"), 0o644)
 	step("repaired", 3*time.Minute)
 	labtest.Eventually(t, 30*time.Second, "the repair in TSNNode tsn-1", func() bool {
-		return get("{.status.repairs}") == "1" && strings.Contains(get("{.status.interfaces[0].lastDrift}"), "install taprio 100:")
+		return get("{.status.repairs}") == "1" && strings.Contains(get("{.status.interfaces[0].lastDrift}"), "add VLAN eth1.3")
 	})
 	t.Logf("repairs 0 -> 1, last drift %q", get("{.status.interfaces[0].lastDrift}"))
 
@@ -187,6 +187,9 @@ func guest(t *testing.T, share string, logs []string, args ...string) *guestRun 
 		}
 		step, _ := os.ReadFile(filepath.Join(share, "step"))
 		said, _ := os.ReadFile(filepath.Join(share, "timeout.txt"))
+		if c := console.String(); strings.Contains(c, "Kernel panic") || strings.Contains(c, "BUG: ") {
+			said = append(said, "the guest's kernel crashed: see the guest console above"...)
+		}
 		t.Logf("the failure is above the guest's console; the guest's last step: %s%s", step, said)
 	})
 	return g

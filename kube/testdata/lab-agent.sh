@@ -24,9 +24,12 @@ ip -j -d link show eth1.3 >/host/vlan.json
 first=$(hash)
 say configured
 
+# The drift: the VLAN deleted (not the taprio root: deleting a running software taprio root with
+# an ETF child panicked this guest's kernel in taprio_dequeue_from_txq, in 2 of 20 runs of
+# this real-time test; the agent's lab tests delete roots in virtual time).
 waitfor 120 "the host's go for the drift" grep -q drift /host/go
-tc qdisc del dev eth1 root
-waitfor 60 "the taprio root back" sh -c 'tc qdisc show dev eth1 | grep -q "qdisc taprio 100:"'
+ip link del dev eth1.3
+waitfor 60 "the VLAN back" ip link show dev eth1.3
 waitfor 60 "ready after the repair" tsnctl status
 say repaired
 
