@@ -6,11 +6,14 @@ package lint
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -64,6 +67,9 @@ type Facts struct {
 	SpeedUnknown map[string]bool
 	// Links are the links that exist, by name (nil: not known).
 	Links map[string]Link
+	// Now is the time of the clocks a schedule can run on (nil: not known); with it, a base-time
+	// far ahead of its clock gets a warning.
+	Now clock.Snapshot
 }
 
 // Link is an existing link: its kind (as `ip -d link` says: veth, vlan, device…) and, for a VLAN,
@@ -106,6 +112,8 @@ var Rules = []*Rule{
 	{"gates", Error, "gate masks only name traffic classes < num-tc", gates},
 	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime},
 	{"base-time-offset", Error, "base-time-offset is not negative and shorter than the cycle", baseTimeOffset},
+	{"base-time", Error, "base-time plus base-time-offset fits in 64 bits of nanoseconds", baseTime},
+	{"base-time-ahead", Warning, "with --live, a base-time is at most a year ahead of its clock (warning)", baseTimeAhead},
 	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow},
 	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame},
 	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID},
@@ -404,10 +412,13 @@ func schedule(r *run, ifc *configs.Interface, path string) {
 	}
 }
 
+// maxInterval is the longest entry interval: the kernel's attribute is 32 bits of nanoseconds.
+const maxInterval = 1<<32 - 1
+
 func interval(r *run, ifc *configs.Interface, path string) {
 	if t := ifc.Taprio; t != nil {
 		for i, e := range t.Schedule {
-			if e.Interval <= 0 || e.Interval > 1<<32-1 {
+			if e.Interval <= 0 || e.Interval > maxInterval {
 				r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d].interval", path, i), e.Interval.String(),
 					"an interval must be positive and below 4.29 s", "e.g. interval: 100us")
 			}
@@ -450,21 +461,80 @@ func cycleTime(r *run, ifc *configs.Interface, path string) {
 	}
 }
 
-func baseTimeOffset(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	if t == nil || t.BaseTimeOffset == nil || len(t.Schedule) == 0 {
-		return
+// cycleOf is the schedule's cycle, and false when it has none that the other rules accept (no
+// entries, an interval out of range, a cycle-time that is not positive): rules that divide by the
+// cycle or add to it run only on a cycle the interval and cycle-time rules let through.
+func cycleOf(t *configs.Taprio) (configs.Duration, bool) {
+	if len(t.Schedule) == 0 {
+		return 0, false
 	}
-	cycle := configs.Duration(0)
+	var sum configs.Duration
 	for _, e := range t.Schedule {
-		cycle += e.Interval
+		if e.Interval <= 0 || e.Interval > maxInterval {
+			return 0, false
+		}
+		sum += e.Interval // at most len(schedule) × 2^32: no overflow below 2^31 entries
 	}
 	if t.CycleTime != nil {
-		cycle = *t.CycleTime
+		if *t.CycleTime <= 0 {
+			return 0, false
+		}
+		return *t.CycleTime, true
+	}
+	return sum, true
+}
+
+func baseTimeOffset(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || t.BaseTimeOffset == nil {
+		return
+	}
+	cycle, ok := cycleOf(t)
+	if !ok {
+		return // the interval or cycle-time rule says why
 	}
 	if off := *t.BaseTimeOffset; off < 0 || off >= cycle {
 		r.add(t.Pos, "base-time-offset", path+".taprio.base-time-offset", off.String(),
-			fmt.Sprintf("must lie within the %s cycle (0 to %s)", cycle, cycle-1), fmt.Sprintf("give the phase modulo the cycle, e.g. %s", off%cycle))
+			fmt.Sprintf("must lie within the %s cycle (0 to %s)", cycle, cycle-1), fmt.Sprintf("give the phase modulo the cycle, e.g. %s", ((off%cycle)+cycle)%cycle))
+	}
+}
+
+// maxBaseTimeAhead: a base-time further ahead of its clock than this is almost surely a mistake (a
+// time in the wrong unit, or for another clock): the schedule would not start for that long.
+const maxBaseTimeAhead = 366 * 24 * time.Hour
+
+func baseTime(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || t.BaseTime.Auto {
+		return
+	}
+	p := path + ".taprio.base-time"
+	bt := t.BaseTime.NS
+	if t.BaseTimeOffset != nil && *t.BaseTimeOffset > 0 && bt > math.MaxInt64-int64(*t.BaseTimeOffset) {
+		r.add(t.Pos, "base-time", p, strconv.FormatInt(bt, 10),
+			fmt.Sprintf("plus base-time-offset %s passes the largest time the kernel takes (%d ns, year 2262)", *t.BaseTimeOffset, int64(math.MaxInt64)),
+			"give a base-time in TAI nanoseconds near now, e.g. base-time: auto")
+	}
+}
+
+func baseTimeAhead(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || t.BaseTime.Auto {
+		return
+	}
+	bt, p := t.BaseTime.NS, path+".taprio.base-time"
+	id := clock.TAI
+	if t.ClockID != nil {
+		id = *t.ClockID
+	}
+	now, known := r.facts.Now[id]
+	if !known {
+		return
+	}
+	if ahead := bt - now; ahead > int64(maxBaseTimeAhead) {
+		r.add(t.Pos, "base-time", p, strconv.FormatInt(bt, 10),
+			fmt.Sprintf("is %.0f days ahead of %s: the schedule would not start before then", float64(ahead)/float64(24*time.Hour), id),
+			"give a time near now in nanoseconds of that clock, or base-time: auto")
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 )
 
@@ -88,6 +89,8 @@ func TestEveryRule(t *testing.T) {
 		{"cycle-time", seed, "mode: software ", "cycle-time-extension: -5us\n      mode: software", Facts{}, 27, Error, "negative"},
 		{"base-time-offset", seed, "mode: software ", "base-time-offset: 1ms\n      mode: software", Facts{}, 27, Error, "must lie within the 1ms cycle (0 to 999999ns)"},
 		{"base-time-offset", seed, "mode: software ", "base-time-offset: -1us\n      mode: software", Facts{}, 27, Error, "must lie within the 1ms cycle"},
+		{"base-time", seed, "base-time: auto ", "base-time: 9223372036854775000\n      base-time-offset: 999us", Facts{}, 26, Error, "passes the largest time the kernel takes"},
+		{"base-time-ahead", seed, "base-time: auto ", "base-time: 4950000000000000000", Facts{Now: clock.Snapshot{clock.TAI: 1795000000000000000}}, 26, Warning, "days ahead of CLOCK_TAI"},
 		{"tc-window", strings.ReplaceAll(seed, "gates: 0x02", "gates: 0x01"), "", "", Facts{}, 29, Warning, "traffic class 1 (priorities 6) never has an open gate"},
 		{"window-frame", seed, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10}}, 30, Warning, "shorter than one 1500-byte frame at 10 Mb/s (1.2336ms on the wire)"},
 		{"window-frame", seed, "", "", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 32, Warning, "at 10 Mb/s (1.2336ms on the wire) (the driver reports no link speed"},

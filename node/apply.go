@@ -29,7 +29,7 @@ type Prepared struct {
 // changes nothing. An error means nothing may be applied (lint errors are in the error's text).
 func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, error) {
 	p := &Prepared{}
-	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}}
+	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}, Now: now}
 	links, err := s.Links()
 	if err != nil {
 		return nil, err
