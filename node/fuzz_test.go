@@ -1,6 +1,7 @@
 package node
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -24,6 +25,21 @@ func FuzzPlan(f *testing.F) {
 		f.Add(strings.Replace(string(b), "channels: 4", "channels: {rx: 4, tx: 4}", 1))
 	}
 	f.Add("interfaces:\n  - name: eth1\n    taprio: {num-tc: 2, map: [1, 0], queues: [1@0, 1@1], clockid: CLOCK_TAI, base-time: auto, schedule: [{cmd: H, gates: 3, interval: 1ms}, {cmd: R, gates: 1, interval: 1ms}]}\n")
+	// base-time-offset, zero and negative intervals, extreme base-times: what once divided by zero
+	// or overflowed.
+	tp := "interfaces:\n  - name: eth1\n    taprio: {num-tc: 2, map: [1, 0], queues: [1@0, 1@1], clockid: CLOCK_TAI, %s schedule: [{cmd: S, gates: 3, interval: %s}, {cmd: S, gates: 1, interval: %s}]}\n"
+	for _, c := range [][3]string{
+		{"base-time: auto, base-time-offset: 100us,", "0s", "0s"},
+		{"base-time: auto, base-time-offset: 100us,", "1ms", "-1ms"},
+		{"base-time: auto, base-time-offset: -1us,", "-1ms", "500us"},
+		{"base-time: auto, cycle-time: 0s, base-time-offset: 1us,", "1ms", "1ms"},
+		{"base-time: 9223372036854775807, base-time-offset: 1ms,", "1ms", "1ms"},
+		{"base-time: 9223372036854775000,", "4294967295ns", "4294967295ns"},
+		{"base-time: 0, base-time-offset: 1999999ns,", "1ms", "1ms"},
+		{"base-time: 4950000000000000000,", "1ns", "1ns"},
+	} {
+		f.Add(fmt.Sprintf(tp, c[0], c[1], c[2]))
+	}
 	f.Add("interfaces:\n  - name: v0\n    vlans: [{id: 4094, name: v0.x, egress-qos-map: {15: 7}, ingress-qos-map: {7: 15}}]\n")
 	now := clock.Snapshot{clock.TAI: 1795000000000000000, clock.Realtime: 1794999963000000000, clock.Monotonic: 5e12, clock.Boottime: 5e12}
 	f.Fuzz(func(t *testing.T, text string) {
