@@ -15,11 +15,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"io"
 	"log/slog"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +27,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
@@ -45,7 +44,7 @@ const DefaultStatusPath = "/run/tsnctl/agent/status.json"
 
 // DefaultPTPRunDir holds ptp4l's configuration and management socket under the agent
 // (pmc -u -b 0 -t 1 -s /run/tsnctl/ptp/ptp4l 'GET TIME_STATUS_NP').
-const DefaultPTPRunDir = "/run/tsnctl/ptp"
+const DefaultPTPRunDir = ptp.DefaultRunDir
 
 // Options configure an Agent.
 type Options struct {
@@ -137,7 +136,7 @@ func New(o Options) *Agent {
 
 // load reads and lints a file: what the agent will not take (it says why) is an error.
 func load(path string) (*configs.Config, string, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, configs.MaxSize, "a tsnctl configuration")
 	if err != nil {
 		return nil, "", err
 	}
@@ -146,8 +145,16 @@ func load(path string) (*configs.Config, string, error) {
 
 // Check parses and lints a configuration the way the agent takes it (the file named name, with
 // contents b) and returns it with its hash; what the agent would refuse is an error that says why.
-func Check(name string, b []byte) (*configs.Config, string, error) {
-	cfg, err := configs.Parse(name, b)
+//
+// A panic in a check is a bug, but it must not end the agent: it is returned as an error (and the
+// old configuration stays in force).
+func Check(name string, b []byte) (cfg *configs.Config, hash string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cfg, hash, err = nil, "", fmt.Errorf("%s: tsnctl failed to check this file (a bug: %v); the file is refused", name, p)
+		}
+	}()
+	cfg, err = configs.Parse(name, b)
 	if err != nil {
 		return nil, "", err
 	}
@@ -471,21 +478,13 @@ func (a *Agent) startPTP(ctx context.Context) <-chan error {
 		close(done)
 		return done
 	}
-	// ptp4l's management socket goes into the agent's runtime directory unless the file names one:
-	// the service may write nowhere else (ProtectSystem=strict), so not /var/run/ptp4l.
+	// ptp4l's configuration and management socket live in the agent's runtime directory: the
+	// service may write nowhere else (ProtectSystem=strict).
 	runDir := a.o.PTPRunDir
 	if runDir == "" {
 		runDir = DefaultPTPRunDir
 	}
-	pc := *a.cfg.PTP
-	if _, set := pc.Options["uds_address"]; !set {
-		pc.Options = maps.Clone(pc.Options)
-		if pc.Options == nil {
-			pc.Options = map[string]string{}
-		}
-		pc.Options["uds_address"] = filepath.Join(runDir, "ptp4l")
-	}
-	plan, err := ptp.Build(&pc, daemon.ConfigPath(runDir, pc.Interface))
+	plan, err := ptp.Build(a.cfg.PTP, runDir)
 	if err != nil {
 		done <- err
 		close(done)
@@ -619,9 +618,7 @@ func (a *Agent) publish() {
 	defer a.publishMu.Unlock()
 	b, err := json.MarshalIndent(a.Snapshot(), "", "  ")
 	if err == nil {
-		if err = os.MkdirAll(filepath.Dir(a.o.StatusPath), 0o755); err == nil {
-			err = renameio.WriteFile(a.o.StatusPath, append(b, '\n'), 0o644)
-		}
+		err = safefile.WriteFile(a.o.StatusPath, append(b, '\n'), 0o644)
 	}
 	if err != nil {
 		a.o.Log.Error("cannot publish the status", "path", a.o.StatusPath, "err", err)
@@ -667,9 +664,12 @@ func (st *Status) WriteText(out io.Writer, running bool) {
 	tw.Flush()
 }
 
+// MaxStatusSize is the largest agent status file ReadStatus reads (a node's status is a few KiB).
+const MaxStatusSize = 1 << 20
+
 // ReadStatus reads a published status.
 func ReadStatus(path string) (*Status, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, MaxStatusSize, "an agent status file")
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no agent status at %s: is `tsnctl agent` running (systemctl status tsnctl)?", path)
 	}

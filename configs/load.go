@@ -4,8 +4,7 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"github.com/tsnctl/tsnctl/safefile"
 	"reflect"
 	"sort"
 	"strconv"
@@ -53,19 +52,12 @@ func valueError(n *yaml.Node, want string) error {
 // MaxSize is the largest configuration file Load reads: a node's configuration is a few KiB.
 const MaxSize = 1 << 20
 
-// Load reads and decodes a configuration file (a pipe or /dev/stdin too), at most MaxSize bytes.
+// Load reads and decodes a configuration file, at most MaxSize bytes: a regular file, or standard
+// input as "-" or /dev/stdin (a FIFO, device or directory is refused without blocking).
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	b, err := safefile.ReadInput(path, MaxSize, "a tsnctl configuration")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(b) > MaxSize {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d KiB: not a tsnctl configuration (is it the right file?)", MaxSize>>10)}
 	}
 	return Parse(path, b)
 }

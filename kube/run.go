@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"reflect"
 	"time"
 
-	"github.com/google/renameio/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -211,10 +209,7 @@ func (r *runner) hand(c *TSNConfig) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(r.o.File), 0o755); err != nil {
-		return err
-	}
-	if err := renameio.WriteFile(r.o.File, data, 0o644); err != nil {
+	if err := safefile.WriteFile(r.o.File, data, 0o644); err != nil {
 		return err
 	}
 	r.written = data

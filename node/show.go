@@ -3,8 +3,8 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -123,15 +123,12 @@ func Record(netns string, l *Live, warnings []string) (string, error) {
 		ns = "default"
 	}
 	dir := filepath.Join(StateDir, ns)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, l.Name+".json")
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	if err := safefile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
 		return "", fmt.Errorf("record the applied state: %w", err)
 	}
 	return path, nil

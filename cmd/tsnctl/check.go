@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"github.com/tsnctl/tsnctl/safefile"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/tsnctl/tsnctl/param"
@@ -39,27 +37,29 @@ numbers can change at a reboot: write it at boot.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r := preflight.Run(preflight.Options{Interfaces: ifaces})
+			// Both files are made before either is written: a --cdi that fails writes no --nfd either.
+			var nfdData, cdiData bytes.Buffer
 			if nfd != "" {
-				var b bytes.Buffer
-				r.WriteNFD(&b)
-				if err := renameio.WriteFile(nfd, b.Bytes(), 0o644); err != nil {
-					return param.Errorf("nfd", nfd, "%w", err)
-				}
+				r.WriteNFD(&nfdData)
 			}
 			if cdi != "" {
-				var b bytes.Buffer
-				skipped, err := r.WriteCDI(&b)
+				skipped, err := r.WriteCDI(&cdiData)
 				if err != nil {
 					return param.Errorf("cdi", cdi, "%w", err)
 				}
 				for _, ifname := range skipped {
 					fmt.Fprintf(cmd.ErrOrStderr(), "tsnctl check --cdi: %s is only in %s=all (its name is not a CDI device name)\n", ifname, preflight.CDIKind)
 				}
-				if err := os.MkdirAll(filepath.Dir(cdi), 0o755); err != nil {
-					return param.Errorf("cdi", cdi, "%w", err)
+			}
+			for _, f := range []struct {
+				flag, path string
+				data       []byte
+			}{{"nfd", nfd, nfdData.Bytes()}, {"cdi", cdi, cdiData.Bytes()}} {
+				if f.path == "" {
+					continue
 				}
-				if err := renameio.WriteFile(cdi, b.Bytes(), 0o644); err != nil {
-					return param.Errorf("cdi", cdi, "%w", err)
+				if err := safefile.WriteFile(f.path, f.data, 0o644); err != nil {
+					return param.Errorf(f.flag, f.path, "%w", err)
 				}
 			}
 			out := cmd.OutOrStdout()

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
@@ -49,19 +49,15 @@ func (s *Status) Fresh(now time.Time) bool {
 
 // WriteStatus publishes s atomically (write a temporary file, rename).
 func WriteStatus(path string, s *Status) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := fmt.Sprintf("%s.%d.tmp", path, os.Getpid())
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return safefile.WriteFile(path, append(b, '\n'), 0o644)
 }
+
+// MaxStatusSize is the largest sync status file ReadStatus reads (one is under 1 KiB).
+const MaxStatusSize = 64 << 10
 
 // ErrNoPublisher means no tsnctl ptp run/watch publishes a status.
 var ErrNoPublisher = errors.New("no sync status: start `tsnctl ptp run -f FILE` (or `tsnctl ptp watch`) on this node")
@@ -69,7 +65,7 @@ var ErrNoPublisher = errors.New("no sync status: start `tsnctl ptp run -f FILE` 
 // ReadStatus reads the published status. A missing file is ErrNoPublisher; a stale one is
 // returned with an error saying how old it is.
 func ReadStatus(path string, now time.Time) (*Status, error) {
-	b, err := os.ReadFile(path)
+	b, err := safefile.Read(path, MaxStatusSize, "a sync status file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoPublisher
 	}
