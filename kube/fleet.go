@@ -3,6 +3,7 @@ package kube
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/tsnctl/tsnctl/agent"
 	"maps"
 	"slices"
 	"strings"
@@ -56,7 +57,11 @@ type FleetRow struct {
 // at its declared offset (base-time-offset) from the fleet's common phase: base-time auto starts
 // on a multiple of the cycle (all nodes alike, given synchronised clocks), a given base-time at
 // that time modulo the cycle. Nodes no TSNConfig selects are left out.
-func CheckFleet(cfgs []TSNConfig, nodes []FleetNode) []FleetRow {
+//
+// Each node's configuration is judged as its agent judges it (agent.Check: parsed, linted, its ptp
+// section built): one its agent would refuse is that node's problem. A fleet in which no node takes
+// a TSNConfig is an error: nothing would have been checked.
+func CheckFleet(cfgs []TSNConfig, nodes []FleetNode) ([]FleetRow, error) {
 	var rows []FleetRow
 	for _, n := range nodes {
 		c, err := Select(cfgs, n.Name, n.Labels)
@@ -82,6 +87,9 @@ func CheckFleet(cfgs []TSNConfig, nodes []FleetNode) []FleetRow {
 			cycle = c
 		}
 	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("nothing to check: no node takes a TSNConfig (%d TSNConfigs, %d nodes read); give the Nodes too (kubectl get tsnconfigs,nodes -o yaml)", len(cfgs), len(nodes))
+	}
 	for i := range rows {
 		r := &rows[i]
 		switch {
@@ -93,7 +101,7 @@ func CheckFleet(cfgs []TSNConfig, nodes []FleetNode) []FleetRow {
 				configs.Duration(r.PhaseNs), configs.Duration(r.OffsetNs), r.BaseTime, configs.Duration((r.PhaseNs-r.OffsetNs%cycle+cycle)%cycle))
 		}
 	}
-	return rows
+	return rows, nil
 }
 
 // scheduleRows reads the taprio schedules c gives node.
@@ -102,10 +110,10 @@ func scheduleRows(c *TSNConfig, node string) []FleetRow {
 	data, err := c.ConfigFor(node)
 	var cfg *configs.Config
 	if err == nil {
-		cfg, err = configs.Parse("TSNConfig "+c.Name, data)
+		cfg, _, err = agent.Check("TSNConfig "+c.Name, data)
 	}
 	if err != nil {
-		row.Problem, _, _ = strings.Cut(err.Error(), "\n")
+		row.Problem = strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n  ", "; ")), " ")
 		return []FleetRow{row}
 	}
 	var rows []FleetRow

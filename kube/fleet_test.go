@@ -2,6 +2,8 @@ package kube
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,7 +73,10 @@ func TestCheckFleet(t *testing.T) {
 		lineConfig(t, "d", "1ms", "auto", nil),                                       // another cycle, and ambiguous
 		extra,
 	}
-	rows := CheckFleet(cfgs, nodes)
+	rows, err := CheckFleet(cfgs, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]FleetRow{}
 	for _, r := range rows {
 		got[r.Node] = r
@@ -94,9 +99,70 @@ func TestCheckFleet(t *testing.T) {
 		t.Errorf("d-1: %q", p)
 	}
 	cfgs[4].Spec.NodeNames = nil
-	for _, r := range CheckFleet(cfgs, nodes) {
+	rows, _ = CheckFleet(cfgs, nodes)
+	for _, r := range rows {
 		if r.Node == "d-1" && !strings.Contains(r.Problem, "cycle 2ms, the fleet's is 1ms") {
 			t.Errorf("d-1: %q", r.Problem)
+		}
+	}
+}
+
+// The fleet check judges each node's configuration as its agent does: what the agent refuses is
+// that node's problem (it used to pass with exit 0), and a fleet with nothing to check is an error.
+func TestCheckFleetLintsEveryConfiguration(t *testing.T) {
+	nodes := []FleetNode{{Name: "a-1", Labels: map[string]string{"line": "a"}}, {Name: "b-1", Labels: map[string]string{"line": "b"}},
+		{Name: "c-1", Labels: map[string]string{"line": "c"}}, {Name: "d-1", Labels: map[string]string{"line": "d"}}}
+	cfgs := []TSNConfig{
+		lineConfig(t, "a", "500us", "auto", map[string]string{"a-1": "5ms"}), // an offset beyond the 1ms cycle
+		lineConfig(t, "b", "-500us", "auto", nil),                            // negative intervals
+		lineConfig(t, "c", "500us", "auto", nil),
+		lineConfig(t, "d", "500us", "auto", nil),
+	}
+	var err error
+	if cfgs[2].Spec.Config, err = yaml.YAMLToJSON([]byte("interfaces: []\nptp: {interface: eth1, options: {uds_address: /etc/shadow}}\n")); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := CheckFleet(cfgs, nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Node] = r.Problem
+	}
+	for node, want := range map[string]string{
+		"a-1": "[base-time-offset] interfaces[0].taprio.base-time-offset = 5ms: must lie within the 1ms cycle",
+		"b-1": "[interval] interfaces[0].taprio.schedule[0].interval = -500us: an interval must be positive",
+		"c-1": "ptp.options.uds_address",
+		"d-1": "",
+	} {
+		if p := got[node]; (want == "") != (p == "") || !strings.Contains(p, want) {
+			t.Errorf("%s: problem %q, want %q", node, p, want)
+		}
+	}
+	for _, empty := range []struct {
+		cfgs  []TSNConfig
+		nodes []FleetNode
+	}{{nil, nil}, {cfgs, nil}, {nil, nodes}} {
+		if rows, err := CheckFleet(empty.cfgs, empty.nodes); err == nil || !strings.Contains(err.Error(), "nothing to check") {
+			t.Errorf("%d TSNConfigs, %d nodes: %v, %v", len(empty.cfgs), len(empty.nodes), rows, err)
+		}
+	}
+}
+
+// A fleet file is read whole or refused with the limit named, never cut; a FIFO or device is refused.
+func TestReadFleetFileBounds(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(MaxFleetFile + 1)
+	f.Close()
+	for path, want := range map[string]string{big: "larger than 64 MiB, the limit for a fleet file", "/dev/zero": "is a character device"} {
+		if err := ReadFleetFile(&Fleet{}, path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", path, err, want)
 		}
 	}
 }

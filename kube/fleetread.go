@@ -1,12 +1,13 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -49,14 +50,16 @@ func ReadFleet(ctx context.Context, cfg *rest.Config) (*Fleet, error) {
 
 // ReadFleetFile reads TSNConfigs and Nodes from a YAML or JSON file of one or more documents, each
 // an object or a List of them (as kubectl get tsnconfigs,nodes -o yaml prints); other kinds are
+// MaxFleetFile is the largest file tsnctl fleet check reads: read whole or refused, never cut.
+const MaxFleetFile = 64 << 20
+
 // left out.
 func ReadFleetFile(f *Fleet, path string) error {
-	file, err := os.Open(path)
+	b, err := safefile.ReadInput(path, MaxFleetFile, "a fleet file (kubectl get tsnconfigs,nodes -o yaml)")
 	if err != nil {
 		return err
 	}
-	defer file.Close()
-	dec := utilyaml.NewYAMLOrJSONDecoder(io.LimitReader(file, 64<<20), 4096)
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
 	for {
 		// Raw first: decoded into a map, a base-time of TAI nanoseconds would pass through a float64.
 		var raw json.RawMessage

@@ -176,7 +176,10 @@ func TestFleetCheckReadsTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text strings.Builder
-	rows := CheckFleet(f.Configs, f.Nodes)
+	rows, err := CheckFleet(f.Configs, f.Nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
 	WriteFleetText(&text, rows)
 	if len(rows) != 3 || !strings.Contains(text.String(), "3 schedules, 0 with a problem") || rows[2].PhaseNs != 500000 {
 		t.Fatalf("%s", text.String())

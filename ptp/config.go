@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,8 +95,25 @@ type Plan struct {
 	PollInterval time.Duration
 }
 
-// DefaultUDS is ptp4l's default management socket (what pmc talks to).
+// DefaultUDS is ptp4l's own default management socket: where `tsnctl ptp watch` looks for a
+// ptp4l that someone else started. The ptp4l that tsnctl starts has its socket in its run directory.
 const DefaultUDS = "/var/run/ptp4l"
+
+// DefaultRunDir holds the ptp4l configuration and management socket of `tsnctl ptp run` and of the
+// agent (their --run-dir and --ptp-run-dir); tsnctl creates it, mode 0700.
+const DefaultRunDir = "/run/tsnctl/ptp"
+
+// DefaultUDSName is the name of ptp4l's management socket in the run directory.
+const DefaultUDSName = "ptp4l"
+
+// ConfigPath is where the ptp4l configuration for iface is written in runDir (DefaultRunDir when
+// empty). A valid interface name has no '/' and is not "." or "..", so the file stays in runDir.
+func ConfigPath(runDir string, iface ifname.Name) string {
+	if runDir == "" {
+		runDir = DefaultRunDir
+	}
+	return filepath.Join(runDir, "ptp4l-"+string(iface)+".conf")
+}
 
 func fieldErr(p configs.Pos, key, field, value, msg string) error {
 	return &configs.Error{File: p.File, Line: p.LineOf(key), Field: "ptp." + field, Value: value, Msg: msg}
@@ -112,13 +130,20 @@ func oneOf(pos configs.Pos, key, value, want string, allowed ...string) (string,
 	return "", fieldErr(pos, key, key, value, want)
 }
 
-// Build validates the section and makes the plan. configFile is where the ptp4l configuration will
-// be written (it appears in the command line).
-func Build(c *configs.PTP, configFile string) (*Plan, error) {
+// Build validates the section and makes the plan for a ptp4l whose configuration and management
+// socket live in runDir (DefaultRunDir when empty): the configuration file is ConfigPath(runDir,
+// interface), and uds_address, a file name, is a socket in runDir. A path-valued option never
+// names a place outside it: ptp4l unlinks its socket's path before binding, so a path from a
+// configuration would let whoever writes configurations delete a file as root.
+func Build(c *configs.PTP, runDir string) (*Plan, error) {
 	if c == nil {
 		return nil, &configs.Error{Field: "ptp", Msg: "no ptp: section in the file; add one with at least `interface: eth1`"}
 	}
-	p := &Plan{Interface: c.Interface, UDS: DefaultUDS}
+	if runDir == "" {
+		runDir = DefaultRunDir
+	}
+	configFile := ConfigPath(runDir, c.Interface)
+	p := &Plan{Interface: c.Interface, UDS: filepath.Join(runDir, DefaultUDSName)}
 	if c.Interface == "" {
 		return nil, fieldErr(c.Pos, "interface", "interface", "", "missing: name the port ptp4l runs on (interface: eth1)")
 	}
@@ -154,7 +179,8 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 		if err != nil {
 			return nil, fieldErr(c.Pos, "options", "options."+k, configs.Abbrev(c.Options[k]), err.Error())
 		}
-		if k == "uds_address" {
+		if opt.kind == kindSocket {
+			v = filepath.Join(runDir, v)
 			p.UDS = v
 		}
 		if i := slices.IndexFunc(p.Options, func(o Option) bool { return o.Name == k }); i >= 0 {
@@ -177,7 +203,7 @@ func Build(c *configs.PTP, configFile string) (*Plan, error) {
 	}
 	tsv, _ := cInt(ts) // the profile's 0x1, or an override checked against the table: 0 to 15
 	p.TransportSpecific = uint8(tsv)
-	if p.UDS == DefaultUDS {
+	if !slices.ContainsFunc(p.Options, func(o Option) bool { return o.Name == "uds_address" }) {
 		p.Options = append(p.Options, Option{"uds_address", p.UDS, "the management socket tsnctl and pmc talk to"})
 	}
 	tsFlag := "-H"

@@ -42,7 +42,7 @@ func TestGoldenConfigs(t *testing.T) {
 		{"gptp-grandmaster", "ptp:\n  interface: eth1\n  role: grandmaster\n  domain: 3\n"},
 		{"lab-software", "ptp:\n  interface: eth0\n  timestamping: software\n  options: {neighborPropDelayThresh: 100000000, logging_level: 7}\n  sync: {offset-threshold: 500us, lock-samples: 4, holdover: 5s}\n"},
 	} {
-		p, err := Build(load(t, c.yaml), "/run/tsnctl/ptp/ptp4l.conf")
+		p, err := Build(load(t, c.yaml), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestGoldenConfigs(t *testing.T) {
 
 // The profile is the seed's ptp4l-node.cfg: every option of it, with its value.
 func TestSlaveMatchesSeedNodeConfig(t *testing.T) {
-	p, err := Build(load(t, "ptp:\n  interface: enp5s0\n"), "x")
+	p, err := Build(load(t, "ptp:\n  interface: enp5s0\n"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +70,15 @@ func TestSlaveMatchesSeedNodeConfig(t *testing.T) {
 			t.Errorf("%s = %q, seed has %q", k, got[k], v)
 		}
 	}
-	if p.TransportSpecific != 1 || p.Domain != 0 || p.UDS != DefaultUDS || p.Sync.OffsetThreshold != DefaultOffsetThreshold ||
+	if p.TransportSpecific != 1 || p.Domain != 0 || p.UDS != "/run/tsnctl/ptp/ptp4l" || p.Sync.OffsetThreshold != DefaultOffsetThreshold ||
 		p.Sync.Grandmaster || p.PollInterval != DefaultPollInterval {
 		t.Errorf("plan %+v", p)
 	}
-	gm, err := Build(&configs.PTP{Interface: "eth1", Role: RoleGrandmaster}, "/run/tsnctl/ptp4l.conf")
+	gm, err := Build(&configs.PTP{Interface: "eth1", Role: RoleGrandmaster}, "")
 	if err != nil || !gm.Sync.Grandmaster {
 		t.Errorf("grandmaster: %+v %v", gm, err)
 	}
-	if strings.Join(p.Phc2sysArgs, " ") != "-s enp5s0 -c CLOCK_REALTIME -w -m -q -z /var/run/ptp4l -n 0" {
+	if strings.Join(p.Phc2sysArgs, " ") != "-s enp5s0 -c CLOCK_REALTIME -w -m -q -z /run/tsnctl/ptp/ptp4l -n 0" {
 		t.Errorf("phc2sys %v", p.Phc2sysArgs)
 	}
 }
@@ -96,7 +96,7 @@ func TestBadPTPSections(t *testing.T) {
 		"ptp:\n  interface: eth0\n  sync: {poll-interval: 1ms}\n":              `ptp.sync.poll-interval: "1ms": want 10ms or more`,
 		"ptp:\n  interface: eth0\n  sync: {lock-samples: -1}\n":                `want 1 or more`,
 	} {
-		_, err := Build(load(t, yaml), "x")
+		_, err := Build(load(t, yaml), "")
 		if err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%q: %v, want %q", yaml, err, msg)
 		}

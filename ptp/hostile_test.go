@@ -92,16 +92,20 @@ func TestNoInjection(t *testing.T) {
 			"ptp.options.productDescription"},
 		"long value": {"ptp:\n  interface: eth0\n  options: {productDescription: \"" + strings.Repeat("x", 1015) + " free_running 0\"}\n",
 			"ptp4l takes short values"},
-		"newline in a value":   {"ptp:\n  interface: eth0\n  options: {priority2: \"128\\nfree_running 0\"}\n", "single-line value"},
-		"spaces in uds":        {"ptp:\n  interface: eth0\n  options: {uds_address: \"/tmp/x; reboot\"}\n", "absolute path without spaces"},
-		"relative uds":         {"ptp:\n  interface: eth0\n  options: {uds_address: \"x\"}\n", "absolute path"},
-		"domain out of range":  {"ptp:\n  interface: eth0\n  domain: 200\n", `ptp.domain: "200": want 0 to 127`},
-		"domainNumber option":  {"ptp:\n  interface: eth0\n  options: {domainNumber: 128}\n", "out of ptp4l's range 0 to 127"},
-		"word for a number":    {"ptp:\n  interface: eth0\n  options: {logSyncInterval: fast}\n", `"fast": want a whole number`},
-		"Go-only number form":  {"ptp:\n  interface: eth0\n  options: {logSyncInterval: 1_0}\n", "want a whole number"},
-		"unknown enum":         {"ptp:\n  interface: eth0\n  options: {delay_mechanism: P3P}\n", "want one of Auto, E2E, P2P"},
-		"duplicate option key": {"ptp:\n  interface: eth0\n  options: {priority2: 1, priority2: 2}\n", "given twice"},
-		"huge unknown option":  {"ptp:\n  interface: eth0\n  options:\n    ? " + strings.Repeat("y", 1<<19) + "\n    : 1\n", "not a ptp4l option"},
+		"newline in a value":            {"ptp:\n  interface: eth0\n  options: {priority2: \"128\\nfree_running 0\"}\n", "single-line value"},
+		"spaces in uds":                 {"ptp:\n  interface: eth0\n  options: {uds_address: \"x; reboot\"}\n", "want a file name"},
+		"uds outside the run directory": {"ptp:\n  interface: eth0\n  options: {uds_address: /etc/shadow}\n", "never elsewhere"},
+		"uds in a subdirectory":         {"ptp:\n  interface: eth0\n  options: {uds_address: sub/ptp4l}\n", "want a file name"},
+		"uds climbing out":              {"ptp:\n  interface: eth0\n  options: {uds_address: ../../etc/passwd}\n", "want a file name"},
+		"uds the run directory itself":  {"ptp:\n  interface: eth0\n  options: {uds_address: ..}\n", "want a file name"},
+		"uds too long":                  {"ptp:\n  interface: eth0\n  options: {uds_address: " + strings.Repeat("a", 65) + "}\n", "at most 64 bytes"},
+		"domain out of range":           {"ptp:\n  interface: eth0\n  domain: 200\n", `ptp.domain: "200": want 0 to 127`},
+		"domainNumber option":           {"ptp:\n  interface: eth0\n  options: {domainNumber: 128}\n", "out of ptp4l's range 0 to 127"},
+		"word for a number":             {"ptp:\n  interface: eth0\n  options: {logSyncInterval: fast}\n", `"fast": want a whole number`},
+		"Go-only number form":           {"ptp:\n  interface: eth0\n  options: {logSyncInterval: 1_0}\n", "want a whole number"},
+		"unknown enum":                  {"ptp:\n  interface: eth0\n  options: {delay_mechanism: P3P}\n", "want one of Auto, E2E, P2P"},
+		"duplicate option key":          {"ptp:\n  interface: eth0\n  options: {priority2: 1, priority2: 2}\n", "given twice"},
+		"huge unknown option":           {"ptp:\n  interface: eth0\n  options:\n    ? " + strings.Repeat("y", 1<<19) + "\n    : 1\n", "not a ptp4l option"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := configs.Parse("test.yaml", []byte(c.yaml))
@@ -211,12 +215,12 @@ func probeValues(o option) []string {
 // The printed command lines survive a paste into a shell: each argument is one word, with the
 // characters a shell would act on (allowed in paths and interface names) quoted.
 func TestPrintedCommandsAreQuoted(t *testing.T) {
-	p, err := Build(load(t, "ptp:\n  interface: \"e;id\"\n  options: {uds_address: \"/tmp/x;reboot$(id)\"}\n"), "/run/p;x.conf")
+	p, err := Build(load(t, "ptp:\n  interface: \"e;id\"\n"), "/run/p;x$(id)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	p.WriteDryRun(&b, "/run/p;x.conf")
+	p.WriteDryRun(&b, p.Ptp4lArgs[1])
 	for _, c := range p.Commands() {
 		prog, args, _ := strings.Cut(c, " ")
 		out, err := exec.Command("bash", "-c", "set -f; printf '%s\\n' "+args).CombinedOutput()
@@ -228,7 +232,7 @@ func TestPrintedCommandsAreQuoted(t *testing.T) {
 			t.Errorf("%q: bash reads %q (%v), want %q", c, out, err, want)
 		}
 	}
-	if !strings.Contains(b.String(), `-s '/tmp/x;reboot$(id)' 'GET TIME_STATUS_NP'`) {
+	if !strings.Contains(b.String(), `-s '/run/p;x$(id)/ptp4l' 'GET TIME_STATUS_NP'`) {
 		t.Errorf("pmc line not quoted:\n%s", b.String())
 	}
 }

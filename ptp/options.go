@@ -19,7 +19,7 @@ const (
 	kindEnum               // one of labels, case-insensitively
 	kindText               // free text on one line (descriptions)
 	kindMAC                // six hexadecimal octets, colon-separated
-	kindPath               // an absolute path (a Unix socket address)
+	kindSocket             // a socket's file name, placed in the run directory (uds_address)
 )
 
 // option is one ptp4l configuration option: its name and what ptp4l accepts as its value.
@@ -77,7 +77,7 @@ var ptp4lOptions = []option{
 	oInt("sanity_freq_limit", 0, intMax), oInt("ntpshm_segment", intMin, intMax), oBool("msg_interval_request"),
 	oInt("servo_num_offset_values", 0, intMax), oInt("servo_offset_threshold", 0, intMax), oBool("write_phase_mode"),
 	oInt("transportSpecific", 0, 15), {name: "ptp_dst_mac", kind: kindMAC}, {name: "p2p_dst_mac", kind: kindMAC},
-	oInt("udp_ttl", 1, 255), oInt("udp6_scope", 0, 15), {name: "uds_address", kind: kindPath},
+	oInt("udp_ttl", 1, 255), oInt("udp6_scope", 0, 15), {name: "uds_address", kind: kindSocket},
 	oEnum("clock_type", "OC", "BC", "P2P_TC", "E2E_TC"), oEnum("network_transport", "L2", "UDPv4", "UDPv6"),
 	oEnum("delay_mechanism", "Auto", "E2E", "P2P"),
 	oEnum("time_stamping", "hardware", "software", "legacy", "onestep", "p2p1step"),
@@ -112,10 +112,11 @@ func lookupOption(name string) (option, bool) {
 const maxText = 128
 
 var (
-	macRe   = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
-	cIntRe  = regexp.MustCompile(`^[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*)$`)
-	cDblRe  = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
-	ctrlOrX = regexp.MustCompile(`[\x00-\x1f\x7f]`)
+	socketRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	macRe    = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
+	cIntRe   = regexp.MustCompile(`^[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*)$`)
+	cDblRe   = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+	ctrlOrX  = regexp.MustCompile(`[\x00-\x1f\x7f]`)
 )
 
 // cInt reads an integer as C's strtol with base 0 does: 0x hexadecimal, a leading 0 octal.
@@ -180,9 +181,9 @@ func (o option) check(value string) (string, error) {
 		if !macRe.MatchString(v) {
 			return "", fmt.Errorf("want a MAC address such as 01:1B:19:00:00:00")
 		}
-	case kindPath:
-		if !strings.HasPrefix(v, "/") || strings.ContainsAny(v, " \t") || len(v) > 107 {
-			return "", fmt.Errorf("want an absolute path without spaces, at most 107 bytes (a Unix socket address)")
+	case kindSocket:
+		if !socketRe.MatchString(v) || v == "." || v == ".." {
+			return "", fmt.Errorf("want a file name (letters, digits, '.', '_', '-'; at most 64 bytes), e.g. ptp4l: the socket is made in the run directory (--run-dir, --ptp-run-dir), never elsewhere")
 		}
 	}
 	return v, nil

@@ -96,7 +96,10 @@ before it is applied.`,
 					return err
 				}
 			}
-			rows := kube.CheckFleet(f.Configs, f.Nodes)
+			rows, err := kube.CheckFleet(f.Configs, f.Nodes)
+			if err != nil {
+				return err
+			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)

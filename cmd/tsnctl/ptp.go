@@ -35,7 +35,7 @@ func loadPTP(file, runDir string) (*ptp.Plan, error) {
 	if c.PTP == nil {
 		return nil, fmt.Errorf("%s: no ptp: section; add one (ptp: {interface: eth1}), see configs/README.md", file)
 	}
-	return ptp.Build(c.PTP, daemon.ConfigPath(runDir, c.PTP.Interface))
+	return ptp.Build(c.PTP, runDir)
 }
 
 func ptpConfigCmd() *cobra.Command {
@@ -49,7 +49,7 @@ func ptpConfigCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			plan.WriteDryRun(cmd.OutOrStdout(), daemon.ConfigPath(runDir, plan.Interface))
+			plan.WriteDryRun(cmd.OutOrStdout(), ptp.ConfigPath(runDir, plan.Interface))
 			return nil
 		},
 	}

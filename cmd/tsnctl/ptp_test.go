@@ -61,7 +61,7 @@ func TestPtpStatusCommand(t *testing.T) {
 		t.Errorf("bad config: %v", err)
 	}
 	out, err = run(t, "ptp", "config", "-f", writeFile(t, "ptp:\n  interface: eth1\n"))
-	if err != nil || !strings.Contains(out, "ptp4l -f /run/tsnctl/ptp/ptp4l-eth1.conf -H -m -q") || !strings.Contains(out, "pmc -u -b 0 -t 1 -d 0 -s /var/run/ptp4l") ||
+	if err != nil || !strings.Contains(out, "ptp4l -f /run/tsnctl/ptp/ptp4l-eth1.conf -H -m -q") || !strings.Contains(out, "pmc -u -b 0 -t 1 -d 0 -s /run/tsnctl/ptp/ptp4l") ||
 		!strings.Contains(out, "phc2sys -s eth1 -c CLOCK_REALTIME -w") {
 		t.Errorf("config: %v\n%s", err, out)
 	}

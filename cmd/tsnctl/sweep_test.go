@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,8 +58,9 @@ func TestFlagSweep(t *testing.T) {
 	const none = "tsnctl-sweep-none"
 	// base: the arguments before the swept flag; tail: after it (they win over the swept value).
 	base := map[string][2][]string{
-		"tsnctl version":         {},
-		"tsnctl agent":           {{"-f", seed, "--metrics-addr", "127.0.0.1:0", "--status", filepath.Join(dir, "agent.json")}, {"--netns", none}},
+		"tsnctl version": {},
+		"tsnctl agent": {{"-f", seed, "--metrics-addr", "127.0.0.1:0"}, {"--netns", none, "--status", filepath.Join(dir, "agent.json"),
+			"--sync-status", filepath.Join(dir, "agent-sync.json"), "--ptp-run-dir", filepath.Join(dir, "agent-ptp"), "--kube-file", filepath.Join(dir, "kube.json")}},
 		"tsnctl status":          {{"--status", filepath.Join(dir, "noagent.json")}},
 		"tsnctl fleet check":     {{"-f", "../../deploy/kubernetes/example-fleet.yaml"}},
 		"tsnctl fleet":           {},
@@ -75,14 +78,22 @@ func TestFlagSweep(t *testing.T) {
 		"tsnctl calibrate":       {{"--loops", "3", "--interval", "200us", "--fifo", "0"}},
 		"tsnctl calibrate delta": {{"--etf-delta", "50us"}, {log, log}},
 		"tsnctl ptp config":      {{"-f", ptpFile, "--run-dir", dir}},
-		"tsnctl ptp run":         {{"-f", ptpFile, "--run-dir", dir}, {"--netns", none}},
-		"tsnctl ptp watch":       {{"--uds", filepath.Join(dir, "nouds"), "--status", filepath.Join(dir, "st.json")}},
+		"tsnctl ptp run":         {{"-f", ptpFile}, {"--netns", none, "--run-dir", dir, "--status", filepath.Join(dir, "st-run.json")}},
+		"tsnctl ptp watch":       {{"--uds", filepath.Join(dir, "nouds")}, {"--run-dir", dir, "--status", filepath.Join(dir, "st.json")}},
 		"tsnctl ptp status":      {{"--status", filepath.Join(dir, "nostatus.json")}},
 		"tsnctl completion":      {},
 		"tsnctl help":            {},
 		"tsnctl ptp":             {},
 		"tsnctl completion zsh":  {},
 	}
+	// Every path a swept command may write is in the arguments after the swept flag (they win), so
+	// nothing lands in the host's /run: checked, not assumed.
+	hostRun := listTree("/run/tsnctl")
+	defer func() {
+		if after := listTree("/run/tsnctl"); !slices.Equal(after, hostRun) {
+			t.Errorf("the sweep wrote into the host's /run/tsnctl:\nbefore %q\nafter  %q", hostRun, after)
+		}
+	}()
 	type run struct{ cmd, flag, value string }
 	var runs []run
 	var walk func(c *cobra.Command)
@@ -164,4 +175,16 @@ func TestSweepChild(t *testing.T) {
 	root.SetErr(os.Stdout)
 	err := execute(root)
 	fmt.Printf("exit: %v\n", err)
+}
+
+// listTree lists the paths below root (none when it does not exist).
+func listTree(root string) []string {
+	var out []string
+	filepath.WalkDir(root, func(p string, _ fs.DirEntry, err error) error {
+		if err == nil {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
 }

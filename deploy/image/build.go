@@ -42,7 +42,7 @@ type result struct {
 var linuxptpPrograms = []string{"/usr/sbin/ptp4l", "/usr/sbin/phc2sys", "/usr/sbin/pmc", "/usr/sbin/phc_ctl"}
 
 // baseTree is the image's skeleton: root's passwd and group entries, /tmp, and /var/run -> /run
-// (ptp4l's management socket is /var/run/ptp4l; /run is a tmpfs the runtime mounts).
+// (pmc's own socket is /var/run/pmc.PID; /run is a tmpfs the runtime mounts).
 func baseTree() Tree {
 	t := Tree{}
 	t.Add(File{Path: "/etc/passwd", Mode: 0o644, Data: []byte("root:x:0:0:root:/root:/usr/sbin/nologin\n")})

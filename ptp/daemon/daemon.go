@@ -8,15 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tsnctl/tsnctl/safefile"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
-	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp"
@@ -47,7 +45,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.RunDir == "" {
-		o.RunDir = "/run/tsnctl/ptp"
+		o.RunDir = ptp.DefaultRunDir
 	}
 	if o.StatusPath == "" {
 		o.StatusPath = watch.DefaultStatusPath
@@ -63,15 +61,6 @@ func (o *Options) defaults() {
 	}
 }
 
-// ConfigPath is where Run writes the ptp4l configuration for plan's interface. A valid interface
-// name has no '/' and is not "." or "..", so the file stays in runDir.
-func ConfigPath(runDir string, iface ifname.Name) string {
-	if runDir == "" {
-		runDir = "/run/tsnctl/ptp"
-	}
-	return filepath.Join(runDir, "ptp4l-"+string(iface)+".conf")
-}
-
 // Run runs until ctx ends.
 func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	o.defaults()
@@ -81,7 +70,7 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 		}
 	}
 	// Everything Run starts ends with it: supervisors, then the poll loop, before it returns.
-	if err := os.MkdirAll(o.RunDir, 0o755); err != nil {
+	if err := safefile.MkdirAll(o.RunDir, 0o700); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(parent)
@@ -112,8 +101,8 @@ func Run(parent context.Context, plan *ptp.Plan, o Options) (err error) {
 	}
 	var ptp4l, phc2sys *supervise.Process
 	if !o.WatchOnly {
-		conf := ConfigPath(o.RunDir, plan.Interface)
-		if err := os.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644); err != nil {
+		conf := ptp.ConfigPath(o.RunDir, plan.Interface)
+		if err := safefile.WriteFile(conf, []byte(plan.Ptp4lConf()), 0o644); err != nil {
 			return err
 		}
 		args := append([]string(nil), plan.Ptp4lArgs...)

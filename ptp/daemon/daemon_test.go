@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tsnctl/tsnctl/ptp"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,7 +26,7 @@ func TestRunSupervisesPtp4l(t *testing.T) {
 	dir := t.TempDir()
 	ptptest.Grandmaster(t, pair, filepath.Join(dir, "gm.sock"))
 	nodeUDS := filepath.Join(dir, "node.sock")
-	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS)+"  sync: {poll-interval: 100ms}\n", ConfigPath(dir, "p1"))
+	plan := ptptest.Plan(t, ptptest.NodeYAML(nodeUDS)+"  sync: {poll-interval: 100ms}\n", dir)
 	statusPath := filepath.Join(dir, "status.json")
 	var mu sync.Mutex
 	var log strings.Builder
@@ -65,15 +67,15 @@ func TestRunSupervisesPtp4l(t *testing.T) {
 	if st.State == "LOCKED" || !strings.Contains(st.Reason, "port state UNCALIBRATED, not SLAVE") || st.PathDelayNs == 0 || st.Interface != "p1" {
 		t.Errorf("status %+v", st)
 	}
-	conf, err := os.ReadFile(ConfigPath(dir, "p1"))
+	conf, err := os.ReadFile(ptp.ConfigPath(dir, "p1"))
 	if err != nil || !strings.Contains(string(conf), "transportSpecific") {
 		t.Errorf("configuration file: %v", err)
 	}
 	// Kill the node's ptp4l: the supervisor restarts it, the status counts it, and answers return.
-	pid := findPtp4l(t, ConfigPath(dir, "p1"))
+	pid := findPtp4l(t, ptp.ConfigPath(dir, "p1"))
 	syscall.Kill(pid, syscall.SIGKILL)
 	st = waitFor("ptp4l restarted", func(s *watch.Status) bool { return s.Restarts["ptp4l"] == 1 && s.PortState != "" })
-	if newPid := findPtp4l(t, ConfigPath(dir, "p1")); newPid == pid {
+	if newPid := findPtp4l(t, ptp.ConfigPath(dir, "p1")); newPid == pid {
 		t.Errorf("same pid %d after the restart", pid)
 	}
 	mu.Lock()
@@ -91,7 +93,7 @@ func TestRunSupervisesPtp4l(t *testing.T) {
 	if _, err := os.Stat(statusPath); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("status file left behind: %v", err)
 	}
-	if p := findPtp4lOrZero(ConfigPath(dir, "p1")); p != 0 {
+	if p := findPtp4lOrZero(ptp.ConfigPath(dir, "p1")); p != 0 {
 		t.Errorf("ptp4l %d still running", p)
 	}
 }
@@ -158,7 +160,7 @@ func TestWatchOnly(t *testing.T) {
 // A ptp4l that cannot be started ends Run with the reason, and everything Run started stops.
 func TestRunWithoutPtp4l(t *testing.T) {
 	dir := t.TempDir()
-	plan := ptptest.Plan(t, ptptest.NodeYAML(filepath.Join(dir, "node.sock")), ConfigPath(dir, "p1"))
+	plan := ptptest.Plan(t, ptptest.NodeYAML(filepath.Join(dir, "node.sock")), dir)
 	start := time.Now()
 	err := Run(context.Background(), plan, Options{RunDir: dir, StatusPath: filepath.Join(dir, "status.json"), Ptp4l: "/nonexistent/ptp4l"})
 	if err == nil || !strings.Contains(err.Error(), "starting ptp4l") || time.Since(start) > 5*time.Second {

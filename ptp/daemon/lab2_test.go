@@ -82,11 +82,12 @@ func grandmaster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := ptp.Build(c.PTP, "/tmp/gm.conf")
+	plan, err := ptp.Build(c.PTP, "/tmp/gm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile("/tmp/gm.conf", []byte(plan.Ptp4lConf()), 0o644)
+	os.MkdirAll("/tmp/gm", 0o700)
+	os.WriteFile(plan.Ptp4lArgs[1], []byte(plan.Ptp4lConf()), 0o644)
 	start := func() *exec.Cmd {
 		cmd := exec.Command("ptp4l", plan.Ptp4lArgs...)
 		log, _ := os.Create("/tmp/gm.log")
@@ -214,7 +215,7 @@ func node(t *testing.T) {
 	// neither step (first_step_threshold 0) nor slew faster than 1 ppm (max_frequency 1000 ppb):
 	// at its default 90 % it slews the 10 ms away within a few Syncs, while the port is still
 	// UNCALIBRATED, and whether a poll sees the offset at all is then a race (CI lost it once).
-	conf := ConfigPath("", "eth0")
+	conf := ptp.ConfigPath("", "eth0")
 	b, err := os.ReadFile(conf)
 	if err != nil {
 		t.Fatal(err)
@@ -264,7 +265,7 @@ func firstSendCall(t *testing.T, path string) (int64, int) {
 
 func killPtp4l(t *testing.T) {
 	t.Helper()
-	pid := findPtp4lOrZero(ConfigPath("", "eth0"))
+	pid := findPtp4lOrZero(ptp.ConfigPath("", "eth0"))
 	if pid == 0 {
 		t.Fatal("no ptp4l running")
 	}

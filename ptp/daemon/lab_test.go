@@ -43,8 +43,8 @@ func TestLabCarrierBackRestartsSoftwarePtp4l(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := ConfigPath(dir, "eth0")
-	plan, err := ptp.Build(c.PTP, conf)
+	conf := ptp.ConfigPath(dir, "eth0")
+	plan, err := ptp.Build(c.PTP, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,1 +1,1 @@
-ptp4l -f /run/tsnctl/ptp/ptp4l.conf -S -m -q
+ptp4l -f /run/tsnctl/ptp/ptp4l-eth0.conf -S -m -q

@@ -52,14 +52,14 @@ func NewPair(t testing.TB) Pair {
 
 var freeRunning = regexp.MustCompile(`(?m)^free_running\s+1$`)
 
-// Plan builds the plan of a ptp: section and refuses one that could steer a clock.
-func Plan(t testing.TB, yaml, confPath string) *ptp.Plan {
+// Plan builds the plan of a ptp: section for runDir and refuses one that could steer a clock.
+func Plan(t testing.TB, yaml, runDir string) *ptp.Plan {
 	t.Helper()
 	c, err := configs.Parse("host.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := ptp.Build(c.PTP, confPath)
+	p, err := ptp.Build(c.PTP, runDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,24 +70,24 @@ func Plan(t testing.TB, yaml, confPath string) *ptp.Plan {
 }
 
 // Grandmaster starts a free-running ptp4l as grandmaster on p0 with its management socket at
-// uds; it is stopped when the test ends (its output is logged if the test failed).
+// uds (its configuration beside it); it is stopped when the test ends (its output is logged if the
+// test failed).
 func Grandmaster(t testing.TB, pair Pair, uds string) {
 	t.Helper()
-	start(t, pair.GM, "grandmaster", "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+uds+"}\n")
+	start(t, pair.GM, "grandmaster", filepath.Dir(uds), "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+filepath.Base(uds)+"}\n")
 }
 
 // Node starts the node's free-running ptp4l on p1 (NodeYAML(uds) plus extra) as someone other than
 // tsnctl would, and returns its plan and process; it is stopped when the test ends.
 func Node(t testing.TB, pair Pair, uds, extra string) (*ptp.Plan, *exec.Cmd) {
 	t.Helper()
-	return start(t, pair.Node, "node", NodeYAML(uds)+extra)
+	return start(t, pair.Node, "node", filepath.Dir(uds), NodeYAML(uds)+extra)
 }
 
-func start(t testing.TB, ns, name, yaml string) (*ptp.Plan, *exec.Cmd) {
+func start(t testing.TB, ns, name, runDir, yaml string) (*ptp.Plan, *exec.Cmd) {
 	t.Helper()
-	conf := filepath.Join(t.TempDir(), name+".conf")
-	p := Plan(t, yaml, conf)
-	if err := os.WriteFile(conf, []byte(p.Ptp4lConf()), 0o644); err != nil {
+	p := Plan(t, yaml, runDir)
+	if err := os.WriteFile(p.Ptp4lArgs[1], []byte(p.Ptp4lConf()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("ptp4l", p.Ptp4lArgs...)
@@ -106,9 +106,10 @@ func start(t testing.TB, ns, name, yaml string) (*ptp.Plan, *exec.Cmd) {
 	return p, cmd
 }
 
-// NodeYAML is the node's ptp: section (software timestamps, free running) with its socket at uds.
+// NodeYAML is the node's ptp: section (software timestamps, free running) with its socket at uds
+// (the run directory is uds's directory).
 func NodeYAML(uds string) string {
-	return "ptp:\n  interface: p1\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: " + uds + "}\n"
+	return "ptp:\n  interface: p1\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: " + filepath.Base(uds) + "}\n"
 }
 
 type syncBuffer struct {
