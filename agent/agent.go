@@ -38,6 +38,7 @@ import (
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // DefaultStatusPath is where the agent publishes its Status (tsnctl status reads it).
@@ -636,15 +637,18 @@ func (st *Status) Running() bool {
 
 // WriteText prints the status as `tsnctl status` shows it: a line each for the agent, readiness
 // and the configuration, a table of the interfaces, time sync, the last error and the reloads.
+// The file's strings are printed with control characters escaped (termsafe): whoever can write
+// the status file must not be able to drive the reader's terminal.
 func (st *Status) WriteText(out io.Writer, running bool) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	safe := termsafe.String
 	ready := "ready"
 	if !st.Ready {
-		ready = "NOT READY: " + st.NotReady
+		ready = "NOT READY: " + safe(st.NotReady)
 	}
 	fmt.Fprintf(tw, "agent\tpid %d, running %v, since %s\n", st.PID, running, st.Started.Format(time.RFC3339))
 	fmt.Fprintf(tw, "state\t%s\n", ready)
-	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", st.File, st.ConfigHash)
+	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", safe(st.File), safe(st.ConfigHash))
 	fmt.Fprintln(tw, "INTERFACE\tSTATE\tREPAIRS\tFAILURES\tLAST CHANGE\tLAST DRIFT / REASON")
 	for _, i := range st.Interfaces {
 		what := i.LastDrift
@@ -655,13 +659,13 @@ func (st *Status) WriteText(out io.Writer, running bool) {
 		if !i.LastChange.IsZero() {
 			last = i.LastChange.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", i.Name, i.State, i.Repairs, i.Failures, last, what)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", safe(i.Name), safe(string(i.State)), i.Repairs, i.Failures, last, safe(what))
 	}
 	if s := st.Sync; s != nil {
-		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", s.State, s.OffsetNs, s.GMIdentity)
+		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", safe(string(s.State)), s.OffsetNs, safe(s.GMIdentity))
 	}
 	if st.LastError != "" {
-		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+		fmt.Fprintf(tw, "last error\t%s\n", safe(st.LastError))
 	}
 	fmt.Fprintf(tw, "reloads\t%d (%d refused)\n", st.Reloads, st.ReloadFailures)
 	tw.Flush()

@@ -20,6 +20,7 @@ import (
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/sender"
+	"github.com/tsnctl/tsnctl/termsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -306,8 +307,9 @@ func dumpCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if output == "text" {
 				params, _ := json.Marshal(r.Header.Params())
-				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", r.Header.Role, r.Header.Stream,
-					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, params)
+				safe := termsafe.String // the header's strings are the log's, not ours
+				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", safe(string(r.Header.Role)), r.Header.Stream,
+					r.Header.StartedAt.Format(time.RFC3339), safe(r.Header.Host), safe(r.Header.Kernel), safe(string(params)))
 			}
 			var rec samplelog.Record
 			for {
