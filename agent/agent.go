@@ -33,6 +33,7 @@ import (
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/netevents"
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/ptp/daemon"
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
@@ -52,7 +53,7 @@ const DefaultPTPRunDir = "/run/tsnctl/ptp"
 type Options struct {
 	File        string        // the tsnctl file
 	NetNS       string        // network namespace (ip netns name); "" for the agent's own
-	VerifyEvery time.Duration // the periodic full verification (default 30s)
+	VerifyEvery time.Duration // the periodic full verification (0: 30s; at least MinVerifyEvery)
 	Debounce    time.Duration // events are gathered this long before a reconcile (default 2ms)
 	Backoff     Backoff       // failed repairs (default 200ms to 30s)
 	StatusPath  string        // default DefaultStatusPath
@@ -72,8 +73,21 @@ type Options struct {
 	Metrics *Metrics
 }
 
+// MinVerifyEvery is the shortest full verification interval: the verification is the safety net
+// (repairs are event-driven), and every pass reads every managed interface from the kernel.
+const MinVerifyEvery = time.Second
+
+// Validate checks the options as given, naming the option to fix (param.Error, named as the
+// agent's flags are). New fills in the defaults first; Run refuses what Validate refuses.
+func (o *Options) Validate() error {
+	if o.VerifyEvery < MinVerifyEvery {
+		return param.Errorf("verify-every", o.VerifyEvery, "want at least %v (the full verification interval); e.g. {verify-every} 30s", MinVerifyEvery)
+	}
+	return nil
+}
+
 func (o *Options) defaults() {
-	if o.VerifyEvery <= 0 {
+	if o.VerifyEvery == 0 {
 		o.VerifyEvery = 30 * time.Second
 	}
 	if o.Debounce <= 0 {
@@ -167,6 +181,9 @@ func Check(name string, b []byte) (*configs.Config, string, error) {
 // Run loads the file, configures the node and keeps it so until ctx ends. An error before the
 // node is configured (a bad file, no netlink) ends it; later ones are reported and retried.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.o.Validate(); err != nil {
+		return err
+	}
 	cfg, hash, err := load(a.o.File)
 	if err != nil {
 		return err

@@ -43,6 +43,9 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 			case !k.enabled && o.File == "":
 				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml), or --kubernetes")
 			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			o.Log = newLogger(cmd.ErrOrStderr(), logFormat)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -89,7 +92,7 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 	f := cmd.Flags()
 	f.StringVarP(&o.File, "file", "f", "", "the tsnctl file to keep")
 	f.StringVar(&o.NetNS, "netns", "", "manage this network namespace (ip netns name)")
-	f.DurationVar(&o.VerifyEvery, "verify-every", 30*time.Second, "full verification interval (the safety net; repairs are event-driven)")
+	f.DurationVar(&o.VerifyEvery, "verify-every", 30*time.Second, "full verification interval, at least "+agent.MinVerifyEvery.String()+" (the safety net; repairs are event-driven)")
 	f.StringVar(&metricsAddr, "metrics-addr", "127.0.0.1:9559", "listen address of /metrics, /healthz, /readyz (\"\": none)")
 	f.StringVar(&o.StatusPath, "status", agent.DefaultStatusPath, "where to publish the agent's status (tsnctl status reads it)")
 	f.StringVar(&o.PTPStatus, "sync-status", watch.DefaultStatusPath, "where to publish the time-sync status (tsnctl ptp status reads it)")
