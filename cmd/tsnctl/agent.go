@@ -98,12 +98,13 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 	f.StringVar(&o.PTPStatus, "sync-status", watch.DefaultStatusPath, "where to publish the time-sync status (tsnctl ptp status reads it)")
 	f.StringVar(&o.PTPRunDir, "ptp-run-dir", "", "ptp4l's configuration and sockets (default /run/tsnctl/ptp)")
 	f.BoolVar(&o.ResetOnStop, "reset-on-stop", false, "remove the configuration when stopping (default: it stays, traffic keeps flowing)")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	choiceFlag(f, &logFormat, "log-format", "log format: text or json", "text", "json")
 	k.register(f)
 	return cmd
 }
 
-// newLogger is the services' logger (agent, device-plugin): --log-format json or text.
+// newLogger is the services' logger (agent, device-plugin): --log-format json or text (a
+// choiceFlag: nothing else gets here).
 func newLogger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))
