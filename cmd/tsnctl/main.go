@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/param"
 )
 
@@ -26,9 +27,26 @@ checks that a node can do TSN, supervises time sync (linuxptp) and decides wheth
 sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the results.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return checkNetNS(cmd)
+		},
 	}
 	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), devicePluginCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd())
 	return root
+}
+
+// checkNetNS refuses a --netns the command cannot use, before the command does anything: a name
+// that is not one path element (nsexec.CheckName, which every namespace lookup applies again),
+// or an empty one given (which would silently mean this namespace).
+func checkNetNS(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup("netns")
+	if f == nil || !f.Changed {
+		return nil
+	}
+	if f.Value.String() == "" {
+		return fmt.Errorf(`--netns "": give an ip netns name (ip netns list), or leave --netns out for this namespace`)
+	}
+	return nsexec.CheckName(f.Value.String())
 }
 
 // execute runs the command line and names the parameters of a library's error after the flags of
