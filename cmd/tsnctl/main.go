@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -57,12 +58,21 @@ func execute(root *cobra.Command) error {
 	if err == nil || c == nil {
 		return err
 	}
-	return param.Rename(err, func(name string) string {
+	err = param.Rename(err, func(name string) string {
 		if c.Flag(name) != nil {
 			return "--" + name
 		}
 		return name
 	})
+	// A value the user never typed is a flag's default (perhaps derived from the flags given): say
+	// so, and which flag to give.
+	var pe *param.Error
+	if errors.As(err, &pe) && pe.Value != "" {
+		if f := c.Flag(pe.Name); f != nil && !f.Changed {
+			err = fmt.Errorf("%w; that is the default --%s: give --%s %s", err, pe.Name, pe.Name, strings.ToUpper(f.Value.Type()))
+		}
+	}
+	return err
 }
 
 func main() {
