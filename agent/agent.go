@@ -32,11 +32,13 @@ import (
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/netevents"
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/ptp/daemon"
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // DefaultStatusPath is where the agent publishes its Status (tsnctl status reads it).
@@ -50,7 +52,7 @@ const DefaultPTPRunDir = ptp.DefaultRunDir
 type Options struct {
 	File        string        // the tsnctl file
 	NetNS       string        // network namespace (ip netns name); "" for the agent's own
-	VerifyEvery time.Duration // the periodic full verification (default 30s)
+	VerifyEvery time.Duration // the periodic full verification (0: 30s; at least MinVerifyEvery)
 	Debounce    time.Duration // events are gathered this long before a reconcile (default 2ms)
 	Backoff     Backoff       // failed repairs (default 200ms to 30s)
 	StatusPath  string        // default DefaultStatusPath
@@ -70,8 +72,21 @@ type Options struct {
 	Metrics *Metrics
 }
 
+// MinVerifyEvery is the shortest full verification interval: the verification is the safety net
+// (repairs are event-driven), and every pass reads every managed interface from the kernel.
+const MinVerifyEvery = time.Second
+
+// Validate checks the options as given, naming the option to fix (param.Error, named as the
+// agent's flags are). New fills in the defaults first; Run refuses what Validate refuses.
+func (o *Options) Validate() error {
+	if o.VerifyEvery < MinVerifyEvery {
+		return param.Errorf("verify-every", o.VerifyEvery, "want at least %v (the full verification interval); e.g. {verify-every} 30s", MinVerifyEvery)
+	}
+	return nil
+}
+
 func (o *Options) defaults() {
-	if o.VerifyEvery <= 0 {
+	if o.VerifyEvery == 0 {
 		o.VerifyEvery = 30 * time.Second
 	}
 	if o.Debounce <= 0 {
@@ -173,6 +188,9 @@ func Check(name string, b []byte) (cfg *configs.Config, hash string, err error) 
 // Run loads the file, configures the node and keeps it so until ctx ends. An error before the
 // node is configured (a bad file, no netlink) ends it; later ones are reported and retried.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.o.Validate(); err != nil {
+		return err
+	}
 	cfg, hash, err := load(a.o.File)
 	if err != nil {
 		return err
@@ -633,15 +651,18 @@ func (st *Status) Running() bool {
 
 // WriteText prints the status as `tsnctl status` shows it: a line each for the agent, readiness
 // and the configuration, a table of the interfaces, time sync, the last error and the reloads.
+// The file's strings are printed with control characters escaped (termsafe): whoever can write
+// the status file must not be able to drive the reader's terminal.
 func (st *Status) WriteText(out io.Writer, running bool) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	safe := termsafe.String
 	ready := "ready"
 	if !st.Ready {
-		ready = "NOT READY: " + st.NotReady
+		ready = "NOT READY: " + safe(st.NotReady)
 	}
 	fmt.Fprintf(tw, "agent\tpid %d, running %v, since %s\n", st.PID, running, st.Started.Format(time.RFC3339))
 	fmt.Fprintf(tw, "state\t%s\n", ready)
-	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", st.File, st.ConfigHash)
+	fmt.Fprintf(tw, "config\t%s (sha256 %s)\n", safe(st.File), safe(st.ConfigHash))
 	fmt.Fprintln(tw, "INTERFACE\tSTATE\tREPAIRS\tFAILURES\tLAST CHANGE\tLAST DRIFT / REASON")
 	for _, i := range st.Interfaces {
 		what := i.LastDrift
@@ -652,13 +673,13 @@ func (st *Status) WriteText(out io.Writer, running bool) {
 		if !i.LastChange.IsZero() {
 			last = i.LastChange.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", i.Name, i.State, i.Repairs, i.Failures, last, what)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", safe(i.Name), safe(string(i.State)), i.Repairs, i.Failures, last, safe(what))
 	}
 	if s := st.Sync; s != nil {
-		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", s.State, s.OffsetNs, s.GMIdentity)
+		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", safe(string(s.State)), s.OffsetNs, safe(s.GMIdentity))
 	}
 	if st.LastError != "" {
-		fmt.Fprintf(tw, "last error\t%s\n", st.LastError)
+		fmt.Fprintf(tw, "last error\t%s\n", safe(st.LastError))
 	}
 	fmt.Fprintf(tw, "reloads\t%d (%d refused)\n", st.Reloads, st.ReloadFailures)
 	tw.Flush()

@@ -266,7 +266,10 @@ func (a *Analyzer) addTx(s *stream, r *samplelog.Record) {
 	s.seqHi = max(s.seqHi, r.Seq)
 	s.sent++
 	if c := r.CycleStart; s.cycleLen > 0 && c > 0 {
-		if s.lastTxCycle > 0 && c > s.lastTxCycle+s.cycleLen {
+		// c-lastTxCycle cannot overflow (both positive), lastTxCycle+cycleLen could (a header's
+		// cycle near the int64 limit): the gap is at least 2 cycles, the count at least 1. A cycle
+		// start going backwards is no gap; the counts add up to at most the cycles spanned.
+		if s.lastTxCycle > 0 && c-s.lastTxCycle > s.cycleLen {
 			s.cyclesSkipped += uint64((c-s.lastTxCycle)/s.cycleLen - 1)
 		}
 		s.lastTxCycle = max(s.lastTxCycle, c)

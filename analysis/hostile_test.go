@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tsnctl/tsnctl/samplelog"
 )
@@ -196,4 +197,77 @@ func FuzzAnalysisInvariants(f *testing.F) {
 		}
 		res.WriteText(&bytes.Buffer{})
 	})
+}
+
+// A header declaring a cycle near the int64 limit, and cycle starts going backwards, must not
+// make the skipped-cycle count wrap around (it read 18446744073709551615).
+func TestCyclesSkippedDoesNotWrap(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		cycle  int64
+		starts []int64
+		want   uint64
+	}{
+		{"huge cycle", math.MaxInt64, []int64{1, 2, 3}, 0},
+		{"huge cycle, late start", math.MaxInt64 - 1, []int64{5, math.MaxInt64}, 0},
+		{"backwards", cycle, []int64{base + 10*cycle, base, base + 11*cycle, base + 2*cycle}, 0},
+		{"gap then backwards", cycle, []int64{base, base + 5*cycle, base + cycle}, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var txr []samplelog.Record
+			for i, c := range tc.starts {
+				r := tx(uint64(i), 30000, 100, 0)
+				r.CycleStart = c
+				txr = append(txr, r)
+			}
+			params := &samplelog.SendParams{WindowStart: 1200000, WindowEnd: 1300000, Cycle: tc.cycle, PerCycle: 1}
+			res := analyze(t, Options{}, writeLog(t, samplelog.Header{Role: samplelog.RoleSend, Send: params}, txr))
+			if got := res.Streams[0].Packets.CyclesSkipped; got != tc.want {
+				t.Errorf("cycles skipped %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// netlatency's fast date path refuses the dates time.Parse refuses, and agrees with it on the rest.
+func TestNetlatencyImpossibleDates(t *testing.T) {
+	for _, s := range []string{
+		"2023-02-31T00:00:00.000000000Z", // 31 February
+		"2024-02-30T00:00:00.000000000Z", // 30 February, leap year
+		"2023-02-29T00:00:00.000000000Z", // 29 February, not a leap year
+		"1900-02-29T00:00:00.000000000Z", // 1900 is not a leap year
+		"2023-04-31T00:00:00.000000000Z", // 31 April
+		"2023-13-01T00:00:00.000000000Z", // month 13
+		"2023-00-10T00:00:00.000000000Z", // month 0
+		"2023-01-00T00:00:00.000000000Z", // day 0
+	} {
+		if _, perr := time.Parse(time.RFC3339Nano, s); perr == nil {
+			t.Fatalf("time.Parse accepts %s: the test is wrong", s)
+		}
+		if ns, err := parseRFC3339([]byte(s)); err == nil {
+			t.Errorf("%s read as %v, want an error as time.Parse gives", s, time.Unix(0, ns).UTC())
+		}
+	}
+	for _, s := range []string{"2024-02-29T23:59:59.999999999Z", "2000-02-29T00:00:00.000000001Z", "2023-12-31T12:00:00.5Z", "2023-04-30T00:00:00.000000000Z"} {
+		want, perr := time.Parse(time.RFC3339Nano, s)
+		got, err := parseRFC3339([]byte(s))
+		if perr != nil || err != nil || got != want.UnixNano() {
+			t.Errorf("%s: got %d %v, want %d %v", s, got, err, want.UnixNano(), perr)
+		}
+	}
+}
+
+// Strings from a log's header are printed with their control characters made visible: a hostile
+// host name cannot retitle the terminal or clear the screen.
+func TestTextOutputEscapesControlCharacters(t *testing.T) {
+	h := samplelog.Header{Role: samplelog.RoleSend, Host: "\x1b]0;pwned\x07host\x1b[2J", Send: &samplelog.SendParams{Cycle: cycle, PerCycle: 1}}
+	res := analyze(t, Options{}, writeLog(t, h, []samplelog.Record{tx(0, 30000, 100, 0), tx(1, 30000, 100, 0)}))
+	var b bytes.Buffer
+	res.WriteText(&b)
+	if strings.ContainsAny(b.String(), "\x1b\x07") {
+		t.Errorf("raw control characters in the text output:\n%q", b.String())
+	}
+	if !strings.Contains(b.String(), `on \x1b]0;pwned\ahost\x1b[2J`) {
+		t.Errorf("the host is not shown escaped:\n%s", b.String())
+	}
 }

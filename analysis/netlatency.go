@@ -98,7 +98,8 @@ func (np *nlParser) parse(line []byte, rec *samplelog.Record) error {
 }
 
 // parseRFC3339 reads "2006-01-02T15:04:05.999999999Z" as Unix ns quickly, and anything else
-// time.RFC3339Nano accepts the slow way. The Unix epoch reads as 0 (netlatency's "not taken").
+// time.RFC3339Nano accepts the slow way. A date the fast path does not take (31 February, month
+// 13) goes the slow way too, and time.Parse refuses it. The Unix epoch reads as 0 (netlatency's "not taken").
 func parseRFC3339(b []byte) (int64, error) {
 	if len(b) == 30 && b[4] == '-' && b[7] == '-' && b[10] == 'T' && b[13] == ':' && b[16] == ':' && b[19] == '.' && b[29] == 'Z' {
 		var d [23]int64 // the digits
@@ -123,7 +124,7 @@ func parseRFC3339(b []byte) (int64, error) {
 			for _, x := range d[14:23] {
 				ns = ns*10 + x
 			}
-			if month >= 1 && month <= 12 && day >= 1 && day <= 31 && hh < 24 && mm < 60 && ss < 60 {
+			if month >= 1 && month <= 12 && day >= 1 && day <= daysIn(year, month) && hh < 24 && mm < 60 && ss < 60 {
 				return (daysFromCivil(year, month, day)*86400+hh*3600+mm*60+ss)*1e9 + ns, nil
 			}
 		}
@@ -133,6 +134,21 @@ func parseRFC3339(b []byte) (int64, error) {
 		return 0, errors.New("want an RFC 3339 time such as 2018-04-19T05:17:34.771000000Z")
 	}
 	return t.UnixNano(), nil
+}
+
+// daysIn is the number of days of month m (1-12) of year y (proleptic Gregorian), as time.Parse
+// checks a day.
+func daysIn(y, m int64) int64 {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }
 
 // daysFromCivil is the number of days from 1970-01-01 to the given proleptic Gregorian date

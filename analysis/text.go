@@ -6,31 +6,35 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // Micros formats ns as µs with three decimals (ns precision), as the tables show times.
 func Micros(ns float64) string { return fmt.Sprintf("%.3f", ns/1e3) }
 
-// WriteText prints the result as tables, times in µs.
+// WriteText prints the result as tables, times in µs. Strings from the logs (paths, header fields,
+// warnings, time-sync reasons) are printed with control characters escaped (termsafe).
 func (res *Result) WriteText(w io.Writer) {
+	safe := termsafe.String
 	for _, f := range res.Files {
 		desc := f.Format
 		if f.Header != nil {
-			desc += ", " + string(f.Header.Role)
+			desc += ", " + safe(string(f.Header.Role))
 			if f.Header.Host != "" {
-				desc += " on " + f.Header.Host
+				desc += " on " + safe(f.Header.Host)
 			}
 		}
-		fmt.Fprintf(w, "%s: %d records (%s)\n", f.Path, f.Records, desc)
+		fmt.Fprintf(w, "%s: %d records (%s)\n", safe(f.Path), f.Records, desc)
 		for _, warn := range f.Warnings {
-			fmt.Fprintf(w, "  warning: %s\n", warn)
+			fmt.Fprintf(w, "  warning: %s\n", safe(warn))
 		}
 		if f.RxErrors > 0 {
 			fmt.Fprintf(w, "  rx-error lines: %d\n", f.RxErrors)
 		}
 	}
 	for _, warn := range res.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
+		fmt.Fprintf(w, "warning: %s\n", safe(warn))
 	}
 	if wu := res.Warmup; wu != nil && wu.Packets > 0 {
 		fmt.Fprintf(w, "warm-up: each stream's first %d packets left out\n", wu.Packets)
@@ -81,7 +85,7 @@ func (res *Result) WriteText(w io.Writer) {
 		tw.Flush()
 	}
 	if sy := res.Sync; sy != nil {
-		fmt.Fprintf(w, "\ntime sync (%s, %s: %d samples, %s to %s): LOCKED %.1f %% of the time", sy.Path, sy.Window, sy.Samples,
+		fmt.Fprintf(w, "\ntime sync (%s, %s: %d samples, %s to %s): LOCKED %.1f %% of the time", safe(sy.Path), sy.Window, sy.Samples,
 			sy.From.UTC().Format("15:04:05"), sy.To.UTC().Format("15:04:05"), 100*sy.LockedFraction)
 		if o := sy.OffsetLocked; o != nil {
 			fmt.Fprintf(w, "; offset while LOCKED: min %s, p50 %s, p99 %s, max %s us", Micros(float64(o.Min)), Micros(float64(o.P50)),
@@ -89,7 +93,7 @@ func (res *Result) WriteText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 		for _, c := range sy.Changes {
-			fmt.Fprintf(w, "  %s %-8s %s\n", c.At.UTC().Format("15:04:05.000"), c.State, c.Reason)
+			fmt.Fprintf(w, "  %s %-8s %s\n", c.At.UTC().Format("15:04:05.000"), safe(c.State), safe(c.Reason))
 		}
 	}
 	if len(res.SLA) > 0 {
@@ -104,9 +108,9 @@ func (res *Result) WriteText(w io.Writer) {
 				actual = Micros(v.Actual) + " us"
 			}
 			if v.Reason != "" {
-				actual = v.Reason
+				actual = safe(v.Reason)
 			}
-			fmt.Fprintf(w, "  %s stream %d: %s (actual %s)\n", verdict, v.StreamID, v.Rule, actual)
+			fmt.Fprintf(w, "  %s stream %d: %s (actual %s)\n", verdict, v.StreamID, safe(v.Rule), actual)
 		}
 	}
 }

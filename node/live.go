@@ -8,6 +8,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/qdisc/tree"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -62,9 +63,9 @@ func Open(name string) (*System, error) {
 	s := &System{NetNS: name}
 	var err error
 	if name != "" {
-		s.nsFD, err = netns.GetFromName(name)
+		s.nsFD, err = nsexec.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("network namespace %q: %w (see ip netns list)", name, err)
+			return nil, err
 		}
 		s.link, err = netlink.NewHandleAt(s.nsFD, unix.NETLINK_ROUTE)
 	} else {

@@ -5,18 +5,43 @@ package nsexec
 import (
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/vishvananda/netns"
 )
+
+// CheckName checks an ip netns name: one file in /run/netns, so a single path element (no '/',
+// not "." or "..", no NUL). "" (the caller's namespace) is valid. The error names the parameter
+// "netns" (param.Error), as the commands' flag is named.
+func CheckName(name string) error {
+	if name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return param.Errorf("netns", strconv.Quote(name), "an ip netns name is one path element (no '/', not . or ..): the name `ip netns list` shows, e.g. {netns} red")
+	}
+	return nil
+}
+
+// Open opens the network namespace of an ip netns name (CheckName); the caller closes it.
+func Open(name string) (netns.NsHandle, error) {
+	if err := CheckName(name); err != nil {
+		return netns.None(), err
+	}
+	h, err := netns.GetFromName(name)
+	if err != nil {
+		return netns.None(), fmt.Errorf("network namespace %q: %w (see ip netns list)", name, err)
+	}
+	return h, nil
+}
 
 // Do runs fn in network namespace name ("" runs it right here).
 func Do(name string, fn func() error) error {
 	if name == "" {
 		return fn()
 	}
-	target, err := netns.GetFromName(name)
+	target, err := Open(name)
 	if err != nil {
-		return fmt.Errorf("network namespace %q: %w (see ip netns list)", name, err)
+		return err
 	}
 	defer target.Close()
 	return onThread(func() error {

@@ -29,10 +29,33 @@ type Timing struct {
 	WakeAdvance int64
 }
 
-// Validate checks the timing, naming the parameter to fix (param.Error).
 // maxCycle is the longest cycle a sender takes (taprio's own intervals are at most 4.29 s).
 const maxCycle = int64(10 * time.Second)
 
+// The seed's stream: a 2 ms cycle, the window 1200-1300 us, the txtime 50 us into it, woken
+// 500 us before. The defaults for what a user does not give are derived from it so that they fit
+// what the user gives (DefaultWindow, DefaultOffset, DefaultWakeAdvance).
+const (
+	SeedCycle       = int64(2 * time.Millisecond)
+	SeedOffset      = int64(50 * time.Microsecond)
+	SeedWakeAdvance = int64(500 * time.Microsecond)
+)
+
+// DefaultWindow is the transmit window of a cycle when none is given: where the seed's is in its
+// cycle, from 60 % to 65 % of it (1200-1300 us of 2 ms).
+func DefaultWindow(cycle int64) (start, end int64) {
+	return cycle/5*3 + cycle%5*3/5, cycle/20*13 + cycle%20*13/20
+}
+
+// DefaultOffset is the txtime's offset in the window [start, end) when none is given: the seed's
+// 50 us, or half the window if that is shorter than 100 us.
+func DefaultOffset(start, end int64) int64 { return max(0, min(SeedOffset, (end-start)/2)) }
+
+// DefaultWakeAdvance is the wake-up advance when none is given: the seed's 500 us, or a quarter of
+// the cycle if that is shorter than 2 ms.
+func DefaultWakeAdvance(cycle int64) int64 { return max(1, min(SeedWakeAdvance, cycle/4)) }
+
+// Validate checks the timing, naming the parameter to fix (param.Error).
 func (t Timing) Validate() error {
 	switch {
 	case t.Cycle <= 0:

@@ -247,3 +247,18 @@ func TestSoftwareETFEarlyRelease(t *testing.T) {
 		t.Error("txtime-assist: taprio sets the txtime itself")
 	}
 }
+
+// The derived defaults are the seed's at its 2 ms cycle and fit every other cycle a sender takes.
+func TestDefaultsFitTheCycle(t *testing.T) {
+	if s, e := DefaultWindow(SeedCycle); s != 1200*us || e != 1300*us || DefaultOffset(s, e) != 50*us || DefaultWakeAdvance(SeedCycle) != 500*us {
+		t.Errorf("at 2ms: window %d,%d offset %d wake-advance %d, want the seed's", s, e, DefaultOffset(s, e), DefaultWakeAdvance(SeedCycle))
+	}
+	for _, c := range []int64{20, 1000, 125 * us, 200 * us, 1000 * us, 1001 * us, 2 * ms, 10 * ms, 1000 * ms, maxCycle} {
+		tm := Timing{Cycle: c, PerCycle: 1, Txtime: true, WakeAdvance: DefaultWakeAdvance(c)}
+		tm.WindowStart, tm.WindowEnd = DefaultWindow(c)
+		tm.Offset = DefaultOffset(tm.WindowStart, tm.WindowEnd)
+		if err := tm.Validate(); err != nil {
+			t.Errorf("cycle %dns: %v", c, err)
+		}
+	}
+}

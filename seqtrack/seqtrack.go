@@ -32,7 +32,7 @@ type Tracker struct {
 func (t *Tracker) Add(seq uint64, cycle int64) (dup, reordered bool) {
 	if t.started && seq <= t.highest && cycle > 0 && t.highestCycle > 0 && cycle > t.highestCycle {
 		t.doneUnique += t.unique
-		t.doneLost += t.runLost()
+		t.doneLost = satAdd(t.doneLost, t.runLost())
 		t.Restarts++
 		t.started = false
 		t.seen = [window / 64]uint64{}
@@ -77,14 +77,25 @@ func (t *Tracker) isSet(seq uint64) bool { return t.seen[(seq&(window-1))/64]&(1
 func (t *Tracker) Received() uint64 { return t.doneUnique + t.unique }
 
 // Lost is the number of sequence numbers missing between each run's lowest and highest.
-func (t *Tracker) Lost() uint64 { return t.doneLost + t.runLost() }
+func (t *Tracker) Lost() uint64 { return satAdd(t.doneLost, t.runLost()) }
+
+// satAdd is a+b, at most the largest uint64 (runs of hostile sequence numbers each spanning most
+// of the range must not add up to a small loss).
+func satAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return ^uint64(0)
+}
 
 func (t *Tracker) runLost() uint64 {
 	if !t.started {
 		return 0
 	}
-	if span := t.highest - t.lowest + 1; span > t.unique {
-		return span - t.unique
+	// The span is highest-lowest+1, which wraps to 0 for the whole uint64 range: subtract first
+	// (unique is at least 1 once started).
+	if span := t.highest - t.lowest; span >= t.unique {
+		return span - t.unique + 1
 	}
 	return 0
 }

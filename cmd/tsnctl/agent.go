@@ -43,6 +43,9 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 			case !k.enabled && o.File == "":
 				return fmt.Errorf("-f FILE: give the tsnctl file to keep (e.g. /etc/tsnctl/tsnctl.yaml), or --kubernetes")
 			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
 			o.Log = newLogger(cmd.ErrOrStderr(), logFormat)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -89,18 +92,19 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 	f := cmd.Flags()
 	f.StringVarP(&o.File, "file", "f", "", "the tsnctl file to keep")
 	f.StringVar(&o.NetNS, "netns", "", "manage this network namespace (ip netns name)")
-	f.DurationVar(&o.VerifyEvery, "verify-every", 30*time.Second, "full verification interval (the safety net; repairs are event-driven)")
+	f.DurationVar(&o.VerifyEvery, "verify-every", 30*time.Second, "full verification interval, at least "+agent.MinVerifyEvery.String()+" (the safety net; repairs are event-driven)")
 	f.StringVar(&metricsAddr, "metrics-addr", "127.0.0.1:9559", "listen address of /metrics, /healthz, /readyz (\"\": none)")
 	f.StringVar(&o.StatusPath, "status", agent.DefaultStatusPath, "where to publish the agent's status (tsnctl status reads it)")
 	f.StringVar(&o.PTPStatus, "sync-status", watch.DefaultStatusPath, "where to publish the time-sync status (tsnctl ptp status reads it)")
 	f.StringVar(&o.PTPRunDir, "ptp-run-dir", "", "ptp4l's configuration and sockets (default /run/tsnctl/ptp)")
 	f.BoolVar(&o.ResetOnStop, "reset-on-stop", false, "remove the configuration when stopping (default: it stays, traffic keeps flowing)")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	choiceFlag(f, &logFormat, "log-format", "log format: text or json", "text", "json")
 	k.register(f)
 	return cmd
 }
 
-// newLogger is the services' logger (agent, device-plugin): --log-format json or text.
+// newLogger is the services' logger (agent, device-plugin): --log-format json or text (a
+// choiceFlag: nothing else gets here).
 func newLogger(w io.Writer, format string) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, nil))

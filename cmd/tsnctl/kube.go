@@ -152,6 +152,6 @@ device-plugin directory mounted, and registers again when the kubelet restarts.`
 	f := cmd.Flags()
 	f.StringVar(&p.Dir, "dir", pluginapi.DevicePluginPath, "the kubelet's device-plugin directory")
 	f.StringVar(&p.ClassDir, "class-dir", deviceplugin.DefaultClassDir, "where the kernel lists the PHCs")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	choiceFlag(f, &logFormat, "log-format", "log format: text or json", "text", "json")
 	return cmd
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/param"
 )
 
@@ -26,9 +28,26 @@ checks that a node can do TSN, supervises time sync (linuxptp) and decides wheth
 sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the results.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return checkNetNS(cmd)
+		},
 	}
 	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), devicePluginCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd())
 	return root
+}
+
+// checkNetNS refuses a --netns the command cannot use, before the command does anything: a name
+// that is not one path element (nsexec.CheckName, which every namespace lookup applies again),
+// or an empty one given (which would silently mean this namespace).
+func checkNetNS(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup("netns")
+	if f == nil || !f.Changed {
+		return nil
+	}
+	if f.Value.String() == "" {
+		return fmt.Errorf(`--netns "": give an ip netns name (ip netns list), or leave --netns out for this namespace`)
+	}
+	return nsexec.CheckName(f.Value.String())
 }
 
 // execute runs the command line and names the parameters of a library's error after the flags of
@@ -39,12 +58,21 @@ func execute(root *cobra.Command) error {
 	if err == nil || c == nil {
 		return err
 	}
-	return param.Rename(err, func(name string) string {
+	err = param.Rename(err, func(name string) string {
 		if c.Flag(name) != nil {
 			return "--" + name
 		}
 		return name
 	})
+	// A value the user never typed is a flag's default (perhaps derived from the flags given): say
+	// so, and which flag to give.
+	var pe *param.Error
+	if errors.As(err, &pe) && pe.Value != "" {
+		if f := c.Flag(pe.Name); f != nil && !f.Changed {
+			err = fmt.Errorf("%w; that is the default --%s: give --%s %s", err, pe.Name, pe.Name, strings.ToUpper(f.Value.Type()))
+		}
+	}
+	return err
 }
 
 func main() {

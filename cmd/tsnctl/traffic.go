@@ -20,6 +20,7 @@ import (
 	"github.com/tsnctl/tsnctl/receiver"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/sender"
+	"github.com/tsnctl/tsnctl/termsafe"
 	"golang.org/x/sys/unix"
 )
 
@@ -103,11 +104,12 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	// Defaults first: help shows what the flag values hold when they are registered.
-	o.t.Cycle = int64(2 * time.Millisecond)
-	o.t.Offset = int64(50 * time.Microsecond)
-	o.t.WakeAdvance = int64(500 * time.Microsecond)
-	o.t.WindowStart, o.t.WindowEnd = int64(1200*time.Microsecond), int64(1300*time.Microsecond)
+	// Defaults first: help shows what the flag values hold when they are registered (the seed's;
+	// those not given are derived again from what is given, in timing).
+	o.t.Cycle = sender.SeedCycle
+	o.t.WindowStart, o.t.WindowEnd = sender.DefaultWindow(o.t.Cycle)
+	o.t.Offset = sender.DefaultOffset(o.t.WindowStart, o.t.WindowEnd)
+	o.t.WakeAdvance = sender.DefaultWakeAdvance(o.t.Cycle)
 	f := cmd.Flags()
 	f.StringVar(&o.cfg.Dest, "dest", "", "destination IPv4 host:port (UDP)")
 	f.BoolVar(&o.cfg.Raw, "raw", false, "send raw Ethernet frames (EtherType 0x88B5) on --iface through AF_PACKET instead of UDP")
@@ -117,13 +119,13 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.StringVar(&o.cfg.Iface, "iface", "", "send through this interface (e.g. the VLAN interface eth1.3)")
 	f.IntVar(&o.cfg.Priority, "priority", -1, "socket priority (SO_PRIORITY): chooses the taprio traffic class and, through the VLAN egress map, the PCP")
 	f.Var(durationFlag{&o.t.Cycle}, "cycle", "cycle time")
-	f.Var(windowFlag{&o.t}, "window", "transmit window START,END in the cycle")
-	f.Var(durationFlag{&o.t.Offset}, "offset", "txtime's offset in the window")
+	f.Var(windowFlag{&o.t}, "window", "transmit window START,END in the cycle; not given: 60% to 65% of --cycle")
+	f.Var(durationFlag{&o.t.Offset}, "offset", "txtime's offset in the window; not given: at most half the window")
 	f.IntVar(&o.t.PerCycle, "per-cycle", 1, "packets per cycle")
 	f.Var(durationFlag{&o.t.Spacing}, "spacing", "between the packets of one cycle")
 	f.BoolVar(&o.t.Txtime, "txtime", false, "SO_TXTIME: give each packet its launch time (needs CAP_NET_ADMIN)")
 	f.BoolVar(&o.cfg.DeadlineMode, "deadline-mode", false, "SOF_TXTIME_DEADLINE_MODE: the txtime is a deadline")
-	f.Var(durationFlag{&o.t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime")
+	f.Var(durationFlag{&o.t.WakeAdvance}, "wake-advance", "with --txtime: wake this long before the txtime; not given: at most a quarter of --cycle")
 	f.Var(baseTimeFlag{&o.t.BaseTime}, "base-time", "TAI ns the cycles count from (auto: the TAI epoch, as taprio's auto)")
 	f.StringVar(&o.fromQdisc, "from-qdisc", "", "take base-time (and, unless given, cycle and window) from the taprio on this interface and check the stream against its gates")
 	f.Int64Var(&o.cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
@@ -146,9 +148,14 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 }
 
 // timing completes the stream's timing: from the taprio on --from-qdisc (the cycle and window
-// taken from it unless given) or as the flags say.
+// taken from it unless given) or as the flags say. The defaults of the flags not given are
+// derived from the cycle and window in use (a --cycle 1ms cannot hold the seed's 1200-1300 us).
 func (o *sendOptions) timing(cmd *cobra.Command) error {
 	if o.fromQdisc == "" {
+		if !cmd.Flags().Changed("window") {
+			o.t.WindowStart, o.t.WindowEnd = sender.DefaultWindow(o.t.Cycle)
+		}
+		o.defaults(cmd)
 		o.cfg.Timing = o.t
 		return nil
 	}
@@ -167,12 +174,23 @@ func (o *sendOptions) timing(cmd *cobra.Command) error {
 	if err != nil {
 		return err
 	}
+	o.t.BaseTime, o.t.Cycle, o.t.WindowStart, o.t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
+	o.defaults(cmd)
 	if w := swETF.EarlyRelease(o.t, o.fromQdisc); w != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
-	o.t.BaseTime, o.t.Cycle, o.t.WindowStart, o.t.WindowEnd = qt.BaseTime, qt.Cycle, qt.WindowStart, qt.WindowEnd
 	o.cfg.Timing, o.cfg.Check = o.t, check
 	return nil
+}
+
+// defaults derives --offset and --wake-advance, where not given, from the window and cycle in use.
+func (o *sendOptions) defaults(cmd *cobra.Command) {
+	if !cmd.Flags().Changed("offset") {
+		o.t.Offset = sender.DefaultOffset(o.t.WindowStart, o.t.WindowEnd)
+	}
+	if !cmd.Flags().Changed("wake-advance") {
+		o.t.WakeAdvance = sender.DefaultWakeAdvance(o.t.Cycle)
+	}
 }
 
 // waitForSync waits for LOCKED (--require-sync) and returns the gate that watches it during the run.
@@ -306,8 +324,9 @@ func dumpCmd() *cobra.Command {
 			out := cmd.OutOrStdout()
 			if output == "text" {
 				params, _ := json.Marshal(r.Header.Params())
-				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", r.Header.Role, r.Header.Stream,
-					r.Header.StartedAt.Format(time.RFC3339), r.Header.Host, r.Header.Kernel, params)
+				safe := termsafe.String // the header's strings are the log's, not ours
+				fmt.Fprintf(out, "# %s log, stream %d, started %s on %s (kernel %s)\n# params: %s\n", safe(string(r.Header.Role)), r.Header.Stream,
+					r.Header.StartedAt.Format(time.RFC3339), safe(r.Header.Host), safe(r.Header.Kernel), safe(string(params)))
 			}
 			var rec samplelog.Record
 			for {
