@@ -4,6 +4,7 @@
 package lint
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -16,6 +17,7 @@ import (
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -94,34 +96,37 @@ type Rule struct {
 	Summary  string // what it checks, as tsnctl lint --rules and configs/README.md say
 	// check looks at one interface of the file (path is its place, "interfaces[N]").
 	check func(r *run, ifc *configs.Interface, path string)
+	// checkFile looks at the file as a whole (a rule has check or checkFile).
+	checkFile func(r *run, cfg *configs.Config)
 }
 
 // Rules are every rule, in the order they run and are documented.
 var Rules = []*Rule{
-	{"interface-name", Error, "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)", interfaceName},
-	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name", vlanName},
-	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)", taprioHandle},
-	{"channels", Error, "channel counts are at least 1", channels},
-	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID},
-	{"qos-map", Error, "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15", qosMap},
-	{"num-tc", Error, "num-tc is 1-16", numTC},
-	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap},
-	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues", queues},
-	{"schedule", Error, "the schedule has at least one entry", schedule},
-	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval},
-	{"gates", Error, "gate masks only name traffic classes < num-tc", gates},
-	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime},
-	{"base-time-offset", Error, "base-time-offset is not negative and shorter than the cycle", baseTimeOffset},
-	{"base-time", Error, "base-time plus base-time-offset fits in 64 bits of nanoseconds", baseTime},
-	{"base-time-ahead", Warning, "with --live, a base-time is at most a year ahead of its clock (warning)", baseTimeAhead},
-	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow},
-	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame},
-	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID},
-	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay},
-	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU},
-	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue},
-	{"etf-delta", Error, "ETF delta is positive", etfDelta},
-	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck},
+	{"interface-name", Error, "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)", interfaceName, nil},
+	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name", vlanName, nil},
+	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)", taprioHandle, nil},
+	{"channels", Error, "channel counts are at least 1", channels, nil},
+	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID, nil},
+	{"qos-map", Error, "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15", qosMap, nil},
+	{"num-tc", Error, "num-tc is 1-16", numTC, nil},
+	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap, nil},
+	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues", queues, nil},
+	{"schedule", Error, "the schedule has at least one entry", schedule, nil},
+	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval, nil},
+	{"gates", Error, "gate masks only name traffic classes < num-tc", gates, nil},
+	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime, nil},
+	{"base-time-offset", Error, "base-time-offset is not negative and shorter than the cycle", baseTimeOffset, nil},
+	{"base-time", Error, "base-time plus base-time-offset fits in 64 bits of nanoseconds", baseTime, nil},
+	{"base-time-ahead", Warning, "with --live, a base-time is at most a year ahead of its clock (warning)", baseTimeAhead, nil},
+	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow, nil},
+	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame, nil},
+	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID, nil},
+	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
+	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU, nil},
+	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue, nil},
+	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
+	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
+	{Name: "ptp", Severity: Error, Summary: "the ptp: section is one `tsnctl ptp config`, `ptp run` and the agent accept: profile, role, timestamping, domain, sync, and ptp4l options ptp4l knows with values of their type and range (uds_address a file name in the run directory)", checkFile: ptpSection},
 }
 
 // run is one check of a file: the facts, what is seen so far, the findings.
@@ -145,10 +150,18 @@ func Check(cfg *configs.Config, facts Facts) []Finding {
 		ifc := &cfg.Interfaces[i]
 		path := fmt.Sprintf("interfaces[%d]", i)
 		for _, rule := range Rules {
-			r.rule = rule
-			rule.check(r, ifc, path)
+			if rule.check != nil {
+				r.rule = rule
+				rule.check(r, ifc, path)
+			}
 		}
 		r.seen[ifc.Name] = true
+	}
+	for _, rule := range Rules {
+		if rule.checkFile != nil {
+			r.rule = rule
+			rule.checkFile(r, cfg)
+		}
 	}
 	sort.SliceStable(r.findings, func(a, b int) bool {
 		if r.findings[a].File != r.findings[b].File {
@@ -192,6 +205,25 @@ func Err(fs []Finding) error {
 		return nil
 	}
 	return errs
+}
+
+// ptpSection judges the ptp: section with ptp.Build, the one check `ptp config`, `ptp run` and the
+// agent make: what it refuses, lint refuses (the run directory does not change the verdict).
+func ptpSection(r *run, cfg *configs.Config) {
+	if cfg.PTP == nil {
+		return
+	}
+	_, err := ptp.Build(cfg.PTP, "")
+	var ce *configs.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		r.findings = append(r.findings, Finding{Rule: r.rule.Name, Severity: r.rule.Severity, File: ce.File, Line: ce.Line,
+			Field: ce.Field, Value: ce.Value, Msg: ce.Msg, Fix: "correct ptp." + strings.TrimPrefix(ce.Field, "ptp.") + "; tsnctl ptp config -f FILE shows the ptp4l configuration the section makes"})
+	default:
+		r.findings = append(r.findings, Finding{Rule: r.rule.Name, Severity: r.rule.Severity, File: cfg.PTP.Pos.File,
+			Line: cfg.PTP.Pos.Line, Field: "ptp", Msg: err.Error()})
+	}
 }
 
 func interfaceName(r *run, ifc *configs.Interface, path string) {

@@ -59,6 +59,7 @@ func TestTxtimeAssistIsClean(t *testing.T) {
 // Every rule, triggered by one edit of a valid file, with the line it must point at.
 func TestEveryRule(t *testing.T) {
 	seed := seedText(t)
+	seedPTP := seed + "ptp:\n  interface: eth1\n  role: slave\n  options: {logSyncInterval: -3}\n"
 	cases := []struct {
 		rule, base, old, new string
 		facts                Facts
@@ -105,6 +106,10 @@ func TestEveryRule(t *testing.T) {
 		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "has no taprio"},
 		{"etf-delta", seed, "delta: 5ms", "delta: 0", Facts{}, 40, Error, "delta must be positive"},
 		{"etf-skip-sock-check", txtimeAssist, ", skip-sock-check: true}", "}", Facts{}, 14, Error, "taprio sets each packet's txtime"},
+		{"ptp", seedPTP, "logSyncInterval", "logSyncIntervl", Facts{}, 45, Error, "not a ptp4l option"},
+		{"ptp", seedPTP, "logSyncInterval: -3", "uds_address: /etc/passwd", Facts{}, 45, Error, "a file name"},
+		{"ptp", seedPTP, "role: slave", "role: master", Facts{}, 44, Error, "want slave or grandmaster"},
+		{"ptp", seedPTP, "interface: eth1", "interface: \"eth[1]\"", Facts{}, 43, Error, "brackets"},
 	}
 	covered := map[string]bool{}
 	for _, tc := range cases {
