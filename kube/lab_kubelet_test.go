@@ -36,6 +36,7 @@ import (
 // pods' sandbox is testbed/pause's. The API server cannot reach the kubelet: no kubectl logs or exec.
 func TestLabDaemonSetOnARealNode(t *testing.T) {
 	const apiName = "apiserver.tsnctl.test" // the API server for the agent's pod: kubernetesAPI.host
+	last := atEnd(t)
 	cp := controlplane.Start(t, controlplane.Options{Controllers: []string{"daemonset", "root-ca-cert-publisher"}, Scheduler: true, ServingName: apiName})
 	user, err := cp.AddUser("system:node:lab1", "system:nodes")
 	if err != nil {
@@ -92,7 +93,7 @@ func TestLabDaemonSetOnARealNode(t *testing.T) {
 	taprio := map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"}
 	cp.Kubectl(t, seedTSNConfig(t, "5ms", taprio), "apply", "--server-side", "--field-manager", "operator", "-f", "-")
 
-	run := guest(t, share, []string{"containerd.log", "kubelet.log", "agent.log", "device-plugin.log"}, append(args, "testdata/lab-kubelet.sh")...)
+	run := last(guest(t, share, []string{"containerd.log", "kubelet.log", "agent.log", "device-plugin.log"}, append(args, "testdata/lab-kubelet.sh")...))
 	defer os.WriteFile(filepath.Join(share, "go"), []byte("stop\n"), 0o644)
 	step := guestSteps(t, share)
 	step("node", 10*time.Minute)

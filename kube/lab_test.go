@@ -4,6 +4,7 @@ package kube
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -28,6 +29,7 @@ import (
 // the guest), publishes its TSNNode (kubectl shows it configured and LOCKED), repairs a deleted
 // VLAN and shows the repair, and applies an edited TSNConfig without a restart.
 func TestLabAgentOnKubernetes(t *testing.T) {
+	last := atEnd(t)
 	cp, token := agentCluster(t, "tsn-1", map[string]string{"feature.node.kubernetes.io/tsnctl-taprio": "true"})
 	kubectl := func(stdin string, args ...string) string { return cp.Kubectl(t, stdin, args...) }
 	tsnconfig := func(delta string) string {
@@ -50,7 +52,7 @@ func TestLabAgentOnKubernetes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	run := guest(t, share, []string{"agent.log"}, "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh")
+	run := last(guest(t, share, []string{"agent.log"}, "--time", "real", "--timeout", "600", "--host-port", u.Port(), "--share", share, "testdata/lab-agent.sh"))
 	step := guestSteps(t, share)
 	node := tsnnode{cp, "tsn-1"}
 	get, condition := node.get, node.condition
@@ -127,8 +129,10 @@ func seedTSNConfig(t *testing.T, delta string, labels map[string]string) string 
 // share/step; a guest's "timeout: ..." fails the test at once, with what the command it waited
 // for said last.
 func guestSteps(t *testing.T, share string) func(want string, within time.Duration) {
+	start := time.Now()
 	return func(want string, within time.Duration) {
 		t.Helper()
+		defer func() { t.Logf("guest step %s at %.0fs", want, time.Since(start).Seconds()) }()
 		labtest.Eventually(t, within, "guest step "+want, func() bool {
 			b, _ := os.ReadFile(filepath.Join(share, "step"))
 			got := strings.TrimSpace(string(b))
@@ -143,8 +147,9 @@ func guestSteps(t *testing.T, share string) func(want string, within time.Durati
 
 // guestRun is a testbed/run started by guest.
 type guestRun struct {
-	done chan struct{}
-	err  error
+	done      chan struct{}
+	err       error
+	lastWords string // when the test failed: the guest's last step, for atEnd
 }
 
 // Wait waits for testbed/run to end and returns its error.
@@ -155,7 +160,7 @@ func (g *guestRun) Wait() error {
 
 // guest starts testbed/run with args; when the test ends, it stops it if it still runs and, if the
 // test failed, logs the guest's console, the last 20 kB of each file of share named in logs and,
-// last (CI shows an output's end), the guest's last step and what it timed out on.
+// for atEnd, the guest's last step and what it timed out on.
 func guest(t *testing.T, share string, logs []string, args ...string) *guestRun {
 	t.Helper()
 	run := exec.Command("../testbed/run", args...)
@@ -190,7 +195,21 @@ func guest(t *testing.T, share string, logs []string, args ...string) *guestRun 
 		if c := console.String(); strings.Contains(c, "Kernel panic") || strings.Contains(c, "BUG: ") {
 			said = append(said, "the guest's kernel crashed: see the guest console above"...)
 		}
-		t.Logf("the failure is above the guest's console; the guest's last step: %s%s", step, said)
+		g.lastWords = fmt.Sprintf("the failure is above the guest's console; the guest's last step: %s%s", step, said)
 	})
 	return g
+}
+
+// atEnd registers, before anything else the test registers, a cleanup that logs last what the
+// guest's cleanup found (its last step, what it timed out on): cleanups run last-registered first,
+// so it comes after the control plane's logs, at the end of the output, which is what CI shows.
+// It returns the function that names that guest: run := last(guest(...)).
+func atEnd(t *testing.T) func(*guestRun) *guestRun {
+	var g *guestRun
+	t.Cleanup(func() {
+		if g != nil && g.lastWords != "" {
+			t.Log(g.lastWords)
+		}
+	})
+	return func(r *guestRun) *guestRun { g = r; return r }
 }
