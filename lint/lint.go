@@ -103,7 +103,7 @@ type Rule struct {
 // Rules are every rule, in the order they run and are documented.
 var Rules = []*Rule{
 	{"interface-name", Error, "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)", interfaceName, nil},
-	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); with --live, no other link has the VLAN's name", vlanName, nil},
+	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); no two VLANs of the file and no interface of it share a name; with --live, no other link has the VLAN's name", vlanName, nil},
 	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)", taprioHandle, nil},
 	{"channels", Error, "channel counts are at least 1", channels, nil},
 	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID, nil},
@@ -120,7 +120,7 @@ var Rules = []*Rule{
 	{"base-time-ahead", Warning, "with --live, a base-time is at most a year ahead of its clock (warning)", baseTimeAhead, nil},
 	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow, nil},
 	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame, nil},
-	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock", clockID, nil},
+	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock; ETF's is CLOCK_TAI", clockID, nil},
 	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
 	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU, nil},
 	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue, nil},
@@ -133,6 +133,8 @@ var Rules = []*Rule{
 type run struct {
 	facts    Facts
 	seen     map[ifname.Name]bool // interface names, for interface-name
+	ifNames  map[string]bool      // every interface name of the file, for vlan-name
+	vlans    map[string]string    // VLAN names so far -> their field, for vlan-name
 	rule     *Rule                // the rule running now
 	findings []Finding
 }
@@ -145,7 +147,10 @@ func (r *run) add(pos configs.Pos, key, field, value, msg, fix string) {
 
 // Check runs every rule on cfg.
 func Check(cfg *configs.Config, facts Facts) []Finding {
-	r := &run{facts: facts, seen: map[ifname.Name]bool{}}
+	r := &run{facts: facts, seen: map[ifname.Name]bool{}, ifNames: map[string]bool{}, vlans: map[string]string{}}
+	for _, ifc := range cfg.Interfaces {
+		r.ifNames[string(ifc.Name)] = true
+	}
 	for i := range cfg.Interfaces {
 		ifc := &cfg.Interfaces[i]
 		path := fmt.Sprintf("interfaces[%d]", i)
@@ -273,6 +278,13 @@ func vlanName(r *run, ifc *configs.Interface, path string) {
 		if name == "" {
 			name = DefaultVLANName(ifc.Name, v.ID)
 		}
+		switch first, dup := r.vlans[name]; {
+		case dup:
+			r.add(v.Pos, "id", p+".name", name, "the name of "+first+" too: the second `ip link add` fails (File exists)", "give one of them another name:")
+		case r.ifNames[name]:
+			r.add(v.Pos, "id", p+".name", name, "an interface of this file has this name", "give the VLAN another name:")
+		}
+		r.vlans[name] = p
 		if l, ok := r.facts.Links[name]; ok && (l.Kind != "vlan" || l.Parent != string(ifc.Name) || l.VLANID != v.ID) {
 			r.add(v.Pos, "id", p+".name", name, fmt.Sprintf("%s already exists as %s", name, l),
 				fmt.Sprintf("give this VLAN another name:, or remove the link (ip link del %s)", name))
@@ -404,6 +416,9 @@ func clockID(r *run, ifc *configs.Interface, path string) {
 	for j, e := range ifc.ETF {
 		if e.ClockID == nil {
 			r.add(e.Pos, "clockid", fmt.Sprintf("%s.etf[%d].clockid", path, j), "", "ETF needs a clock", "clockid: CLOCK_TAI")
+		} else if *e.ClockID != clock.TAI {
+			r.add(e.Pos, "clockid", fmt.Sprintf("%s.etf[%d].clockid", path, j), e.ClockID.String(),
+				"ETF runs on CLOCK_TAI only (the kernel refuses others: \"Invalid clockid. CLOCK_TAI must be used\")", "clockid: CLOCK_TAI")
 		}
 	}
 }

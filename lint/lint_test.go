@@ -68,6 +68,9 @@ func TestEveryRule(t *testing.T) {
 		want                 string
 	}{
 		{"vlan-name", seed, "name: eth1", "name: abcdefghijklmn", Facts{}, 18, Error, "PARENT.ID is not a valid interface name: 16 bytes"},
+		{"vlan-name", seed, "egress-qos-map: {6: 6}", "egress-qos-map: {6: 6}\n      - {id: 4, name: eth1.3}", Facts{}, 20, Error, "the name of interfaces[0].vlans[0] too"},
+		{"vlan-name", seed, "egress-qos-map: {6: 6}", "egress-qos-map: {6: 6}\n      - {id: 4, name: eth1}", Facts{}, 20, Error, "an interface of this file has this name"},
+		{"vlan-name", seed + "  - name: eth2\n    vlans: [{id: 3, name: eth1.3}]\n", "", "", Facts{}, 43, Error, "the name of interfaces[0].vlans[0] too"},
 		{"vlan-name", seed, "", "", Facts{Links: map[string]Link{"eth1.3": {Kind: "veth"}}}, 18, Error, "eth1.3 already exists as a link of type veth"},
 		{"vlan-name", seed, "", "", Facts{Links: map[string]Link{"eth1.3": {Kind: "vlan", Parent: "eth0", VLANID: 3}}}, 18, Error, "already exists as VLAN 3 on eth0"},
 		{"taprio-handle", seed, "handle: 100", "handle: e001", Facts{}, 21, Error, "this handle is one of them"},
@@ -96,6 +99,8 @@ func TestEveryRule(t *testing.T) {
 		{"window-frame", seed, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10}}, 30, Warning, "shorter than one 1500-byte frame at 10 Mb/s (1.2336ms on the wire)"},
 		{"window-frame", seed, "", "", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 32, Warning, "at 10 Mb/s (1.2336ms on the wire) (the driver reports no link speed"},
 		{"clockid", seed, "mode: software", "mode: full-offload", Facts{}, 25, Error, "takes no clockid"},
+		{"clockid", seed, "clockid: CLOCK_TAI\n        delta", "clockid: CLOCK_MONOTONIC\n        delta", Facts{}, 39, Error, "CLOCK_TAI only"},
+		{"clockid", seed, "clockid: CLOCK_TAI\n        delta", "clockid: REALTIME\n        delta", Facts{}, 39, Error, "CLOCK_TAI only"},
 		{"clockid", seed, "clockid: CLOCK_TAI\n      base", "base", Facts{}, 21, Error, "need a clock"},
 		{"txtime-delay", seed, "mode: software", "mode: software\n      txtime-delay: 1ms", Facts{}, 28, Error, "only applies to mode txtime-assist"},
 		{"txtime-delay", txtimeAssist, "txtime-delay: 300us", "txtime-delay: 100us", Facts{}, 14, Error, "must be larger than the ETF delta"},
