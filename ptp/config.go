@@ -115,6 +115,9 @@ func ConfigPath(runDir string, iface ifname.Name) string {
 	return filepath.Join(runDir, "ptp4l-"+string(iface)+".conf")
 }
 
+// timeStampingRefused is why ptp.options.time_stamping is refused.
+const timeStampingRefused = "use ptp.timestamping: hardware or software"
+
 func fieldErr(p configs.Pos, key, field, value, msg string) error {
 	return &configs.Error{File: p.File, Line: p.LineOf(key), Field: "ptp." + field, Value: value, Msg: msg}
 }
@@ -198,7 +201,7 @@ func Build(c *configs.PTP, runDir string) (*Plan, error) {
 			d, _ := cInt(o.Value) // checked against the table: 0 to 127
 			p.Domain = uint8(d)
 		case "time_stamping":
-			return nil, fieldErr(c.Pos, "options", "options.time_stamping", o.Value, "use ptp.timestamping: hardware or software")
+			return nil, fieldErr(c.Pos, "options", "options.time_stamping", o.Value, timeStampingRefused)
 		}
 	}
 	tsv, _ := cInt(ts) // the profile's 0x1, or an override checked against the table: 0 to 15

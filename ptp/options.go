@@ -90,6 +90,38 @@ var ptp4lOptions = []option{
 	oInt("utc_offset", 0, intMax),
 }
 
+// OptionSpec is one ptp4l option as tsnctl accepts it in ptp.options, for schemas generated from
+// the table (the TSNConfig CRD): Kind is "int" (Min to Max), "double" (Min to Max), "enum" (one of
+// Labels, any case), "text" (one line of at most MaxTextLen bytes), "mac" (six hexadecimal
+// octets, colon-separated) or "socket" (a file name matching SocketNamePattern, not . or ..).
+// Forbidden options carry the reason tsnctl refuses them in Refused.
+type OptionSpec struct {
+	Name     string
+	Kind     string
+	Min, Max float64
+	Labels   []string
+	Refused  string
+}
+
+// MaxTextLen is the longest text value tsnctl writes into ptp4l's configuration.
+const MaxTextLen = maxText
+
+// SocketNamePattern is what a socket option's value (uds_address) must match.
+const SocketNamePattern = `^[A-Za-z0-9._-]{1,64}$`
+
+// Options describes every option ptp.options takes, in the table's order.
+func Options() []OptionSpec {
+	kinds := map[kind]string{kindInt: "int", kindDouble: "double", kindEnum: "enum", kindText: "text", kindMAC: "mac", kindSocket: "socket"}
+	out := make([]OptionSpec, len(ptp4lOptions))
+	for i, o := range ptp4lOptions {
+		out[i] = OptionSpec{Name: o.name, Kind: kinds[o.kind], Min: o.min, Max: o.max, Labels: slices.Clone(o.labels)}
+		if o.name == "time_stamping" {
+			out[i].Refused = timeStampingRefused
+		}
+	}
+	return out
+}
+
 func optionNames() []string {
 	names := make([]string, len(ptp4lOptions))
 	for i, o := range ptp4lOptions {
@@ -112,7 +144,7 @@ func lookupOption(name string) (option, bool) {
 const maxText = 128
 
 var (
-	socketRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	socketRe = regexp.MustCompile(SocketNamePattern)
 	macRe    = regexp.MustCompile(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$`)
 	cIntRe   = regexp.MustCompile(`^[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*)$`)
 	cDblRe   = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tsnctl/tsnctl/ptp"
+)
+
+const crd = "../../helm/tsnctl/crds/tsnconfigs.yaml"
+
+// TestCRDIsCurrent: the committed CRD is what crdgen makes of it (make crds after changing ptp's
+// option table or the CRD by hand).
+func TestCRDIsCurrent(t *testing.T) {
+	have, err := os.ReadFile(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Generate(have)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(have) != string(want) {
+		t.Fatalf("%s is not current: run make crds", crd)
+	}
+}
+
+// TestEveryOptionInSchema: each option of ptp's table has a schema of its kind in the generated
+// options, and nothing else is there.
+func TestEveryOptionInSchema(t *testing.T) {
+	b, err := os.ReadFile(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := lookup(lookup(doc.Content[0], "spec", "versions").Content[0], "schema", "openAPIV3Schema", "properties", "spec",
+		"properties", "config", "properties", "ptp", "properties", "options", "properties")
+	opts := ptp.Options()
+	if len(props.Content) != 2*len(opts) {
+		t.Fatalf("%d options in the CRD, %d in ptp's table", len(props.Content)/2, len(opts))
+	}
+	want := map[string]string{"int": "integer", "double": "number", "enum": "string", "text": "string", "mac": "string", "socket": "string"}
+	for i, o := range opts {
+		if props.Content[2*i].Value != o.Name {
+			t.Fatalf("option %d: %s in the CRD, %s in ptp's table", i, props.Content[2*i].Value, o.Name)
+		}
+		s := props.Content[2*i+1]
+		if got := scalar(lookup(s, "type")); got != want[o.Kind] {
+			t.Errorf("%s: type %s, want %s", o.Name, got, want[o.Kind])
+		}
+		if o.Kind == "int" && (scalar(lookup(s, "minimum")) != cInt(o.Min) || scalar(lookup(s, "maximum")) != cInt(o.Max)) {
+			t.Errorf("%s: range %s to %s, want %s to %s", o.Name, scalar(lookup(s, "minimum")), scalar(lookup(s, "maximum")), cInt(o.Min), cInt(o.Max))
+		}
+		if o.Refused != "" && !strings.Contains(scalar(lookup(s, "description")), o.Refused) {
+			t.Errorf("%s: refused without tsnctl's reason", o.Name)
+		}
+	}
+}
