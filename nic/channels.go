@@ -14,6 +14,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/internal/extack"
 	"golang.org/x/sys/unix"
 )
 
@@ -182,11 +183,8 @@ func opError(op, ifname string, err error) error {
 	if err == nil {
 		return nil
 	}
-	e := &Error{Op: op, Ifname: ifname, Err: err}
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		e.Err, e.Kernel, e.Offset = oe.Err, oe.Message, oe.Offset
-	}
+	e := &Error{Op: op, Ifname: ifname}
+	e.Err, e.Kernel, e.Offset = extack.Split(err)
 	return e
 }
 
