@@ -14,6 +14,7 @@ import (
 
 	"github.com/mdlayher/genetlink"
 	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/internal/extack"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,29 +57,39 @@ func newEthtool(c *genetlink.Conn) (*Ethtool, error) {
 // Close closes the connection.
 func (e *Ethtool) Close() error { return e.c.Close() }
 
-// header writes a request header naming ifname: attribute typ (ETHTOOL_A_*_HEADER, 1 in every
-// message family, named per message all the same) nesting ETHTOOL_A_HEADER_DEV_NAME.
-func header(ae *netlink.AttributeEncoder, typ uint16, ifname string) {
-	ae.Nested(typ, func(nae *netlink.AttributeEncoder) error {
+// request sends one ethtool request about ifname and returns the kernel's replies: command cmd,
+// the request header naming ifname in attribute hdr (ETHTOOL_A_*_HEADER, 1 in every message
+// family, named per message all the same), then the attributes attrs writes (nil: none). flags
+// are added to netlink.Request: netlink.Acknowledge for a change. The kernel's refusal is an
+// *Error of op.
+func (e *Ethtool) request(op string, cmd uint8, hdr uint16, ifname string, flags netlink.HeaderFlags, attrs func(*netlink.AttributeEncoder)) ([]genetlink.Message, error) {
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(hdr, func(nae *netlink.AttributeEncoder) error {
 		nae.String(unix.ETHTOOL_A_HEADER_DEV_NAME, ifname)
 		return nil
 	})
+	if attrs != nil {
+		attrs(ae)
+	}
+	b, err := ae.Encode()
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := e.c.Execute(genetlink.Message{
+		Header: genetlink.Header{Command: cmd, Version: e.family.Version},
+		Data:   b,
+	}, e.family.ID, netlink.Request|flags)
+	if err != nil {
+		return nil, opError(op, ifname, err)
+	}
+	return msgs, nil
 }
 
 // Channels reads ifname's channel counts.
 func (e *Ethtool) Channels(ifname string) (Channels, error) {
-	ae := netlink.NewAttributeEncoder()
-	header(ae, unix.ETHTOOL_A_CHANNELS_HEADER, ifname)
-	b, err := ae.Encode()
+	msgs, err := e.request("read channels of", unix.ETHTOOL_MSG_CHANNELS_GET, unix.ETHTOOL_A_CHANNELS_HEADER, ifname, 0, nil)
 	if err != nil {
 		return Channels{}, err
-	}
-	msgs, err := e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_CHANNELS_GET, Version: e.family.Version},
-		Data:   b,
-	}, e.family.ID, netlink.Request)
-	if err != nil {
-		return Channels{}, opError("read channels of", ifname, err)
 	}
 	if len(msgs) != 1 {
 		return Channels{}, fmt.Errorf("ethtool channels %s: %d replies", ifname, len(msgs))
@@ -140,18 +151,8 @@ func (u ChannelsUpdate) encode(ae *netlink.AttributeEncoder) {
 
 // SetChannels changes ifname's channel counts (ethtool -L).
 func (e *Ethtool) SetChannels(ifname string, u ChannelsUpdate) error {
-	ae := netlink.NewAttributeEncoder()
-	header(ae, unix.ETHTOOL_A_CHANNELS_HEADER, ifname)
-	u.encode(ae)
-	b, err := ae.Encode()
-	if err != nil {
-		return err
-	}
-	_, err = e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_CHANNELS_SET, Version: e.family.Version},
-		Data:   b,
-	}, e.family.ID, netlink.Request|netlink.Acknowledge)
-	return opError("set channels of", ifname, err)
+	_, err := e.request("set channels of", unix.ETHTOOL_MSG_CHANNELS_SET, unix.ETHTOOL_A_CHANNELS_HEADER, ifname, netlink.Acknowledge, u.encode)
+	return err
 }
 
 // Error is a failed ethtool netlink request, with the kernel's own explanation.
@@ -182,11 +183,8 @@ func opError(op, ifname string, err error) error {
 	if err == nil {
 		return nil
 	}
-	e := &Error{Op: op, Ifname: ifname, Err: err}
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		e.Err, e.Kernel, e.Offset = oe.Err, oe.Message, oe.Offset
-	}
+	e := &Error{Op: op, Ifname: ifname}
+	e.Err, e.Kernel, e.Offset = extack.Split(err)
 	return e
 }
 
@@ -213,18 +211,9 @@ const speedUnknown = ^uint32(0)
 // when it is unknown (link down, or a driver without speeds). taprio uses the same number to time
 // frames, and assumes 10 Mb/s when it is unknown.
 func (e *Ethtool) Speed(ifname string) (int, error) {
-	ae := netlink.NewAttributeEncoder()
-	header(ae, unix.ETHTOOL_A_LINKMODES_HEADER, ifname)
-	b, err := ae.Encode()
+	msgs, err := e.request("read link modes of", unix.ETHTOOL_MSG_LINKMODES_GET, unix.ETHTOOL_A_LINKMODES_HEADER, ifname, 0, nil)
 	if err != nil {
 		return 0, err
-	}
-	msgs, err := e.c.Execute(genetlink.Message{
-		Header: genetlink.Header{Command: unix.ETHTOOL_MSG_LINKMODES_GET, Version: e.family.Version},
-		Data:   b,
-	}, e.family.ID, netlink.Request)
-	if err != nil {
-		return 0, opError("read link modes of", ifname, err)
 	}
 	for _, m := range msgs {
 		ad, err := netlink.NewAttributeDecoder(m.Data)

@@ -13,6 +13,7 @@ import (
 	"fmt"
 
 	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/internal/extack"
 	"golang.org/x/sys/unix"
 )
 
@@ -268,10 +269,7 @@ func wrap(op string, q Qdisc, err error) error {
 	if err == nil {
 		return nil
 	}
-	e := &Error{Op: op, Qdisc: q, Err: err}
-	var oe *netlink.OpError
-	if errors.As(err, &oe) {
-		e.Err, e.Kernel, e.Offset = oe.Err, oe.Message, oe.Offset
-	}
+	e := &Error{Op: op, Qdisc: q}
+	e.Err, e.Kernel, e.Offset = extack.Split(err)
 	return e
 }

@@ -270,11 +270,25 @@ func Recording(tb testing.TB, path string) (requests, answers []netlink.Message)
 // Replay is a netlink connection (mdlayher/netlink's nltest) that plays the kernel of a golden
 // file: the code under test's n-th request goes to check with the recording's n-th request, and
 // is answered with the kernel's answers to that one (those recorded between it and the next
-// request), their sequence number and port id set to match.
+// request), their sequence number and port id set to match. A request past the recording's last
+// fails with an error that says so.
 func Replay(tb testing.TB, path string, check func(tb testing.TB, ours, theirs netlink.Message)) *netlink.Conn {
-	msgs, err := ReadFile(path)
+	c, err := Play(path, func(ours, theirs netlink.Message) error {
+		check(tb, ours, theirs)
+		return nil
+	})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	return c
+}
+
+// Play is Replay outside a test (for an Example, which has no testing.TB): a request check
+// refuses, or one past the recording's last, fails with the error.
+func Play(path string, check func(ours, theirs netlink.Message) error) (*netlink.Conn, error) {
+	msgs, err := ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
 	type exchange struct {
 		req     netlink.Message
@@ -284,7 +298,7 @@ func Replay(tb testing.TB, path string, check func(tb testing.TB, ours, theirs n
 	for _, m := range msgs {
 		nm, err := m.Netlink()
 		if err != nil {
-			tb.Fatalf("%s: %v", path, err)
+			return nil, fmt.Errorf("%s: %v", path, err)
 		}
 		switch {
 		case !m.FromKernel:
@@ -299,9 +313,11 @@ func Replay(tb testing.TB, path string, check func(tb testing.TB, ours, theirs n
 			return nil, io.EOF
 		}
 		if n >= len(exs) {
-			tb.Fatalf("%s: request %d, the recording has %d", path, n+1, len(exs))
+			return nil, fmt.Errorf("%s: request %d, the recording has %d", path, n+1, len(exs))
 		}
-		check(tb, got[0], exs[n].req)
+		if err := check(got[0], exs[n].req); err != nil {
+			return nil, fmt.Errorf("%s: request %d: %w", path, n+1, err)
+		}
 		var out []netlink.Message
 		for _, a := range exs[n].answers {
 			// The kernel acknowledges a success only when asked (the tool may have asked, the
@@ -314,7 +330,7 @@ func Replay(tb testing.TB, path string, check func(tb testing.TB, ours, theirs n
 		}
 		n++
 		return out, nil
-	})
+	}), nil
 }
 
 // isAck reports whether m is an acknowledgement: an NLMSG_ERROR of error 0.

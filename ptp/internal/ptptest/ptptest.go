@@ -5,24 +5,65 @@ package ptptest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
-	"testing"
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/ptp"
 )
 
+// TB is what the helpers need of a test: a *testing.T has it, and so has an Outside.
+type TB interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+	Failed() bool
+}
+
+// Outside is a TB for the helpers outside a test, in an Example (which has none): Close runs the
+// cleanups, last first; a failure logs to stderr, runs the cleanups registered so far and panics
+// with its message (which fails the Example).
+type Outside struct {
+	cleanups []func()
+	failed   bool
+}
+
+func (o *Outside) Helper()                           {}
+func (o *Outside) Fatal(args ...any)                 { o.fail(fmt.Sprint(args...)) }
+func (o *Outside) Fatalf(format string, args ...any) { o.fail(fmt.Sprintf(format, args...)) }
+func (o *Outside) Logf(format string, args ...any)   { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+func (o *Outside) Cleanup(f func())                  { o.cleanups = append(o.cleanups, f) }
+func (o *Outside) Failed() bool                      { return o.failed }
+
+func (o *Outside) fail(msg string) {
+	o.failed = true
+	o.Logf("ptptest: %s", msg)
+	o.Close()
+	panic("ptptest: " + msg)
+}
+
+// Close runs the cleanups registered so far, last first.
+func (o *Outside) Close() {
+	for len(o.cleanups) > 0 {
+		f := o.cleanups[len(o.cleanups)-1]
+		o.cleanups = o.cleanups[:len(o.cleanups)-1]
+		f()
+	}
+}
+
 // Pair is two namespaces, GM and Node, with veth ends p0 (in GM) and p1 (in Node).
 type Pair struct{ GM, Node string }
 
 // Sh runs a command and returns its output; it fails the test with the output when the command fails.
-func Sh(t testing.TB, args ...string) string {
+func Sh(t TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 	if err != nil {
@@ -33,7 +74,7 @@ func Sh(t testing.TB, args ...string) string {
 
 // NewPair makes the namespaces; they are deleted when the test ends. It fails the test (never
 // skips) when ptp4l is missing: `make deps` installs linuxptp.
-func NewPair(t testing.TB) Pair {
+func NewPair(t TB) Pair {
 	t.Helper()
 	if _, err := exec.LookPath("ptp4l"); err != nil {
 		t.Fatal("ptp4l is not installed: `make deps` installs Debian's linuxptp for this test")
@@ -53,7 +94,7 @@ func NewPair(t testing.TB) Pair {
 var freeRunning = regexp.MustCompile(`(?m)^free_running\s+1$`)
 
 // Plan builds the plan of a ptp: section for runDir and refuses one that could steer a clock.
-func Plan(t testing.TB, yaml, runDir string) *ptp.Plan {
+func Plan(t TB, yaml, runDir string) *ptp.Plan {
 	t.Helper()
 	c, err := configs.Parse("host.yaml", []byte(yaml))
 	if err != nil {
@@ -72,19 +113,19 @@ func Plan(t testing.TB, yaml, runDir string) *ptp.Plan {
 // Grandmaster starts a free-running ptp4l as grandmaster on p0 with its management socket at
 // uds (its configuration beside it); it is stopped when the test ends (its output is logged if the
 // test failed).
-func Grandmaster(t testing.TB, pair Pair, uds string) {
+func Grandmaster(t TB, pair Pair, uds string) {
 	t.Helper()
 	start(t, pair.GM, "grandmaster", filepath.Dir(uds), "ptp:\n  interface: p0\n  role: grandmaster\n  timestamping: software\n  options: {free_running: 1, neighborPropDelayThresh: 100000000, uds_address: "+filepath.Base(uds)+"}\n")
 }
 
 // Node starts the node's free-running ptp4l on p1 (NodeYAML(uds) plus extra) as someone other than
 // tsnctl would, and returns its plan and process; it is stopped when the test ends.
-func Node(t testing.TB, pair Pair, uds, extra string) (*ptp.Plan, *exec.Cmd) {
+func Node(t TB, pair Pair, uds, extra string) (*ptp.Plan, *exec.Cmd) {
 	t.Helper()
 	return start(t, pair.Node, "node", filepath.Dir(uds), NodeYAML(uds)+extra)
 }
 
-func start(t testing.TB, ns, name, runDir, yaml string) (*ptp.Plan, *exec.Cmd) {
+func start(t TB, ns, name, runDir, yaml string) (*ptp.Plan, *exec.Cmd) {
 	t.Helper()
 	p := Plan(t, yaml, runDir)
 	if err := os.WriteFile(p.Ptp4lArgs[1], []byte(p.Ptp4lConf()), 0o644); err != nil {
