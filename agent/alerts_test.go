@@ -44,3 +44,51 @@ func TestAlertsUseTheAgentsMetrics(t *testing.T) {
 		}
 	}
 }
+
+// docs/reference/metrics.md's table lists exactly the metrics the agent exports (its own; Go's and
+// the process's aside), each with its labels.
+func TestMetricsReferenceListsEveryMetric(t *testing.T) {
+	doc, err := os.ReadFile("../docs/reference/metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMetrics("test")
+	descs := make(chan *prometheus.Desc, 100)
+	m.Describe(descs)
+	m.repairSeconds.Describe(descs)
+	close(descs)
+	exported := map[string]string{}
+	desc := regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)
+	for d := range descs {
+		n := desc.FindStringSubmatch(d.String())
+		if n == nil {
+			t.Fatalf("cannot read %s", d)
+		}
+		exported[n[1]] = strings.Join(strings.Split(n[2], ","), ", ")
+	}
+	listed := map[string]string{}
+	row := regexp.MustCompile("(?m)^\\| `(tsnctl_[a-z_]+)` \\|([^|]*)\\|")
+	for _, r := range row.FindAllStringSubmatch(string(doc), -1) {
+		if _, dup := listed[r[1]]; dup {
+			t.Errorf("metrics.md lists %s twice", r[1])
+		}
+		listed[r[1]] = strings.TrimSpace(r[2])
+	}
+	if len(exported) < 20 {
+		t.Fatalf("the agent exports only %d metrics: %v", len(exported), exported)
+	}
+	for name, labels := range exported {
+		got, ok := listed[name]
+		switch {
+		case !ok:
+			t.Errorf("metrics.md does not list %s (labels %q)", name, labels)
+		case got != labels:
+			t.Errorf("metrics.md gives %s the labels %q; the agent exports %q", name, got, labels)
+		}
+	}
+	for name := range listed {
+		if _, ok := exported[name]; !ok {
+			t.Errorf("metrics.md lists %s, which the agent does not export", name)
+		}
+	}
+}

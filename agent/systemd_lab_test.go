@@ -72,7 +72,7 @@ func TestLabSystemdUnit(t *testing.T) {
 	}
 	labtest.Run(t, "ip", "link", "set", "eth0", "up")
 	labtest.Run(t, "ip", "link", "set", "eth1", "up")
-	// Installed as README says (the guest has no coreutils install: the same by hand).
+	// Installed as docs/agent.md says (the guest has no coreutils install: the same by hand).
 	os.MkdirAll("/etc/tsnctl", 0o755)
 	os.WriteFile("/etc/tsnctl/tsnctl.yaml", []byte(sdConfig), 0o644)
 	unit, err := os.ReadFile("/src/deploy/systemd/tsnctl.service")

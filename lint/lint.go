@@ -93,7 +93,7 @@ func (l Link) String() string {
 type Rule struct {
 	Name     string
 	Severity Severity
-	Summary  string // what it checks, as tsnctl lint --rules and configs/README.md say
+	Summary  string // what it checks, as tsnctl lint --rules and docs/reference/lint-rules.md say
 	// check looks at one interface of the file (path is its place, "interfaces[N]").
 	check func(r *run, ifc *configs.Interface, path string)
 	// checkFile looks at the file as a whole (a rule has check or checkFile).

@@ -191,10 +191,10 @@ func TestExistingVLANOfTheFileIsNoClash(t *testing.T) {
 	}
 }
 
-// configs/README.md's rule table lists exactly lint's rules, in the same order, and marks the
-// warnings "(warning)".
+// docs/reference/lint-rules.md's rule table lists exactly lint's rules, in the same order, and
+// marks the warnings "(warning)".
 func TestREADMETableMatchesRules(t *testing.T) {
-	b, err := os.ReadFile("../configs/README.md")
+	b, err := os.ReadFile("../docs/reference/lint-rules.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,10 +210,10 @@ func TestREADMETableMatchesRules(t *testing.T) {
 	for _, r := range Rules {
 		names = append(names, r.Name)
 		if warns[r.Name] != (r.Severity == Warning) {
-			t.Errorf("configs/README.md: rule %s is a %s: mark warnings, and only them, \"(warning)\"", r.Name, r.Severity)
+			t.Errorf("docs/reference/lint-rules.md: rule %s is a %s: mark warnings, and only them, \"(warning)\"", r.Name, r.Severity)
 		}
 	}
 	if strings.Join(doc, " ") != strings.Join(names, " ") {
-		t.Errorf("configs/README.md lists\n  %v\nlint.Rules has\n  %v", doc, names)
+		t.Errorf("docs/reference/lint-rules.md lists\n  %v\nlint.Rules has\n  %v", doc, names)
 	}
 }

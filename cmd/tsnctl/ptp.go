@@ -33,7 +33,7 @@ func loadPTP(file, runDir string) (*ptp.Plan, error) {
 		return nil, err
 	}
 	if c.PTP == nil {
-		return nil, fmt.Errorf("%s: no ptp: section; add one (ptp: {interface: eth1}), see configs/README.md", file)
+		return nil, fmt.Errorf("%s: no ptp: section; add one (ptp: {interface: eth1}), see docs/reference/configuration.md", file)
 	}
 	return ptp.Build(c.PTP, runDir)
 }
