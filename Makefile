@@ -253,9 +253,9 @@ netlink-golden: deps
 manifests:
 	deploy/kubernetes/render "$$(testbed/controlplane/build)/helm" >deploy/kubernetes/tsnctl.yaml
 
-# The TSNConfig CRD's ptp.options schema from ptp's option table (make test fails when it is not
-# current); then make manifests, which renders the chart with it.
-## Write the TSNConfig CRD's generated parts (ptp options), then run make manifests
+# The TSNConfig CRD's ptp.options schema from ptp's option table, and the chart's values schema of
+# a TSNConfig's spec from the CRD (make test fails when they are not current); then make manifests.
+## Write the TSNConfig CRD's generated parts and the chart's values schema of tsnConfigs, then run make manifests
 crds:
-	$(GO) run ./deploy/kubernetes/crdgen deploy/helm/tsnctl/crds/tsnconfigs.yaml
+	$(GO) run ./deploy/kubernetes/crdgen deploy/helm/tsnctl/crds/tsnconfigs.yaml deploy/helm/tsnctl/values.schema.json
 	$(MAKE) manifests

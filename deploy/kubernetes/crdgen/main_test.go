@@ -10,10 +10,13 @@ import (
 	"github.com/tsnctl/tsnctl/ptp"
 )
 
-const crd = "../../helm/tsnctl/crds/tsnconfigs.yaml"
+const (
+	crd    = "../../helm/tsnctl/crds/tsnconfigs.yaml"
+	values = "../../helm/tsnctl/values.schema.json"
+)
 
-// TestCRDIsCurrent: the committed CRD is what crdgen makes of it (make crds after changing ptp's
-// option table or the CRD by hand).
+// TestCRDIsCurrent: the committed CRD and the chart's values schema are what crdgen makes of them
+// (make crds after changing ptp's option table or the CRD by hand).
 func TestCRDIsCurrent(t *testing.T) {
 	have, err := os.ReadFile(crd)
 	if err != nil {
@@ -25,6 +28,17 @@ func TestCRDIsCurrent(t *testing.T) {
 	}
 	if string(have) != string(want) {
 		t.Fatalf("%s is not current: run make crds", crd)
+	}
+	haveValues, err := os.ReadFile(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues, err := ValuesSchema(want, haveValues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(haveValues) != string(wantValues) {
+		t.Fatalf("%s is not current: run make crds", values)
 	}
 }
 
