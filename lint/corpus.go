@@ -6,21 +6,26 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
 // The corpus (lint/testdata/corpus) holds configuration files with the verdict they must get, judged
 // by `tsnctl lint` (TestCorpus) and by the TSNConfig CRD in a real API server (deploy/kubernetes'
-// TestCRDAgreesWithLint): one set of examples for the two places that validate a schedule. Each file
-// starts with comment lines: "# want: ok" or "# want: RULE" (the rule that refuses it), and may say
-// "# field: PATH", the field the API server's refusal names. Files named node-* hold what only a node
-// can judge: the CRD accepts them, lint refuses them.
+// TestCRDAgreesWithLint): one set of examples for the two places that validate a configuration. Each
+// file starts with comment lines: "# want: ok" or "# want: RULE" (the rule that refuses it), and may
+// say "# field: PATH", the field under spec.config the API server's refusal names. Files named node-*
+// hold what only a node can judge, with the node's facts: "# facts: txqueues IFACE=N" or
+// "# facts: link NAME=KIND". Lint passes them without facts (as the agent checks a file before it
+// looks at the node) and refuses them with; the CRD accepts them. Everything lint refuses without
+// facts the CRD refuses.
 
 // CorpusCase is one file of the corpus.
 type CorpusCase struct {
 	Name  string // file name without .yaml
 	Want  string // "ok" or a rule name
-	Field string // what the API server's refusal names
+	Field string // what the API server's refusal names, under spec.config
+	Facts Facts  // node-* cases: the node's facts that make lint refuse them
 	Data  []byte
 }
 
@@ -46,6 +51,22 @@ func ReadCorpus(dir string) ([]CorpusCase, error) {
 			}
 			if v, ok := strings.CutPrefix(sc.Text(), "# field: "); ok {
 				c.Field = v
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "# facts: "); ok {
+				kind, kv, _ := strings.Cut(v, " ")
+				k, val, _ := strings.Cut(kv, "=")
+				switch kind {
+				case "txqueues":
+					n, err := strconv.Atoi(val)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N", f, sc.Text())
+					}
+					c.Facts.TxQueues = map[string]int{k: n}
+				case "link":
+					c.Facts.Links = map[string]Link{k: {Kind: val}}
+				default:
+					return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N or link NAME=KIND", f, sc.Text())
+				}
 			}
 		}
 		if c.Want == "" {

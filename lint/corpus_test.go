@@ -12,8 +12,8 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 )
 
-// TestCorpus: lint gives every corpus file its verdict, and reads the JSON form the API server hands
-// the agent exactly as it reads the file.
+// TestCorpus: lint gives every corpus file its verdict (a node-* case only with its facts), and reads
+// the JSON form the API server hands the agent exactly as it reads the file.
 func TestCorpus(t *testing.T) {
 	corpus, err := ReadCorpus("testdata/corpus")
 	if err != nil {
@@ -28,6 +28,16 @@ func TestCorpus(t *testing.T) {
 			var findings []Finding
 			if err == nil {
 				findings = Check(cfg, Facts{})
+			}
+			if c.NodeOnly() {
+				// Only the node's facts refuse it: without them lint (and so the CRD) passes it.
+				if err != nil || HasErrors(findings) {
+					t.Fatalf("a node-* case that lint refuses without facts (%v %v): the CRD must refuse it too; rename it bad-*", err, findings)
+				}
+				if c.Facts.TxQueues == nil && c.Facts.Links == nil {
+					t.Fatal("a node-* case without a '# facts:' line")
+				}
+				findings = Check(cfg, c.Facts)
 			}
 			got := "ok"
 			for _, f := range findings {
@@ -66,5 +76,22 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("the JSON form reads differently:\n%s\n%s", a, b)
 			}
 		})
+	}
+}
+
+// TestCorpusCoversEveryRule: each error rule that needs no facts has a bad-* case in the corpus, so
+// that the CRD is tried against every refusal lint makes on its own.
+func TestCorpusCoversEveryRule(t *testing.T) {
+	corpus, err := ReadCorpus("testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Rules {
+		if r.Severity != Error {
+			continue
+		}
+		if !slices.ContainsFunc(corpus, func(c CorpusCase) bool { return c.Want == r.Name && !c.NodeOnly() }) {
+			t.Errorf("rule %s has no bad-* case in lint/testdata/corpus", r.Name)
+		}
 	}
 }

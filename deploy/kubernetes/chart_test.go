@@ -239,7 +239,7 @@ func TestChartHostileValues(t *testing.T) {
     config:
       interfaces:
         - name: eth1
-          taprio: {base-time: "1700000000123456789", cycle-time: "1000000"}
+          taprio: {num-tc: 1, base-time: "1700000000123456789", cycle-time: "1000000"}
 `,
 			check: func(t *testing.T, r rendered, values string) {
 				spec := dig(r.find(t, "TSNConfig", "t"), "spec")
@@ -256,14 +256,14 @@ func TestChartHostileValues(t *testing.T) {
     config:
       interfaces:
         - name: eth1
-          taprio: {base-time: 1700000000123456789}
+          taprio: {num-tc: 1, base-time: 1700000000123456789}
 `,
 			fail: []string{"tsnConfigs.t.config.interfaces[0].taprio.base-time", "1700000000123456768", "as a string"},
 		},
 		{
 			// --set reads integers as int64: exact.
 			name:   "base-time of 19 digits as a number, with --set",
-			values: "tsnConfigs: {t: {nodeNames: [edge-1], config: {interfaces: [{name: eth1, taprio: {}}]}}}\n",
+			values: "tsnConfigs: {t: {nodeNames: [edge-1], config: {interfaces: [{name: eth1, taprio: {num-tc: 1}}]}}}\n",
 			args:   []string{"--set", "tsnConfigs.t.config.interfaces[0].taprio.base-time=1700000000123456789"},
 			check: func(t *testing.T, r rendered, _ string) {
 				equal(t, "base-time", dig(r.find(t, "TSNConfig", "t"), "spec", "config", "interfaces", 0, "taprio", "base-time"),
