@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tsnctl/tsnctl/param"
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // Gate follows the published sync status during a run; the send loop asks Locked once a cycle
@@ -75,8 +78,11 @@ func WaitLocked(ctx context.Context, path string, wait time.Duration) (*Status, 
 	}
 }
 
-// WriteText prints the status as the table of `tsnctl ptp status`.
+// WriteText prints the status as the table of `tsnctl ptp status`. The file's strings are printed
+// with control characters escaped (termsafe): whoever can write the status file must not be able to
+// drive the reader's terminal.
 func (st *Status) WriteText(w io.Writer) {
+	safe := termsafe.String
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	opt := func(b *bool) string {
 		if b == nil {
@@ -84,16 +90,16 @@ func (st *Status) WriteText(w io.Writer) {
 		}
 		return fmt.Sprint(*b)
 	}
-	fmt.Fprintf(tw, "state\t%s (since %s, %v ago)\n", st.State, st.Since.UTC().Format(time.RFC3339), time.Since(st.Since).Round(time.Second))
+	fmt.Fprintf(tw, "state\t%s (since %s, %v ago)\n", safe(string(st.State)), st.Since.UTC().Format(time.RFC3339), time.Since(st.Since).Round(time.Second))
 	if st.Reason != "" {
-		fmt.Fprintf(tw, "last sample\tbad: %s\n", st.Reason)
+		fmt.Fprintf(tw, "last sample\tbad: %s\n", safe(st.Reason))
 	} else {
 		fmt.Fprintf(tw, "last sample\tgood (%d in a row)\n", st.GoodSamples)
 	}
-	fmt.Fprintf(tw, "port state\t%s\n", st.PortState)
+	fmt.Fprintf(tw, "port state\t%s\n", safe(st.PortState))
 	fmt.Fprintf(tw, "offset\t%d ns\n", st.OffsetNs)
 	fmt.Fprintf(tw, "path delay\t%d ns\n", st.PathDelayNs)
-	fmt.Fprintf(tw, "grandmaster\t%s (present: %v)\n", st.GMIdentity, st.GMPresent)
+	fmt.Fprintf(tw, "grandmaster\t%s (present: %v)\n", safe(st.GMIdentity), st.GMPresent)
 	fmt.Fprintf(tw, "asCapable\t%s\n", opt(st.ASCapable))
 	fmt.Fprintf(tw, "UTC offset\tPTP %d s, kernel TAI offset %d s\n", st.UTCOffsetS, st.KernelTAIOffsetS)
 	if st.PHCOffsetNs != nil {
@@ -101,8 +107,8 @@ func (st *Status) WriteText(w io.Writer) {
 	}
 	if len(st.Restarts) > 0 {
 		var r []string
-		for k, v := range st.Restarts {
-			r = append(r, fmt.Sprintf("%s %d", k, v))
+		for _, k := range slices.Sorted(maps.Keys(st.Restarts)) {
+			r = append(r, fmt.Sprintf("%s %d", safe(k), st.Restarts[k]))
 		}
 		fmt.Fprintf(tw, "restarts\t%s\n", strings.Join(r, ", "))
 	}

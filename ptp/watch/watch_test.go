@@ -113,3 +113,54 @@ func TestReadStatusRefusesForeignJSON(t *testing.T) {
 		}
 	}
 }
+
+// hostileStatus is a sync status whose strings carry terminal escape sequences.
+const hostileStatus = `{"state":"LOCKED","port_state":"SLAVE\u001b]0;owned\u0007","gm_identity":"\u001b[2J","reason":"\u009b31m",` +
+	`"restarts":{"ptp4l\u001b[1m":1},"since":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:01Z","pid":1}`
+
+// TestWriteTextEscapes: the strings of a status file reach the terminal without their control
+// characters (ESC, BEL, CSI), so its writer cannot drive the reader's terminal.
+func TestWriteTextEscapes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status.json")
+	os.WriteFile(path, []byte(hostileStatus), 0o644)
+	st, _ := ReadStatus(path, time.Date(2026, 1, 1, 0, 0, 2, 0, time.UTC))
+	if st == nil {
+		t.Fatal("the status was not read")
+	}
+	var b strings.Builder
+	st.WriteText(&b)
+	if i := strings.IndexFunc(b.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+		t.Fatalf("a control character reaches the terminal at %d:\n%q", i, b.String())
+	}
+	for _, want := range []string{`SLAVE\x1b]0;owned\a`, `\x1b[2J`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%q not shown escaped:\n%s", want, b.String())
+		}
+	}
+}
+
+// FuzzReadStatus: whatever a status file holds, ReadStatus returns a status or an error, never
+// panics, and what WriteText prints of it has no control character but newlines.
+func FuzzReadStatus(f *testing.F) {
+	f.Add([]byte(hostileStatus))
+	f.Add([]byte(`{"state":"FREERUN","since":"2026-01-01T00:00:00Z","updated":"2026-01-01T00:00:01Z","phc_offset_ns":-9223372036854775808}`))
+	f.Add([]byte(`{"state":"LOCKED"}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte("\xff\xfe"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "status.json")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		st, _ := ReadStatus(path, time.Date(2026, 1, 1, 0, 0, 2, 0, time.UTC))
+		if st == nil {
+			return
+		}
+		var out strings.Builder
+		st.WriteText(&out)
+		if i := strings.IndexFunc(out.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
+		}
+	})
+}
