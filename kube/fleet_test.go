@@ -166,3 +166,35 @@ func TestReadFleetFileBounds(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFleetCheck: whatever a fleet file holds, tsnctl fleet check reads it or refuses it, judges
+// what it read without a panic, and prints no control character of the file's to the terminal.
+func FuzzFleetCheck(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"tsnctl.io/v1alpha1","kind":"TSNConfig","metadata":{"name":"a\u001b[2J"},` +
+		`"spec":{"nodeNames":["n\u0007"],"offsets":{"n\u0007":"-1ns"},"config":{"interfaces":[{"name":"eth1","taprio":{"num-tc":1,"queues":["1@0"],"clockid":"CLOCK_TAI",` +
+		`"base-time":"9223372036854775807","base-time-offset":"1ns","schedule":[{"cmd":"S","gates":"0x1","interval":"0"}]}}]}}},` +
+		`{"apiVersion":"v1","kind":"Node","metadata":{"name":"n\u0007"}}]}`))
+	f.Add([]byte("apiVersion: tsnctl.io/v1alpha1\nkind: TSNConfig\nmetadata: {name: x}\nspec: {nodeSelector: {matchLabels: {a: b}}, config: {}}\n---\nkind: Node\napiVersion: v1\nmetadata: {name: y, labels: {a: b}}\n"))
+	f.Add([]byte("kind: TSNConfig\nspec: {config: {interfaces: [{name: eth1, taprio: {num-tc: 1, schedule: [{cmd: S, gates: '1', interval: 1ms}], base-time-offset: 2ms}}]}}\n"))
+	f.Add([]byte("{]"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "fleet.yaml")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var fl Fleet
+		if err := ReadFleetFile(&fl, path); err != nil {
+			return
+		}
+		rows, err := CheckFleet(fl.Configs, fl.Nodes)
+		if err != nil {
+			return
+		}
+		var out strings.Builder
+		WriteFleetText(&out, rows)
+		if i := strings.IndexFunc(out.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
+		}
+	})
+}

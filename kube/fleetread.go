@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tsnctl/tsnctl/safefile"
+	"github.com/tsnctl/tsnctl/termsafe"
 	"io"
 	"text/tabwriter"
 
@@ -48,11 +49,11 @@ func ReadFleet(ctx context.Context, cfg *rest.Config) (*Fleet, error) {
 	return f, nil
 }
 
-// ReadFleetFile reads TSNConfigs and Nodes from a YAML or JSON file of one or more documents, each
-// an object or a List of them (as kubectl get tsnconfigs,nodes -o yaml prints); other kinds are
 // MaxFleetFile is the largest file tsnctl fleet check reads: read whole or refused, never cut.
 const MaxFleetFile = 64 << 20
 
+// ReadFleetFile reads TSNConfigs and Nodes from a YAML or JSON file of one or more documents, each
+// an object or a List of them (as kubectl get tsnconfigs,nodes -o yaml prints); other kinds are
 // left out.
 func ReadFleetFile(f *Fleet, path string) error {
 	b, err := safefile.ReadInput(path, MaxFleetFile, "a fleet file (kubectl get tsnconfigs,nodes -o yaml)")
@@ -106,6 +107,7 @@ func (f *Fleet) add(u *unstructured.Unstructured) error {
 
 // WriteFleetText prints the rows as a table, problems last on each line.
 func WriteFleetText(w io.Writer, rows []FleetRow) error {
+	safe := termsafe.String
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tTSNCONFIG\tINTERFACE\tCYCLE\tBASE-TIME\tOFFSET\tPHASE\tVERDICT")
 	bad := 0
@@ -114,8 +116,9 @@ func WriteFleetText(w io.Writer, rows []FleetRow) error {
 		if r.Problem != "" {
 			verdict, bad = "PROBLEM: "+r.Problem, bad+1
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Node, dash(r.Config), dash(r.Interface), configs.Duration(r.CycleNs),
-			dash(r.BaseTime), configs.Duration(r.OffsetNs), configs.Duration(r.PhaseNs), verdict)
+		// The names and values are the file's: printed escaped (termsafe), never raw to a terminal.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safe(r.Node), dash(safe(r.Config)), dash(safe(r.Interface)), configs.Duration(r.CycleNs),
+			dash(safe(r.BaseTime)), configs.Duration(r.OffsetNs), configs.Duration(r.PhaseNs), safe(verdict))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
