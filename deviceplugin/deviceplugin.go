@@ -31,6 +31,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	pluginapi "k8s.io/kubelet/pkg/apis/deviceplugin/v1beta1"
+
+	"github.com/tsnctl/tsnctl/param"
 )
 
 const (
@@ -115,6 +117,12 @@ func (p *Plugin) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		var se socketError
+		if errors.As(err, &se) {
+			// Not the kubelet's doing, and no retry mends it (a file, a read-only or foreign
+			// directory, a path too long for a socket): stop, and say so.
+			return param.Errorf("dir", p.Dir, "cannot make the plugin's socket there: %w", se.error)
+		}
 		p.Log.Warn("device plugin: serving again", "reason", err)
 		select {
 		case <-ctx.Done():
@@ -129,16 +137,16 @@ func (p *Plugin) Run(ctx context.Context) error {
 func (p *Plugin) serve(ctx context.Context) error {
 	path := filepath.Join(p.Dir, Socket)
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+		return socketError{err}
 	}
 	l, err := net.Listen("unix", path)
 	if err != nil {
-		return err
+		return socketError{err}
 	}
 	st, err := os.Stat(path)
 	if err != nil {
 		l.Close()
-		return err
+		return socketError{err}
 	}
 	srv := grpc.NewServer()
 	ctx, cancel := context.WithCancel(ctx)
@@ -171,6 +179,9 @@ func (p *Plugin) serve(ctx context.Context) error {
 		}
 	}
 }
+
+// socketError is a failure to make the plugin's own socket: the directory, not the kubelet.
+type socketError struct{ error }
 
 // register tells the kubelet about the plugin.
 func (p *Plugin) register(ctx context.Context) error {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,32 @@ func TestPluginServesTheKubelet(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, Socket)); !os.IsNotExist(err) {
 		t.Fatalf("the plugin's socket is left behind: %v", err)
+	}
+}
+
+// TestBadDirStops: a --dir where the plugin cannot make its socket (a regular file, a path too
+// long for a unix socket, a directory that does not exist) ends Run with an error naming dir,
+// instead of retrying forever; only the kubelet's absence is waited out.
+func TestBadDirStops(t *testing.T) {
+	tmp := t.TempDir()
+	class := filepath.Join(tmp, "class")
+	os.MkdirAll(filepath.Join(class, "ptp0"), 0o755)
+	file := filepath.Join(tmp, "file")
+	os.WriteFile(file, nil, 0o644)
+	long := filepath.Join(tmp, strings.Repeat("d", 120))
+	os.MkdirAll(long, 0o755)
+	for _, dir := range []string{file, long, filepath.Join(tmp, "missing")} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := (&Plugin{Dir: dir, ClassDir: class, Check: 10 * time.Millisecond}).Run(ctx)
+		cancel()
+		if err == nil || !strings.HasPrefix(err.Error(), "dir "+dir+": cannot make the plugin's socket there") {
+			t.Errorf("dir %s: %v, want an error naming the parameter dir (tsnctl's --dir)", dir, err)
+		}
+	}
+	// The kubelet not there yet: Run keeps trying until it is stopped.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := (&Plugin{Dir: tmp, ClassDir: class, Check: 10 * time.Millisecond}).Run(ctx); err != nil {
+		t.Errorf("without a kubelet: %v, want Run to wait until stopped", err)
 	}
 }
