@@ -195,6 +195,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	defer sys.Close()
+	release, err := claimNetNS(a.o.NetNS)
+	if err != nil {
+		return err
+	}
+	defer release()
 	a.sys = sys
 	if c, err := qdisc.Dial(sys.NSFD()); err == nil {
 		a.statsMu.Lock()

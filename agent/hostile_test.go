@@ -2,13 +2,19 @@ package agent
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tsnctl/tsnctl/ptp/watch"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
 // A status file is input too (it may be written by anyone who can write its directory): tsnctl
@@ -54,4 +60,58 @@ func FuzzReadStatus(f *testing.F) {
 			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
 		}
 	})
+}
+
+// One agent per network namespace: a second claim on the same namespace fails naming the first
+// agent's pid, a claim on another namespace succeeds, and a released claim can be taken again.
+func TestOneAgentPerNetNS(t *testing.T) {
+	a, b := fmt.Sprintf("tsnone%d", os.Getpid()), fmt.Sprintf("tsntwo%d", os.Getpid())
+	for _, ns := range []string{a, b} {
+		labtest.Run(t, "ip", "netns", "add", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	release, err := claimNetNS(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = claimNetNS(a)
+	if want := fmt.Sprintf("another tsnctl agent (pid %d) already manages network namespace %s", os.Getpid(), a); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a second claim on %s: %v, want %q", a, err, want)
+	}
+	other, err := claimNetNS(b)
+	if err != nil {
+		t.Fatalf("a claim on another namespace: %v", err)
+	}
+	other()
+	release()
+	again, err := claimNetNS(a)
+	if err != nil {
+		t.Fatalf("after release: %v", err)
+	}
+	again()
+}
+
+// Two agents started on one namespace: the second ends at once with the error naming the first,
+// having changed nothing (its status file is never written).
+func TestSecondAgentRefused(t *testing.T) {
+	ns := fmt.Sprintf("tsntwice%d", os.Getpid())
+	labtest.Run(t, "ip", "netns", "add", ns)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tsnctl.yaml")
+	os.WriteFile(file, []byte("interfaces:\n  - name: tw0\n    channels: {tx: 1}\n"), 0o644)
+	release, err := claimNetNS(ns) // the first agent's claim
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	second := New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "second.json"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := second.Run(ctx); err == nil || !strings.Contains(err.Error(), "already manages network namespace "+ns) {
+		t.Fatalf("the second agent: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "second.json")); err == nil {
+		t.Error("the second agent wrote a status file")
+	}
 }
