@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tsnctl/tsnctl/ptp/watch"
+	"github.com/tsnctl/tsnctl/termsafe"
 	"github.com/tsnctl/tsnctl/testbed/labtest"
 )
 
@@ -56,7 +57,7 @@ func FuzzReadStatus(f *testing.F) {
 		}
 		var out strings.Builder
 		st.WriteText(&out, false)
-		if i := strings.IndexFunc(out.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+		if i := termsafe.IndexControl(out.String()); i >= 0 {
 			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
 		}
 	})

@@ -2,6 +2,7 @@ package kube
 
 import (
 	"encoding/json"
+	"github.com/tsnctl/tsnctl/termsafe"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,7 +194,7 @@ func FuzzFleetCheck(f *testing.F) {
 		}
 		var out strings.Builder
 		WriteFleetText(&out, rows)
-		if i := strings.IndexFunc(out.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+		if i := termsafe.IndexControl(out.String()); i >= 0 {
 			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
 		}
 	})

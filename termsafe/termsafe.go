@@ -59,3 +59,17 @@ func unsafeAt(s string) int {
 	}
 	return -1
 }
+
+// IndexControl is the index of the first byte of s, other than a newline, that a terminal would
+// act on (a control character, or a byte that is not UTF-8), or -1: text tsnctl prints line by
+// line must have none. Tests of printed output use it.
+func IndexControl(s string) int {
+	off := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		if i := unsafeAt(line); i >= 0 {
+			return off + i
+		}
+		off += len(line) + 1
+	}
+	return -1
+}

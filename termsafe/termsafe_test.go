@@ -27,3 +27,11 @@ func TestStringDoesNotAllocateForSafeText(t *testing.T) {
 		t.Errorf("%v allocations", n)
 	}
 }
+
+func TestIndexControl(t *testing.T) {
+	for s, want := range map[string]int{"": -1, "a\nb\n": -1, "ok\n\x1b[2J": 3, "a\tb": 1, "é\u009b": 2, "x\n\xff": 2, `\x1b`: -1} {
+		if got := IndexControl(s); got != want {
+			t.Errorf("IndexControl(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	ptp "github.com/facebook/time/ptp/protocol"
 	"github.com/tsnctl/tsnctl/ptp/mgmt"
 	"github.com/tsnctl/tsnctl/ptp/syncstate"
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // fakeQ answers as a ptp4l whose port is SLAVE, with a new Sync every call.
@@ -129,7 +130,7 @@ func TestWriteTextEscapes(t *testing.T) {
 	}
 	var b strings.Builder
 	st.WriteText(&b)
-	if i := strings.IndexFunc(b.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+	if i := termsafe.IndexControl(b.String()); i >= 0 {
 		t.Fatalf("a control character reaches the terminal at %d:\n%q", i, b.String())
 	}
 	for _, want := range []string{`SLAVE\x1b]0;owned\a`, `\x1b[2J`} {
@@ -159,7 +160,7 @@ func FuzzReadStatus(f *testing.F) {
 		}
 		var out strings.Builder
 		st.WriteText(&out)
-		if i := strings.IndexFunc(out.String(), func(r rune) bool { return r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) }); i >= 0 {
+		if i := termsafe.IndexControl(out.String()); i >= 0 {
 			t.Fatalf("a control character reaches the terminal at %d:\n%q", i, out.String())
 		}
 	})
