@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"reflect"
+	"time"
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
@@ -11,6 +13,7 @@ import (
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/qdisc/tree"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -279,9 +282,11 @@ func (s *System) restore(b *Live) error {
 		}
 	}
 	if r := b.Root(); treeChanged && r != nil && r.Handle != 0 {
-		if err := s.qdiscs.Add(restorable(*r, b)); err != nil {
-			errs = append(errs, fmt.Errorf("restore the %s root: %w", r.Kind, err))
+		rootErr := s.qdiscs.Add(restorable(*r, b))
+		if rootErr != nil {
+			errs = append(errs, fmt.Errorf("restore the %s root: %w", r.Kind, rootErr))
 		}
+		grafted := false
 		for _, c := range b.Qdiscs {
 			if c.Parent == qdisc.HandleRoot || c.Handle == 0 {
 				continue
@@ -289,6 +294,22 @@ func (s *System) restore(b *Live) error {
 			if err := s.qdiscs.Replace(restorable(c, b)); err != nil {
 				errs = append(errs, fmt.Errorf("restore the %s at %s: %w", c.Kind, qdisc.FormatHandle(c.Parent), err))
 			}
+			grafted = true
+		}
+		if r.Kind == taprio.Kind && b.Taprio != nil && rootErr == nil {
+			if err := s.restoreSchedules(b, *r, grafted); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if treeChanged && len(errs) == 0 {
+		// What Rollback reports as rolled back is what the kernel reads back.
+		if again, err := s.Read(b.Name); err != nil {
+			errs = append(errs, err)
+		} else if !sameTree(b, again) {
+			errs = append(errs, errors.New("the restored qdiscs read back other than the snapshot"))
+		} else if b.Taprio != nil && b.Taprio.Oper != nil && again.Taprio.Oper == nil {
+			errs = append(errs, errors.New("the restored taprio's schedule is not operational"))
 		}
 	}
 	for _, v := range now.VLANs {
@@ -312,6 +333,80 @@ func (s *System) restore(b *Live) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// restoreSchedules puts back the schedules of the snapshot's taprio root r, just re-created (with
+// its operational schedule, or its pending one if none ran yet: see restorable) and given its
+// children again:
+//
+//   - In software mode, grafting the children stopped the gate timer (see RestartSchedule): the
+//     schedule is sent again as a change, which starts the timer at the same phase. Without it the
+//     re-created taprio keeps its schedule pending (admin) forever, or its gates frozen.
+//   - A schedule that was operational in the snapshot must be operational again before Rollback
+//     returns. A re-created software taprio whose base-time is past starts at its next cycle
+//     boundary (taprio_get_start_time), so this waits for it, at most two cycles and 100 ms.
+//   - A change that was pending in the snapshot (admin, its base-time ahead) is sent last, as the
+//     change it was, once the restored schedule runs: sent earlier, it would replace that schedule
+//     before it started.
+func (s *System) restoreSchedules(b *Live, r qdisc.Qdisc, grafted bool) error {
+	o := *b.Taprio
+	o.Oper = nil
+	running := b.Taprio.Oper != nil
+	if running {
+		o.Schedule = *b.Taprio.Oper
+	}
+	resend := func(o taprio.Options, what string) error {
+		q := r
+		enc, err := o.MarshalBinary()
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		q.Options = enc
+		if err := s.qdiscs.Replace(q); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	if grafted && o.Mode == taprio.Software {
+		if err := resend(o, "restart the gates of the restored taprio"); err != nil {
+			return err
+		}
+	}
+	if !running {
+		return nil
+	}
+	if err := s.waitOperational(b.Ifindex, r.Handle, o.Schedule); err != nil {
+		return err
+	}
+	if pending := b.Taprio.Schedule; !reflect.DeepEqual(pending, *b.Taprio.Oper) {
+		o.Schedule = pending
+		return resend(o, "restore the taprio's pending schedule change")
+	}
+	return nil
+}
+
+// waitOperational waits until the taprio root handle on ifindex runs schedule want (its dump's
+// operational schedule).
+func (s *System) waitOperational(ifindex int, handle uint32, want taprio.Schedule) error {
+	limit := 2*time.Duration(want.Cycle()) + 100*time.Millisecond
+	deadline := time.Now().Add(limit)
+	for {
+		qs, err := s.qdiscs.List(ifindex)
+		if err != nil {
+			return err
+		}
+		t, err := tree.Decode(qs)
+		if err != nil {
+			return err
+		}
+		if t.Taprio != nil && qdisc.Handle(t.Handle, 0) == handle && t.Taprio.Oper != nil && reflect.DeepEqual(*t.Taprio.Oper, want) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the restored taprio's schedule (base-time %d) is not operational after %v", want.BaseTime, limit)
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
 
 // sameTree reports whether two dumps show the same qdiscs (kinds, handles, parents, options).
@@ -341,7 +436,11 @@ func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 	switch q.Kind {
 	case taprio.Kind:
 		if b.Taprio != nil {
+			// The schedule that ran, if one did; a pending change follows (restoreSchedules).
 			o := *b.Taprio
+			if o.Oper != nil {
+				o.Schedule = *o.Oper
+			}
 			o.Oper = nil
 			if enc, err := o.MarshalBinary(); err == nil {
 				q.Options = enc

@@ -286,3 +286,28 @@ func TestScheduleChangeIsHitless(t *testing.T) {
 		t.Errorf("mode and schedule changed: %+v", st)
 	}
 }
+
+// A snapshot's taprio with a pending change (admin) is re-created with the schedule that was running
+// (oper); the pending one is sent afterwards as a change (restoreSchedules, in the lab).
+func TestRestorableTaprioRunsTheOperationalSchedule(t *testing.T) {
+	tai := clock.TAI
+	oper := taprio.Schedule{BaseTime: ms, CycleTime: ms, Entries: []taprio.Entry{{Cmd: taprio.SetGates, Gates: 1, Interval: uint32(ms)}}}
+	admin := taprio.Schedule{BaseTime: 3600_000 * ms, CycleTime: ms, Entries: []taprio.Entry{{Cmd: taprio.SetGates, Gates: 3, Interval: uint32(ms)}}}
+	o := taprio.Options{NumTC: 2, Queues: []taprio.Queue{{Count: 1}, {Count: 1, Offset: 1}}, ClockID: &tai, Schedule: admin, Oper: &oper}
+	b := &Live{Taprio: &o}
+	for _, tc := range []struct {
+		name string
+		oper *taprio.Schedule
+		want taprio.Schedule
+	}{{"running with a pending change", &oper, oper}, {"pending only", nil, admin}} {
+		o.Oper = tc.oper
+		q := restorable(qdisc.Qdisc{Kind: taprio.Kind, Handle: qdisc.Handle(0x100, 0), Parent: qdisc.HandleRoot}, b)
+		var got taprio.Options
+		if err := got.UnmarshalBinary(q.Options); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Schedule, tc.want) {
+			t.Errorf("%s: re-created with %+v, want %+v", tc.name, got.Schedule, tc.want)
+		}
+	}
+}
