@@ -16,6 +16,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/frame"
 	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -618,9 +619,8 @@ func windowFrame(r *run, ifc *configs.Interface, path string) {
 		if tc < len(t.MaxSDU) && t.MaxSDU[tc] > 0 {
 			sdu = int(t.MaxSDU[tc])
 		}
-		// On the wire: preamble+SFD 8, header 14, VLAN tag 4, FCS 4, inter-frame gap 12.
-		wire := sdu + 42
-		need := int64(wire) * 8 * 1000 / int64(speed) // ns
+		wire := frame.Bytes(sdu, false) // a tagged frame of max-sdu bytes of payload
+		need := int64(frame.Time(wire, speed))
 		for _, w := range Windows(t.Schedule, tc) {
 			if w.Length < need {
 				e := t.Schedule[w.Start]
