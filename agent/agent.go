@@ -32,6 +32,7 @@ import (
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/netevents"
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/plan"
 	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/ptp/daemon"
@@ -169,7 +170,7 @@ func Check(name string, b []byte) (cfg *configs.Config, hash string, err error) 
 			cfg, hash, err = nil, "", fmt.Errorf("%s: tsnctl failed to check this file (a bug: %v); the file is refused", name, p)
 		}
 	}()
-	cfg, err = configs.Parse(name, b)
+	cfg, err = plan.Parse(name, b) // streams planned, as every command reads a configuration
 	if err != nil {
 		return nil, "", err
 	}

@@ -116,3 +116,21 @@ func TestSecondAgentRefused(t *testing.T) {
 		t.Error("the second agent wrote a status file")
 	}
 }
+
+// The agent reads a configuration as every command does: its streams planned into the schedule
+// (and a set that does not fit refused at reload, the old configuration staying in force).
+func TestCheckPlansStreams(t *testing.T) {
+	const file = "interfaces:\n  - name: eth1\n    plan: {etf-delta: 50us}\nstreams:\n" +
+		"  - {name: control, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 2ms, size: 64, offset: 1200us, max-latency: 100us}\n"
+	cfg, _, err := Check("s.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Streams) != 0 || cfg.Interfaces[0].Taprio == nil || len(cfg.Interfaces[0].ETF) != 1 {
+		t.Fatalf("not planned: %+v", cfg.Interfaces[0])
+	}
+	if _, _, err := Check("s.yaml", []byte(strings.Replace(file, "max-latency: 100us", "max-latency: 1ns", 1))); err == nil ||
+		!strings.Contains(err.Error(), "plan: stream control on eth1: deadline") {
+		t.Fatalf("a set that does not fit: %v", err)
+	}
+}

@@ -19,8 +19,11 @@ import (
 // Config is a whole file.
 type Config struct {
 	Interfaces []Interface `yaml:"interfaces,omitempty" json:"interfaces,omitempty"`
-	PTP        *PTP        `yaml:"ptp,omitempty" json:"ptp,omitempty"`
-	Pos        `yaml:"-" json:"-"`
+	// Streams are the scheduled streams this node's talkers send; `tsnctl plan` (and every command
+	// that reads a configuration) turns them into their interfaces' schedules.
+	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
+	PTP     *PTP     `yaml:"ptp,omitempty" json:"ptp,omitempty"`
+	Pos     `yaml:"-" json:"-"`
 }
 
 // Interface is what to configure on one network interface.
@@ -30,7 +33,9 @@ type Interface struct {
 	VLANs    []VLAN      `yaml:"vlans,omitempty" json:"vlans,omitempty"`
 	Taprio   *Taprio     `yaml:"taprio,omitempty" json:"taprio,omitempty"`
 	ETF      []ETF       `yaml:"etf,omitempty" json:"etf,omitempty"`
-	Pos      `yaml:"-" json:"-"`
+	// Plan holds the planning inputs of an interface that carries streams.
+	Plan *Planning `yaml:"plan,omitempty" json:"plan,omitempty"`
+	Pos  `yaml:"-" json:"-"`
 }
 
 // Channels is the NIC's channel counts (ethtool -L). A plain number N means "combined N" on NICs
@@ -337,4 +342,13 @@ func flowLeaves(n *yaml.Node) {
 	for _, c := range n.Content {
 		flowLeaves(c)
 	}
+}
+
+// MarshalYAML writes a plain count as it was written (channels: 4), the counts otherwise.
+func (c Channels) MarshalYAML() (any, error) {
+	if c.Count != nil && c.Combined == nil && c.RX == nil && c.TX == nil {
+		return *c.Count, nil
+	}
+	type counts Channels // without this method
+	return counts(c), nil
 }

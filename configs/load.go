@@ -91,6 +91,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	if len(c.Interfaces) == 0 && c.PTP == nil {
 		return nil, &Error{File: name, Line: c.Line, Field: "interfaces", Msg: "no interfaces and no ptp: list at least one interface (- name: eth1) or give a ptp: section"}
 	}
+	if err := checkStreams(&c); err != nil {
+		return nil, err
+	}
 	return &c, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/node"
+	"github.com/tsnctl/tsnctl/plan"
 )
 
 // loadAndOpen loads FILE and connects to the namespace's networking; it returns the clocks' time
@@ -18,7 +19,7 @@ func loadAndOpen(file, netns string) (*configs.Config, *node.System, clock.Snaps
 	if file == "" {
 		return nil, nil, nil, fmt.Errorf("-f FILE is required")
 	}
-	cfg, err := configs.Load(file)
+	cfg, err := plan.Load(file)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -76,7 +77,7 @@ there is an error (warnings alone exit 0).`,
 				if file == "" {
 					return fmt.Errorf("-f FILE is required")
 				}
-				c, err := configs.Load(file)
+				c, err := plan.Load(file)
 				if err != nil {
 					return err
 				}

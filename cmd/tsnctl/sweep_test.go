@@ -62,6 +62,7 @@ func TestFlagSweep(t *testing.T) {
 		"tsnctl agent": {{"-f", seed, "--metrics-addr", "127.0.0.1:0"}, {"--netns", none, "--status", filepath.Join(dir, "agent.json"),
 			"--sync-status", filepath.Join(dir, "agent-sync.json"), "--ptp-run-dir", filepath.Join(dir, "agent-ptp"), "--kube-file", filepath.Join(dir, "kube.json")}},
 		"tsnctl status":          {{"--status", filepath.Join(dir, "noagent.json")}},
+		"tsnctl plan":            {{"-f", writeFile(t, streamsFile)}, {"-o", filepath.Join(dir, "planned.yaml"), "--table", filepath.Join(dir, "table.txt")}},
 		"tsnctl fleet check":     {{"-f", "../../deploy/kubernetes/example-fleet.yaml"}},
 		"tsnctl fleet":           {},
 		"tsnctl device-plugin":   {{"--dir", dir}}, // no kubelet there: it retries its registration

@@ -1,0 +1,155 @@
+package configs
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+
+	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Stream is one scheduled stream a talker on this node sends: what `tsnctl plan` turns, with the
+// other streams of its interface, into that interface's schedule (traffic classes, priority map,
+// VLAN egress map, taprio gate list, ETF).
+type Stream struct {
+	Name string `yaml:"name" json:"name"`
+	// Interface is the talker's port (its taprio carries the stream).
+	Interface ifname.Name `yaml:"interface" json:"interface"`
+	// Dest is where the stream goes: host:port (UDP over IPv4) or a MAC address (raw 802.1Q).
+	Dest string `yaml:"dest" json:"dest"`
+	// VLAN is the 802.1Q VLAN id the stream is sent on (the VLAN is created if the interface does
+	// not list it).
+	VLAN uint16 `yaml:"vlan" json:"vlan"`
+	// PCP is the 802.1Q priority on the wire (0-7); absent: 6.
+	PCP *uint8 `yaml:"pcp,omitempty" json:"pcp,omitempty"`
+	// Period is the time between the starts of two of the stream's periods.
+	Period Duration `yaml:"period" json:"period"`
+	// Frames is the number of frames sent in each period (1 when absent).
+	Frames int `yaml:"frames,omitempty" json:"frames,omitempty"`
+	// Size is each frame's payload in bytes (the UDP payload, or the Ethernet payload after the
+	// 802.1Q tag for a raw stream).
+	Size int `yaml:"size" json:"size"`
+	// Offset is the earliest transmit time in each period.
+	Offset Duration `yaml:"offset,omitempty" json:"offset,omitempty"`
+	// MaxLatency is the deadline: the stream's last frame of a period is on the wire by
+	// offset + max-latency.
+	MaxLatency Duration `yaml:"max-latency" json:"max-latency"`
+	Pos        `yaml:"-" json:"-"`
+}
+
+// UDP reports whether the stream is UDP over IPv4 (Dest host:port), not raw 802.1Q (Dest a MAC).
+func (s *Stream) UDP() bool {
+	_, err := net.ParseMAC(s.Dest)
+	return err != nil
+}
+
+// FramesOrOne is Frames, or 1 when absent.
+func (s *Stream) FramesOrOne() int { return max(s.Frames, 1) }
+
+// PCPOrDefault is the stream's PCP, or 6 when absent (the seed's).
+func (s *Stream) PCPOrDefault() uint8 {
+	if s.PCP != nil {
+		return *s.PCP
+	}
+	return 6
+}
+
+// Planning holds what `tsnctl plan` needs to know of an interface that carries streams, and what
+// it does not measure itself: inputs, not measurements.
+type Planning struct {
+	// Mode is the taprio mode the plan is for: software (the default, as the seed).
+	Mode taprio.Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
+	// ETFDelta is the ETF delta: how long before its txtime a frame is released (tsnctl calibrate
+	// delta measures it). Absent: 300us.
+	ETFDelta *Duration `yaml:"etf-delta,omitempty" json:"etf-delta,omitempty"`
+	// SpeedMbps is the link speed the windows are computed for, in Mb/s. Absent: 1000.
+	SpeedMbps int `yaml:"speed,omitempty" json:"speed,omitempty"`
+	// BestEffort is the share of every cycle kept for best-effort traffic, in percent (0-99).
+	BestEffort int `yaml:"best-effort,omitempty" json:"best-effort,omitempty"`
+	// Cycle is the schedule's cycle; absent: the hyperperiod (the least common multiple of the
+	// streams' periods). Given, it must be a multiple of the hyperperiod.
+	Cycle *Duration `yaml:"cycle,omitempty" json:"cycle,omitempty"`
+	Pos   `yaml:"-" json:"-"`
+}
+
+// checkStreams refuses what a stream cannot mean, naming the field: the planner then only has to
+// judge whether the streams fit.
+func checkStreams(c *Config) error {
+	names := map[string]bool{}
+	for i := range c.Streams {
+		s := &c.Streams[i]
+		p := fmt.Sprintf("streams[%d]", i)
+		bad := func(key, value, msg string) error {
+			return &Error{File: s.File, Line: s.LineOf(key), Field: p + "." + key, Value: value, Msg: msg}
+		}
+		switch {
+		case s.Name == "":
+			return bad("name", "", "missing: name the stream (tsnctl send --stream NAME sends it)")
+		case names[s.Name]:
+			return bad("name", s.Name, "two streams have this name")
+		case s.Interface == "":
+			return bad("interface", "", "missing: the talker's port, e.g. interface: eth1")
+		case s.Dest == "":
+			return bad("dest", "", "missing: host:port (UDP over IPv4) or a MAC address (raw 802.1Q)")
+		case s.VLAN < 1 || s.VLAN > 4094:
+			return bad("vlan", fmt.Sprint(s.VLAN), "want a VLAN id from 1 to 4094")
+		case s.PCP != nil && *s.PCP > 7:
+			return bad("pcp", fmt.Sprint(*s.PCP), "want a PCP from 0 to 7")
+		case s.Period <= 0:
+			return bad("period", s.Period.String(), "want a positive period, e.g. 2ms")
+		case s.Frames < 0:
+			return bad("frames", fmt.Sprint(s.Frames), "want 1 or more frames per period")
+		case s.Size < 1 || s.Size > 9000:
+			return bad("size", fmt.Sprint(s.Size), "want a payload of 1 to 9000 bytes")
+		case s.Offset < 0 || s.Offset >= s.Period:
+			return bad("offset", s.Offset.String(), "want an offset from 0 to less than the period "+s.Period.String())
+		case s.MaxLatency <= 0:
+			return bad("max-latency", s.MaxLatency.String(), "want a positive deadline after the offset, e.g. 100us")
+		case s.Offset+s.MaxLatency > s.Period:
+			return bad("max-latency", s.MaxLatency.String(), "offset + max-latency passes the end of the period "+s.Period.String()+": a frame would meet the next period's")
+		}
+		if s.UDP() {
+			if _, err := netip.ParseAddrPort(s.Dest); err != nil {
+				return bad("dest", s.Dest, "want host:port with an IPv4 address (10.0.0.2:7788), or a MAC address (raw 802.1Q)")
+			}
+		}
+		names[s.Name] = true
+		if !slices.ContainsFunc(c.Interfaces, func(ifc Interface) bool { return ifc.Name == s.Interface }) {
+			return bad("interface", string(s.Interface), "no interface of this name in interfaces: list it there (its channels and VLANs may be written; plan writes its taprio and ETF)")
+		}
+	}
+	for i := range c.Interfaces {
+		ifc := &c.Interfaces[i]
+		carries := slices.ContainsFunc(c.Streams, func(s Stream) bool { return s.Interface == ifc.Name })
+		p := fmt.Sprintf("interfaces[%d]", i)
+		switch {
+		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0):
+			key := "taprio"
+			if ifc.Taprio == nil {
+				key = "etf"
+			}
+			return &Error{File: ifc.File, Line: ifc.LineOf(key), Field: p + "." + key,
+				Msg: "this interface carries streams: tsnctl plan writes its taprio: and etf:; remove them (or the streams)"}
+		case !carries && ifc.Plan != nil:
+			return &Error{File: ifc.File, Line: ifc.LineOf("plan"), Field: p + ".plan", Msg: "no stream is sent on this interface: plan: applies to an interface that carries streams"}
+		}
+		if pl := ifc.Plan; pl != nil {
+			bad := func(key, value, msg string) error {
+				return &Error{File: pl.File, Line: pl.LineOf(key), Field: p + ".plan." + key, Value: value, Msg: msg}
+			}
+			switch {
+			case pl.ETFDelta != nil && *pl.ETFDelta <= 0:
+				return bad("etf-delta", pl.ETFDelta.String(), "want a positive delta (tsnctl calibrate delta measures one)")
+			case pl.SpeedMbps < 0:
+				return bad("speed", fmt.Sprint(pl.SpeedMbps), "want the link speed in Mb/s, e.g. 1000")
+			case pl.BestEffort < 0 || pl.BestEffort > 99:
+				return bad("best-effort", fmt.Sprint(pl.BestEffort), "want a share of the cycle from 0 to 99 (percent)")
+			case pl.Cycle != nil && *pl.Cycle <= 0:
+				return bad("cycle", pl.Cycle.String(), "want a positive cycle")
+			}
+		}
+	}
+	return nil
+}

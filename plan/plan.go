@@ -1,0 +1,411 @@
+// Package plan computes a node's schedule from the streams it must carry: streams in, the ordinary
+// typed configuration out (traffic classes and queues, the priority map, the VLAN egress map, the
+// taprio gate list and an ETF on the scheduled queue), with a row per stream, or a refusal that
+// names the stream and the constraint it breaks. Pure and deterministic: no netlink, no clock, no
+// files; the same input gives the same output, byte for byte once written, because the agent plans
+// again at every verification and a plan that varied would look like drift.
+//
+// What a plan guarantees, by construction (and its tests check over random stream sets):
+//   - the cycle is the hyperperiod of the interface's streams (the least common multiple of their
+//     periods), or the declared cycle, which must be a multiple of it;
+//   - every stream is strictly periodic: the same txtime offset T in each of its periods;
+//   - each stream's window covers [T − delta, T + the wire time of its frames]: a software ETF
+//     releases a frame anywhere from delta before its txtime, and drops it after;
+//   - windows of different streams never overlap;
+//   - a guard band (the wire time of the largest best-effort frame) precedes every run of scheduled
+//     windows, with best-effort gates closed, so that no best-effort frame runs into a window;
+//   - every deadline holds: T + wire time ≤ offset + max-latency;
+//   - best effort keeps at least the reserved share of every cycle.
+//
+// Placement is first fit in deadline order: streams with the least slack (max-latency minus wire
+// time) first, each at the smallest shift from its earliest offset at which all its windows fit.
+// The candidate shifts are 0 and those that start one of its windows where a placed window ends
+// (any feasible placement can be moved earlier until each window starts at its offset or at the
+// end of another window), so the search per stream is exact given the streams placed before it;
+// across streams it is greedy, and a set it refuses may have a schedule in another order.
+package plan
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/frame"
+	"github.com/tsnctl/tsnctl/taprio"
+)
+
+// Defaults and limits.
+const (
+	DefaultETFDelta  = 300 * time.Microsecond
+	DefaultSpeedMbps = 1000
+	// MaxCycle bounds the cycle (the hyperperiod of periods with no common multiple below it is
+	// refused): a taprio interval is at most 2^32−1 ns, and a longer cycle means a long gate list.
+	MaxCycle = time.Second
+	// MaxEntries bounds the gate list: the TSNConfig CRD takes at most 256 entries.
+	MaxEntries = 256
+	// Best effort and the streams' traffic classes and queues.
+	beClass, streamClass = 0, 1
+)
+
+// Row is what the plan gives one stream.
+type Row struct {
+	Stream    string        `json:"stream"`
+	Interface string        `json:"interface"`
+	Priority  int           `json:"priority"` // the socket priority (SO_PRIORITY) its sender uses
+	PCP       int           `json:"pcp"`
+	Queue     int           `json:"queue"`  // the TX queue, under the ETF
+	Period    time.Duration `json:"period"` // of the stream
+	Txtime    time.Duration `json:"txtime"` // offset of the txtime in each period
+	// Window is [Open, Close) in each period: from Txtime − delta to the last frame's last bit.
+	Open  time.Duration `json:"window_open"`
+	Close time.Duration `json:"window_close"`
+	Wire  time.Duration `json:"wire"`  // the wire time of its frames in a period
+	Guard time.Duration `json:"guard"` // the guard band before a run of windows
+	// Bound is the worst-case latency: from the earliest offset to the last frame's last bit.
+	Bound       time.Duration `json:"bound"`
+	Utilisation float64       `json:"utilisation"` // share of the link
+}
+
+// Result is a plan's table and the cycles it chose, per interface.
+type Result struct {
+	Rows   []Row
+	Cycles map[string]time.Duration
+}
+
+// Error is a refusal: the stream (or interface) and the constraint it breaks.
+type Error struct {
+	Interface  string
+	Stream     string // "" when the interface's streams together do not fit
+	Constraint string // e.g. deadline, utilisation, cycle, gate list
+	Msg        string
+}
+
+func (e *Error) Error() string {
+	who := "interface " + e.Interface
+	if e.Stream != "" {
+		who = "stream " + e.Stream + " on " + e.Interface
+	}
+	return fmt.Sprintf("plan: %s: %s: %s", who, e.Constraint, e.Msg)
+}
+
+// Expand returns cfg with its streams planned into their interfaces' schedules: a configuration
+// without streams (and without plan: sections), as if written by hand. A configuration without
+// streams is returned as it is.
+func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
+	res := &Result{Cycles: map[string]time.Duration{}}
+	if len(cfg.Streams) == 0 {
+		return cfg, res, nil
+	}
+	out := *cfg
+	out.Streams = nil
+	out.Interfaces = slices.Clone(cfg.Interfaces)
+	for i := range out.Interfaces {
+		ifc := &out.Interfaces[i]
+		var streams []configs.Stream
+		for _, s := range cfg.Streams {
+			if s.Interface == ifc.Name {
+				streams = append(streams, s)
+			}
+		}
+		if len(streams) == 0 {
+			continue
+		}
+		rows, cycle, err := planInterface(ifc, streams)
+		if err != nil {
+			return nil, nil, err
+		}
+		res.Rows = append(res.Rows, rows...)
+		res.Cycles[string(ifc.Name)] = cycle
+	}
+	return &out, res, nil
+}
+
+// stream is a stream being placed.
+type stream struct {
+	*configs.Stream
+	wire  time.Duration // its frames' wire time in a period
+	slack time.Duration // max-latency − wire: how far its txtime may move from its offset
+	shift time.Duration // chosen
+	prio  int
+}
+
+// interval is [start, end) in the cycle, end > start; it may pass the cycle's end (wrap).
+type interval struct {
+	start, end time.Duration
+	stream     string
+}
+
+func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Duration, error) {
+	name := string(ifc.Name)
+	pl := configs.Planning{}
+	if ifc.Plan != nil {
+		pl = *ifc.Plan
+	}
+	refuse := func(stream, constraint, format string, args ...any) error {
+		return &Error{Interface: name, Stream: stream, Constraint: constraint, Msg: fmt.Sprintf(format, args...)}
+	}
+	if pl.Mode != taprio.Software {
+		return nil, 0, refuse("", "mode", "mode %s is not planned yet: plan writes software taprio schedules with an ETF (mode: software)", pl.Mode)
+	}
+	delta := DefaultETFDelta
+	if pl.ETFDelta != nil {
+		delta = time.Duration(*pl.ETFDelta)
+	}
+	speed := DefaultSpeedMbps
+	if pl.SpeedMbps > 0 {
+		speed = pl.SpeedMbps
+	}
+	guard := frame.Time(frame.Untagged(frame.MaxBestEffort), speed)
+
+	// The streams, in a fixed order whatever the file's: least slack first, then name.
+	ss := make([]*stream, len(in))
+	for i := range in {
+		s := &stream{Stream: &in[i]}
+		one := frame.Time(frame.Bytes(s.Size, s.UDP()), speed)
+		s.wire = time.Duration(s.FramesOrOne()) * one
+		s.slack = time.Duration(s.MaxLatency) - s.wire
+		s.prio = int(s.PCPOrDefault())
+		switch {
+		case s.prio == 0:
+			return nil, 0, refuse(s.Name, "priority", "PCP 0 would give it socket priority 0, best effort's: give pcp: 1 to 7")
+		case s.slack < 0:
+			return nil, 0, refuse(s.Name, "deadline", "its %d frame(s) of %d bytes take %v on the wire at %d Mb/s, more than max-latency %v",
+				s.FramesOrOne(), s.Size, s.wire, speed, time.Duration(s.MaxLatency))
+		case delta+s.wire > time.Duration(s.Period):
+			return nil, 0, refuse(s.Name, "window", "its window (ETF delta %v + wire time %v) is longer than its period %v", delta, s.wire, time.Duration(s.Period))
+		}
+		ss[i] = s
+	}
+	slices.SortStableFunc(ss, func(a, b *stream) int {
+		if a.slack != b.slack {
+			return int(a.slack - b.slack)
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+
+	// The cycle.
+	hyper := time.Duration(1)
+	for _, s := range ss {
+		hyper = lcm(hyper, time.Duration(s.Period))
+		if hyper > MaxCycle {
+			return nil, 0, refuse(s.Name, "cycle", "the hyperperiod of the periods passes %v: choose periods with a smaller common multiple", MaxCycle)
+		}
+	}
+	cycle := hyper
+	if pl.Cycle != nil {
+		cycle = time.Duration(*pl.Cycle)
+		if cycle%hyper != 0 || cycle > MaxCycle {
+			return nil, 0, refuse("", "cycle", "plan.cycle %v is not a multiple of the streams' hyperperiod %v, or passes %v", cycle, hyper, MaxCycle)
+		}
+	}
+
+	// Utilisation first: a set over the link (or over the share left after best effort) never fits.
+	var used time.Duration
+	for _, s := range ss {
+		used += s.wire * (cycle / time.Duration(s.Period))
+	}
+	if avail := cycle * time.Duration(100-pl.BestEffort) / 100; used > avail {
+		return nil, 0, refuse("", "utilisation", "the streams' frames take %.1f %% of the link, more than the %d %% left after best effort's reservation",
+			100*float64(used)/float64(cycle), 100-pl.BestEffort)
+	}
+
+	// Placement.
+	var placed []interval
+	for _, s := range ss {
+		shift, ok := place(s, placed, cycle, delta)
+		if !ok {
+			return nil, 0, refuse(s.Name, "deadline", "no txtime from offset %v to offset + max-latency − wire time (%v) gives windows that overlap no other stream's",
+				time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
+		}
+		s.shift = shift
+		placed = append(placed, s.windows(cycle, delta)...)
+	}
+	entries, beTime := gateList(placed, cycle, guard)
+	if min := cycle * time.Duration(pl.BestEffort) / 100; beTime < min {
+		return nil, 0, refuse("", "best effort", "best effort keeps %v of the %v cycle after the windows and their guard bands (%v each), less than the %d %% reserved",
+			beTime, cycle, guard, pl.BestEffort)
+	}
+	if len(entries) > MaxEntries {
+		return nil, 0, refuse("", "gate list", "the gate list has %d entries, more than %d", len(entries), MaxEntries)
+	}
+	for _, s := range ss {
+		for _, v := range ifc.VLANs {
+			if p, ok := v.EgressQoSMap[uint32(s.prio)]; ok && v.ID == s.VLAN && p != uint32(s.PCPOrDefault()) {
+				return nil, 0, refuse(s.Name, "pcp", "VLAN %d's egress-qos-map sends priority %d as PCP %d, the stream asks PCP %d: remove the entry or change the stream's pcp",
+					v.ID, s.prio, p, s.PCPOrDefault())
+			}
+		}
+	}
+	write(ifc, ss, entries, cycle, delta)
+
+	rows := make([]Row, len(ss))
+	for i, s := range ss {
+		t := time.Duration(s.Offset) + s.shift
+		rows[i] = Row{Stream: s.Name, Interface: name, Priority: s.prio, PCP: int(s.PCPOrDefault()), Queue: streamClass,
+			Period: time.Duration(s.Period), Txtime: t, Open: t - delta, Close: t + s.wire, Wire: s.wire, Guard: guard,
+			Bound: s.shift + s.wire, Utilisation: float64(s.wire) / float64(s.Period)}
+	}
+	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(a.Stream, b.Stream) })
+	return rows, cycle, nil
+}
+
+// windows are the stream's windows in the cycle at its shift.
+func (s *stream) windows(cycle, delta time.Duration) []interval {
+	t := time.Duration(s.Offset) + s.shift
+	var w []interval
+	for k := time.Duration(0); k < cycle/time.Duration(s.Period); k++ {
+		start := mod(k*time.Duration(s.Period)+t-delta, cycle)
+		w = append(w, interval{start, start + delta + s.wire, s.Name})
+	}
+	return w
+}
+
+// place finds the smallest shift in [0, slack] at which none of the stream's windows overlaps a
+// placed one. Candidates: 0, and each shift that starts one of its windows where a placed window
+// ends (a feasible shift can be lowered until one of these holds).
+func place(s *stream, placed []interval, cycle, delta time.Duration) (time.Duration, bool) {
+	cands := []time.Duration{0}
+	for _, p := range placed {
+		for k := time.Duration(0); k < cycle/time.Duration(s.Period); k++ {
+			base := k*time.Duration(s.Period) + time.Duration(s.Offset) - delta // window start at shift 0
+			if sh := mod(p.end-base, cycle); sh <= s.slack {
+				cands = append(cands, sh)
+			}
+		}
+	}
+	slices.Sort(cands)
+	for _, sh := range slices.Compact(cands) {
+		s.shift = sh
+		if !overlaps(s.windows(cycle, delta), placed, cycle) {
+			return sh, true
+		}
+	}
+	return 0, false
+}
+
+// overlaps reports whether an interval of a overlaps one of b, on the circle of the cycle.
+func overlaps(a, b []interval, cycle time.Duration) bool {
+	for _, x := range a {
+		for _, y := range b {
+			// Bring y next to x: compare x with y shifted by -cycle, 0 and +cycle.
+			for _, d := range []time.Duration{-cycle, 0, cycle} {
+				if x.start < y.end+d && y.start+d < x.end {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// gateList is the cycle's gate control list: the scheduled windows merged into runs (windows
+// closer than a guard band are one run), each preceded by a guard band; the scheduled class's gate
+// open from each guard band's start to its run's end, best effort's in the rest. It returns the
+// entries from the cycle's start and best effort's time in the cycle.
+func gateList(placed []interval, cycle, guard time.Duration) ([]configs.Entry, time.Duration) {
+	// Scheduled time on [0, cycle): each window with its guard band, cut at the cycle's end.
+	var busy []interval
+	for _, w := range placed {
+		start, end := w.start-guard, w.end
+		for _, d := range []time.Duration{-cycle, 0, cycle} {
+			if s, e := max(start+d, 0), min(end+d, cycle); s < e {
+				busy = append(busy, interval{start: s, end: e})
+			}
+		}
+	}
+	slices.SortFunc(busy, func(a, b interval) int { return int(a.start - b.start) })
+	// Merge, and fill the gaps shorter than a guard band (best effort could not use them).
+	var runs []interval
+	for _, b := range busy {
+		if n := len(runs); n > 0 && b.start-runs[n-1].end < guard {
+			runs[n-1].end = max(runs[n-1].end, b.end)
+			continue
+		}
+		runs = append(runs, b)
+	}
+	if n := len(runs); n > 1 && runs[0].start+cycle-runs[n-1].end < guard { // around the cycle's end
+		runs[0].start, runs[n-1].end = 0, cycle
+	}
+	var entries []configs.Entry
+	add := func(gates uint32, d time.Duration) {
+		if d <= 0 {
+			return
+		}
+		if n := len(entries); n > 0 && uint32(entries[n-1].Gates) == gates {
+			entries[n-1].Interval += configs.Duration(d)
+			return
+		}
+		entries = append(entries, configs.Entry{Cmd: taprio.SetGates, Gates: configs.Mask(gates), Interval: configs.Duration(d)})
+	}
+	at, be := time.Duration(0), time.Duration(0)
+	for _, r := range runs {
+		add(1<<beClass, r.start-at)
+		be += r.start - at
+		add(1<<streamClass, r.end-r.start)
+		at = r.end
+	}
+	add(1<<beClass, cycle-at)
+	be += cycle - at
+	return entries, be
+}
+
+// write sets the interface's schedule: two traffic classes (best effort on queue 0, the streams
+// on queue 1 under an ETF), the priority map, each stream's VLAN with its priority's PCP.
+func write(ifc *configs.Interface, ss []*stream, entries []configs.Entry, cycle, delta time.Duration) {
+	tai := clock.TAI
+	m := make([]int, 16)
+	ifc.VLANs = slices.Clone(ifc.VLANs)
+	for _, s := range ss {
+		m[s.prio] = streamClass
+		i := slices.IndexFunc(ifc.VLANs, func(v configs.VLAN) bool { return v.ID == s.VLAN })
+		if i < 0 {
+			ifc.VLANs = append(ifc.VLANs, configs.VLAN{ID: s.VLAN})
+			i = len(ifc.VLANs) - 1
+		}
+		v := &ifc.VLANs[i]
+		egress := map[uint32]uint32{}
+		for k, p := range v.EgressQoSMap {
+			egress[k] = p
+		}
+		egress[uint32(s.prio)] = uint32(s.PCPOrDefault())
+		v.EgressQoSMap = egress
+	}
+	ct := configs.Duration(cycle)
+	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
+		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
+	q := streamClass
+	ifc.ETF = []configs.ETF{{Queue: &q, ClockID: &tai, Delta: configs.Duration(delta), Offload: configs.OffloadAuto, Pos: ifc.Pos}}
+	ifc.Plan = nil
+}
+
+func mod(a, m time.Duration) time.Duration { return ((a % m) + m) % m }
+
+func gcd(a, b time.Duration) time.Duration {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func lcm(a, b time.Duration) time.Duration { return a / gcd(a, b) * b }
+
+// WriteTable prints the rows as `tsnctl plan` shows them: per stream its priority, queue, txtime
+// and window in each period, wire time, guard band, latency bound and share of the link.
+func WriteTable(w io.Writer, res *Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STREAM\tINTERFACE\tPRIO\tPCP\tQUEUE\tPERIOD\tTXTIME\tWINDOW\tWIRE\tGUARD\tBOUND\tLINK")
+	for _, r := range res.Rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%v\t%v\t[%v, %v)\t%v\t%v\t%v\t%.2f%%\n", r.Stream, r.Interface, r.Priority, r.PCP, r.Queue,
+			r.Period, r.Txtime, r.Open, r.Close, r.Wire, r.Guard, r.Bound, 100*r.Utilisation)
+	}
+	for _, name := range slices.Sorted(maps.Keys(res.Cycles)) {
+		fmt.Fprintf(tw, "cycle of %s: %v\n", name, res.Cycles[name])
+	}
+	return tw.Flush()
+}
