@@ -175,10 +175,11 @@ func celList(items []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// optionsSchema is the schema of ptp.options: one property per option of ptp's table, typed.
-// tsnctl's own file also takes numbers as strings (0x hexadecimal, as ptp4l reads them) and labels
-// in any case; a TSNConfig takes numbers as numbers and labels as ptp4l spells them, which the
-// schema checks without CEL (the API server bounds the cost of a schema's CEL rules).
+// optionsSchema is the schema of ptp.options: one property per option of ptp's table, typed, and
+// checked without CEL (the API server bounds the cost of a schema's CEL rules): a whole number as a
+// number within its range, or as a string of the form ptp4l reads (decimal, 0x hexadecimal, 0
+// octal; its range is the agent's to check); a decimal number as a number; labels as ptp4l spells
+// them (tsnctl's own file also takes any case).
 func optionsSchema() *yaml.Node {
 	props := mapping()
 	for _, o := range ptp.Options() {
@@ -188,7 +189,11 @@ func optionsSchema() *yaml.Node {
 			s = mapping("type", str("string"), "description", quoted("refused: "+o.Refused),
 				"x-kubernetes-validations", seq(flow(mapping("rule", quoted("false"), "message", quoted(o.Refused)))))
 		case o.Kind == "int":
-			s = mapping("type", str("integer"), "minimum", num(o.Min), "maximum", num(o.Max))
+			// A number is checked against the range; a string (as tsnctl's own files hold them,
+			// and ptp4l reads 0x hexadecimal) for its form, its range by the agent.
+			s = mapping("x-kubernetes-int-or-string", boolean(true), "maxLength", num(24),
+				"allOf", flow(seq(flow(mapping("minimum", num(o.Min), "maximum", num(o.Max))),
+					flow(mapping("pattern", quoted(`^ *[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*) *$`))))))
 		case o.Kind == "double":
 			s = mapping("type", str("number"))
 			if o.Min == math.SmallestNonzeroFloat64 {
@@ -219,7 +224,7 @@ func optionsSchema() *yaml.Node {
 		props.Content = append(props.Content, str(o.Name), flow(s))
 	}
 	return mapping(
-		"description", quoted("ptp4l options of its [global] section by their linuxptp names (ptp4l(8)), each within ptp4l's range as tsnctl ptp config checks it: numbers as numbers, labels as ptp4l spells them. Generated from tsnctl's option table (make crds)."),
+		"description", quoted("ptp4l options of its [global] section by their linuxptp names (ptp4l(8)), each of its type and within ptp4l's range as tsnctl ptp config checks it (a whole number given as a string is checked for its form here, for its range by the agent); labels as ptp4l spells them. Generated from tsnctl's option table (make crds)."),
 		"type", str("object"),
 		"properties", props)
 }
