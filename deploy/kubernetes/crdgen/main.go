@@ -189,11 +189,14 @@ func optionsSchema() *yaml.Node {
 			s = mapping("type", str("string"), "description", quoted("refused: "+o.Refused),
 				"x-kubernetes-validations", seq(flow(mapping("rule", quoted("false"), "message", quoted(o.Refused)))))
 		case o.Kind == "int":
-			// A number is checked against the range; a string (as tsnctl's own files hold them,
-			// and ptp4l reads 0x hexadecimal) for its form, its range by the agent.
+			// A number, and a decimal string (as tsnctl's own files hold them), is checked against
+			// the range; a 0x or 0-octal string (ptp4l reads them) for its form, its range by the agent.
+			rule := fmt.Sprintf("type(self) != string || !self.matches('^ *[+-]?[1-9][0-9]{0,18} *$') || (int(self.trim().replace('+', '')) >= %s && int(self.trim().replace('+', '')) <= %s)", cInt(o.Min), cInt(o.Max))
 			s = mapping("x-kubernetes-int-or-string", boolean(true), "maxLength", num(24),
 				"allOf", flow(seq(flow(mapping("minimum", num(o.Min), "maximum", num(o.Max))),
-					flow(mapping("pattern", quoted(`^ *[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*) *$`))))))
+					flow(mapping("pattern", quoted(`^ *[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*) *$`))))),
+				"x-kubernetes-validations", seq(flow(mapping("rule", quoted(rule),
+					"message", quoted(fmt.Sprintf("out of ptp4l's range %s to %s", cInt(o.Min), cInt(o.Max)))))))
 		case o.Kind == "double":
 			s = mapping("type", str("number"))
 			if o.Min == math.SmallestNonzeroFloat64 {
