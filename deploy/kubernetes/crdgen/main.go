@@ -176,10 +176,9 @@ func celList(items []string) string {
 }
 
 // optionsSchema is the schema of ptp.options: one property per option of ptp's table, typed, and
-// checked without CEL (the API server bounds the cost of a schema's CEL rules): a whole number as a
-// number within its range, or as a string of the form ptp4l reads (decimal, 0x hexadecimal, 0
-// octal; its range is the agent's to check); a decimal number as a number; labels as ptp4l spells
-// them (tsnctl's own file also takes any case).
+// checked with as little CEL as will do (the API server bounds the cost of a schema's rules): a
+// whole number as a number or a decimal string within its range; a decimal number as a number;
+// labels as ptp4l spells them (tsnctl's own file also takes 0x numbers and labels in any case).
 func optionsSchema() *yaml.Node {
 	props := mapping()
 	for _, o := range ptp.Options() {
@@ -189,12 +188,13 @@ func optionsSchema() *yaml.Node {
 			s = mapping("type", str("string"), "description", quoted("refused: "+o.Refused),
 				"x-kubernetes-validations", seq(flow(mapping("rule", quoted("false"), "message", quoted(o.Refused)))))
 		case o.Kind == "int":
-			// A number, and a decimal string (as tsnctl's own files hold them), is checked against
-			// the range; a 0x or 0-octal string (ptp4l reads them) for its form, its range by the agent.
+			// A number, or a decimal string (as tsnctl's own files hold them), within the range. Not
+			// 0x or 0-octal strings, which ptp4l and tsnctl's own files take: CEL cannot read
+			// them, and a form the API server took without its range would reach a node that refuses it.
 			rule := fmt.Sprintf("type(self) != string || !self.matches('^ *[+-]?[1-9][0-9]{0,18} *$') || (int(self.trim().replace('+', '')) >= %s && int(self.trim().replace('+', '')) <= %s)", cInt(o.Min), cInt(o.Max))
 			s = mapping("x-kubernetes-int-or-string", boolean(true), "maxLength", num(24),
 				"allOf", flow(seq(flow(mapping("minimum", num(o.Min), "maximum", num(o.Max))),
-					flow(mapping("pattern", quoted(`^ *[+-]?(0[xX][0-9A-Fa-f]+|0[0-7]*|[1-9][0-9]*) *$`))))),
+					flow(mapping("pattern", quoted(`^ *[+-]?(0|[1-9][0-9]{0,18}) *$`))))),
 				"x-kubernetes-validations", seq(flow(mapping("rule", quoted(rule),
 					"message", quoted(fmt.Sprintf("out of ptp4l's range %s to %s", cInt(o.Min), cInt(o.Max)))))))
 		case o.Kind == "double":
@@ -227,7 +227,7 @@ func optionsSchema() *yaml.Node {
 		props.Content = append(props.Content, str(o.Name), flow(s))
 	}
 	return mapping(
-		"description", quoted("ptp4l options of its [global] section by their linuxptp names (ptp4l(8)), each of its type and within ptp4l's range as tsnctl ptp config checks it (a whole number given as a string is checked for its form here, for its range by the agent); labels as ptp4l spells them. Generated from tsnctl's option table (make crds)."),
+		"description", quoted("ptp4l options of its [global] section by their linuxptp names (ptp4l(8)), each of its type and within ptp4l's range as tsnctl ptp config checks it (whole numbers as numbers or decimal strings); labels as ptp4l spells them. Generated from tsnctl's option table (make crds)."),
 		"type", str("object"),
 		"properties", props)
 }
