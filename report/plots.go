@@ -59,20 +59,39 @@ func linesOf(runs []*Run) []line {
 // pngDPI makes PNGs sharp on high-density screens and in print (18 cm ≈ 1130 px).
 const pngDPI = 160
 
-func render(p *plot.Plot, pl *Plot) error {
-	img := vgimg.NewWith(vgimg.UseWH(plotW, plotH), vgimg.UseDPI(pngDPI))
-	p.Draw(draw.New(img))
+func render(p *plot.Plot, pl *Plot) error { return renderStack([]*plot.Plot{p}, plotH, pl) }
+
+// renderStack draws plots one under the other on a plotW × h page (one plot: the whole page), as
+// PNG and SVG.
+func renderStack(ps []*plot.Plot, h vg.Length, pl *Plot) error {
+	drawOn := func(dc draw.Canvas) {
+		if len(ps) == 1 {
+			ps[0].Draw(dc)
+			return
+		}
+		rows := make([][]*plot.Plot, len(ps))
+		for i, p := range ps {
+			rows[i] = []*plot.Plot{p}
+		}
+		tiles := plot.Align(rows, draw.Tiles{Rows: len(ps), Cols: 1, PadY: vg.Centimeter / 2}, dc)
+		for i, p := range ps {
+			p.Draw(tiles[i][0])
+		}
+	}
+	img := vgimg.NewWith(vgimg.UseWH(plotW, h), vgimg.UseDPI(pngDPI))
+	drawOn(draw.New(img))
 	var b bytes.Buffer
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&b); err != nil {
 		return fmt.Errorf("plot %s: %w", pl.Name, err)
 	}
 	pl.PNG = b.Bytes()
-	wt, err := p.WriterTo(plotW, plotH, "svg")
+	svg, err := draw.NewFormattedCanvas(plotW, h, "svg")
 	if err != nil {
 		return err
 	}
+	drawOn(draw.New(svg))
 	var sb bytes.Buffer
-	if _, err := wt.WriteTo(&sb); err != nil {
+	if _, err := svg.WriteTo(&sb); err != nil {
 		return fmt.Errorf("plot %s: %w", pl.Name, err)
 	}
 	pl.SVG = sb.Bytes()
@@ -124,14 +143,7 @@ func seriesPlot(r *Run, indicator string, idx int) (*Plot, error) {
 // histPlot overlays the runs' distributions of an indicator: linear bins, log count axis.
 // A title other than "" replaces the default "Histogram of INDICATOR".
 func histPlot(lines []line, indicator, suffix, title string) (*Plot, error) {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	var have []line
-	for _, l := range lines {
-		if in, ok := l.stream.Indicators[indicator]; ok {
-			lo, hi = math.Min(lo, float64(in.Min)), math.Max(hi, float64(in.Max))
-			have = append(have, l)
-		}
-	}
+	have := linesWith(lines, indicator)
 	if len(have) == 0 {
 		return nil, nil
 	}
@@ -144,6 +156,32 @@ func histPlot(lines []line, indicator, suffix, title string) (*Plot, error) {
 		pl.Title = title
 	}
 	p := newPlot(pl.Title, indicator+" (µs)", "packets")
+	if err := addHistograms(p, have, indicator); err != nil {
+		return nil, err
+	}
+	pl.Sources = len(have)
+	return pl, render(p, pl)
+}
+
+// linesWith are the lines that have the indicator.
+func linesWith(lines []line, indicator string) []line {
+	var have []line
+	for _, l := range lines {
+		if _, ok := l.stream.Indicators[indicator]; ok {
+			have = append(have, l)
+		}
+	}
+	return have
+}
+
+// addHistograms draws each line's distribution of the indicator (lines that have it) as a step
+// line: linear bins, log count axis.
+func addHistograms(p *plot.Plot, have []line, indicator string) error {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, l := range have {
+		in := l.stream.Indicators[indicator]
+		lo, hi = math.Min(lo, float64(in.Min)), math.Max(hi, float64(in.Max))
+	}
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	// At most 200 bins of a whole number of ns (fractional widths would comb the ns values).
@@ -163,12 +201,11 @@ func histPlot(lines []line, indicator, suffix, title string) (*Plot, error) {
 			pts = append(pts, plotter.XY{X: (lo + float64(k)*width) / 1e3, Y: math.Max(c, floor)})
 		}
 		if err := addStep(p, pts, l); err != nil {
-			return nil, err
+			return err
 		}
-		pl.Sources++
 	}
 	p.Y.Min = floor
-	return pl, render(p, pl)
+	return nil
 }
 
 // addStep draws pts as a step line in the line's colour, with its legend entry.
@@ -247,11 +284,10 @@ func Plots(runs []*Run) ([]*Plot, error) {
 	if c := cycleOf(runs[0]); c > 0 {
 		title += fmt.Sprintf(" (runs with a %v cycle)", time.Duration(c))
 	}
-	head, err := histPlot(same, analysis.ScheduledTime, "", title)
-	if head != nil {
-		head.Name, head.Kind = HeadlineName, "headline"
-	}
-	if err := add(head, err); err != nil {
+	// The headline is a timeline of the cycle, as tsnctl plan --svg draws a schedule (the lab's
+	// runs carry no gate list: their packets alone).
+	head := &Timeline{Name: HeadlineName, Title: title, packets: same, indicator: analysis.ScheduledTime}
+	if err := add(timelinePlot(head, "headline")); err != nil {
 		return nil, err
 	}
 	idx := 0
