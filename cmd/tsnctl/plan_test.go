@@ -48,3 +48,42 @@ func TestPlanCommand(t *testing.T) {
 		}
 	}
 }
+
+// --svg and --png draw the plan's cycle in the format of the flag: the streams are named in the
+// SVG, the PNG is a PNG; a file name of another extension is refused before anything is written,
+// naming the flag and the value; a file without streams has no schedule to draw.
+func TestPlanDrawsTheCycle(t *testing.T) {
+	in := writeFile(t, streamsFile)
+	dir := t.TempDir()
+	svg, png := filepath.Join(dir, "cycle.svg"), filepath.Join(dir, "cycle.PNG")
+	if out, err := run(t, "plan", "-f", in, "--svg", svg, "--png", png, "--table", filepath.Join(dir, "t.txt")); err != nil {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	s, _ := os.ReadFile(svg)
+	p, _ := os.ReadFile(png)
+	if !strings.HasPrefix(string(s), "<?xml") || !strings.Contains(string(s), ">control</text>") || !strings.Contains(string(s), ">fast</text>") {
+		t.Errorf("cycle.svg:\n%.500s", s)
+	}
+	if !strings.HasPrefix(string(p), "\x89PNG\r\n") {
+		t.Errorf("cycle.PNG is not a PNG: %.8q", p)
+	}
+	wrong := filepath.Join(dir, "wrong.png")
+	for _, c := range []struct{ args []string }{
+		{[]string{"--svg", wrong}},
+		{[]string{"--png", filepath.Join(dir, "cycle.svg.txt")}},
+		{[]string{"--png", filepath.Join(dir, "noext")}},
+	} {
+		_, err := run(t, append([]string{"plan", "-f", in}, c.args...)...)
+		want := c.args[0] + ` "` + c.args[1] + `": want a file name ending in .` + c.args[0][2:]
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v: %v, want %q", c.args, err, want)
+		}
+	}
+	if _, err := os.Stat(wrong); err == nil {
+		t.Errorf("a refused --svg wrote %s", wrong)
+	}
+	plain := writeFile(t, "interfaces:\n  - name: eth1\n")
+	if _, err := run(t, "plan", "-f", plain, "--png", filepath.Join(dir, "none.png")); err == nil || !strings.Contains(err.Error(), "--png: no schedule to draw") {
+		t.Errorf("a configuration without streams: %v", err)
+	}
+}
