@@ -1,7 +1,10 @@
 package sender
 
 import (
+	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tsnctl/tsnctl/plan"
@@ -32,4 +35,31 @@ func FromPlan(st plan.Stream) Config {
 		cfg.DestMAC, _ = net.ParseMAC(st.Dest) // configs checked it
 	}
 	return cfg
+}
+
+// SelectStreams returns the streams of ss named in names, in the order of names: a name ss does
+// not have, or one named twice, is refused with the names it has.
+func SelectStreams(ss []plan.Stream, names []string, file string) ([]plan.Stream, error) {
+	have := make([]string, len(ss))
+	for i, st := range ss {
+		have[i] = st.Name
+	}
+	slices.Sort(have)
+	var out []plan.Stream
+	for i, n := range names {
+		j := slices.IndexFunc(ss, func(st plan.Stream) bool { return st.Name == n })
+		switch {
+		case len(ss) == 0:
+			return nil, fmt.Errorf("--stream %s: %s has no streams: section", n, file)
+		case j < 0:
+			return nil, fmt.Errorf("--stream %q: %s has no stream of this name; its streams: %s", n, file, strings.Join(have, ", "))
+		case slices.Contains(names[:i], n):
+			return nil, fmt.Errorf("--stream %s: named twice", n)
+		}
+		out = append(out, ss[j])
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("-f %s: give --stream NAME[,NAME...], the streams to send; its streams: %s", file, strings.Join(have, ", "))
+	}
+	return out, nil
 }
