@@ -86,7 +86,7 @@ func sendCmd() *cobra.Command {
 	var o sendOptions
 	cmd := &cobra.Command{
 		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags] | send --stream NAME[,NAME...] -f FILE [flags]",
-		Short: "Send one cyclic stream of test packets, optionally launched by ETF at their SO_TXTIME",
+		Short: "Send a cyclic stream of test packets (or planned streams), optionally launched by ETF at their SO_TXTIME",
 		Long: `send sends one packet (or --per-cycle packets) every --cycle over UDP. Cycles are aligned to
 --base-time in TAI (default: whole cycles since the TAI epoch, as taprio's base-time: auto), so the
 sender and the gates agree. With --txtime each packet carries its launch time (SCM_TXTIME on
