@@ -19,6 +19,10 @@ type Options struct {
 	// WarmupTime leaves out the packets whose cycle started less than this long after the
 	// stream's first cycle.
 	WarmupTime time.Duration
+	// Plan, if given (analyze -f FILE), judges each planned stream by its own window and deadline
+	// (Result.Plan): the stream whose id is a plan's takes its window and period from the plan,
+	// not from the sender's header.
+	Plan []StreamPlan
 }
 
 // Analyzer accumulates the records of one run (a sender's log, a receiver's log, or both) in
@@ -89,6 +93,11 @@ type stream struct {
 	cycleLen              int64  // from the sender's header; 0: unknown
 	lastTxCycle           int64  // the latest cycle start sent
 	cyclesSkipped         uint64 // cycles between sent ones that sent nothing
+
+	// against the plan (Options.Plan)
+	plan          *StreamPlan
+	planTxOutside uint64 // txtimes outside the plan's window
+	overDeadline  uint64 // received after the plan's deadline
 }
 
 type window struct{ start, end int64 }
@@ -106,7 +115,10 @@ func (a *Analyzer) stream(id uint32) *stream {
 			a.tooMany++
 			return nil
 		}
-		s = &stream{id: id, vlanTCI: -1}
+		s = &stream{id: id, vlanTCI: -1, plan: a.planOf(id)}
+		if p := s.plan; p != nil {
+			s.window, s.cycleLen = &window{p.Open, p.Close}, p.Period
+		}
 		a.streams[id] = s
 	}
 	a.last = s
@@ -120,7 +132,7 @@ func (a *Analyzer) useHeader(h *samplelog.Header) {
 		return
 	}
 	s := a.stream(h.Stream)
-	if s == nil {
+	if s == nil || s.plan != nil {
 		return
 	}
 	if p := h.Send; p.WindowEnd > p.WindowStart {
@@ -236,6 +248,9 @@ func (a *Analyzer) addRx(s *stream, r *samplelog.Record) {
 	if r.Flags&samplelog.FlagTxtime != 0 && r.Txtime != 0 {
 		s.txToRx.Add(r.Timestamp - r.Txtime)
 	}
+	if s.plan != nil && st > s.plan.Deadline {
+		s.overDeadline++
+	}
 	if s.ring != nil {
 		if slot := &s.ring[r.Seq%ringLen]; slot.seq == r.Seq && slot.cycle != 0 {
 			slot.rxTS = r.Timestamp
@@ -284,6 +299,11 @@ func (a *Analyzer) addTx(s *stream, r *samplelog.Record) {
 	}
 	if r.Flags&samplelog.FlagNotLocked != 0 {
 		s.notLocked++
+	}
+	if p := s.plan; p != nil && r.Txtime != 0 && r.CycleStart != 0 {
+		if off := r.Txtime - r.CycleStart; off < p.Open || off >= p.Close {
+			s.planTxOutside++
+		}
 	}
 	if r.Flags&samplelog.FlagOutsideWindow != 0 {
 		s.outsidePlanned++

@@ -14,6 +14,8 @@ type Result struct {
 	Streams  []StreamResult `json:"streams"`
 	Sync     *SyncResult    `json:"sync,omitempty"` // from a tsnctl ptp run --log file
 	SLA      []SLAResult    `json:"sla,omitempty"`
+	Plan     []PlanResult   `json:"plan,omitempty"` // per planned stream (analyze -f FILE)
+	planned  bool           // a plan was given
 }
 
 // WarmupInfo is what was left out at the start.
@@ -193,6 +195,21 @@ func (a *Analyzer) Result() *Result {
 		add(TxtimeToRx, &s.txToRx, nil)
 		add(PathDelay, &s.pathDelay, nil)
 		res.Streams = append(res.Streams, sr)
+		if s.plan != nil {
+			res.Plan = append(res.Plan, s.judge(&sr))
+		}
+	}
+	if a.opts.Plan != nil {
+		res.planned = true
+		for _, id := range a.streamIDs() {
+			if a.streams[id].plan == nil {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("stream %d is none of the plan's streams: not judged against it", id))
+			}
+		}
+		if len(res.Plan) == 0 {
+			res.Warnings = append(res.Warnings, "no stream of the plan is in the logs")
+		}
+		a.checkPlanHeaders(res)
 	}
 	return res
 }

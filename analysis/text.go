@@ -84,6 +84,12 @@ func (res *Result) WriteText(w io.Writer) {
 		}
 		tw.Flush()
 	}
+	if len(res.Plan) > 0 {
+		fmt.Fprintln(w, "\nplanned streams (window and deadline in each period):")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		res.planTable(tw)
+		tw.Flush()
+	}
 	if sy := res.Sync; sy != nil {
 		fmt.Fprintf(w, "\ntime sync (%s, %s: %d samples, %s to %s): LOCKED %.1f %% of the time", safe(sy.Path), sy.Window, sy.Samples,
 			sy.From.UTC().Format("15:04:05"), sy.To.UTC().Format("15:04:05"), 100*sy.LockedFraction)

@@ -53,6 +53,7 @@ type Summary struct {
 	Tagged                uint64 // raw: frames with an 802.1Q tag
 	LastVLAN              uint16
 	LastPCP               uint8
+	Streams               int // stream ids seen (sequence numbers are counted per stream)
 }
 
 // Receiver is an open, configured socket.
@@ -63,9 +64,13 @@ type Receiver struct {
 	closer    func() error
 	msg       *socket.Msg
 	taiOffset int64
-	track     seqtrack.Tracker
-	sum       Summary
-	rec       samplelog.Record
+	// tracks counts each stream's sequence numbers (send --stream a,b sends several to one
+	// port); a stream past maxStreams shares the last one's.
+	tracks map[uint32]*seqtrack.Tracker
+	last   *seqtrack.Tracker
+	lastID uint32
+	sum    Summary
+	rec    samplelog.Record
 }
 
 // Open validates cfg and opens the socket.
@@ -219,7 +224,7 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	}
 	r.sum.Packets++
 	r.sum.LastSeq = h.Seq
-	r.track.Add(h.Seq, h.CycleStart)
+	r.tracker(h.Stream).Add(h.Seq, h.CycleStart)
 	if r.cfg.Log != nil {
 		r.rec = samplelog.Record{Type: samplelog.TypeRx, Flags: flags, Stream: h.Stream, Seq: h.Seq,
 			CycleStart: h.CycleStart, Wakeup: h.Wakeup, SendCall: h.SendCall, Txtime: h.Txtime, Timestamp: ts, TCI: tci}
@@ -227,10 +232,38 @@ func (r *Receiver) packet(h *wire.Header, c *socket.Control) {
 	}
 }
 
+// maxStreams bounds the streams counted apart (a stray sender must not make one per packet).
+const maxStreams = 64
+
+// tracker is the sequence tracker of stream id: allocated when the stream is first seen only.
+func (r *Receiver) tracker(id uint32) *seqtrack.Tracker {
+	if r.last != nil && r.lastID == id {
+		return r.last
+	}
+	t := r.tracks[id]
+	if t == nil {
+		if r.tracks == nil {
+			r.tracks = map[uint32]*seqtrack.Tracker{}
+		}
+		if len(r.tracks) < maxStreams {
+			t = &seqtrack.Tracker{}
+			r.tracks[id] = t
+		} else {
+			t = r.last
+		}
+	}
+	r.last, r.lastID = t, id
+	return t
+}
+
 func (r *Receiver) finish() (Summary, error) {
-	r.sum.Received, r.sum.Lost = r.track.Received(), r.track.Lost()
-	r.sum.Duplicates, r.sum.Reordered = r.track.Duplicates, r.track.Reordered
-	r.sum.Restarts, r.sum.Stale = r.track.Restarts, r.track.Stale
+	r.sum.Received, r.sum.Lost, r.sum.Duplicates, r.sum.Reordered, r.sum.Restarts, r.sum.Stale = 0, 0, 0, 0, 0, 0
+	for _, t := range r.tracks {
+		r.sum.Received, r.sum.Lost = r.sum.Received+t.Received(), r.sum.Lost+t.Lost()
+		r.sum.Duplicates, r.sum.Reordered = r.sum.Duplicates+t.Duplicates, r.sum.Reordered+t.Reordered
+		r.sum.Restarts, r.sum.Stale = r.sum.Restarts+t.Restarts, r.sum.Stale+t.Stale
+	}
+	r.sum.Streams = len(r.tracks)
 	switch {
 	case r.sum.Hardware > 0 && r.sum.Software > 0:
 		r.sum.TimestampSource = "mixed"
@@ -250,8 +283,13 @@ func (r *Receiver) SetLog(w *samplelog.Writer) { r.cfg.Log = w }
 
 // Write prints the summary.
 func (s Summary) Write(w io.Writer) {
-	fmt.Fprintf(w, "\nreceived %d packets (%d distinct, sequence %d..%d): lost %d, duplicates %d, reordered %d; not ours %d\n",
-		s.Packets, s.Received, s.FirstSeq, s.LastSeq, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
+	if s.Streams > 1 {
+		fmt.Fprintf(w, "\nreceived %d packets of %d streams (%d distinct): lost %d, duplicates %d, reordered %d; not ours %d\n",
+			s.Packets, s.Streams, s.Received, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
+	} else {
+		fmt.Fprintf(w, "\nreceived %d packets (%d distinct, sequence %d..%d): lost %d, duplicates %d, reordered %d; not ours %d\n",
+			s.Packets, s.Received, s.FirstSeq, s.LastSeq, s.Lost, s.Duplicates, s.Reordered, s.NotOurs)
+	}
 	if s.Restarts > 0 || s.Stale > 0 {
 		fmt.Fprintf(w, "  sender restarts (sequence began again): %d; too late to judge (over 65536 behind): %d\n", s.Restarts, s.Stale)
 	}

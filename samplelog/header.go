@@ -59,6 +59,11 @@ type SendParams struct {
 	WakeAdvance int64 `json:"wake_advance_ns,omitempty"`
 	// Qdisc names the qdisc the stream went through, where a writer knows it.
 	Qdisc string `json:"qdisc,omitempty"`
+	// Plan is the configuration file whose planned streams were sent (send --stream NAME -f FILE),
+	// and Streams their names and ids, NAME=ID,...: one log holds them all; the window above is
+	// the first's.
+	Plan    string `json:"plan,omitempty"`
+	Streams string `json:"streams,omitempty"`
 }
 
 // Window reports the transmit window, if the sender had one.

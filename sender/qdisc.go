@@ -1,6 +1,7 @@
 package sender
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -18,6 +19,40 @@ import (
 // the check of its txtimes against the installed windows, and the software ETF the stream goes
 // through, if any (nil otherwise).
 func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Timing, *WindowCheck, *SoftwareETF, error) {
+	installed, err := readInstalled(netns, iface)
+	if err != nil {
+		return Timing{}, nil, nil, err
+	}
+	t, tc, err := FromSchedule(installed.Taprio, iface, prio, cycle, window)
+	if err != nil {
+		return Timing{}, nil, nil, err
+	}
+	check := NewWindowCheck(installed.Taprio, tc)
+	return t, &check, softwareETF(installed.Taprio, installed.ETF, tc), nil
+}
+
+// InstalledCheck reads the taprio installed on iface (in netns) and returns the check of txtimes
+// against the windows of the class priority prio maps to (send --stream checks a planned stream
+// against the schedule apply installed, as --from-qdisc does).
+func InstalledCheck(netns, iface string, prio int) (*WindowCheck, error) {
+	installed, err := readInstalled(netns, iface)
+	var pe *param.Error
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("%s: %s", iface, pe.Msg) // the interface is the plan's, not --from-qdisc's
+	}
+	if err != nil {
+		return nil, err
+	}
+	o := installed.Taprio
+	if prio < 0 || prio > 15 || len(taprio.Windows(o.Schedule.Entries, int(o.Map[prio]))) == 0 {
+		return nil, fmt.Errorf("priority %d has no open window in the taprio on %s", prio, iface)
+	}
+	check := NewWindowCheck(o, int(o.Map[prio]))
+	return &check, nil
+}
+
+// readInstalled reads iface's qdiscs; an error when it has no taprio.
+func readInstalled(netns, iface string) (tree.Tree, error) {
 	var qs []qdisc.Qdisc
 	err := nsexec.Do(netns, func() error {
 		ifi, err := net.InterfaceByName(iface)
@@ -33,21 +68,16 @@ func FromQdisc(netns, iface string, prio int, cycle int64, window [2]int64) (Tim
 		return err
 	})
 	if err != nil {
-		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "%w", err)
+		return tree.Tree{}, param.Errorf("from-qdisc", iface, "%w", err)
 	}
 	installed, err := tree.Decode(qs)
 	if err != nil {
-		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "%w", err)
+		return tree.Tree{}, param.Errorf("from-qdisc", iface, "%w", err)
 	}
 	if installed.Taprio == nil {
-		return Timing{}, nil, nil, param.Errorf("from-qdisc", iface, "no taprio qdisc is installed there (tsnctl show --iface %s)", iface)
+		return tree.Tree{}, param.Errorf("from-qdisc", iface, "no taprio qdisc is installed there (tsnctl show --iface %s)", iface)
 	}
-	t, tc, err := FromSchedule(installed.Taprio, iface, prio, cycle, window)
-	if err != nil {
-		return Timing{}, nil, nil, err
-	}
-	check := NewWindowCheck(installed.Taprio, tc)
-	return t, &check, softwareETF(installed.Taprio, installed.ETF, tc), nil
+	return installed, nil
 }
 
 // SoftwareETF is an ETF without launch-time offload on a TX queue of the stream's traffic class,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,6 +130,7 @@ type Sender struct {
 		seq    uint64
 	}
 	lastSeq    uint64
+	seq        uint64   // the next packet's sequence number
 	errQueue   bool     // the error queue can carry something: ETF reports or TX timestamps
 	dmaLatency *os.File // /dev/cpu_dma_latency, held during a real-time run
 	hdrOff     int      // where the tsnctl header starts in msg.Data (after the Ethernet header when raw)
@@ -388,57 +390,98 @@ func cpuList(set *unix.CPUSet) string {
 // are undone at the end, and the goroutine ends locked, so the runtime retires the thread (or, if
 // it is the process's main thread, parks it for good).
 func (s *Sender) Run(ctx context.Context) (Summary, error) {
+	sums, err := RunAll(ctx, s)
+	return sums[0], err
+}
+
+// RunAll sends several prepared streams from one real-time loop, as Run sends one: their cycles
+// merged into one timeline (Timeline, so their timings must share a base-time). The first
+// stream's real-time settings (FIFO, CPU), Lead, Duration, Sync and PauseUnlocked apply to all;
+// each stream sends its own Count. It returns each stream's summary, in the order given.
+func RunAll(ctx context.Context, lanes ...*Sender) ([]Summary, error) {
 	type result struct {
-		sum Summary
-		err error
+		sums []Summary
+		err  error
 	}
 	done := make(chan result, 1)
 	go func() {
-		runtime.LockOSThread() // and no UnlockOSThread: see above
-		sum, err := s.run(ctx)
-		done <- result{sum, err}
+		runtime.LockOSThread() // and no UnlockOSThread: see Run
+		sums, err := run(ctx, lanes)
+		done <- result{sums, err}
 	}()
 	r := <-done
-	return r.sum, r.err
+	return r.sums, r.err
 }
 
-func (s *Sender) run(ctx context.Context) (Summary, error) {
-	restore, err := s.tune()
+func summaries(lanes []*Sender) []Summary {
+	sums := make([]Summary, len(lanes))
+	for i, l := range lanes {
+		sums[i] = l.sum
+	}
+	return sums
+}
+
+func run(ctx context.Context, lanes []*Sender) ([]Summary, error) {
+	s0 := lanes[0]
+	timings := make([]Timing, len(lanes))
+	for i, l := range lanes {
+		timings[i] = l.cfg.Timing
+	}
+	tl, err := NewTimeline(timings...)
 	if err != nil {
-		return s.sum, err
+		return summaries(lanes), err
+	}
+	restore, err := s0.tune()
+	if err != nil {
+		return summaries(lanes), err
 	}
 	defer restore()
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 
-	t := s.cfg.Timing
 	raw := runtime.GOMAXPROCS(0) >= 2 // see sleepUntil
-	lead := int64(s.cfg.Lead)
+	lead := int64(s0.cfg.Lead)
 	if lead <= 0 {
 		lead = int64(10 * time.Millisecond)
 	}
-	k := t.FirstCycle(now(), lead)
+	n := tl.First(now(), lead)
 	var deadline int64
-	if s.cfg.Duration > 0 {
-		deadline = t.Wake(k) + int64(s.cfg.Duration)
+	if s0.cfg.Duration > 0 {
+		deadline = tl.Wake(n) + int64(s0.cfg.Duration)
 	}
-	s.sum.FirstCycleStart = t.CycleStart(k)
-	var seq uint64
-	var skipped int64 // cycles an overrun passed over; counted once the loop reaches the cycle after them
+	for m, seen := n, make([]bool, len(lanes)); slices.Contains(seen, false); m++ {
+		if lane, k := tl.At(m); !seen[lane] {
+			seen[lane] = true
+			lanes[lane].sum.FirstCycleStart = lanes[lane].cfg.Timing.CycleStart(k)
+		}
+	}
 	done := ctx.Done()
+	missedFrom := n // events from missedFrom to n were passed over by an overrun
 	for {
-		if s.cfg.Count > 0 && int64(seq) >= s.cfg.Count {
+		if !slices.ContainsFunc(lanes, (*Sender).more) {
 			break
 		}
 		select {
 		case <-done:
-			return s.finish()
+			return finishAll(lanes)
 		default:
 		}
-		wake := t.Wake(k)
+		wake := tl.Wake(n)
 		if deadline > 0 && wake >= deadline {
 			break
 		}
-		s.skip(skipped)
+		lane, k := tl.At(n)
+		s, t := lanes[lane], lanes[lane].cfg.Timing
+		if !s.more() { // this stream has sent its Count; the others go on
+			n, _ = tl.Next(n, now())
+			continue
+		}
+		// Counted once the loop reaches the event after them, so that a stall in the last cycle
+		// of a run counts nothing: no cycle was due.
+		for m := missedFrom; m < n; m++ {
+			if l, _ := tl.At(m); lanes[l].more() {
+				lanes[l].skip(1)
+			}
+		}
 		if raw {
 			// Through the scheduler once a cycle, outside the measured path: a goroutine that the
 			// scheduler never sees switch for 10 ms is preempted by the runtime's monitor, and
@@ -451,41 +494,62 @@ func (s *Sender) run(ctx context.Context) (Summary, error) {
 		woke := now()
 		s.wake(woke - wake)
 		cs := t.CycleStart(k)
-		locked := s.cfg.Sync == nil || s.cfg.Sync()
-		if !locked && s.cfg.PauseUnlocked {
+		locked := s0.cfg.Sync == nil || s0.cfg.Sync()
+		if !locked && s0.cfg.PauseUnlocked {
 			s.sum.PausedCycles++
-			k, skipped = t.Next(k, now())
+			next, _ := tl.Next(n, now())
+			n, missedFrom = next, n+1
 			continue
 		}
-		for i := 0; i < t.PerCycle && (s.cfg.Count == 0 || int64(seq) < s.cfg.Count); i++ {
+		for i := 0; i < t.PerCycle && s.more(); i++ {
 			var txtime int64
 			if t.Txtime {
 				txtime = t.TxtimeOf(k, i)
-				if s.cfg.LateEvery > 0 && int64(seq)%s.cfg.LateEvery == s.cfg.LateEvery-1 {
+				if s.cfg.LateEvery > 0 && int64(s.seq)%s.cfg.LateEvery == s.cfg.LateEvery-1 {
 					// Whole cycles back, past the wake-up: the same place in the window (taprio
 					// accepts it), but in the past, which ETF refuses and reports.
 					txtime -= (t.WakeAdvance/t.Cycle + 2) * t.Cycle
 				}
 			}
-			s.send(seq, cs, woke, wake, txtime, locked)
-			seq++
+			s.send(s.seq, cs, woke, wake, txtime, locked)
+			s.seq++
 		}
 		s.sum.LastCycleStart = cs
 		if s.errQueue {
 			s.drainErrors()
 		}
-		k, skipped = t.Next(k, now())
+		next, _ := tl.Next(n, now())
+		n, missedFrom = next, n+1
 	}
 	// Late reports (ETF drops come at the txtime, TX timestamps when the NIC sent).
 	end := now() + int64(20*time.Millisecond)
-	if t.Txtime {
-		end += int64(t.WakeAdvance) + t.Cycle
+	var wait int64
+	for _, l := range lanes {
+		if t := l.cfg.Timing; t.Txtime {
+			wait = max(wait, t.WakeAdvance+t.Cycle)
+		}
 	}
+	end += wait
 	for now() < end {
-		s.drainErrors()
+		for _, l := range lanes {
+			l.drainErrors()
+		}
 		sleepUntil(now()+int64(time.Millisecond), false)
 	}
-	return s.finish()
+	return finishAll(lanes)
+}
+
+// more reports whether the stream has packets left to send (Count not reached).
+func (s *Sender) more() bool { return s.cfg.Count == 0 || int64(s.seq) < s.cfg.Count }
+
+func finishAll(lanes []*Sender) ([]Summary, error) {
+	var first error
+	for _, l := range lanes {
+		if _, err := l.finish(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return summaries(lanes), first
 }
 
 func (s *Sender) finish() (Summary, error) {

@@ -1,7 +1,9 @@
-// Package sender is tsnctl's cyclic sender: one stream of packets, one (or a few) per cycle, each
-// planned inside a transmit window and optionally launched by ETF at its SO_TXTIME.
+// Package sender is tsnctl's cyclic sender: a stream of packets, one (or a few) per cycle, each
+// planned inside a transmit window and optionally launched by ETF at its SO_TXTIME; or several
+// such streams, their cycles merged into one timeline, from the same loop.
 //
-// timing.go is the pure schedule arithmetic; send.go is the socket loop.
+// timing.go and timeline.go are the pure schedule arithmetic; send.go is the socket loop;
+// planned.go makes a planned stream's Config (tsnctl send --stream NAME -f FILE).
 package sender
 
 import (

@@ -16,6 +16,7 @@ import (
 type analysisFlags struct {
 	warmup, format string
 	slas           []string
+	plan           string // analyze -f FILE
 }
 
 func (a *analysisFlags) register(f *pflag.FlagSet) {
@@ -34,6 +35,11 @@ func (a *analysisFlags) analyze(files []string) (*analysis.Result, []analysis.SL
 	opts, rules, err := a.parse()
 	if err != nil {
 		return nil, nil, err
+	}
+	if a.plan != "" {
+		if opts.Plan, err = analysis.LoadPlan(a.plan); err != nil {
+			return nil, nil, err
+		}
 	}
 	an := analysis.New(opts)
 	if err := an.ReadFiles(files, a.format); err != nil {
@@ -66,7 +72,7 @@ func analyzeCmd() *cobra.Command {
 	var af analysisFlags
 	var output string
 	cmd := &cobra.Command{
-		Use:   "analyze [--warmup N|DURATION] [--sla RULE]... [-o text|json] FILE...",
+		Use:   "analyze [--warmup N|DURATION] [--sla RULE]... [-f CONFIG] [-o text|json] FILE...",
 		Short: "Latency and jitter of sample logs (tsnctl send/recv, or netlatency nl-rx JSON lines)",
 		Long: `analyze reads the sample logs of one run — the sender's, the receiver's, or both — and reports per
 stream the packet counters and the indicators of the seed experiment:
@@ -83,6 +89,12 @@ Percentiles are exact up to 65536 samples per indicator, then taken from a histo
 deviation from the median of the first 65536 (error at most 0.1 % of that deviation); the output
 says which. netlatency's nl-rx output is recognised by itself (or give --format netlatency).
 
+-f CONFIG judges each of CONFIG's planned streams (sent with tsnctl send --stream NAME -f CONFIG)
+by its own row of the plan: its txtimes (and, with TX timestamps, its packets' departures) inside
+its window [open, close) in each period, its packets received (RX timestamp − period start) by
+its deadline, offset + max-latency. One row per stream; a stream that misses either, or whose
+deadline cannot be judged (no receiver's log), fails, and the exit status is 1.
+
 ` + slaHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -91,6 +103,7 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 				return err
 			}
 			ok := res.CheckSLA(rules)
+			ok = res.PlanOK() && ok
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -107,6 +120,7 @@ says which. netlatency's nl-rx output is recognised by itself (or give --format 
 		},
 	}
 	af.register(cmd.Flags())
+	cmd.Flags().StringVarP(&af.plan, "file", "f", "", "configuration whose planned streams to judge, each by its window and deadline")
 	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
 	return cmd
 }

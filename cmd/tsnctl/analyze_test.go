@@ -90,3 +90,33 @@ func TestReportCommand(t *testing.T) {
 		t.Error("report.json lacks the SLA verdict")
 	}
 }
+
+// analyze -f CONFIG: one row per planned stream, each judged by its own window and deadline; a
+// stream that misses its plan fails the run (exit status 1).
+func TestAnalyzePlannedStreams(t *testing.T) {
+	dir := "../../analysis/testdata/"
+	out, err := run(t, "analyze", "-f", dir+"plan-streams.yaml", dir+"plan-tx.log", dir+"plan-rx.log")
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	var fast, seed string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "fast ") {
+			fast = line
+		}
+		if strings.HasPrefix(line, "seed ") {
+			seed = line
+		}
+	}
+	if !strings.HasSuffix(fast, " ok") || !strings.Contains(seed, "FAIL: 1 txtimes outside the window") || !strings.Contains(seed, "2 received after the deadline") {
+		t.Errorf("rows:\n%s\n%s\n%s", fast, seed, out)
+	}
+	// The JSON carries the same verdicts (and the same exit status).
+	if out, err := run(t, "analyze", "-f", dir+"plan-streams.yaml", "-o", "json", dir+"plan-tx.log", dir+"plan-rx.log"); err == nil || !strings.Contains(out, `"name": "fast"`) {
+		t.Errorf("json: %v\n%.400s", err, out)
+	}
+	if _, err := run(t, "analyze", "-f", dir+"nope.yaml", dir+"plan-tx.log"); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Errorf("missing plan file: %v", err)
+	}
+}

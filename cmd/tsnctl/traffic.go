@@ -79,13 +79,14 @@ type sendOptions struct {
 	requireSync, quiet     bool
 	syncTimeout            time.Duration
 	onSyncLoss, syncStatus string
+	stream, file           string // --stream: an id, or with -f the names of the file's streams
 }
 
 func sendCmd() *cobra.Command {
 	var o sendOptions
 	cmd := &cobra.Command{
-		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags]",
-		Short: "Send one cyclic stream of test packets, optionally launched by ETF at their SO_TXTIME",
+		Use:   "send --dest HOST:PORT [--txtime] [--window START,END --offset D | --from-qdisc IF] [flags] | send --stream NAME[,NAME...] -f FILE [flags]",
+		Short: "Send a cyclic stream of test packets (or planned streams), optionally launched by ETF at their SO_TXTIME",
 		Long: `send sends one packet (or --per-cycle packets) every --cycle over UDP. Cycles are aligned to
 --base-time in TAI (default: whole cycles since the TAI epoch, as taprio's base-time: auto), so the
 sender and the gates agree. With --txtime each packet carries its launch time (SCM_TXTIME on
@@ -100,7 +101,14 @@ Every packet carries a header (stream, sequence, cycle start, wake-up, send call
 socket's error queue is read every cycle: ETF drops (missed deadline, invalid parameter) and TX
 timestamps are attributed to their sequence numbers. --log FILE writes every event to a sample
 log (tsnctl dump FILE reads it). The sending thread is locked, optionally SCHED_FIFO (--fifo) and
-pinned (--cpu); memory is locked and the loop does not allocate.`,
+pinned (--cpu); memory is locked and the loop does not allocate.
+
+--stream NAME[,NAME...] -f FILE sends streams of FILE's streams: as planned (tsnctl plan -f FILE
+shows the rows): each its period from base-time auto, its frames and size, its priority, its txtime
+in the period (SO_TXTIME on), through its VLAN interface (UDP) or tagged on the port (raw, dest a
+MAC), each packet with the stream's id (1, 2, ... in the order of the names of FILE's streams).
+Several streams go from one loop, their cycles merged in time order; --count is per stream. The
+flags that say what the plan says (--dest, --cycle, --window, --offset, ...) are refused with it.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
@@ -131,7 +139,8 @@ pinned (--cpu); memory is locked and the loop does not allocate.`,
 	f.Int64Var(&o.cfg.Count, "count", 1000, "packets to send (0: until --duration or Ctrl-C)")
 	f.DurationVar(&o.cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
 	f.IntVar(&o.cfg.Size, "size", 64, "UDP payload bytes")
-	f.Uint32Var(&o.cfg.Stream, "stream", 0, "stream id written in every packet")
+	f.StringVar(&o.stream, "stream", "0", "stream id written in every packet; with -f FILE: the names of FILE's streams to send, NAME[,NAME...]")
+	f.StringVarP(&o.file, "file", "f", "", "with --stream NAME: the configuration whose planned streams to send")
 	f.IntVar(&o.cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
 	f.IntVar(&o.cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
 	f.BoolVar(&o.cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
@@ -209,6 +218,14 @@ func (o *sendOptions) waitForSync(cmd *cobra.Command) (*watch.Gate, error) {
 }
 
 func (o *sendOptions) run(cmd *cobra.Command) error {
+	if o.file != "" {
+		return o.runPlanned(cmd)
+	}
+	id, err := strconv.ParseUint(o.stream, 10, 32)
+	if err != nil {
+		return fmt.Errorf("--stream %q: without -f FILE, the stream id written in every packet (0 to 4294967295); stream names go with -f FILE", o.stream)
+	}
+	o.cfg.Stream = uint32(id)
 	if !o.cfg.Raw && (cmd.Flags().Changed("dest-mac") || cmd.Flags().Changed("vlan") || cmd.Flags().Changed("pcp")) {
 		return fmt.Errorf("--dest-mac, --vlan and --pcp go with --raw (over UDP, the VLAN interface and its egress-qos-map set them)")
 	}
@@ -247,7 +264,8 @@ func (o *sendOptions) run(cmd *cobra.Command) error {
 	return err
 }
 
-func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
+// progress prints the senders' counters, summed, every second.
+func progress(ctx context.Context, w io.Writer, ss ...*sender.Sender) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -255,8 +273,13 @@ func progress(ctx context.Context, w io.Writer, s *sender.Sender) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			fmt.Fprintf(w, "\rsent %d, ETF drops %d, errors %d, missed cycles %d, worst wake-up %.1f us   ", s.Stats.Sent.Load(),
-				s.Stats.Drops.Load(), s.Stats.Errors.Load(), s.Stats.Missed.Load(), float64(s.Stats.WakeMax.Load())/1e3)
+			var sent, drops, errs, missed uint64
+			var worst int64
+			for _, s := range ss {
+				sent, drops, errs, missed = sent+s.Stats.Sent.Load(), drops+s.Stats.Drops.Load(), errs+s.Stats.Errors.Load(), missed+s.Stats.Missed.Load()
+				worst = max(worst, s.Stats.WakeMax.Load())
+			}
+			fmt.Fprintf(w, "\rsent %d, ETF drops %d, errors %d, missed cycles %d, worst wake-up %.1f us   ", sent, drops, errs, missed, float64(worst)/1e3)
 		}
 	}
 }
