@@ -87,7 +87,10 @@ func TestCorpusCoversEveryRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range Rules {
-		if r.Severity != Error {
+		if r.Severity != Error || r.Name == "stream-windows" {
+			// stream-windows judges planned schedules against their streams: the loader refuses a
+			// hand-written schedule on an interface with streams, so no file makes it fire (its
+			// tests build the configuration in memory: TestEveryRule, plan's TestLintChecksPlannedWindows).
 			continue
 		}
 		if !slices.ContainsFunc(corpus, func(c CorpusCase) bool { return c.Want == r.Name && !c.NodeOnly() }) {
