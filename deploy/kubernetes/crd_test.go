@@ -24,7 +24,8 @@ var tsnconfigs = schema.GroupVersionResource{Group: "tsnctl.io", Version: "v1alp
 // TestCRDAgreesWithLint: the API server takes a TSNConfig exactly when `tsnctl lint` takes its
 // configuration without a node's facts, over lint's corpus (lint/testdata/corpus): the node-* cases,
 // which only a node's facts refuse, it takes (the agent lints them on its node and reports them in
-// status). A refusal names the field; one of a rule across fields names the lint rule.
+// status), and so the plan-* cases, which only planning refuses (the agent and fleet check plan).
+// A refusal names the field; one of a rule across fields names the lint rule.
 func TestCRDAgreesWithLint(t *testing.T) {
 	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../helm/tsnctl/crds"}})
 	// The CRDs as a user applies them: accepted without a warning.
@@ -50,7 +51,7 @@ func TestCRDAgreesWithLint(t *testing.T) {
 			_, err := dyn.Resource(tsnconfigs).Apply(context.Background(), c.Name, obj,
 				metav1.ApplyOptions{FieldManager: "tsnctl-test", DryRun: []string{metav1.DryRunAll}})
 			switch {
-			case c.Want == "ok" || c.NodeOnly():
+			case c.CRDTakes():
 				if err != nil {
 					t.Fatalf("refused (lint says %s): %v", c.Want, err)
 				}
