@@ -35,7 +35,7 @@ type CorpusCase struct {
 	Facts Facts  // node-* cases: the node's facts that make lint refuse them
 	// Constraint is what the planner's refusal names (want plan).
 	Constraint string
-	Data  []byte
+	Data       []byte
 }
 
 // NodeOnly reports whether only a node can judge the case (the CRD takes it).
