@@ -23,7 +23,11 @@ type Config struct {
 	// that reads a configuration) turns them into their interfaces' schedules.
 	Streams []Stream `yaml:"streams,omitempty" json:"streams,omitempty"`
 	PTP     *PTP     `yaml:"ptp,omitempty" json:"ptp,omitempty"`
-	Pos     `yaml:"-" json:"-"`
+	// Source is the configuration as written, when this one is what plan.Expand made of its
+	// streams (nil otherwise; never read from a file): lint's stream-windows rule checks the
+	// schedules against the streams and plan: sections they were planned from.
+	Source *Config `yaml:"-" json:"-"`
+	Pos    `yaml:"-" json:"-"`
 }
 
 // Interface is what to configure on one network interface.

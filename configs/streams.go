@@ -111,7 +111,8 @@ func checkStreams(c *Config) error {
 			return bad("max-latency", s.MaxLatency.String(), "offset + max-latency passes the end of the period "+s.Period.String()+": a frame would meet the next period's")
 		}
 		if s.UDP() {
-			if _, err := netip.ParseAddrPort(s.Dest); err != nil {
+			// IPv4 only: plan counts an IPv4 header's bytes on the wire.
+			if ap, err := netip.ParseAddrPort(s.Dest); err != nil || !ap.Addr().Is4() {
 				return bad("dest", s.Dest, "want host:port with an IPv4 address (10.0.0.2:7788), or a MAC address (raw 802.1Q)")
 			}
 		}

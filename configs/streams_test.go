@@ -28,6 +28,7 @@ func TestStreamsRefused(t *testing.T) {
 		{"name: control", "name: ''", `s.yaml:5: streams[0].name: missing`},
 		{"interface: eth1\n    dest", "interface: eth2\n    dest", `s.yaml:6: streams[0].interface: "eth2": no interface of this name in interfaces:`},
 		{"dest: 10.0.0.2:7788", "dest: somewhere", `streams[0].dest: "somewhere": want host:port with an IPv4 address`},
+		{"dest: 10.0.0.2:7788", "dest: '[fd00::2]:7788'", `streams[0].dest: "[fd00::2]:7788": want host:port with an IPv4 address`},
 		{"vlan: 3", "vlan: 4095", `streams[0].vlan: "4095": want a VLAN id from 1 to 4094`},
 		{"period: 2ms", "period: 0", `streams[0].period: "0ns": want a positive period`},
 		{"size: 64", "size: 0", `streams[0].size: "0": want a payload of 1 to 9000 bytes`},

@@ -12,7 +12,8 @@ import (
 )
 
 // ConfigFor returns the configuration c gives node: spec.config, with the node's offset from
-// spec.offsets as every taprio's base-time-offset.
+// spec.offsets as every taprio's base-time-offset. An offset for a node whose configuration has
+// streams is refused: plan writes their interfaces' schedules, and takes no offset yet.
 func (c *TSNConfig) ConfigFor(node string) ([]byte, error) {
 	off, ok := c.Spec.Offsets[node]
 	if !ok {
@@ -29,6 +30,14 @@ func (c *TSNConfig) ConfigFor(node string) ([]byte, error) {
 	for _, i := range ifaces {
 		if t, ok := i.(map[string]any)["taprio"].(map[string]any); ok {
 			t["base-time-offset"] = off
+		}
+	}
+	// An interface that carries streams gets its taprio from plan, which takes no offset yet: the
+	// node's offset would be lost, and the fleet check would judge a phase nobody asked for.
+	streams, _ := doc["streams"].([]any)
+	for _, s := range streams {
+		if name, ok := s.(map[string]any)["interface"].(string); ok {
+			return nil, fmt.Errorf("TSNConfig %s: spec.offsets.%s: the node's interface %s carries streams, and planned schedules take no offset yet: remove the node's offset", c.Name, node, name)
 		}
 	}
 	return json.Marshal(doc)

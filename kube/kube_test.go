@@ -190,3 +190,47 @@ func TestFleetCheckReadsTheAPI(t *testing.T) {
 	}
 	t.Logf("tsnctl fleet check against the API server:\n%s", text.String())
 }
+
+// TestFleetCheckPlansStreamsFromTheAPI: TSNConfigs with streams, as the API server stores them
+// (the CRD takes both), are planned by the fleet check: one node's row is its planned schedule (the
+// stream's 2 ms hyperperiod), the other's streams cannot meet their deadline, which is its problem.
+func TestFleetCheckPlansStreamsFromTheAPI(t *testing.T) {
+	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../deploy/helm/tsnctl/crds"}})
+	config := func(name, node, maxLatency string) string {
+		return `apiVersion: tsnctl.io/v1alpha1
+kind: TSNConfig
+metadata: {name: ` + name + `}
+spec:
+  nodeNames: [` + node + `]
+  config:
+    interfaces:
+      - {name: eth1, channels: {combined: 4}, plan: {etf-delta: 50us, best-effort: 50}}
+    streams:
+      - {name: control, interface: eth1, dest: "10.0.0.2:7788", vlan: 3, pcp: 6, period: 2ms, size: 64, offset: 1200us, max-latency: ` + maxLatency + `}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: ` + node + `}
+`
+	}
+	cp.Kubectl(t, config("fits", "edge-1", "100us"), "apply", "--server-side", "-f", "-")
+	cp.Kubectl(t, config("late", "edge-2", "500ns"), "apply", "--server-side", "-f", "-")
+	f, err := ReadFleet(context.Background(), cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := CheckFleet(f.Configs, f.Nodes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]FleetRow{}
+	for _, r := range rows {
+		got[r.Node] = r
+	}
+	if r := got["edge-1"]; len(rows) != 2 || r.Problem != "" || r.Interface != "eth1" || r.CycleNs != 2000000 {
+		t.Fatalf("edge-1: %+v (rows %+v)", r, rows)
+	}
+	if p := got["edge-2"].Problem; !strings.Contains(p, "plan: stream control on eth1: deadline") {
+		t.Fatalf("edge-2: %q", p)
+	}
+}

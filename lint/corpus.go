@@ -19,6 +19,13 @@ import (
 // "# facts: link NAME=KIND". Lint passes them without facts (as the agent checks a file before it
 // looks at the node) and refuses them with; the CRD accepts them. Everything lint refuses without
 // facts the CRD refuses.
+//
+// Streams: a configuration is planned before lint sees it (plan.Parse, as every command and the
+// agent read one), and two refusals come before lint: "# want: streams", the loader refuses the
+// streams: or a plan: section (configs; the refusal's field starts with the "# field:" path), and
+// "# want: plan", the planner refuses the streams, with "# constraint: NAME" the constraint it
+// names (plan.Error). Files named plan-* hold what only planning can judge (does it fit): the CRD
+// accepts them, the agent and tsnctl fleet check refuse them.
 
 // CorpusCase is one file of the corpus.
 type CorpusCase struct {
@@ -26,11 +33,20 @@ type CorpusCase struct {
 	Want  string // "ok" or a rule name
 	Field string // what the API server's refusal names, under spec.config
 	Facts Facts  // node-* cases: the node's facts that make lint refuse them
-	Data  []byte
+	// Constraint is what the planner's refusal names (want plan).
+	Constraint string
+	Data       []byte
 }
 
 // NodeOnly reports whether only a node can judge the case (the CRD takes it).
 func (c CorpusCase) NodeOnly() bool { return strings.HasPrefix(c.Name, "node-") }
+
+// PlanOnly reports whether only planning can judge the case (the CRD takes it, the agent refuses it).
+func (c CorpusCase) PlanOnly() bool { return strings.HasPrefix(c.Name, "plan-") }
+
+// CRDTakes reports whether the API server takes the case whatever its verdict: it is refused only on
+// a node (NodeOnly) or by planning (PlanOnly).
+func (c CorpusCase) CRDTakes() bool { return c.Want == "ok" || c.NodeOnly() || c.PlanOnly() }
 
 // ReadCorpus reads the corpus files in dir.
 func ReadCorpus(dir string) ([]CorpusCase, error) {
@@ -51,6 +67,9 @@ func ReadCorpus(dir string) ([]CorpusCase, error) {
 			}
 			if v, ok := strings.CutPrefix(sc.Text(), "# field: "); ok {
 				c.Field = v
+			}
+			if v, ok := strings.CutPrefix(sc.Text(), "# constraint: "); ok {
+				c.Constraint = v
 			}
 			if v, ok := strings.CutPrefix(sc.Text(), "# facts: "); ok {
 				kind, kv, _ := strings.Cut(v, " ")

@@ -127,6 +127,7 @@ var Rules = []*Rule{
 	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue, nil},
 	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
 	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
+	{Name: "stream-windows", Severity: Error, Summary: "on an interface that carries streams, the schedule it runs (after planning) opens the traffic class each stream's priority maps to for at least the wire time of the frames of all streams of that class in each cycle (link speed: the interface's plan: speed, or 1000 Mb/s)", checkFile: streamWindows},
 	{Name: "ptp", Severity: Error, Summary: "the ptp: section is one `tsnctl ptp config`, `ptp run` and the agent accept: profile, role, timestamping, domain, sync, and ptp4l options ptp4l knows with values of their type and range (uds_address a file name in the run directory)", checkFile: ptpSection},
 }
 
@@ -703,6 +704,67 @@ func etfSkipSockCheck(r *run, ifc *configs.Interface, path string) {
 		if !e.SkipSockCheck {
 			r.add(e.Pos, "skip-sock-check", fmt.Sprintf("%s.etf[%d].skip-sock-check", path, j), "false",
 				"under txtime-assist, taprio sets each packet's txtime itself; ETF would drop packets from sockets without SO_TXTIME", "skip-sock-check: true")
+		}
+	}
+}
+
+// streamWindows checks the schedule an interface runs against the streams it carries: the frames
+// of the streams whose priority maps to a traffic class must fit in that class's open-gate time in
+// each cycle. The streams come from the configuration as written (cfg.Source, when cfg is what
+// plan.Expand made of it) or from cfg itself. A stream's socket priority is its PCP, as plan gives
+// it (6 when absent). configs refuses a hand-written taprio on an interface that carries streams,
+// so the schedules this rule sees are plan's: it checks plan's output independently of plan.
+func streamWindows(r *run, cfg *configs.Config) {
+	src := cfg
+	if cfg.Source != nil {
+		src = cfg.Source
+	}
+	for i := range cfg.Interfaces {
+		ifc := &cfg.Interfaces[i]
+		t := ifc.Taprio
+		if t == nil {
+			continue
+		}
+		cycle, ok := cycleOf(t)
+		if !ok {
+			continue // the interval and cycle-time rules say why
+		}
+		speed := 1000
+		for _, w := range src.Interfaces {
+			if w.Name == ifc.Name && w.Plan != nil && w.Plan.SpeedMbps > 0 {
+				speed = w.Plan.SpeedMbps
+			}
+		}
+		need := map[int]time.Duration{}
+		names := map[int][]string{}
+		for _, s := range src.Streams {
+			if s.Interface != ifc.Name || s.Period <= 0 {
+				continue
+			}
+			prio, tc := int(s.PCPOrDefault()), 0
+			if prio < len(t.Map) {
+				tc = t.Map[prio]
+			}
+			if tc < 0 || tc >= numClasses(t) {
+				continue // the map rule says why
+			}
+			perCycle := (time.Duration(cycle) + time.Duration(s.Period) - 1) / time.Duration(s.Period) // periods begun in a cycle
+			need[tc] += perCycle * time.Duration(s.FramesOrOne()) * frame.Time(frame.Bytes(s.Size, s.UDP()), speed)
+			names[tc] = append(names[tc], s.Name)
+		}
+		for _, tc := range slices.Sorted(maps.Keys(need)) {
+			var open time.Duration
+			for _, e := range t.Schedule {
+				if uint32(e.Gates)&(1<<tc) != 0 {
+					open += time.Duration(e.Interval)
+				}
+			}
+			if need[tc] > open {
+				r.add(t.Pos, "schedule", fmt.Sprintf("interfaces[%d].taprio.schedule", i), fmt.Sprintf("%v open of %v", open, time.Duration(cycle)),
+					fmt.Sprintf("traffic class %d (streams %s) is open %v per %v cycle, less than the %v its streams' frames take on the wire at %d Mb/s",
+						tc, strings.Join(names[tc], ", "), open, time.Duration(cycle), need[tc], speed),
+					"open the class longer, map the streams' priorities to another class, or let tsnctl plan write the schedule")
+			}
 		}
 	}
 }

@@ -135,6 +135,9 @@ func TestEveryRule(t *testing.T) {
 			t.Errorf("rule %s did not report %q at line %d as %s; findings: %v", tc.rule, tc.want, tc.line, tc.sev, fs)
 		}
 	}
+	if testStreamWindows(t, seed) {
+		covered["stream-windows"] = true
+	}
 	for _, r := range Rules {
 		if !covered[r.Name] {
 			t.Errorf("rule %s has no test", r.Name)
@@ -216,4 +219,51 @@ func TestREADMETableMatchesRules(t *testing.T) {
 	if strings.Join(doc, " ") != strings.Join(names, " ") {
 		t.Errorf("docs/reference/lint-rules.md lists\n  %v\nlint.Rules has\n  %v", doc, names)
 	}
+}
+
+// streamsOnSeed are streams on the seed's eth1 (priority 6, the seed's traffic class 1, open 200us
+// of each 1ms cycle), as written: FRAMES frames of 1000 bytes every 1ms.
+const streamsOnSeed = `interfaces:
+  - name: eth1
+    plan: {speed: SPEED}
+streams:
+  - {name: control, interface: eth1, dest: "10.0.0.2:7788", vlan: 3, period: 1ms, frames: FRAMES, size: 1000, max-latency: 900us}
+  - {name: status, interface: eth1, dest: "02:00:00:00:00:02", vlan: 3, pcp: 5, period: 500us, size: 100, max-latency: 400us}
+`
+
+// testStreamWindows: the seed's schedule, as if planned from streams on eth1, is refused when the
+// frames of the streams of class 1 (priority 6: control) take longer than class 1's 200us per
+// cycle: 30 frames of 1070 byte times (1000 bytes of UDP payload, headers, tag, preamble, gap) are
+// 256.8us at 1000 Mb/s; 20 are 171.2us and pass, and so do 30 at 2000 Mb/s. status (priority 5)
+// maps to class 3, open 400us per cycle: its 2 frames per cycle fit.
+func testStreamWindows(t *testing.T, seed string) bool {
+	t.Helper()
+	check := func(frames, speed string) []Finding {
+		cfg := load(t, seed)
+		cfg.Source = load(t, strings.NewReplacer("FRAMES", frames, "SPEED", speed).Replace(streamsOnSeed))
+		var out []Finding
+		for _, f := range Check(cfg, Facts{}) {
+			if f.Rule == "stream-windows" {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	fs := check("30", "1000")
+	want := "traffic class 1 (streams control) is open 200µs per 1ms cycle, less than the 256.8µs its streams' frames take on the wire at 1000 Mb/s"
+	if len(fs) != 1 || fs[0].Msg != want || fs[0].Severity != Error || fs[0].Field != "interfaces[0].taprio.schedule" || fs[0].Line != 29 || fs[0].Fix == "" {
+		t.Errorf("stream-windows: %v, want one finding %q at line 29", fs, want)
+		return false
+	}
+	for _, ok := range [][2]string{{"20", "1000"}, {"30", "2000"}} {
+		if fs := check(ok[0], ok[1]); len(fs) != 0 {
+			t.Errorf("stream-windows, %s frames at %s Mb/s: %v", ok[0], ok[1], fs)
+			return false
+		}
+	}
+	// Without streams, or with the streams as written (no schedule on eth1), nothing to check.
+	if fs := Check(load(t, seed), Facts{}); len(fs) != 0 {
+		t.Errorf("the seed: %v", fs)
+	}
+	return true
 }

@@ -95,7 +95,8 @@ func (e *Error) Error() string {
 }
 
 // Expand returns cfg with its streams planned into their interfaces' schedules: a configuration
-// without streams (and without plan: sections), as if written by hand. A configuration without
+// without streams (and without plan: sections), as if written by hand, with cfg as its Source
+// (lint's stream-windows rule checks the schedules against the streams). A configuration without
 // streams is returned as it is.
 func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
 	res := &Result{Cycles: map[string]time.Duration{}}
@@ -104,6 +105,7 @@ func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
 	}
 	out := *cfg
 	out.Streams = nil
+	out.Source = cfg
 	out.Interfaces = slices.Clone(cfg.Interfaces)
 	for i := range out.Interfaces {
 		ifc := &out.Interfaces[i]

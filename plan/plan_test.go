@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,39 @@ func gateOpen(entries []configs.Entry, cycle, from, to time.Duration, tc int) bo
 		}
 	}
 	return true
+}
+
+// lint checks a plan's schedule against the streams it was planned from (its stream-windows rule,
+// not a copy of the planner): the plan passes, and the same plan with the streams' class open for
+// less than their frames' wire time is refused, naming the class, the stream and both times.
+func TestLintChecksPlannedWindows(t *testing.T) {
+	cfg := parse(t, strings.Replace(seedStreams, "size: 64", "size: 64\n    frames: 40", 1))
+	out, _, err := Expand(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Source != cfg {
+		t.Fatal("the plan does not name the configuration it was planned from")
+	}
+	if fs := lint.Check(out, lint.Facts{}); len(fs) != 0 {
+		t.Fatalf("lint refuses the plan: %v", fs)
+	}
+	// 40 frames of 134 byte times: 42.88us on the wire; the window is 12.304us (the guard band) +
+	// 50us (the ETF delta) longer. 10us less is still enough; 60us less again is not.
+	sched := out.Interfaces[0].Taprio.Schedule
+	i := slices.IndexFunc(sched, func(e configs.Entry) bool { return e.Gates == 1<<streamClass })
+	sched[i].Interval -= configs.Duration(10 * time.Microsecond)
+	sched[i+1].Interval += configs.Duration(10 * time.Microsecond)
+	if fs := lint.Check(out, lint.Facts{}); lint.HasErrors(fs) {
+		t.Fatalf("lint refuses a window 10us shorter: %v", fs)
+	}
+	sched[i].Interval -= configs.Duration(60 * time.Microsecond)
+	sched[i+1].Interval += configs.Duration(60 * time.Microsecond)
+	fs := lint.Check(out, lint.Facts{})
+	want := fmt.Sprintf("traffic class 1 (streams control) is open %v per 2ms cycle, less than the 42.88µs", time.Duration(sched[i].Interval))
+	if len(fs) != 1 || fs[0].Rule != "stream-windows" || !strings.Contains(fs[0].Msg, want) {
+		t.Fatalf("findings %v, want stream-windows: %s", fs, want)
+	}
 }
 
 // TestRandomPlans: over thousands of random stream sets, every plan passes lint, its windows of

@@ -24,7 +24,8 @@ var tsnconfigs = schema.GroupVersionResource{Group: "tsnctl.io", Version: "v1alp
 // TestCRDAgreesWithLint: the API server takes a TSNConfig exactly when `tsnctl lint` takes its
 // configuration without a node's facts, over lint's corpus (lint/testdata/corpus): the node-* cases,
 // which only a node's facts refuse, it takes (the agent lints them on its node and reports them in
-// status). A refusal names the field; one of a rule across fields names the lint rule.
+// status), and so the plan-* cases, which only planning refuses (the agent and fleet check plan).
+// A refusal names the field; one of a rule across fields names the lint rule.
 func TestCRDAgreesWithLint(t *testing.T) {
 	cp := controlplane.Start(t, controlplane.Options{CRDs: []string{"../helm/tsnctl/crds"}})
 	// The CRDs as a user applies them: accepted without a warning.
@@ -50,7 +51,7 @@ func TestCRDAgreesWithLint(t *testing.T) {
 			_, err := dyn.Resource(tsnconfigs).Apply(context.Background(), c.Name, obj,
 				metav1.ApplyOptions{FieldManager: "tsnctl-test", DryRun: []string{metav1.DryRunAll}})
 			switch {
-			case c.Want == "ok" || c.NodeOnly():
+			case c.CRDTakes():
 				if err != nil {
 					t.Fatalf("refused (lint says %s): %v", c.Want, err)
 				}
@@ -75,4 +76,38 @@ func TestCRDAgreesWithLint(t *testing.T) {
 			}
 		})
 	}
+
+	// Beyond spec.config: a node's offset (spec.offsets) with streams, which the agent's side and
+	// tsnctl fleet check refuse (planned schedules take no offset yet), the API server refuses too.
+	t.Run("offsets-with-streams", func(t *testing.T) {
+		var config map[string]any
+		for _, c := range corpus {
+			if c.Name == "ok-streams-seed" {
+				if err := yaml.Unmarshal(c.Data, &config); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if config == nil {
+			t.Fatal("no ok-streams-seed in the corpus")
+		}
+		apply := func(offsets map[string]any) error {
+			spec := map[string]any{"nodeNames": []any{"edge-1"}, "config": config}
+			if offsets != nil {
+				spec["offsets"] = offsets
+			}
+			obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "tsnctl.io/v1alpha1", "kind": "TSNConfig",
+				"metadata": map[string]any{"name": "offsets"}, "spec": spec}}
+			_, err := dyn.Resource(tsnconfigs).Apply(context.Background(), "offsets", obj,
+				metav1.ApplyOptions{FieldManager: "tsnctl-test", DryRun: []string{metav1.DryRunAll}})
+			return err
+		}
+		if err := apply(nil); err != nil {
+			t.Fatalf("streams without offsets: %v", err)
+		}
+		if err := apply(map[string]any{"edge-1": "250us"}); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.offsets") ||
+			!strings.Contains(err.Error(), "a configuration with streams takes none") {
+			t.Fatalf("streams with an offset: %v", err)
+		}
+	})
 }

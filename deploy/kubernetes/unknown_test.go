@@ -28,6 +28,8 @@ var misspelt = map[string]struct{ spec, key string }{
 	"ptp":       {`{nodeNames: [edge-1], config: {ptp: {interface: eth1, rol: slave}}}`, "rol"},
 	"ptp-sync":  {`{nodeNames: [edge-1], config: {ptp: {interface: eth1, sync: {holdovr: 1s}}}}`, "holdovr"},
 	"ptp-opt":   {`{nodeNames: [edge-1], config: {ptp: {interface: eth1, options: {logSyncIntervl: -3}}}}`, "logSyncIntervl"},
+	"stream":    {`{nodeNames: [edge-1], config: {interfaces: [{name: eth1}], streams: [{name: c, interface: eth1, dest: "10.0.0.2:7788", vlan: 3, period: 2ms, size: 64, max-latency: 100us, max-latncy: 1us}]}}`, "max-latncy"},
+	"plan":      {`{nodeNames: [edge-1], config: {interfaces: [{name: eth1, plan: {best_effort: 50}}], streams: [{name: c, interface: eth1, dest: "10.0.0.2:7788", vlan: 3, period: 2ms, size: 64, max-latency: 100us}]}}`, "best_effort"},
 	"selector":  {`{nodeSelector: {matchLabel: {a: b}}, config: {}}`, "matchLabel"},
 }
 

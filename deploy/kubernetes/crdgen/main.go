@@ -1,7 +1,10 @@
 // Command crdgen writes the parts of the TSNConfig CRD that follow from tsnctl's own tables, so
 // that the API server refuses what the agent would: the schema of spec.config.ptp.options, from
 // package ptp's option table (each option's type and range; an option tsnctl refuses is refused
-// with tsnctl's reason; an option ptp4l does not know is an unknown field, which kubectl refuses).
+// with tsnctl's reason; an option ptp4l does not know is an unknown field, which kubectl refuses);
+// the schemas of spec.config.streams and each interface's plan:, from configs.Stream and
+// configs.Planning (their keys, the keys they require, the ranges the loader and the planner check
+// without planning), and spec.config's rules across streams and interfaces (streams.go).
 //
 // The rest of the schema is written by hand in the same file. From the whole, crdgen also writes
 // the schema of a TSNConfig's spec into the chart's values.schema.json (tsnConfigs): as JSON
@@ -95,6 +98,9 @@ func Generate(src []byte) ([]byte, error) {
 			return nil, fmt.Errorf("no spec.config.ptp.options in version %s", scalar(lookup(v, "name")))
 		}
 		*opts = *optionsSchema()
+		if err := writeStreams(lookup(spec, "properties", "config")); err != nil {
+			return nil, err
+		}
 	}
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)

@@ -2,11 +2,14 @@ package main
 
 import (
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ptp"
 )
 
@@ -76,5 +79,55 @@ func TestEveryOptionInSchema(t *testing.T) {
 		if o.Refused != "" && !strings.Contains(scalar(lookup(s, "description")), o.Refused) {
 			t.Errorf("%s: refused without tsnctl's reason", o.Name)
 		}
+	}
+}
+
+// TestStreamsSchemaFollowsConfigs: spec.config.streams and each interface's plan: have exactly the
+// keys of configs.Stream and configs.Planning, in their order, and require the keys the loader
+// requires (no omitempty); a field without a schema, or a schema without a field, stops crdgen.
+func TestStreamsSchemaFollowsConfigs(t *testing.T) {
+	b, err := os.ReadFile(crd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	config := lookup(lookup(doc.Content[0], "spec", "versions").Content[0], "schema", "openAPIV3Schema", "properties", "spec", "properties", "config")
+	for _, c := range []struct {
+		schema *yaml.Node
+		typ    reflect.Type
+	}{
+		{lookup(config, "properties", "streams", "items"), reflect.TypeFor[configs.Stream]()},
+		{lookup(config, "properties", "interfaces", "items", "properties", "plan"), reflect.TypeFor[configs.Planning]()},
+	} {
+		keys, required := fields(c.typ)
+		var got, gotRequired []string
+		props := lookup(c.schema, "properties")
+		for i := 0; props != nil && i < len(props.Content); i += 2 {
+			got = append(got, props.Content[i].Value)
+		}
+		if r := lookup(c.schema, "required"); r != nil {
+			for _, n := range r.Content {
+				gotRequired = append(gotRequired, n.Value)
+			}
+		}
+		if !slices.Equal(got, keys) || !slices.Equal(gotRequired, required) || len(required) == 0 && c.typ == reflect.TypeFor[configs.Stream]() {
+			t.Errorf("%s: the CRD has keys %v (required %v), the type %v (required %v)", c.typ, got, gotRequired, keys, required)
+		}
+	}
+	if lookup(config, "properties", "streams", "maxItems").Value != cInt(MaxStreams) {
+		t.Error("streams has no maxItems: the API server could not bound its rules' cost")
+	}
+	type stream struct {
+		Name  string `json:"name"`
+		Extra int    `json:"extra,omitempty"`
+	}
+	if _, err := object(reflect.TypeFor[stream](), map[string]*yaml.Node{"name": str("x")}, ""); err == nil || !strings.Contains(err.Error(), "no schema for") {
+		t.Errorf("a field without a schema: %v", err)
+	}
+	if _, err := object(reflect.TypeFor[stream](), map[string]*yaml.Node{"name": str("x"), "extra": str("x"), "gone": str("x")}, ""); err == nil || !strings.Contains(err.Error(), "does not have") {
+		t.Errorf("a schema without a field: %v", err)
 	}
 }
