@@ -356,3 +356,7 @@ func (c Channels) MarshalYAML() (any, error) {
 	type counts Channels // without this method
 	return counts(c), nil
 }
+
+// DefaultVLANName is the name a VLAN without name: gets: PARENT.ID, as `ip link add link eth1
+// name eth1.3` writes it.
+func DefaultVLANName(parent ifname.Name, id uint16) string { return fmt.Sprintf("%s.%d", parent, id) }

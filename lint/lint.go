@@ -22,10 +22,6 @@ import (
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
-// DefaultVLANName is the name a VLAN without name: gets: PARENT.ID, as `ip link add link eth1
-// name eth1.3` writes it.
-func DefaultVLANName(parent ifname.Name, id uint16) string { return fmt.Sprintf("%s.%d", parent, id) }
-
 // Severity of a finding: errors stop an apply, warnings do not.
 type Severity string
 
@@ -278,7 +274,7 @@ func vlanName(r *run, ifc *configs.Interface, path string) {
 		p := fmt.Sprintf("%s.vlans[%d]", path, j)
 		name := string(v.Name)
 		if name == "" {
-			name = DefaultVLANName(ifc.Name, v.ID)
+			name = configs.DefaultVLANName(ifc.Name, v.ID)
 		}
 		switch first, dup := r.vlans[name]; {
 		case dup:
@@ -292,8 +288,8 @@ func vlanName(r *run, ifc *configs.Interface, path string) {
 				fmt.Sprintf("give this VLAN another name:, or remove the link (ip link del %s)", name))
 		}
 		if v.Name == "" {
-			if err := ifname.Check(DefaultVLANName(ifc.Name, v.ID)); err != nil && ifc.Name != "" {
-				r.add(v.Pos, "id", p+".name", DefaultVLANName(ifc.Name, v.ID),
+			if err := ifname.Check(configs.DefaultVLANName(ifc.Name, v.ID)); err != nil && ifc.Name != "" {
+				r.add(v.Pos, "id", p+".name", configs.DefaultVLANName(ifc.Name, v.ID),
 					"the default name PARENT.ID is not a valid interface name: "+err.(*ifname.Error).Reason, "give the VLAN a name: of at most 15 bytes")
 			}
 		}

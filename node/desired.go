@@ -12,7 +12,6 @@ import (
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
-	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -80,7 +79,7 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 		for _, v := range ci.VLANs {
 			name := string(v.Name)
 			if name == "" {
-				name = lint.DefaultVLANName(ci.Name, v.ID)
+				name = configs.DefaultVLANName(ci.Name, v.ID)
 			}
 			ifc.VLANs = append(ifc.VLANs, VLAN{Name: name, ID: v.ID, Egress: v.EgressQoSMap, Ingress: v.IngressQoSMap})
 		}

@@ -4,7 +4,6 @@ import (
 	"slices"
 
 	"github.com/tsnctl/tsnctl/configs"
-	"github.com/tsnctl/tsnctl/lint"
 )
 
 // StreamIDs gives each of the configuration's streams the id its packets carry (tsnctl send
@@ -75,5 +74,5 @@ func vlanName(c *configs.Config, s configs.Stream) string {
 			}
 		}
 	}
-	return lint.DefaultVLANName(s.Interface, s.VLAN)
+	return configs.DefaultVLANName(s.Interface, s.VLAN)
 }
