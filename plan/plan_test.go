@@ -11,6 +11,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/taprio"
 )
 
 const seedStreams = `interfaces:
@@ -120,8 +121,8 @@ func TestRefusals(t *testing.T) {
 func randomSet(r *rand.Rand) string {
 	periods := []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond}
 	var b strings.Builder
-	fmt.Fprintf(&b, "interfaces:\n  - name: eth1\n    channels: 4\n    plan: {etf-delta: %dns, best-effort: %d, speed: %d}\nstreams:\n",
-		10000+r.IntN(60000), r.IntN(40), []int{100, 1000, 2500}[r.IntN(3)])
+	fmt.Fprintf(&b, "interfaces:\n  - name: eth1\n    channels: 4\n    plan: {mode: %s, etf-delta: %dns, best-effort: %d, speed: %d}\nstreams:\n",
+		[]string{"software", "txtime-assist", "full-offload"}[r.IntN(3)], 10000+r.IntN(60000), r.IntN(40), []int{100, 1000, 2500}[r.IntN(3)])
 	for i := range 1 + r.IntN(6) {
 		p := periods[r.IntN(len(periods))]
 		off := time.Duration(r.Int64N(int64(p) / 2))
@@ -159,7 +160,7 @@ func gateOpen(entries []configs.Entry, cycle, from, to time.Duration, tc int) bo
 // the same file, and from the streams in another order).
 func TestRandomPlans(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	planned, refused := 0, map[string]int{}
+	planned, refused, modes := 0, map[string]int{}, map[taprio.Mode]int{}
 	for range 3000 {
 		text := randomSet(r)
 		cfg := parse(t, text)
@@ -173,6 +174,7 @@ func TestRandomPlans(t *testing.T) {
 			t.Fatalf("%v\n%s", err, text)
 		}
 		planned++
+		modes[cfg.Interfaces[0].Plan.Mode]++
 		if fs := lint.Check(out, lint.Facts{TxQueues: map[string]int{"eth1": 4}}); lint.HasErrors(fs) {
 			t.Fatalf("lint refuses the plan: %v\n%s", fs, text)
 		}
@@ -195,7 +197,11 @@ func TestRandomPlans(t *testing.T) {
 		var all []interval
 		for _, row := range res.Rows {
 			s := cfg.Streams[indexOf(cfg.Streams, row.Stream)]
-			if row.Bound > time.Duration(s.MaxLatency) || row.Txtime < time.Duration(s.Offset) || row.Close-row.Open != row.Txtime-row.Open+row.Wire {
+			lead := time.Duration(*cfg.Interfaces[0].Plan.ETFDelta) // a software ETF's window opens delta before the txtime
+			if cfg.Interfaces[0].Plan.Mode != taprio.Software {
+				lead = 0 // launch time: at the txtime
+			}
+			if row.Bound > time.Duration(s.MaxLatency) || row.Txtime < time.Duration(s.Offset) || row.Open != row.Txtime-lead || row.Close != row.Txtime+row.Wire {
 				t.Fatalf("%s: row %+v, max-latency %v\n%s", row.Stream, row, time.Duration(s.MaxLatency), text)
 			}
 			for k := time.Duration(0); k < cycle/row.Period; k++ {
@@ -235,7 +241,12 @@ func TestRandomPlans(t *testing.T) {
 			t.Fatalf("another order of the streams plans otherwise:\n%s\n%s", a, b)
 		}
 	}
-	t.Logf("%d planned, refused: %v", planned, refused)
+	t.Logf("%d planned (per mode: %v), refused: %v", planned, modes, refused)
+	for _, m := range []taprio.Mode{taprio.Software, taprio.TxtimeAssist, taprio.FullOffload} {
+		if modes[m] < 300 {
+			t.Errorf("only %d plans in mode %v", modes[m], m)
+		}
+	}
 	if planned < 1000 {
 		t.Errorf("only %d of 3000 random sets planned: the generator no longer exercises the planner", planned)
 	}
