@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/configs"
 )
 
 // bruteForce tries every shift on the grid of unit for every task (backtracking on the tasks in
@@ -131,6 +134,13 @@ func TestRefusalGapSmall(t *testing.T) {
 			planned++
 			if _, bad := placeGreedy(pr.ts, newBusy(pr.cycle)); bad >= 0 {
 				rescued++
+				// The exact search's placement is the same whatever the order of the streams.
+				a, _ := configs.Marshal(mustExpand(t, parse(t, text)))
+				again := parse(t, text)
+				r.Shuffle(len(again.Streams), func(i, j int) { again.Streams[i], again.Streams[j] = again.Streams[j], again.Streams[i] })
+				if b, _ := configs.Marshal(mustExpand(t, again)); !bytes.Equal(a, b) {
+					t.Fatalf("another order of the streams plans otherwise:\n%s\n%s", a, b)
+				}
 			}
 		case perr != nil || !errors.As(err, &pe) || pe.Constraint != "deadline":
 			other++ // refused before placement (one stream alone, utilisation) or after it
@@ -155,6 +165,15 @@ func TestRefusalGapSmall(t *testing.T) {
 	if planned < 300 || rescued < 30 || provenInfeasible < 100 {
 		t.Errorf("the generator no longer exercises the search: %d planned, %d rescued, %d infeasible", planned, rescued, provenInfeasible)
 	}
+}
+
+func mustExpand(t *testing.T, c *configs.Config) *configs.Config {
+	t.Helper()
+	out, _, err := Expand(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // The refusal gap of the greedy order on larger sets (7-12 streams, where plan does not search):

@@ -111,8 +111,50 @@ func TestRefusals(t *testing.T) {
 	// Two streams that both must go near 1200 us: the one with less slack is placed first, the
 	// other's windows would overlap it anywhere up to its deadline.
 	two := strings.Replace(seedStreams, "max-latency: 100us", "max-latency: 20us", 1) + "  - {name: second, interface: eth1, dest: 10.0.0.3:7788, vlan: 3, pcp: 5, period: 2ms, size: 64, offset: 1200us, max-latency: 5us}\n"
-	if _, _, err := Expand(parse(t, two)); err == nil || !strings.Contains(err.Error(), "stream control on eth1: deadline: no txtime") {
+	if _, _, err := Expand(parse(t, two)); err == nil || !strings.Contains(err.Error(), "stream control on eth1: deadline: no txtime") ||
+		!strings.Contains(err.Error(), "an exact search over every order of the 2 streams found no placement either") {
 		t.Errorf("two streams in one slot: %v", err)
+	}
+}
+
+// The seed's stream under the launch-time modes: its window opens at its txtime; txtime-assist
+// writes the taprio flag, a txtime-delay above the ETF delta and an ETF with skip-sock-check and
+// launch time on both queues; full-offload a taprio without clockid and a launch-time ETF on the
+// streams' queue. lint passes both.
+func TestLaunchTimeModes(t *testing.T) {
+	for _, mode := range []taprio.Mode{taprio.TxtimeAssist, taprio.FullOffload} {
+		out, res, err := Expand(parse(t, strings.Replace(seedStreams, "plan: {", "plan: {mode: "+mode.String()+", ", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, ifc := res.Rows[0], out.Interfaces[0]
+		if r.Txtime != 1200*time.Microsecond || r.Open != r.Txtime || r.Close != r.Txtime+1072 {
+			t.Errorf("%v: row %+v", mode, r)
+		}
+		tp := ifc.Taprio
+		// The gate opens a guard band before the window: 1200000 − 12304 ns, for the guard band and
+		// the 1072 ns window.
+		if tp.Mode != mode || len(tp.Schedule) != 3 || tp.Schedule[0].Interval != 1187696 || tp.Schedule[1].Interval != 12304+1072 {
+			t.Errorf("%v: taprio %+v", mode, tp)
+		}
+		switch mode {
+		case taprio.TxtimeAssist:
+			if tp.TxtimeDelay == nil || *tp.TxtimeDelay != configs.Duration(100*time.Microsecond) || tp.ClockID == nil || len(ifc.ETF) != 2 {
+				t.Fatalf("txtime-assist: taprio %+v, ETFs %+v", tp, ifc.ETF)
+			}
+			for i, e := range ifc.ETF {
+				if *e.Queue != i || !e.SkipSockCheck || e.Offload != configs.OffloadTrue || e.Delta != configs.Duration(50*time.Microsecond) {
+					t.Errorf("txtime-assist: ETF %+v", e)
+				}
+			}
+		case taprio.FullOffload:
+			if tp.ClockID != nil || tp.TxtimeDelay != nil || len(ifc.ETF) != 1 || *ifc.ETF[0].Queue != streamClass || ifc.ETF[0].Offload != configs.OffloadTrue || ifc.ETF[0].SkipSockCheck {
+				t.Errorf("full-offload: taprio %+v, ETFs %+v", tp, ifc.ETF)
+			}
+		}
+		if fs := lint.Check(out, lint.Facts{TxQueues: map[string]int{"eth1": 4}}); lint.HasErrors(fs) {
+			t.Errorf("%v: lint: %v", mode, fs)
+		}
 	}
 }
 
