@@ -1,6 +1,6 @@
 // Package plan computes a node's schedule from the streams it must carry: streams in, the ordinary
 // typed configuration out (traffic classes and queues, the priority map, the VLAN egress map, the
-// taprio gate list and an ETF on the scheduled queue), with a row per stream, or a refusal that
+// taprio gate list and ETFs for the mode), with a row per stream, or a refusal that
 // names the stream and the constraint it breaks. Pure and deterministic: no netlink, no clock, no
 // files; the same input gives the same output, byte for byte once written, because the agent plans
 // again at every verification and a plan that varied would look like drift.
@@ -9,8 +9,10 @@
 //   - the cycle is the hyperperiod of the interface's streams (the least common multiple of their
 //     periods), or the declared cycle, which must be a multiple of it;
 //   - every stream is strictly periodic: the same txtime offset T in each of its periods;
-//   - each stream's window covers [T − delta, T + the wire time of its frames]: a software ETF
-//     releases a frame anywhere from delta before its txtime, and drops it after;
+//   - each stream's window covers [T − delta, T + the wire time of its frames] in mode software (a
+//     software ETF releases a frame anywhere from delta before its txtime, and drops it after),
+//     and [T, T + wire time] in modes txtime-assist and full-offload (launch-time offload: the NIC
+//     sends the frame at its txtime);
 //   - windows of different streams never overlap;
 //   - a guard band (the wire time of the largest best-effort frame) precedes every run of scheduled
 //     windows, with best-effort gates closed, so that no best-effort frame runs into a window;
@@ -18,11 +20,13 @@
 //   - best effort keeps at least the reserved share of every cycle.
 //
 // Placement is first fit in deadline order: streams with the least slack (max-latency minus wire
-// time) first, each at the smallest shift from its earliest offset at which all its windows fit.
-// The candidate shifts are 0 and those that start one of its windows where a placed window ends
-// (any feasible placement can be moved earlier until each window starts at its offset or at the
-// end of another window), so the search per stream is exact given the streams placed before it;
-// across streams it is greedy, and a set it refuses may have a schedule in another order.
+// time) first, each at the smallest shift from its earliest offset at which all its windows are
+// clear of the windows placed before it (and of fixed windows: placeGreedy and exact take the
+// windows that must not move as a parameter). The search per stream jumps over sorted busy spans
+// (place.go), so it is exact given the streams placed before it; across streams it is greedy. When
+// it refuses an interface of at most 6 streams, an exact search over every order decides (exact.go,
+// which says why it is exact), within a node budget; a set it refuses has no schedule, or the
+// refusal says that the search gave up. Larger sets are refused when the greedy order fails.
 package plan
 
 import (
