@@ -32,6 +32,9 @@ type Budget struct {
 const (
 	exactMaxStreams = 6
 	exactNodes      = 200_000
+	// seenBytes bounds the memory of the partial placements the search remembers; past it, it
+	// remembers no more (and may visit one again: slower, as exact).
+	seenBytes = 64 << 20
 )
 
 // exact decides whether the tasks have shifts (each in [0, slack]) at which no two windows
@@ -73,6 +76,7 @@ type exactSearch struct {
 	shifts []time.Duration
 	placed []bool
 	seen   map[string]bool
+	kept   int // bytes of the keys in seen
 }
 
 func (e *exactSearch) key() string {
@@ -101,7 +105,10 @@ func (e *exactSearch) dfs(b *busy, done int) Verdict {
 	if e.seen[k] {
 		return Infeasible // explored already, from another order
 	}
-	e.seen[k] = true
+	if e.kept+len(k) <= seenBytes {
+		e.seen[k] = true
+		e.kept += len(k)
+	}
 	// Prune: a task left with no clear shift at all cannot be placed later either.
 	for i, t := range e.ts {
 		if !e.placed[i] {
