@@ -211,3 +211,23 @@ func TestRefusalGapLarge(t *testing.T) {
 		t.Errorf("greedy placed %d and refused %d: the generator no longer makes a comparison", greedyOK, greedyRefused)
 	}
 }
+
+// The budget: a set the search cannot decide quickly (25 streams at 90 % that greedy refuses,
+// make bench-plan's) gives Unknown after the node budget, or by the deadline, not a verdict.
+func TestExactBudget(t *testing.T) {
+	cfg := benchSet(25, 0.90, false, 100)
+	pr, err := prepare(&cfg.Interfaces[0], cfg.Streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, bad := placeGreedy(pr.ts, newBusy(pr.cycle)); bad < 0 {
+		t.Fatal("greedy places the set: it no longer tests the budget")
+	}
+	if _, v, nodes := exact(pr.ts, newBusy(pr.cycle), Budget{Nodes: 1000}); v != Unknown || nodes != 1001 {
+		t.Errorf("node budget 1000: %v after %d nodes", v, nodes)
+	}
+	start := time.Now()
+	if _, v, _ := exact(pr.ts, newBusy(pr.cycle), Budget{Deadline: start.Add(50 * time.Millisecond)}); v != Unknown || time.Since(start) > 2*time.Second {
+		t.Errorf("deadline 50 ms: %v after %v", v, time.Since(start))
+	}
+}
