@@ -52,9 +52,11 @@ const (
 // one of its windows at the end of a window of fixed or of a task placed before it. The search
 // tries exactly those: a depth-first search over (task not yet placed, candidate shift), the
 // candidates being 0 and, for every end of a busy span and every window of the task, the shift
-// that starts that window there, kept when within the slack and clear of every placed window. It
-// visits each partial placement once (a set of (task, shift) pairs is the same whatever the order
-// it was reached in) and prunes a node where some task left has no clear shift at all.
+// that starts that window there, kept when within the slack and clear of every placed window (a
+// window's end inside a busy span is no candidate: a window starting there overlaps the span). It
+// visits each partial placement once while its memory of them lasts (seenBytes; a set of (task,
+// shift) pairs is the same whatever the order it was reached in) and prunes a node where some task
+// left has no clear shift at all.
 //
 // The order is the tasks' order and then ascending shifts, so the same tasks give the same
 // placement.
