@@ -13,7 +13,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build lab image clean help test docs-check fmt-check vet unit deploy-check image-check image-podman lab-test lab-container lab-systemd kube-build-background kube-test lab-kube lab-selftest bench-apply bench-repair soak-agent bench-wakeup bench-wakeup-lab bench-analyze deps lab-trace-etf netlink-golden manifests crds
+.PHONY: all build lab image clean help test docs-check fmt-check vet unit deploy-check image-check image-podman lab-test lab-container lab-systemd kube-build-background kube-test lab-kube lab-selftest bench-apply bench-repair soak-agent bench-wakeup bench-wakeup-lab bench-analyze bench-plan deps lab-trace-etf netlink-golden manifests crds
 
 ##@ Run
 
@@ -223,6 +223,14 @@ bench-wakeup-lab: deps build
 bench-analyze: build
 	$(GO) test -count=1 -run '^$$' -bench Analyze -benchtime 5x ./analysis
 	$(GO) run ./testbed/benchanalyze -tsnctl bin/tsnctl
+
+# tsnctl plan on two 1000-stream sets at 1 Gb/s from a fixed seed (60 % and 90 % of the link, txtime-assist):
+# the sets' statistics, time per plan (target < 100 ms), gate entries and peak heap; then the exact
+# search's time as the set size steps up, 60 s per run (about 2 min). docs/planning.md has the figures.
+## plan's time, entries and peak heap on 1000 streams at 60 % and 90 %; the exact search's largest set in 60 s
+bench-plan:
+	$(GO) test -count=1 -run '^$$' -bench Plan1000 -benchtime 2s -v ./plan
+	$(GO) test -count=1 -timeout 30m -run '^$$' -bench ExactSearch -benchtime 1x -v ./plan
 
 ##@ Lab tools
 

@@ -59,7 +59,9 @@ func (s *Stream) PCPOrDefault() uint8 {
 // Planning holds what `tsnctl plan` needs to know of an interface that carries streams, and what
 // it does not measure itself: inputs, not measurements.
 type Planning struct {
-	// Mode is the taprio mode the plan is for: software (the default, as the seed).
+	// Mode is the taprio mode the plan is for: software (the default, as the seed; windows open
+	// etf-delta before each txtime), txtime-assist or full-offload (launch-time offload: windows
+	// open at the txtime).
 	Mode taprio.Mode `yaml:"mode,omitempty" json:"mode,omitempty"`
 	// ETFDelta is the ETF delta: how long before its txtime a frame is released (tsnctl calibrate
 	// delta measures it). Absent: 300us.

@@ -1,6 +1,6 @@
 // Package plan computes a node's schedule from the streams it must carry: streams in, the ordinary
 // typed configuration out (traffic classes and queues, the priority map, the VLAN egress map, the
-// taprio gate list and an ETF on the scheduled queue), with a row per stream, or a refusal that
+// taprio gate list and ETFs for the mode), with a row per stream, or a refusal that
 // names the stream and the constraint it breaks. Pure and deterministic: no netlink, no clock, no
 // files; the same input gives the same output, byte for byte once written, because the agent plans
 // again at every verification and a plan that varied would look like drift.
@@ -9,8 +9,10 @@
 //   - the cycle is the hyperperiod of the interface's streams (the least common multiple of their
 //     periods), or the declared cycle, which must be a multiple of it;
 //   - every stream is strictly periodic: the same txtime offset T in each of its periods;
-//   - each stream's window covers [T − delta, T + the wire time of its frames]: a software ETF
-//     releases a frame anywhere from delta before its txtime, and drops it after;
+//   - each stream's window covers [T − delta, T + the wire time of its frames] in mode software (a
+//     software ETF releases a frame anywhere from delta before its txtime, and drops it after),
+//     and [T, T + wire time] in modes txtime-assist and full-offload (launch-time offload: the NIC
+//     sends the frame at its txtime);
 //   - windows of different streams never overlap;
 //   - a guard band (the wire time of the largest best-effort frame) precedes every run of scheduled
 //     windows, with best-effort gates closed, so that no best-effort frame runs into a window;
@@ -18,11 +20,13 @@
 //   - best effort keeps at least the reserved share of every cycle.
 //
 // Placement is first fit in deadline order: streams with the least slack (max-latency minus wire
-// time) first, each at the smallest shift from its earliest offset at which all its windows fit.
-// The candidate shifts are 0 and those that start one of its windows where a placed window ends
-// (any feasible placement can be moved earlier until each window starts at its offset or at the
-// end of another window), so the search per stream is exact given the streams placed before it;
-// across streams it is greedy, and a set it refuses may have a schedule in another order.
+// time) first, each at the smallest shift from its earliest offset at which all its windows are
+// clear of the windows placed before it (and of fixed windows: placeGreedy and exact take the
+// windows that must not move as a parameter). The search per stream jumps over sorted busy spans
+// (place.go), so it is exact given the streams placed before it; across streams it is greedy. When
+// it refuses an interface of at most 6 streams, an exact search over every order decides (exact.go,
+// which says why it is exact), within a node budget; a set it refuses has no schedule, or the
+// refusal says that the search gave up. Larger sets are refused when the greedy order fails.
 package plan
 
 import (
@@ -143,7 +147,19 @@ type interval struct {
 	stream     string
 }
 
-func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Duration, error) {
+// problem is an interface's placement problem: its planning inputs, its streams in the order
+// they are placed (least slack first, then name) and as tasks, and the cycle.
+type problem struct {
+	pl                 configs.Planning
+	delta, lead, guard time.Duration
+	cycle              time.Duration
+	ss                 []*stream
+	ts                 []task
+}
+
+// prepare checks what each stream needs alone (priority, deadline, window), the cycle and the
+// utilisation, and states the placement problem.
+func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 	name := string(ifc.Name)
 	pl := configs.Planning{}
 	if ifc.Plan != nil {
@@ -151,9 +167,6 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 	}
 	refuse := func(stream, constraint, format string, args ...any) error {
 		return &Error{Interface: name, Stream: stream, Constraint: constraint, Msg: fmt.Sprintf(format, args...)}
-	}
-	if pl.Mode != taprio.Software {
-		return nil, 0, refuse("", "mode", "mode %s is not planned yet: plan writes software taprio schedules with an ETF (mode: software)", pl.Mode)
 	}
 	delta := DefaultETFDelta
 	if pl.ETFDelta != nil {
@@ -164,6 +177,19 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 		speed = pl.SpeedMbps
 	}
 	guard := frame.Time(frame.Untagged(frame.MaxBestEffort), speed)
+	// How far a window opens before the txtime: a software ETF releases a frame up to delta
+	// before it; with launch-time offload the NIC sends it at its txtime.
+	lead, leadWhat := delta, fmt.Sprintf("ETF delta %v", delta)
+	switch pl.Mode {
+	case taprio.Software:
+	case taprio.TxtimeAssist, taprio.FullOffload:
+		lead, leadWhat = 0, "launch time"
+		if delta > MaxCycle {
+			return nil, refuse("", "etf-delta", "etf-delta %v is longer than %v", delta, MaxCycle)
+		}
+	default:
+		return nil, refuse("", "mode", "mode %s is not planned", pl.Mode)
+	}
 
 	// The streams, in a fixed order whatever the file's: least slack first, then name.
 	ss := make([]*stream, len(in))
@@ -175,12 +201,12 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 		s.prio = int(s.PCPOrDefault())
 		switch {
 		case s.prio == 0:
-			return nil, 0, refuse(s.Name, "priority", "PCP 0 would give it socket priority 0, best effort's: give pcp: 1 to 7")
+			return nil, refuse(s.Name, "priority", "PCP 0 would give it socket priority 0, best effort's: give pcp: 1 to 7")
 		case s.slack < 0:
-			return nil, 0, refuse(s.Name, "deadline", "its %d frame(s) of %d bytes take %v on the wire at %d Mb/s, more than max-latency %v",
+			return nil, refuse(s.Name, "deadline", "its %d frame(s) of %d bytes take %v on the wire at %d Mb/s, more than max-latency %v",
 				s.FramesOrOne(), s.Size, s.wire, speed, time.Duration(s.MaxLatency))
-		case delta+s.wire > time.Duration(s.Period):
-			return nil, 0, refuse(s.Name, "window", "its window (ETF delta %v + wire time %v) is longer than its period %v", delta, s.wire, time.Duration(s.Period))
+		case lead+s.wire > time.Duration(s.Period):
+			return nil, refuse(s.Name, "window", "its window (%s + wire time %v) is longer than its period %v", leadWhat, s.wire, time.Duration(s.Period))
 		}
 		ss[i] = s
 	}
@@ -196,14 +222,14 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 	for _, s := range ss {
 		hyper = lcm(hyper, time.Duration(s.Period))
 		if hyper > MaxCycle {
-			return nil, 0, refuse(s.Name, "cycle", "the hyperperiod of the periods passes %v: choose periods with a smaller common multiple", MaxCycle)
+			return nil, refuse(s.Name, "cycle", "the hyperperiod of the periods passes %v: choose periods with a smaller common multiple", MaxCycle)
 		}
 	}
 	cycle := hyper
 	if pl.Cycle != nil {
 		cycle = time.Duration(*pl.Cycle)
 		if cycle%hyper != 0 || cycle > MaxCycle {
-			return nil, 0, refuse("", "cycle", "plan.cycle %v is not a multiple of the streams' hyperperiod %v, or passes %v", cycle, hyper, MaxCycle)
+			return nil, refuse("", "cycle", "plan.cycle %v is not a multiple of the streams' hyperperiod %v, or passes %v", cycle, hyper, MaxCycle)
 		}
 	}
 
@@ -213,20 +239,52 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 		used += s.wire * (cycle / time.Duration(s.Period))
 	}
 	if avail := cycle * time.Duration(100-pl.BestEffort) / 100; used > avail {
-		return nil, 0, refuse("", "utilisation", "the streams' frames take %.1f %% of the link, more than the %d %% left after best effort's reservation",
+		return nil, refuse("", "utilisation", "the streams' frames take %.1f %% of the link, more than the %d %% left after best effort's reservation",
 			100*float64(used)/float64(cycle), 100-pl.BestEffort)
 	}
 
-	// Placement.
-	var placed []interval
-	for _, s := range ss {
-		shift, ok := place(s, placed, cycle, delta)
-		if !ok {
-			return nil, 0, refuse(s.Name, "deadline", "no txtime from offset %v to offset + max-latency − wire time (%v) gives windows that overlap no other stream's",
-				time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
+	ts := make([]task, len(ss))
+	for i, s := range ss {
+		ts[i] = task{period: time.Duration(s.Period), open: time.Duration(s.Offset) - lead, length: lead + s.wire, slack: s.slack}
+	}
+	return &problem{pl: pl, delta: delta, lead: lead, guard: guard, cycle: cycle, ss: ss, ts: ts}, nil
+}
+
+func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Duration, error) {
+	name := string(ifc.Name)
+	refuse := func(stream, constraint, format string, args ...any) error {
+		return &Error{Interface: name, Stream: stream, Constraint: constraint, Msg: fmt.Sprintf(format, args...)}
+	}
+	pr, err := prepare(ifc, in)
+	if err != nil {
+		return nil, 0, err
+	}
+	pl, delta, lead, guard, cycle, ss, ts := pr.pl, pr.delta, pr.lead, pr.guard, pr.cycle, pr.ss, pr.ts
+
+	// Placement: greedy, then, when the greedy order refuses a small set, the exact search.
+	fixed := newBusy(cycle)
+	shifts, bad := placeGreedy(ts, fixed)
+	if bad >= 0 {
+		s := ss[bad]
+		why := fmt.Sprintf("no txtime from offset %v to offset + max-latency − wire time (%v) gives windows that overlap no other stream's, with the streams placed before it (least slack first)",
+			time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
+		if len(ss) > exactMaxStreams {
+			return nil, 0, refuse(s.Name, "deadline", "%s; another order was not searched (the exact search runs on at most %d streams)", why, exactMaxStreams)
 		}
-		s.shift = shift
-		placed = append(placed, s.windows(cycle, delta)...)
+		var v Verdict
+		var nodes int
+		shifts, v, nodes = exact(ts, fixed, Budget{Nodes: exactNodes})
+		switch v {
+		case Infeasible:
+			return nil, 0, refuse(s.Name, "deadline", "%s; an exact search over every order of the %d streams found no placement either", why, len(ss))
+		case Unknown:
+			return nil, 0, refuse(s.Name, "deadline", "%s; the exact search over other orders gave up after %d nodes", why, nodes)
+		}
+	}
+	var placed []interval
+	for i, s := range ss {
+		s.shift = shifts[i]
+		placed = append(placed, s.windows(cycle, lead)...)
 	}
 	entries, beTime := gateList(placed, cycle, guard)
 	if min := cycle * time.Duration(pl.BestEffort) / 100; beTime < min {
@@ -244,66 +302,28 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 			}
 		}
 	}
-	write(ifc, ss, entries, cycle, delta)
+	write(ifc, pl.Mode, ss, entries, cycle, delta)
 
 	rows := make([]Row, len(ss))
 	for i, s := range ss {
 		t := time.Duration(s.Offset) + s.shift
 		rows[i] = Row{Stream: s.Name, Interface: name, Priority: s.prio, PCP: int(s.PCPOrDefault()), Queue: streamClass,
-			Period: time.Duration(s.Period), Txtime: t, Open: t - delta, Close: t + s.wire, Wire: s.wire, Guard: guard,
+			Period: time.Duration(s.Period), Txtime: t, Open: t - lead, Close: t + s.wire, Wire: s.wire, Guard: guard,
 			Bound: s.shift + s.wire, Utilisation: float64(s.wire) / float64(s.Period)}
 	}
 	slices.SortFunc(rows, func(a, b Row) int { return strings.Compare(a.Stream, b.Stream) })
 	return rows, cycle, nil
 }
 
-// windows are the stream's windows in the cycle at its shift.
-func (s *stream) windows(cycle, delta time.Duration) []interval {
+// windows are the stream's windows in the cycle at its shift; each opens lead before the txtime.
+func (s *stream) windows(cycle, lead time.Duration) []interval {
 	t := time.Duration(s.Offset) + s.shift
 	var w []interval
 	for k := time.Duration(0); k < cycle/time.Duration(s.Period); k++ {
-		start := mod(k*time.Duration(s.Period)+t-delta, cycle)
-		w = append(w, interval{start, start + delta + s.wire, s.Name})
+		start := mod(k*time.Duration(s.Period)+t-lead, cycle)
+		w = append(w, interval{start, start + lead + s.wire, s.Name})
 	}
 	return w
-}
-
-// place finds the smallest shift in [0, slack] at which none of the stream's windows overlaps a
-// placed one. Candidates: 0, and each shift that starts one of its windows where a placed window
-// ends (a feasible shift can be lowered until one of these holds).
-func place(s *stream, placed []interval, cycle, delta time.Duration) (time.Duration, bool) {
-	cands := []time.Duration{0}
-	for _, p := range placed {
-		for k := time.Duration(0); k < cycle/time.Duration(s.Period); k++ {
-			base := k*time.Duration(s.Period) + time.Duration(s.Offset) - delta // window start at shift 0
-			if sh := mod(p.end-base, cycle); sh <= s.slack {
-				cands = append(cands, sh)
-			}
-		}
-	}
-	slices.Sort(cands)
-	for _, sh := range slices.Compact(cands) {
-		s.shift = sh
-		if !overlaps(s.windows(cycle, delta), placed, cycle) {
-			return sh, true
-		}
-	}
-	return 0, false
-}
-
-// overlaps reports whether an interval of a overlaps one of b, on the circle of the cycle.
-func overlaps(a, b []interval, cycle time.Duration) bool {
-	for _, x := range a {
-		for _, y := range b {
-			// Bring y next to x: compare x with y shifted by -cycle, 0 and +cycle.
-			for _, d := range []time.Duration{-cycle, 0, cycle} {
-				if x.start < y.end+d && y.start+d < x.end {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // gateList is the cycle's gate control list: the scheduled windows merged into runs (windows
@@ -358,8 +378,17 @@ func gateList(placed []interval, cycle, guard time.Duration) ([]configs.Entry, t
 }
 
 // write sets the interface's schedule: two traffic classes (best effort on queue 0, the streams
-// on queue 1 under an ETF), the priority map, each stream's VLAN with its priority's PCP.
-func write(ifc *configs.Interface, ss []*stream, entries []configs.Entry, cycle, delta time.Duration) {
+// on queue 1 under an ETF), the priority map, each stream's VLAN with its priority's PCP, for the
+// mode:
+//   - software: taprio on CLOCK_TAI, an ETF with offload auto on the streams' queue (the windows
+//     open delta before each txtime, so a software ETF is enough);
+//   - txtime-assist: taprio with that flag and a txtime-delay of twice the ETF delta (it must be
+//     larger than every ETF's delta), and an ETF on both queues with skip-sock-check (taprio sets
+//     every packet's txtime and leaves the timing to the ETFs: a queue without one would send
+//     regardless of the gates) and offload true, launch time, since the windows open at the txtime;
+//   - full-offload: taprio with that flag and no clockid (the NIC's PTP clock runs the gate list),
+//     and an ETF with offload true on the streams' queue, so that each frame leaves at its txtime.
+func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, entries []configs.Entry, cycle, delta time.Duration) {
 	tai := clock.TAI
 	m := make([]int, 16)
 	ifc.VLANs = slices.Clone(ifc.VLANs)
@@ -380,9 +409,21 @@ func write(ifc *configs.Interface, ss []*stream, entries []configs.Entry, cycle,
 	}
 	ct := configs.Duration(cycle)
 	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
-		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
-	q := streamClass
-	ifc.ETF = []configs.ETF{{Queue: &q, ClockID: &tai, Delta: configs.Duration(delta), Offload: configs.OffloadAuto, Pos: ifc.Pos}}
+		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, Mode: mode, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
+	etf := func(q int, offload configs.Offload, skip bool) configs.ETF {
+		return configs.ETF{Queue: &q, ClockID: &tai, Delta: configs.Duration(delta), Offload: offload, SkipSockCheck: skip, Pos: ifc.Pos}
+	}
+	switch mode {
+	case taprio.TxtimeAssist:
+		td := configs.Duration(2 * delta)
+		ifc.Taprio.TxtimeDelay = &td
+		ifc.ETF = []configs.ETF{etf(beClass, configs.OffloadTrue, true), etf(streamClass, configs.OffloadTrue, true)}
+	case taprio.FullOffload:
+		ifc.Taprio.ClockID = nil
+		ifc.ETF = []configs.ETF{etf(streamClass, configs.OffloadTrue, false)}
+	default:
+		ifc.ETF = []configs.ETF{etf(streamClass, configs.OffloadAuto, false)}
+	}
 	ifc.Plan = nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/taprio"
 )
 
 const seedStreams = `interfaces:
@@ -111,8 +112,50 @@ func TestRefusals(t *testing.T) {
 	// Two streams that both must go near 1200 us: the one with less slack is placed first, the
 	// other's windows would overlap it anywhere up to its deadline.
 	two := strings.Replace(seedStreams, "max-latency: 100us", "max-latency: 20us", 1) + "  - {name: second, interface: eth1, dest: 10.0.0.3:7788, vlan: 3, pcp: 5, period: 2ms, size: 64, offset: 1200us, max-latency: 5us}\n"
-	if _, _, err := Expand(parse(t, two)); err == nil || !strings.Contains(err.Error(), "stream control on eth1: deadline: no txtime") {
+	if _, _, err := Expand(parse(t, two)); err == nil || !strings.Contains(err.Error(), "stream control on eth1: deadline: no txtime") ||
+		!strings.Contains(err.Error(), "an exact search over every order of the 2 streams found no placement either") {
 		t.Errorf("two streams in one slot: %v", err)
+	}
+}
+
+// The seed's stream under the launch-time modes: its window opens at its txtime; txtime-assist
+// writes the taprio flag, a txtime-delay above the ETF delta and an ETF with skip-sock-check and
+// launch time on both queues; full-offload a taprio without clockid and a launch-time ETF on the
+// streams' queue. lint passes both.
+func TestLaunchTimeModes(t *testing.T) {
+	for _, mode := range []taprio.Mode{taprio.TxtimeAssist, taprio.FullOffload} {
+		out, res, err := Expand(parse(t, strings.Replace(seedStreams, "plan: {", "plan: {mode: "+mode.String()+", ", 1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, ifc := res.Rows[0], out.Interfaces[0]
+		if r.Txtime != 1200*time.Microsecond || r.Open != r.Txtime || r.Close != r.Txtime+1072 {
+			t.Errorf("%v: row %+v", mode, r)
+		}
+		tp := ifc.Taprio
+		// The gate opens a guard band before the window: 1200000 − 12304 ns, for the guard band and
+		// the 1072 ns window.
+		if tp.Mode != mode || len(tp.Schedule) != 3 || tp.Schedule[0].Interval != 1187696 || tp.Schedule[1].Interval != 12304+1072 {
+			t.Errorf("%v: taprio %+v", mode, tp)
+		}
+		switch mode {
+		case taprio.TxtimeAssist:
+			if tp.TxtimeDelay == nil || *tp.TxtimeDelay != configs.Duration(100*time.Microsecond) || tp.ClockID == nil || len(ifc.ETF) != 2 {
+				t.Fatalf("txtime-assist: taprio %+v, ETFs %+v", tp, ifc.ETF)
+			}
+			for i, e := range ifc.ETF {
+				if *e.Queue != i || !e.SkipSockCheck || e.Offload != configs.OffloadTrue || e.Delta != configs.Duration(50*time.Microsecond) {
+					t.Errorf("txtime-assist: ETF %+v", e)
+				}
+			}
+		case taprio.FullOffload:
+			if tp.ClockID != nil || tp.TxtimeDelay != nil || len(ifc.ETF) != 1 || *ifc.ETF[0].Queue != streamClass || ifc.ETF[0].Offload != configs.OffloadTrue || ifc.ETF[0].SkipSockCheck {
+				t.Errorf("full-offload: taprio %+v, ETFs %+v", tp, ifc.ETF)
+			}
+		}
+		if fs := lint.Check(out, lint.Facts{TxQueues: map[string]int{"eth1": 4}}); lint.HasErrors(fs) {
+			t.Errorf("%v: lint: %v", mode, fs)
+		}
 	}
 }
 
@@ -121,8 +164,8 @@ func TestRefusals(t *testing.T) {
 func randomSet(r *rand.Rand) string {
 	periods := []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond}
 	var b strings.Builder
-	fmt.Fprintf(&b, "interfaces:\n  - name: eth1\n    channels: 4\n    plan: {etf-delta: %dns, best-effort: %d, speed: %d}\nstreams:\n",
-		10000+r.IntN(60000), r.IntN(40), []int{100, 1000, 2500}[r.IntN(3)])
+	fmt.Fprintf(&b, "interfaces:\n  - name: eth1\n    channels: 4\n    plan: {mode: %s, etf-delta: %dns, best-effort: %d, speed: %d}\nstreams:\n",
+		[]string{"software", "txtime-assist", "full-offload"}[r.IntN(3)], 10000+r.IntN(60000), r.IntN(40), []int{100, 1000, 2500}[r.IntN(3)])
 	for i := range 1 + r.IntN(6) {
 		p := periods[r.IntN(len(periods))]
 		off := time.Duration(r.Int64N(int64(p) / 2))
@@ -193,7 +236,7 @@ func TestLintChecksPlannedWindows(t *testing.T) {
 // the same file, and from the streams in another order).
 func TestRandomPlans(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	planned, refused := 0, map[string]int{}
+	planned, refused, modes := 0, map[string]int{}, map[taprio.Mode]int{}
 	for range 3000 {
 		text := randomSet(r)
 		cfg := parse(t, text)
@@ -207,6 +250,7 @@ func TestRandomPlans(t *testing.T) {
 			t.Fatalf("%v\n%s", err, text)
 		}
 		planned++
+		modes[cfg.Interfaces[0].Plan.Mode]++
 		if fs := lint.Check(out, lint.Facts{TxQueues: map[string]int{"eth1": 4}}); lint.HasErrors(fs) {
 			t.Fatalf("lint refuses the plan: %v\n%s", fs, text)
 		}
@@ -229,7 +273,11 @@ func TestRandomPlans(t *testing.T) {
 		var all []interval
 		for _, row := range res.Rows {
 			s := cfg.Streams[indexOf(cfg.Streams, row.Stream)]
-			if row.Bound > time.Duration(s.MaxLatency) || row.Txtime < time.Duration(s.Offset) || row.Close-row.Open != row.Txtime-row.Open+row.Wire {
+			lead := time.Duration(*cfg.Interfaces[0].Plan.ETFDelta) // a software ETF's window opens delta before the txtime
+			if cfg.Interfaces[0].Plan.Mode != taprio.Software {
+				lead = 0 // launch time: at the txtime
+			}
+			if row.Bound > time.Duration(s.MaxLatency) || row.Txtime < time.Duration(s.Offset) || row.Open != row.Txtime-lead || row.Close != row.Txtime+row.Wire {
 				t.Fatalf("%s: row %+v, max-latency %v\n%s", row.Stream, row, time.Duration(s.MaxLatency), text)
 			}
 			for k := time.Duration(0); k < cycle/row.Period; k++ {
@@ -269,7 +317,12 @@ func TestRandomPlans(t *testing.T) {
 			t.Fatalf("another order of the streams plans otherwise:\n%s\n%s", a, b)
 		}
 	}
-	t.Logf("%d planned, refused: %v", planned, refused)
+	t.Logf("%d planned (per mode: %v), refused: %v", planned, modes, refused)
+	for _, m := range []taprio.Mode{taprio.Software, taprio.TxtimeAssist, taprio.FullOffload} {
+		if modes[m] < 300 {
+			t.Errorf("only %d plans in mode %v", modes[m], m)
+		}
+	}
 	if planned < 1000 {
 		t.Errorf("only %d of 3000 random sets planned: the generator no longer exercises the planner", planned)
 	}
