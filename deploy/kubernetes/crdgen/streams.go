@@ -140,7 +140,7 @@ func planSchema() (*yaml.Node, error) {
 		modes = append(modes, str(m.String()))
 	}
 	return object(reflect.TypeFor[configs.Planning](), map[string]*yaml.Node{
-		"mode":        mapping("description", quoted("the taprio mode planned for (plan writes software schedules)"), "type", str("string"), "enum", flow(seq(modes...))),
+		"mode":        mapping("description", quoted("the taprio mode planned for: software (the default), txtime-assist or full-offload"), "type", str("string"), "enum", flow(seq(modes...))),
 		"etf-delta":   duration(fmt.Sprintf("the ETF delta (absent: %s)", configs.Duration(plan.DefaultETFDelta)), 0),
 		"speed":       integer(fmt.Sprintf("the link speed in Mb/s the windows are computed for (0 or absent: %d)", plan.DefaultSpeedMbps), 0, -1),
 		"best-effort": integer("the share of each cycle kept for best effort, in percent", 0, 99),
