@@ -27,11 +27,15 @@ type Budget struct {
 	Deadline time.Time
 }
 
-// exactMaxStreams is the largest interface plan runs the exact search on, when its greedy placement
-// refuses a set; exactNodes is the search's budget there.
+// When the greedy placement refuses a set, plan runs the exact search: with a budget of exactNodes
+// on an interface of at most exactMaxStreams streams (enough for every such set the tests draw,
+// which makes plan's refusals there exact in practice), and of exactNodesLarge on a larger one (a
+// bound on the time a refusal takes: about 0.1 s on the development VM), where a refusal may still
+// be a set the search gave up on, and says so.
 const (
 	exactMaxStreams = 6
 	exactNodes      = 200_000
+	exactNodesLarge = 20_000
 	// seenBytes bounds the memory of the partial placements the search remembers; past it, it
 	// remembers no more (and may visit one again: slower, as exact).
 	seenBytes = 64 << 20

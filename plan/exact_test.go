@@ -177,10 +177,11 @@ func mustExpand(t *testing.T, c *configs.Config) *configs.Config {
 }
 
 // The refusal gap of the greedy order on larger sets (7-12 streams, where plan does not search):
-// the sets it refuses that the exact search schedules within 300 ms, time-outs counted apart.
+// the sets it refuses that the exact search schedules within 300 ms, time-outs counted apart; and
+// plan's own gap there, its exact search being bounded by exactNodesLarge nodes.
 func TestRefusalGapLarge(t *testing.T) {
 	r := rand.New(rand.NewPCG(9, 10))
-	sets, greedyOK, greedyRefused, gap, infeasible, timeouts := 0, 0, 0, 0, 0, 0
+	sets, greedyOK, greedyRefused, gap, infeasible, timeouts, refusedByPlan, planGap := 0, 0, 0, 0, 0, 0, 0, 0
 	for range 600 {
 		cfg := parse(t, tightSet(r, 7+r.IntN(6)))
 		pr, err := prepare(&cfg.Interfaces[0], cfg.Streams)
@@ -193,22 +194,40 @@ func TestRefusalGapLarge(t *testing.T) {
 			continue
 		}
 		greedyRefused++
+		_, _, planErr := Expand(cfg)
+		var pe *Error
+		planRefused := errors.As(planErr, &pe) && pe.Constraint == "deadline"
+		if planErr != nil && !planRefused {
+			continue // refused for another reason (best effort, gate list): outside placement
+		}
+		if planRefused {
+			refusedByPlan++
+		}
 		shifts, v, _ := exact(pr.ts, newBusy(pr.cycle), Budget{Deadline: time.Now().Add(300 * time.Millisecond)})
 		switch v {
 		case Feasible:
 			gap++
+			if planRefused {
+				planGap++
+			}
 			var fixed []interval
 			checkPlacement(t, pr.ts, fixed, pr.cycle, shifts)
 		case Infeasible:
 			infeasible++
+			if !planRefused {
+				t.Errorf("plan placed a set the exact search proves infeasible:\n%s", planErr)
+			}
 		default:
 			timeouts++
 		}
 	}
-	t.Logf("7-12 streams: %d sets placed on their own; greedy placed %d, refused %d: the exact search (300 ms) schedules %d of those (the gap), proves %d infeasible, times out on %d",
-		sets, greedyOK, greedyRefused, gap, infeasible, timeouts)
-	if greedyRefused < 50 || greedyOK < 50 {
-		t.Errorf("greedy placed %d and refused %d: the generator no longer makes a comparison", greedyOK, greedyRefused)
+	t.Logf("7-12 streams: %d sets placed on their own; greedy placed %d, refused %d: the exact search (300 ms) schedules %d of those (the greedy order's gap), proves %d infeasible, times out on %d; plan (greedy, then the exact search with %d nodes) refuses %d, of which the exact search schedules %d (plan's gap)",
+		sets, greedyOK, greedyRefused, gap, infeasible, timeouts, exactNodesLarge, refusedByPlan, planGap)
+	if greedyRefused < 50 || greedyOK < 50 || gap < 20 {
+		t.Errorf("greedy placed %d, refused %d, of which %d feasible: the generator no longer makes a comparison", greedyOK, greedyRefused, gap)
+	}
+	if planGap*4 > gap {
+		t.Errorf("plan refuses %d of the %d sets the exact search schedules and the greedy order refuses: its budgeted search should find most", planGap, gap)
 	}
 }
 

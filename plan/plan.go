@@ -24,9 +24,9 @@
 // clear of the windows placed before it (and of fixed windows: placeGreedy and exact take the
 // windows that must not move as a parameter). The search per stream jumps over sorted busy spans
 // (place.go), so it is exact given the streams placed before it; across streams it is greedy. When
-// it refuses an interface of at most 6 streams, an exact search over every order decides (exact.go,
-// which says why it is exact), within a node budget; a set it refuses has no schedule, or the
-// refusal says that the search gave up. Larger sets are refused when the greedy order fails.
+// it refuses, an exact search over every order decides (exact.go, which says why it is exact),
+// within a node budget (200 000 nodes for at most 6 streams, 20 000 for more); a set it refuses has
+// no schedule, or the refusal says that the search gave up.
 package plan
 
 import (
@@ -268,12 +268,13 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 		s := ss[bad]
 		why := fmt.Sprintf("no txtime from offset %v to offset + max-latency − wire time (%v) gives windows that overlap no other stream's, with the streams placed before it (least slack first)",
 			time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
+		budget := exactNodes
 		if len(ss) > exactMaxStreams {
-			return nil, 0, refuse(s.Name, "deadline", "%s; another order was not searched (the exact search runs on at most %d streams)", why, exactMaxStreams)
+			budget = exactNodesLarge
 		}
 		var v Verdict
 		var nodes int
-		shifts, v, nodes = exact(ts, fixed, Budget{Nodes: exactNodes})
+		shifts, v, nodes = exact(ts, fixed, Budget{Nodes: budget})
 		switch v {
 		case Infeasible:
 			return nil, 0, refuse(s.Name, "deadline", "%s; an exact search over every order of the %d streams found no placement either", why, len(ss))
