@@ -46,7 +46,7 @@ func gateListOptions(n int, base int64, k uint32) taprio.Options {
 // gateListProbe is what one gate list of n entries gives, in a fresh namespace with the veth up:
 // installed directly over netlink (tsnctl's encoding, without apply's verification, which needs
 // the read-back being measured), with an ETF on TX queue 1 and the gates restarted, as apply does;
-// with both, once the schedule runs, a change of it with base-time an hour ahead, so that the dump
+// once the schedule runs, and with both, a change of it with base-time an hour ahead, so that the dump
 // holds both lists. Then tc's and the node package's read-backs.
 type gateListProbe struct {
 	installErr          error
@@ -91,10 +91,11 @@ func probeGateList(t *testing.T, n int, both bool) gateListProbe {
 	if err == nil {
 		err = send(tp) // restart the gates (see RestartSchedule)
 	}
+	// Wait two cycles for the schedule to run (until then the dump shows it as pending). A change
+	// sent before it runs would replace it: the kernel's gate timer then starts the change at once,
+	// whatever its base-time.
+	time.Sleep(2*time.Duration(n)*10*time.Microsecond + 20*time.Millisecond)
 	if err == nil && both {
-		// A change sent before the first schedule runs replaces it: the kernel's gate timer then
-		// starts the change at once, whatever its base-time. Wait two cycles for the first one.
-		time.Sleep(2*time.Duration(n)*10*time.Microsecond + 20*time.Millisecond)
 		tai, err2 := clock.Now(clock.TAI)
 		if err2 != nil {
 			t.Fatal(err2)
