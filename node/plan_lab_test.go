@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +256,7 @@ func TestLabRandomPlansReadBack(t *testing.T) {
 	defer sys.Close()
 	r := rand.New(rand.NewPCG(25, 200))
 	applied, refused, steps, schedules := 0, map[string]int{}, map[Action]int{}, map[string]int{}
+	entries := map[int]int{} // plans by gate list length
 	start := time.Now()
 	for applied < want {
 		text := plantest.RandomSet(r, "v0")
@@ -287,6 +290,7 @@ func TestLabRandomPlansReadBack(t *testing.T) {
 			taprioStep = taprioStep || st.Taprio != nil
 		}
 		wantState := plannedState(out.Interfaces[0])
+		entries[len(wantState.Entries)]++
 		if planMutation != nil {
 			planMutation(&wantState)
 		}
@@ -306,8 +310,9 @@ func TestLabRandomPlansReadBack(t *testing.T) {
 		applied++
 	}
 	took := time.Since(start)
-	t.Logf("%d plans applied and read back equal in %v (%v a plan, in the guest's virtual time); %v refused by the planner; steps %v; the read-back's schedule: %v",
-		applied, took.Round(time.Millisecond), (took / time.Duration(applied)).Round(time.Microsecond), refused, steps, schedules)
+	t.Logf("%d plans applied and read back equal in %v (%v a plan, in the guest's virtual time); %v refused by the planner; steps %v; the read-back's schedule: %v; gate lists of %d to %d entries (plans by length: %v)",
+		applied, took.Round(time.Millisecond), (took / time.Duration(applied)).Round(time.Microsecond), refused, steps, schedules,
+		slices.Min(slices.Collect(maps.Keys(entries))), slices.Max(slices.Collect(maps.Keys(entries))), entries)
 }
 
 func stepNames(steps []Step) []Action {
