@@ -12,6 +12,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/plan/plantest"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -159,23 +160,6 @@ func TestLaunchTimeModes(t *testing.T) {
 	}
 }
 
-// randomSet is a random stream set on eth1 (periods from a small set, so that hyperperiods stay
-// short), with the planning inputs.
-func randomSet(r *rand.Rand) string {
-	periods := []time.Duration{250 * time.Microsecond, 500 * time.Microsecond, time.Millisecond, 2 * time.Millisecond}
-	var b strings.Builder
-	fmt.Fprintf(&b, "interfaces:\n  - name: eth1\n    channels: 4\n    plan: {mode: %s, etf-delta: %dns, best-effort: %d, speed: %d}\nstreams:\n",
-		[]string{"software", "txtime-assist", "full-offload"}[r.IntN(3)], 10000+r.IntN(60000), r.IntN(40), []int{100, 1000, 2500}[r.IntN(3)])
-	for i := range 1 + r.IntN(6) {
-		p := periods[r.IntN(len(periods))]
-		off := time.Duration(r.Int64N(int64(p) / 2))
-		lat := time.Duration(5000 + r.Int64N(int64(p)-int64(off)-5000))
-		fmt.Fprintf(&b, "  - {name: s%d, interface: eth1, dest: 10.0.0.2:%d, vlan: %d, pcp: %d, period: %dns, frames: %d, size: %d, offset: %dns, max-latency: %dns}\n",
-			i, 7000+i, 1+r.IntN(3), 1+r.IntN(7), p, 1+r.IntN(3), 1+r.IntN(1500), off, lat)
-	}
-	return b.String()
-}
-
 // gateOpen reports whether class tc's gate is open over [from, to) of the cycle (mod the cycle).
 func gateOpen(entries []configs.Entry, cycle, from, to time.Duration, tc int) bool {
 	for t := from; t < to; {
@@ -238,7 +222,7 @@ func TestRandomPlans(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	planned, refused, modes := 0, map[string]int{}, map[taprio.Mode]int{}
 	for range 3000 {
-		text := randomSet(r)
+		text := plantest.RandomSet(r, "eth1", taprio.Software, taprio.TxtimeAssist, taprio.FullOffload)
 		cfg := parse(t, text)
 		out, res, err := Expand(cfg)
 		var pe *Error
