@@ -8,6 +8,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
+	"github.com/tsnctl/tsnctl/wire"
 )
 
 // Stream is one scheduled stream a talker on this node sends: what `tsnctl plan` turns, with the
@@ -38,6 +39,13 @@ type Stream struct {
 	MaxLatency Duration `yaml:"max-latency" json:"max-latency"`
 	Pos        `yaml:"-" json:"-"`
 }
+
+// A stream's payload size: at least the header tsnctl's sender writes in every frame (sequence,
+// stream id, timestamps: package wire), at most a jumbo frame's payload.
+const (
+	MinStreamSize = wire.Len
+	MaxStreamSize = 9000
+)
 
 // UDP reports whether the stream is UDP over IPv4 (Dest host:port), not raw 802.1Q (Dest a MAC).
 func (s *Stream) UDP() bool {
@@ -103,8 +111,8 @@ func checkStreams(c *Config) error {
 			return bad("period", s.Period.String(), "want a positive period, e.g. 2ms")
 		case s.Frames < 0:
 			return bad("frames", fmt.Sprint(s.Frames), "want 1 or more frames per period")
-		case s.Size < 1 || s.Size > 9000:
-			return bad("size", fmt.Sprint(s.Size), "want a payload of 1 to 9000 bytes")
+		case s.Size < MinStreamSize || s.Size > MaxStreamSize:
+			return bad("size", fmt.Sprint(s.Size), fmt.Sprintf("want a payload of %d (tsnctl's packet header, which send --stream writes in every frame) to %d bytes", MinStreamSize, MaxStreamSize))
 		case s.Offset < 0 || s.Offset >= s.Period:
 			return bad("offset", s.Offset.String(), "want an offset from 0 to less than the period "+s.Period.String())
 		case s.MaxLatency <= 0:

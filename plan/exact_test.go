@@ -111,7 +111,7 @@ func tightSet(r *rand.Rand, n int) string {
 		off := time.Duration(r.IntN(3)) * 60 * time.Microsecond
 		lat := time.Duration(20000 + r.Int64N(min(200000, int64(p-off)-20000)))
 		fmt.Fprintf(&b, "  - {name: s%d, interface: eth1, dest: 10.0.0.2:%d, vlan: 3, pcp: 5, period: %dns, size: %d, offset: %dns, max-latency: %dns}\n",
-			i, 7000+i, p, 1+r.IntN(400), off, lat)
+			i, 7000+i, p, configs.MinStreamSize+r.IntN(400), off, lat)
 	}
 	return b.String()
 }

@@ -111,7 +111,7 @@ func streamsSchema(ifName *yaml.Node) (*yaml.Node, error) {
 		"pcp":         integer("the 802.1Q priority on the wire, and its socket priority (absent: 6); not 0, best effort's", 1, 7),
 		"period":      duration(fmt.Sprintf("the time between the starts of two of its periods; at most %s (plan's longest cycle)", plan.MaxCycle), plan.MaxCycle),
 		"frames":      integer("frames sent in each period (0 or absent: 1)", 0, -1),
-		"size":        integer("each frame's payload in bytes", 1, 9000),
+		"size":        integer("each frame's payload in bytes (at least tsnctl's packet header)", configs.MinStreamSize, configs.MaxStreamSize),
 		"offset":      mapping("description", quoted("the earliest transmit time in each period, less than the period"), "type", str("string"), "maxLength", num(24), "pattern", quoted(durationPattern)),
 		"max-latency": duration("the deadline after the offset: the last frame of a period is on the wire by offset + max-latency, within the period", 0),
 	}, "a scheduled stream this node's talkers send: tsnctl plans it, with its interface's other streams, into the interface's schedule")
