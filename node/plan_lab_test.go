@@ -16,7 +16,6 @@ import (
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
-	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/plan"
 	"github.com/tsnctl/tsnctl/plan/plantest"
 	"github.com/tsnctl/tsnctl/qdisc"
@@ -129,7 +128,7 @@ func plannedState(ifc configs.Interface) planState {
 	for _, v := range ifc.VLANs {
 		name := string(v.Name)
 		if name == "" {
-			name = lint.DefaultVLANName(ifc.Name, v.ID)
+			name = configs.DefaultVLANName(ifc.Name, v.ID)
 		}
 		s.Egress[name] = nonZero(v.EgressQoSMap)
 	}
