@@ -250,6 +250,15 @@ func (b BaseTime) MarshalYAML() (any, error) {
 	return b.NS, nil
 }
 
+// MaxScheduleEntries is the most entries a taprio schedule may have, written by hand or planned:
+// the TSNConfig CRD's limit (its rules' cost budget), below what the node's read-back returns in
+// full. Measured in the lab (Debian's 6.12 kernel, 2026-12-06; go test -tags lab -exec
+// testbed/go-exec -run TestLabGateListMeasure ./node -args -measure-gate-list): the kernel installs
+// up to 1817 entries; tc -j -d qdisc show and the node package read back up to 439 with a change
+// pending (two lists in the dump) and 880 with one; past that the qdisc is missing from the dump,
+// without an error. lint's schedule rule, plan and the CRD take this one number.
+const MaxScheduleEntries = 256
+
 // Offload is ETF's offload: true, false or auto (try hardware, fall back with a warning).
 type Offload string
 

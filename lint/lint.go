@@ -108,7 +108,7 @@ var Rules = []*Rule{
 	{"num-tc", Error, "num-tc is 1-16", numTC, nil},
 	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap, nil},
 	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues", queues, nil},
-	{"schedule", Error, "the schedule has at least one entry", schedule, nil},
+	{"schedule", Error, fmt.Sprintf("the schedule has at least one entry and at most %d (past 439 entries with a change pending, the kernel's dump leaves the taprio out: neither tc nor tsnctl could read it back)", configs.MaxScheduleEntries), schedule, nil},
 	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval, nil},
 	{"gates", Error, "gate masks only name traffic classes < num-tc", gates, nil},
 	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime, nil},
@@ -452,8 +452,15 @@ func maxSDU(r *run, ifc *configs.Interface, path string) {
 }
 
 func schedule(r *run, ifc *configs.Interface, path string) {
-	if t := ifc.Taprio; t != nil && len(t.Schedule) == 0 {
+	t := ifc.Taprio
+	switch {
+	case t == nil:
+	case len(t.Schedule) == 0:
 		r.add(t.Pos, "schedule", path+".taprio.schedule", "", "no entries", "list gate entries: - {cmd: S, gates: 0x01, interval: 200us}")
+	case len(t.Schedule) > configs.MaxScheduleEntries:
+		r.add(t.Schedule[configs.MaxScheduleEntries].Pos, "schedule", path+".taprio.schedule", fmt.Sprintf("%d entries", len(t.Schedule)),
+			fmt.Sprintf("more than %d entries (the most tsnctl takes: longer lists cannot all be read back while a change is pending)", configs.MaxScheduleEntries),
+			"merge adjacent entries with the same gates, or use a shorter cycle")
 	}
 }
 

@@ -200,13 +200,15 @@ func expandPlan(t *testing.T, text string) (*configs.Config, error) {
 	return out, err
 }
 
-// TestLabGateListLimit pins plan.MaxEntries: a plan of that many entries is applied by the node
-// package, then a change of it is applied on top of the running schedule (pending an hour), and tc
-// and the node package read back both lists in full; a plan of one entry more is refused by the
-// planner before anything changes; and one more entry in both lists, installed directly, is past
-// what the node package reads back (its dump comes back empty) while tc still reads it: the limit
-// binds there (if this part fails, the read-back or the kernel changed: measure again with
-// TestLabGateListMeasure and move plan.MaxEntries).
+// TestLabGateListLimit pins the gate list's limits. configs.MaxScheduleEntries (lint's, plan's and
+// the CRD's): a plan of that many entries is applied by the node package, then a change of it is
+// applied on top of the running schedule (pending an hour), and tc and the node package read back
+// both lists in full; a plan of one entry more is refused by the planner before anything changes.
+// The read-back's own limit, readBackEntries: that many entries in both lists, installed directly,
+// are read back in full by tc and by the node package alike (its first dump is sized as tc's: see
+// qdisc.DumpBufferSize; with page-sized reads it lost a taprio of 42), and one more by neither (the
+// kernel leaves the taprio out of the dump). If that part fails, the read-back or the kernel
+// changed: measure again with TestLabGateListMeasure.
 func TestLabGateListLimit(t *testing.T) {
 	n := plan.MaxEntries
 	first, err := expandPlan(t, gateListPlan(n, 64))
@@ -283,11 +285,20 @@ func TestLabGateListLimit(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Constraint != "gate list" || !strings.Contains(err.Error(), fmt.Sprintf("%d entries, more than %d", n+1, n)) {
 		t.Errorf("a plan of %d entries: %v, want the gate list's refusal", n+1, err)
 	}
-	// Where the limit comes from: n+1 entries in both lists install, tc reads them back, the node
-	// package's read-back returns no qdisc at all.
-	pr := probeGateList(t, n+1, true)
-	t.Logf("%d entries in both lists: %v", n+1, pr)
-	if pr.installErr != nil || pr.tcOper != n+1 || pr.tcAdmin != n+1 || pr.nodeQdiscs != 0 {
-		t.Errorf("%d entries in both lists: %v; the limit was measured where the node package's read-back comes back empty (and tc's does not): measure again", n+1, pr)
+	// The read-back's limit, the same for tc and the node package.
+	pr := probeGateList(t, readBackEntries, true)
+	t.Logf("%d entries in both lists: %v", readBackEntries, pr)
+	if pr.installErr != nil || pr.tcOper != readBackEntries || pr.tcAdmin != readBackEntries || pr.nodeQdiscs != 5 ||
+		pr.nodeOper != readBackEntries || pr.nodeSched != readBackEntries {
+		t.Errorf("%d entries in both lists: %v; want both read-backs in full: measure again", readBackEntries, pr)
+	}
+	pr = probeGateList(t, readBackEntries+1, true)
+	t.Logf("%d entries in both lists: %v", readBackEntries+1, pr)
+	if pr.installErr != nil || pr.tcOper != 0 || pr.nodeQdiscs != 0 {
+		t.Errorf("%d entries in both lists: %v; want the taprio out of both dumps: measure again", readBackEntries+1, pr)
 	}
 }
+
+// readBackEntries is the longest gate list, with a change pending, that tc -j and the node package
+// read back from the lab's kernel (measured 2026-12-06 by TestLabGateListMeasure).
+const readBackEntries = 439

@@ -51,18 +51,9 @@ const (
 	// MaxCycle bounds the cycle (the hyperperiod of periods with no common multiple below it is
 	// refused): a taprio interval is at most 2^32−1 ns, and a longer cycle means a long gate list.
 	MaxCycle = time.Second
-	// MaxEntries bounds the gate list: the most entries a taprio can have and still be read back
-	// by every consumer while a schedule change is pending (the kernel then dumps the running and
-	// the pending list, and tsnctl verifies each apply by reading back). Measured in the lab
-	// (Debian 6.12, iproute2 6.15) on 2026-12-06 with `go test -tags lab -exec testbed/go-exec
-	// -run TestLabGateListMeasure ./node -args -measure-gate-list` (pinned by TestLabGateListLimit):
-	// a software taprio with an ETF child and both lists installs up to 1817 entries (1818 do not
-	// fit a netlink attribute), tc -j -d qdisc show reads it back up to 439, and the node package's
-	// own read-back up to 41: with 42, its qdisc dump comes back empty (the kernel's first dump
-	// buffer, about 3.7 KiB, holds no larger taprio and the kernel ends the dump silently). So the
-	// node package's read-back limits it to 41 (the TSNConfig CRD takes 256, tc 439). With one
-	// list only the limits are 84 (node) and 880 (tc).
-	MaxEntries = 41
+	// MaxEntries bounds the gate list: configs.MaxScheduleEntries, the most entries lint, the CRD
+	// and the node's read-back all take (pinned in the lab by node's TestLabGateListLimit).
+	MaxEntries = configs.MaxScheduleEntries
 	// Best effort and the streams' traffic classes and queues.
 	beClass, streamClass = 0, 1
 )

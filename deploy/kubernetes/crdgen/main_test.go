@@ -117,6 +117,9 @@ func TestStreamsSchemaFollowsConfigs(t *testing.T) {
 			t.Errorf("%s: the CRD has keys %v (required %v), the type %v (required %v)", c.typ, got, gotRequired, keys, required)
 		}
 	}
+	if got := lookup(config, "properties", "interfaces", "items", "properties", "taprio", "properties", "schedule", "maxItems").Value; got != cInt(configs.MaxScheduleEntries) {
+		t.Errorf("the CRD takes %s schedule entries, lint and plan %d (configs.MaxScheduleEntries)", got, configs.MaxScheduleEntries)
+	}
 	if lookup(config, "properties", "streams", "maxItems").Value != cInt(MaxStreams) {
 		t.Error("streams has no maxItems: the API server could not bound its rules' cost")
 	}
