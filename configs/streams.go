@@ -84,6 +84,17 @@ type Planning struct {
 	Pos   `yaml:"-" json:"-"`
 }
 
+// DefaultSpeedMbps is the link speed a plan assumes when plan: gives none.
+const DefaultSpeedMbps = 1000
+
+// Speed is the link speed the plan is for: SpeedMbps, or DefaultSpeedMbps (also for a nil p).
+func (p *Planning) Speed() int {
+	if p != nil && p.SpeedMbps > 0 {
+		return p.SpeedMbps
+	}
+	return DefaultSpeedMbps
+}
+
 // checkStreams refuses what a stream cannot mean, naming the field: the planner then only has to
 // judge whether the streams fit.
 func checkStreams(c *Config) error {

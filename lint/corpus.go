@@ -15,9 +15,9 @@ import (
 // TestCRDAgreesWithLint): one set of examples for the two places that validate a configuration. Each
 // file starts with comment lines: "# want: ok" or "# want: RULE" (the rule that refuses it), and may
 // say "# field: PATH", the field under spec.config the API server's refusal names. Files named node-*
-// hold what only a node can judge, with the node's facts: "# facts: txqueues IFACE=N" or
-// "# facts: link NAME=KIND". Lint passes them without facts (as the agent checks a file before it
-// looks at the node) and refuses them with; the CRD accepts them. Everything lint refuses without
+// hold what only a node can judge, with the node's facts: "# facts: txqueues IFACE=N",
+// "# facts: link NAME=KIND" or "# facts: speed IFACE=MBPS". Lint passes them without facts (as the
+// agent checks a file before it looks at the node) and refuses them with; the CRD accepts them. Everything lint refuses without
 // facts the CRD refuses.
 //
 // Streams: a configuration is planned before lint sees it (plan.Parse, as every command and the
@@ -83,8 +83,14 @@ func ReadCorpus(dir string) ([]CorpusCase, error) {
 					c.Facts.TxQueues = map[string]int{k: n}
 				case "link":
 					c.Facts.Links = map[string]Link{k: {Kind: val}}
+				case "speed":
+					n, err := strconv.Atoi(val)
+					if err != nil {
+						return nil, fmt.Errorf("%s: %q: want speed IFACE=MBPS", f, sc.Text())
+					}
+					c.Facts.SpeedMbps = map[string]int{k: n}
 				default:
-					return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N or link NAME=KIND", f, sc.Text())
+					return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N, link NAME=KIND or speed IFACE=MBPS", f, sc.Text())
 				}
 			}
 		}

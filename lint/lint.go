@@ -124,6 +124,7 @@ var Rules = []*Rule{
 	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
 	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
 	{Name: "stream-windows", Severity: Error, Summary: "on an interface that carries streams, the schedule it runs (after planning) opens the traffic class each stream's priority maps to for at least the wire time of the frames of all streams of that class in each cycle (link speed: the interface's plan: speed, or 1000 Mb/s)", checkFile: streamWindows},
+	{Name: "stream-speed", Severity: Error, Summary: "with --live (and under apply and the agent), an interface that carries streams runs at least at the speed its plan is for (plan: speed, or 1000 Mb/s): at a lower speed the planned windows are too short for the streams' frames", checkFile: streamSpeed},
 	{Name: "ptp", Severity: Error, Summary: "the ptp: section is one `tsnctl ptp config`, `ptp run` and the agent accept: profile, role, timestamping, domain, sync, and ptp4l options ptp4l knows with values of their type and range (uds_address a file name in the run directory)", checkFile: ptpSection},
 }
 
@@ -717,6 +718,30 @@ func etfSkipSockCheck(r *run, ifc *configs.Interface, path string) {
 // plan.Expand made of it) or from cfg itself. A stream's socket priority is its PCP, as plan gives
 // it (6 when absent). configs refuses a hand-written taprio on an interface that carries streams,
 // so the schedules this rule sees are plan's: it checks plan's output independently of plan.
+// streamSpeed: the windows of a plan are as long as its frames take at the speed it is for; a link
+// that runs slower (as the driver reports it) would send them past their windows. A link that does
+// not report its speed (down) is window-frame's warning.
+func streamSpeed(r *run, cfg *configs.Config) {
+	src := cfg
+	if cfg.Source != nil {
+		src = cfg.Source
+	}
+	for i, ifc := range src.Interfaces {
+		carries := slices.ContainsFunc(src.Streams, func(s configs.Stream) bool { return s.Interface == ifc.Name })
+		live, ok := r.facts.SpeedMbps[string(ifc.Name)]
+		if !carries || !ok || live <= 0 || live >= ifc.Plan.Speed() {
+			continue
+		}
+		pos, field := ifc.Pos, fmt.Sprintf("interfaces[%d].plan.speed", i)
+		if ifc.Plan != nil {
+			pos = ifc.Plan.Pos
+		}
+		r.add(pos, "speed", field, fmt.Sprint(ifc.Plan.Speed()),
+			fmt.Sprintf("%s runs at %d Mb/s, slower than the %d Mb/s its streams are planned for: their frames would pass their windows", ifc.Name, live, ifc.Plan.Speed()),
+			fmt.Sprintf("plan: {speed: %d}", live))
+	}
+}
+
 func streamWindows(r *run, cfg *configs.Config) {
 	src := cfg
 	if cfg.Source != nil {
@@ -732,10 +757,10 @@ func streamWindows(r *run, cfg *configs.Config) {
 		if !ok {
 			continue // the interval and cycle-time rules say why
 		}
-		speed := 1000
+		speed := configs.DefaultSpeedMbps
 		for _, w := range src.Interfaces {
-			if w.Name == ifc.Name && w.Plan != nil && w.Plan.SpeedMbps > 0 {
-				speed = w.Plan.SpeedMbps
+			if w.Name == ifc.Name {
+				speed = w.Plan.Speed()
 			}
 		}
 		need := map[int]time.Duration{}

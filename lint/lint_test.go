@@ -60,6 +60,7 @@ func TestTxtimeAssistIsClean(t *testing.T) {
 func TestEveryRule(t *testing.T) {
 	seed := seedText(t)
 	seedPTP := seed + "ptp:\n  interface: eth1\n  role: slave\n  options: {logSyncInterval: -3}\n"
+	streams := "interfaces:\n  - name: eth1\n    channels: 4\nstreams:\n  - {name: c, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 2ms, size: 64, offset: 1200us, max-latency: 100us}\n"
 	cases := []struct {
 		rule, base, old, new string
 		facts                Facts
@@ -67,6 +68,8 @@ func TestEveryRule(t *testing.T) {
 		sev                  Severity
 		want                 string
 	}{
+		{"stream-speed", streams, "", "", Facts{SpeedMbps: map[string]int{"eth1": 100}}, 2, Error, "eth1 runs at 100 Mb/s, slower than the 1000 Mb/s its streams are planned for"},
+		{"stream-speed", streams, "channels: 4", "channels: 4\n    plan: {speed: 2500}", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 4, Error, "slower than the 2500 Mb/s"},
 		{"vlan-name", seed, "name: eth1", "name: abcdefghijklmn", Facts{}, 18, Error, "PARENT.ID is not a valid interface name: 16 bytes"},
 		{"vlan-name", seed, "egress-qos-map: {6: 6}", "egress-qos-map: {6: 6}\n      - {id: 4, name: eth1.3}", Facts{}, 20, Error, "the name of interfaces[0].vlans[0] too"},
 		{"vlan-name", seed, "egress-qos-map: {6: 6}", "egress-qos-map: {6: 6}\n      - {id: 4, name: eth1}", Facts{}, 20, Error, "an interface of this file has this name"},

@@ -47,7 +47,7 @@ import (
 // Defaults and limits.
 const (
 	DefaultETFDelta  = 300 * time.Microsecond
-	DefaultSpeedMbps = 1000
+	DefaultSpeedMbps = configs.DefaultSpeedMbps
 	// MaxCycle bounds the cycle (the hyperperiod of periods with no common multiple below it is
 	// refused): a taprio interval is at most 2^32−1 ns, and a longer cycle means a long gate list.
 	MaxCycle = time.Second
@@ -173,10 +173,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 	if pl.ETFDelta != nil {
 		delta = time.Duration(*pl.ETFDelta)
 	}
-	speed := DefaultSpeedMbps
-	if pl.SpeedMbps > 0 {
-		speed = pl.SpeedMbps
-	}
+	speed := pl.Speed()
 	guard := frame.Time(frame.Untagged(frame.MaxBestEffort), speed)
 	// How far a window opens before the txtime: a software ETF releases a frame up to delta
 	// before it; with launch-time offload the NIC sends it at its txtime.

@@ -142,7 +142,7 @@ func planSchema() (*yaml.Node, error) {
 	return object(reflect.TypeFor[configs.Planning](), map[string]*yaml.Node{
 		"mode":        mapping("description", quoted("the taprio mode planned for: software (the default), txtime-assist or full-offload"), "type", str("string"), "enum", flow(seq(modes...))),
 		"etf-delta":   duration(fmt.Sprintf("the ETF delta (absent: %s)", configs.Duration(plan.DefaultETFDelta)), 0),
-		"speed":       integer(fmt.Sprintf("the link speed in Mb/s the windows are computed for (0 or absent: %d)", plan.DefaultSpeedMbps), 0, -1),
+		"speed":       integer(fmt.Sprintf("the link speed in Mb/s the windows are computed for (0 or absent: %d)", configs.DefaultSpeedMbps), 0, -1),
 		"best-effort": integer("the share of each cycle kept for best effort, in percent", 0, 99),
 		"cycle":       duration(fmt.Sprintf("the schedule's cycle, a multiple of the streams' hyperperiod, at most %s (absent: the hyperperiod)", plan.MaxCycle), plan.MaxCycle),
 	}, "[streams] planning inputs of an interface that carries streams (and only of one)")
