@@ -183,7 +183,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 	case taprio.TxtimeAssist, taprio.FullOffload:
 		lead, leadWhat = 0, "launch time"
 		if delta > MaxCycle {
-			return nil, refuse("", "etf-delta", "etf-delta %v is longer than %v", delta, MaxCycle)
+			return nil, refuse("", "etf-delta", "etf-delta %v is longer than %v: give plan: {etf-delta: 300us} or the delta tsnctl calibrate delta measures", delta, MaxCycle)
 		}
 	default:
 		return nil, refuse("", "mode", "mode %s is not planned", pl.Mode)
@@ -201,10 +201,10 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 		case s.prio == 0:
 			return nil, refuse(s.Name, "priority", "PCP 0 would give it socket priority 0, best effort's: give pcp: 1 to 7")
 		case s.slack < 0:
-			return nil, refuse(s.Name, "deadline", "its %d frame(s) of %d bytes take %v on the wire at %d Mb/s, more than max-latency %v",
+			return nil, refuse(s.Name, "deadline", "its %d frame(s) of %d bytes take %v on the wire at %d Mb/s, more than max-latency %v: raise max-latency, or send fewer or smaller frames",
 				s.FramesOrOne(), s.Size, s.wire, speed, time.Duration(s.MaxLatency))
 		case lead+s.wire > time.Duration(s.Period):
-			return nil, refuse(s.Name, "window", "its window (%s + wire time %v) is longer than its period %v", leadWhat, s.wire, time.Duration(s.Period))
+			return nil, refuse(s.Name, "window", "its window (%s + wire time %v) is longer than its period %v: lower plan.etf-delta, lengthen the period, or send fewer frames", leadWhat, s.wire, time.Duration(s.Period))
 		}
 		ss[i] = s
 	}
@@ -227,7 +227,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 	if pl.Cycle != nil {
 		cycle = time.Duration(*pl.Cycle)
 		if cycle%hyper != 0 || cycle > MaxCycle {
-			return nil, refuse("", "cycle", "plan.cycle %v is not a multiple of the streams' hyperperiod %v, or passes %v", cycle, hyper, MaxCycle)
+			return nil, refuse("", "cycle", "plan.cycle %v is not a multiple of the streams' hyperperiod %v, or passes %v: remove plan.cycle (the hyperperiod is the default) or give a multiple of %v", cycle, hyper, MaxCycle, hyper)
 		}
 	}
 
@@ -237,7 +237,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 		used += s.wire * (cycle / time.Duration(s.Period))
 	}
 	if avail := cycle * time.Duration(100-pl.BestEffort) / 100; used > avail {
-		return nil, refuse("", "utilisation", "the streams' frames take %.1f %% of the link, more than the %d %% left after best effort's reservation",
+		return nil, refuse("", "utilisation", "the streams' frames take %.1f %% of the link, more than the %d %% left after best effort's reservation: lower plan.best-effort, or send fewer, smaller or rarer frames",
 			100*float64(used)/float64(cycle), 100-pl.BestEffort)
 	}
 
@@ -275,9 +275,9 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 		shifts, v, nodes = exact(ts, fixed, Budget{Nodes: budget})
 		switch v {
 		case Infeasible:
-			return nil, 0, refuse(s.Name, "deadline", "%s; an exact search over every order of the %d streams found no placement either", why, len(ss))
+			return nil, 0, refuse(s.Name, "deadline", "%s; an exact search over every order of the %d streams found no placement either: raise its max-latency, move its offset or another stream's, or lower plan.etf-delta", why, len(ss))
 		case Unknown:
-			return nil, 0, refuse(s.Name, "deadline", "%s; the exact search over other orders gave up after %d nodes", why, nodes)
+			return nil, 0, refuse(s.Name, "deadline", "%s; the exact search over other orders gave up after %d nodes: raise its max-latency, move its offset or another stream's, or lower plan.etf-delta", why, nodes)
 		}
 	}
 	var placed []interval
@@ -287,11 +287,11 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 	}
 	entries, beTime := gateList(placed, cycle, guard)
 	if min := cycle * time.Duration(pl.BestEffort) / 100; beTime < min {
-		return nil, 0, refuse("", "best effort", "best effort keeps %v of the %v cycle after the windows and their guard bands (%v each), less than the %d %% reserved",
+		return nil, 0, refuse("", "best effort", "best effort keeps %v of the %v cycle after the windows and their guard bands (%v each), less than the %d %% reserved: lower plan.best-effort or plan.etf-delta, or give the streams offsets that let their windows run together (one guard band per run)",
 			beTime, cycle, guard, pl.BestEffort)
 	}
 	if len(entries) > MaxEntries {
-		return nil, 0, refuse("", "gate list", "the gate list has %d entries, more than %d", len(entries), MaxEntries)
+		return nil, 0, refuse("", "gate list", "the gate list has %d entries, more than %d: a shorter cycle (plan.cycle, or periods with a smaller common multiple), or offsets that let windows run together", len(entries), MaxEntries)
 	}
 	for _, s := range ss {
 		for _, v := range ifc.VLANs {
