@@ -161,7 +161,7 @@ var labMaxLatency = map[string]int64{"fast": 100000, "mid": 200000, "slow": 3000
 // three streams goes on with the same checks. Not held exactly: 0 ETF drops. The sender's wake-up
 // on CPU 1 stalls now and then (up to 2 ms while the refused apply runs on CPU 0 at nice 19; cause
 // not found: not the sender's GC, which is off in its loop), and the ETF drops the packets whose
-// txtime passed meanwhile: 0 in 5 of 6 first runs (1 in the other), 1-6 in the second runs. The
+// txtime passed meanwhile: 0 in 7 of 8 first runs (1 in the other), 3-6 in the second runs. The
 // test allows 2 per stream in the first run and 10 in the second, and logs them (analyze's
 // counters and tc -s); every other packet sent is received.
 // Mutation it catches: fast's txtime moved one window length later in send --stream (out of its
@@ -257,9 +257,9 @@ ip -n rx neigh add 10.3.0.1 lladdr "$(ip -n tx -br link show v0.3 | awk '{print 
 	pkts, drops := etfStats(t)
 	t.Logf("tc -s after run1: etf %d packets, %d drops", pkts, drops)
 
-	// A fourth stream that does not fit (twelve 1400-byte frames every 500 µs: with their windows
-	// and guard bands, best effort would keep less than its 50 %): refused before any change,
-	// while the three streams go on.
+	// A fourth stream that does not fit (twelve 1400-byte frames every 500 µs, by 450 µs: with
+	// the 100 µs delta no txtime keeps its windows clear of the others', a "deadline" refusal; with
+	// 40 µs it was best effort's 50 %): refused before any change, while the three streams go on.
 	four, _ := os.ReadFile(labStreams)
 	fourFile := filepath.Join(dir, "four.yaml")
 	os.WriteFile(fourFile, append(four, "  - {name: extra, interface: v0, dest: 10.3.0.2:7788, vlan: 3, pcp: 6, period: 500us, frames: 12, size: 1400, offset: 0us, max-latency: 450us}\n"...), 0o644)
