@@ -161,7 +161,7 @@ var labMaxLatency = map[string]int64{"fast": 100000, "mid": 200000, "slow": 3000
 // three streams goes on with the same checks. Not held exactly: 0 ETF drops. The sender's wake-up
 // on CPU 1 stalls now and then (up to 2 ms while the refused apply runs on CPU 0 at nice 19; cause
 // not found: not the sender's GC, which is off in its loop), and the ETF drops the packets whose
-// txtime passed meanwhile: 0 in 7 of 8 first runs (1 in the other), 3-6 in the second runs. The
+// txtime passed meanwhile: 0 in 8 of 9 first runs (1 in the other), 3-6 in the second runs. The
 // test allows 2 per stream in the first run and 10 in the second, and logs them (analyze's
 // counters and tc -s); every other packet sent is received.
 // Mutation it catches: fast's txtime moved one window length later in send --stream (out of its
