@@ -369,3 +369,11 @@ func (c Channels) MarshalYAML() (any, error) {
 // DefaultVLANName is the name a VLAN without name: gets: PARENT.ID, as `ip link add link eth1
 // name eth1.3` writes it.
 func DefaultVLANName(parent ifname.Name, id uint16) string { return fmt.Sprintf("%s.%d", parent, id) }
+
+// LinkName is the name of v's link on parent: its name:, or DefaultVLANName.
+func (v *VLAN) LinkName(parent ifname.Name) string {
+	if v.Name != "" {
+		return string(v.Name)
+	}
+	return DefaultVLANName(parent, v.ID)
+}

@@ -273,10 +273,7 @@ func vlanID(r *run, ifc *configs.Interface, path string) {
 func vlanName(r *run, ifc *configs.Interface, path string) {
 	for j, v := range ifc.VLANs {
 		p := fmt.Sprintf("%s.vlans[%d]", path, j)
-		name := string(v.Name)
-		if name == "" {
-			name = configs.DefaultVLANName(ifc.Name, v.ID)
-		}
+		name := v.LinkName(ifc.Name)
 		switch first, dup := r.vlans[name]; {
 		case dup:
 			r.add(v.Pos, "id", p+".name", name, "the name of "+first+" too: the second `ip link add` fails (File exists)", "give one of them another name:")

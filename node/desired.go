@@ -77,10 +77,7 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 			ifc.Channels = &Channels{Count: ch.Count, Combined: ch.Combined, RX: ch.RX, TX: ch.TX}
 		}
 		for _, v := range ci.VLANs {
-			name := string(v.Name)
-			if name == "" {
-				name = configs.DefaultVLANName(ci.Name, v.ID)
-			}
+			name := v.LinkName(ci.Name)
 			ifc.VLANs = append(ifc.VLANs, VLAN{Name: name, ID: v.ID, Egress: v.EgressQoSMap, Ingress: v.IngressQoSMap})
 		}
 		if t := ci.Taprio; t != nil {

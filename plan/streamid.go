@@ -69,8 +69,8 @@ func vlanName(c *configs.Config, s configs.Stream) string {
 			continue
 		}
 		for _, v := range ifc.VLANs {
-			if v.ID == s.VLAN && v.Name != "" {
-				return string(v.Name)
+			if v.ID == s.VLAN {
+				return v.LinkName(ifc.Name)
 			}
 		}
 	}
