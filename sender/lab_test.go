@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -31,21 +30,10 @@ func labPair(t *testing.T, config string) {
 	if os.Getenv("TSNCTL_LAB") != "1" {
 		t.Fatal("lab only: go test -tags lab -exec testbed/go-exec")
 	}
-	script := `set -e
-ip netns del tx 2>/dev/null || true; ip netns del rx 2>/dev/null || true
-ip netns add tx; ip netns add rx
-ip -n tx link add name v0 numtxqueues 4 numrxqueues 4 type veth peer name v1 numtxqueues 4 numrxqueues 4
-ip -n tx link set v1 netns rx
-ip -n tx link set v0 up; ip -n rx link set v1 up; ip -n tx link set lo up; ip -n rx link set lo up
-ip -n rx link add link v1 name v1.3 type vlan id 3
-ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3
-`
+	labtest.VethPair(t)
 	if config == "" {
-		script += `ip -n tx link add link v0 name v0.3 type vlan id 3 egress-qos-map 6:6
-`
+		labtest.Run(t, "ip", "-n", "tx", "link", "add", "link", "v0", "name", "v0.3", "type", "vlan", "id", "3", "egress-qos-map", "6:6")
 	}
-	labtest.Run(t, "bash", "-c", script)
-	t.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
 	if config != "" {
 		cfg, err := configs.Parse("lab.yaml", []byte(config))
 		if err != nil {

@@ -179,15 +179,7 @@ func TestLabPlannedStreamsUnderBestEffort(t *testing.T) {
 	// the sender up to 1.5 ms late (the kernel's fork and exec work, not preemptible by it).
 	pinTo(t, 0)
 	t.Cleanup(func() { pinTo(t, 0, 1) })
-	labtest.Run(t, "bash", "-c", `set -e
-ip netns del tx 2>/dev/null || true; ip netns del rx 2>/dev/null || true
-ip netns add tx; ip netns add rx
-ip -n tx link add name v0 numtxqueues 4 numrxqueues 4 type veth peer name v1 numtxqueues 4 numrxqueues 4
-ip -n tx link set v1 netns rx
-ip -n tx link set v0 up; ip -n rx link set v1 up; ip -n tx link set lo up; ip -n rx link set lo up
-ip -n rx link add link v1 name v1.3 type vlan id 3
-ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3`)
-	t.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
+	labtest.VethPair(t)
 	// CPU 0 keeps the node's own work, as in make lab: apply (so taprio's gate timer, which stays
 	// on the CPU that started it), the receiver, iperf3; the sender has CPU 1. With apply on CPU 1,
 	// the gate timer's softirq dequeued best effort there and woke the sender up to 140 µs late.

@@ -42,3 +42,21 @@ func Eventually(tb testing.TB, d time.Duration, what string, cond func() bool) t
 	tb.Fatalf("not within %v: %s", d, what)
 	return 0
 }
+
+// vethPairScript makes VethPair's namespaces and links (replacing any of a failed test before).
+const vethPairScript = `set -e
+ip netns del tx 2>/dev/null || true; ip netns del rx 2>/dev/null || true
+ip netns add tx; ip netns add rx
+ip -n tx link add name v0 numtxqueues 4 numrxqueues 4 type veth peer name v1 numtxqueues 4 numrxqueues 4
+ip -n tx link set v1 netns rx
+ip -n tx link set v0 up; ip -n rx link set v1 up; ip -n tx link set lo up; ip -n rx link set lo up
+ip -n rx link add link v1 name v1.3 type vlan id 3
+ip -n rx link set v1.3 up; ip -n rx addr add 10.3.0.2/24 dev v1.3`
+
+// VethPair makes the lab's talker and listener: namespace tx with v0 (4 TX queues, up), namespace
+// rx with its peer v1 and, on it, VLAN 3 (v1.3, 10.3.0.2/24). The namespaces go when the test ends.
+func VethPair(tb testing.TB) {
+	tb.Helper()
+	Run(tb, "bash", "-c", vethPairScript)
+	tb.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
+}
