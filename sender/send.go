@@ -273,6 +273,10 @@ func readTAIOffset() int64 {
 // rawSleepMax is the longest raw sleep (see sleepUntil).
 const rawSleepMax = 50 * time.Millisecond
 
+// rawYieldEvery is how often a loop that sleeps raw yields to the Go scheduler: half the 10 ms
+// after which the runtime preempts a goroutine it has not seen switch.
+const rawYieldEvery = 5 * time.Millisecond
+
 // sleepUntil sleeps until CLOCK_TAI reaches t. With raw, the system call bypasses Go's scheduler
 // (RawSyscall6): golang.org/x/sys's ClockNanosleep enters and leaves the scheduler's syscall state
 // around the sleep, and leaving it was the whole difference between the sender's wake-up and
@@ -333,6 +337,9 @@ func (s *Sender) tune() (restore func(), err error) {
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
 			return fail(param.Errorf("cpu", s.cfg.CPU, "%w (this process may run on CPUs %s)", err, cpuList(&oldSet)))
 		}
+		unpin := pinThreads(s.cfg.CPU)
+		prev := undo
+		undo = func() { unpin(); prev() }
 	}
 	if s.cfg.FIFO > 0 {
 		attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(s.cfg.FIFO)}
@@ -455,7 +462,8 @@ func run(ctx context.Context, lanes []*Sender) ([]Summary, error) {
 		}
 	}
 	done := ctx.Done()
-	missedFrom := n // events from missedFrom to n were passed over by an overrun
+	yielded := now() // the loop's last runtime.Gosched
+	missedFrom := n  // events from missedFrom to n were passed over by an overrun
 	for {
 		if !slices.ContainsFunc(lanes, (*Sender).more) {
 			break
@@ -482,12 +490,15 @@ func run(ctx context.Context, lanes []*Sender) ([]Summary, error) {
 				lanes[l].skip(1)
 			}
 		}
-		if raw {
-			// Through the scheduler once a cycle, outside the measured path: a goroutine that the
+		if raw && wake-yielded >= int64(rawYieldEvery) {
+			// Through the scheduler now and then, outside the measured path: a goroutine that the
 			// scheduler never sees switch for 10 ms is preempted by the runtime's monitor, and
 			// that preemption then lands after a wake-up (make bench-wakeup-lab, 2 ms: p99 29.7 µs
-			// instead of 4.6 µs).
+			// instead of 4.6 µs). Not every event: each yield is a round trip through another
+			// thread (see pinThreads), and the rare slow one (1-3 ms when that thread waits
+			// behind another task) is a late wake-up.
 			runtime.Gosched()
+			yielded = now()
 		}
 		refreshTAIOffset()
 		sleepUntil(wake, raw)
