@@ -142,7 +142,7 @@ flags that say what the plan says (--dest, --cycle, --window, --offset, ...) are
 	f.StringVar(&o.stream, "stream", "0", "stream id written in every packet; with -f FILE: the names of FILE's streams to send, NAME[,NAME...]")
 	f.StringVarP(&o.file, "file", "f", "", "with --stream NAME: the configuration whose planned streams to send")
 	f.IntVar(&o.cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
-	f.IntVar(&o.cfg.CPU, "cpu", -1, "pin the sending thread to this CPU")
+	f.IntVar(&o.cfg.CPU, "cpu", -1, "pin the sending thread to this CPU (and, while it runs, the process's other threads)")
 	f.BoolVar(&o.cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
 	f.StringVar(&o.logPath, "log", "", "write a sample log to FILE")
 	f.Var(&o.labels, "label", "KEY=VALUE written into the sample log's header and shown with the run in reports (repeatable)")
