@@ -45,11 +45,13 @@ lab: deps build
 	rm -rf out/lab out/lab-share && mkdir -p out/lab-share
 	testbed/run --share $(CURDIR)/out/lab-share testbed/lab.sh
 	testbed/run --vms 2 --share $(CURDIR)/out/lab-share testbed/lab-two-guests.sh
-	bin/tsnctl report --out out/lab --warmup 10 $(LAB_SLA) --title "tsnctl lab: the seed's cases in the virtual lab" \
+	bin/tsnctl report --out out/lab --warmup 10 $(LAB_SLA) --title "tsnctl lab: the seed's cases and planned streams in the virtual lab" \
+		-f configs/lab-streams.yaml \
 		"case 1: no TSN=$(LAB_LOGS)/case1-send.log,$(LAB_LOGS)/case1-recv.log" \
 		"case 2: taprio + ETF=$(LAB_LOGS)/case2-send.log,$(LAB_LOGS)/case2-recv.log" \
 		"case 3: taprio + ETF + iperf3=$(LAB_LOGS)/case3-send.log,$(LAB_LOGS)/case3-recv.log" \
-		"case 2, two guests, gPTP=$(LAB_LOGS)/guests-send.log,$(LAB_LOGS)/guests-recv.log,$(LAB_LOGS)/guests-node-ptp.log" || [ $$? = 1 ]
+		"case 2, two guests, gPTP=$(LAB_LOGS)/guests-send.log,$(LAB_LOGS)/guests-recv.log,$(LAB_LOGS)/guests-node-ptp.log" \
+		"planned streams + iperf3=$(LAB_LOGS)/streams-send.log,$(LAB_LOGS)/streams-recv.log" || [ $$? = 1 ]
 	@for c in case2; do \
 		bin/tsnctl analyze --warmup 10 $(LAB_GATE) $(LAB_LOGS)/$$c-send.log $(LAB_LOGS)/$$c-recv.log >out/lab/$$c-sla.txt || \
 			{ cat out/lab/$$c-sla.txt; echo "make lab: $$c misses the seed's result (out/lab/$$c-sla.txt)"; exit 1; }; \

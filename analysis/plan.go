@@ -34,6 +34,11 @@ func LoadPlan(path string) ([]StreamPlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	return PlanOf(ss), nil
+}
+
+// PlanOf is what the planned streams ss are judged by, in the order of their ids.
+func PlanOf(ss []plan.Stream) []StreamPlan {
 	var out []StreamPlan
 	for _, st := range ss {
 		r := st.Row
@@ -41,7 +46,7 @@ func LoadPlan(path string) ([]StreamPlan, error) {
 			Close: int64(r.Close), Deadline: int64(st.Offset) + int64(st.MaxLatency), Bound: int64(r.Bound)})
 	}
 	slices.SortFunc(out, func(a, b StreamPlan) int { return int(a.ID) - int(b.ID) })
-	return out, nil
+	return out
 }
 
 // PlanResult is one planned stream's verdict: its packets against its own window and deadline.
@@ -133,24 +138,39 @@ func (a *Analyzer) checkPlanHeaders(res *Result) {
 	}
 }
 
+// PlanColumns are the columns of the planned streams' table, one row per stream (PlanResult.Cells):
+// analyze -f prints it, tsnctl report -f shows it.
+var PlanColumns = []string{"stream", "id", "window (us)", "deadline (us)", "sent", "received", "txtime outside",
+	"premature", "late", "over deadline", "scheduled max (us)", "verdict"}
+
+// Cells is p's row of the planned streams' table (PlanColumns). Without TX timestamps premature and
+// late are "-" (the window was judged by the txtimes).
+func (p PlanResult) Cells() []string {
+	mx := "-"
+	if p.ScheduledMax != nil {
+		mx = Micros(float64(*p.ScheduledMax))
+	}
+	verdict := "ok"
+	if !p.OK {
+		verdict = "FAIL: " + p.Reason
+	}
+	premature, late := fmt.Sprint(p.Premature), fmt.Sprint(p.Late)
+	if p.WindowCheck != "tx-timestamp" {
+		premature, late = "-", "-"
+	}
+	return []string{p.Name, fmt.Sprint(p.ID), fmt.Sprintf("[%s, %s)", Micros(float64(p.Open)), Micros(float64(p.Close))),
+		Micros(float64(p.Deadline)), fmt.Sprint(p.Sent), fmt.Sprint(p.Received), fmt.Sprint(p.TxtimeOutside),
+		premature, late, fmt.Sprint(p.OverDeadline), mx, verdict}
+}
+
 // planTable prints the planned streams' verdicts, one row per stream.
 func (res *Result) planTable(w *tabwriter.Writer) {
-	fmt.Fprintln(w, "stream\tid\twindow (us)\tdeadline (us)\tsent\treceived\ttxtime outside\tpremature\tlate\tover deadline\tscheduled max (us)\tverdict")
+	fmt.Fprintln(w, strings.Join(PlanColumns, "\t"))
 	for _, p := range res.Plan {
-		mx := "-"
-		if p.ScheduledMax != nil {
-			mx = Micros(float64(*p.ScheduledMax))
+		cells := p.Cells()
+		for i := range cells {
+			cells[i] = termsafe.String(cells[i])
 		}
-		verdict := "ok"
-		if !p.OK {
-			verdict = "FAIL: " + termsafe.String(p.Reason)
-		}
-		late := fmt.Sprint(p.Late)
-		premature := fmt.Sprint(p.Premature)
-		if p.WindowCheck != "tx-timestamp" {
-			late, premature = "-", "-"
-		}
-		fmt.Fprintf(w, "%s\t%d\t[%s, %s)\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\n", termsafe.String(p.Name), p.ID, Micros(float64(p.Open)), Micros(float64(p.Close)),
-			Micros(float64(p.Deadline)), p.Sent, p.Received, p.TxtimeOutside, premature, late, p.OverDeadline, mx, verdict)
+		fmt.Fprintln(w, strings.Join(cells, "\t"))
 	}
 }

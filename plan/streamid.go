@@ -49,6 +49,12 @@ func Streams(c *configs.Config) ([]Stream, error) {
 	if err != nil {
 		return nil, err
 	}
+	return StreamsOf(c, out, res), nil
+}
+
+// StreamsOf are c's streams as Expand planned them (out, res: its results), in the order of the
+// file.
+func StreamsOf(c, out *configs.Config, res *Result) []Stream {
 	ids := StreamIDs(c)
 	var ss []Stream
 	for _, s := range c.Streams {
@@ -59,7 +65,7 @@ func Streams(c *configs.Config) ([]Stream, error) {
 		}
 		ss = append(ss, st)
 	}
-	return ss, nil
+	return ss
 }
 
 // vlanName is the name of the VLAN interface the plan wrote for s.

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,32 @@ type Report struct {
 	Runs      []*Run    `json:"runs"`
 	Plots     []*Plot   `json:"plots"`
 	SLAOK     *bool     `json:"sla_ok,omitempty"`
+	// Schedule is the plan's figure (tsnctl report -f: PlanFigure), shown with the planned
+	// streams' table; nil without a plan.
+	Schedule *Plot `json:"schedule,omitempty"`
+}
+
+// Planned is the planned streams' table (tsnctl report -f): one row per planned stream of each
+// run that carries some, its cells analyze -f's (analysis.PlanColumns), the row named after the run.
+func Planned(runs []*Run) Table {
+	t := Table{Columns: analysis.PlanColumns}
+	for _, r := range runs {
+		for _, p := range r.Result.Plan {
+			t.Rows = append(t.Rows, Row{Name: r.Name, Cells: p.Cells()})
+		}
+	}
+	return t
+}
+
+// PlanOK reports whether every planned stream of every run held its window and deadline (runs
+// with no planned stream in their logs are not judged).
+func PlanOK(runs []*Run) bool {
+	for _, r := range runs {
+		if len(r.Result.Plan) > 0 && !r.Result.PlanOK() {
+			return false
+		}
+	}
+	return true
 }
 
 // Table is the comparison: one row per figure, one column per run (and stream).
@@ -322,6 +349,9 @@ func uniqueNames(runs []*Run) error {
 
 func writeFiles(rep *Report, put func(name string, data []byte) error) error {
 	plots := rep.Plots
+	if rep.Schedule != nil {
+		plots = append(slices.Clip(plots), rep.Schedule) // its files; the page shows it with the table
+	}
 	for _, p := range plots {
 		if err := put(p.Name+".png", p.PNG); err != nil {
 			return err
@@ -343,12 +373,12 @@ func writeFiles(rep *Report, put func(name string, data []byte) error) error {
 	var h bytes.Buffer
 	data := struct {
 		*Report
-		Summary, Setup, Compare Table
-		SLA                     []slaRow
-		Headline                *Plot
-		Details                 []*Plot
-	}{Report: rep, Summary: Summary(rep.Runs), Setup: Setups(rep.Runs), Compare: Compare(rep.Runs), SLA: slaRows(rep.Runs)}
-	data.Headline, data.Details = headline(plots)
+		Summary, Setup, Compare, Planned Table
+		SLA                              []slaRow
+		Headline                         *Plot
+		Details                          []*Plot
+	}{Report: rep, Summary: Summary(rep.Runs), Setup: Setups(rep.Runs), Compare: Compare(rep.Runs), Planned: Planned(rep.Runs), SLA: slaRows(rep.Runs)}
+	data.Headline, data.Details = headline(rep.Plots)
 	if err := tmpl.Execute(&h, data); err != nil {
 		return err
 	}
@@ -449,6 +479,19 @@ func markdown(rep *Report) []byte {
 			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", md(r.Run), r.StreamID, md(r.Rule), md(r.Actual), v)
 		}
 		b.WriteString("\n")
+	}
+	if planned := Planned(rep.Runs); len(planned.Rows) > 0 || rep.Schedule != nil {
+		b.WriteString("## Planned streams\n\n")
+		if rep.Schedule != nil {
+			fmt.Fprintf(&b, "![%s](%s.png)\n\n", md(rep.Schedule.Title), rep.Schedule.Name)
+		}
+		if len(planned.Rows) > 0 {
+			fmt.Fprintf(&b, "| run | %s |\n|---|%s\n", strings.Join(mdAll(planned.Columns), " | "), strings.Repeat("---|", len(planned.Columns)))
+			for _, r := range planned.Rows {
+				fmt.Fprintf(&b, "| %s | %s |\n", md(r.Name), strings.Join(mdAll(r.Cells), " | "))
+			}
+			b.WriteString("\n")
+		}
 	}
 	b.WriteString("## Plots\n\n")
 	for _, p := range details {

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tsnctl/tsnctl/analysis"
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/plan"
 	"github.com/tsnctl/tsnctl/report"
 )
 
@@ -129,7 +131,7 @@ func reportCmd() *cobra.Command {
 	var af analysisFlags
 	var out, title string
 	cmd := &cobra.Command{
-		Use:   "report --out DIR [--title T] [--warmup N|DURATION] [--sla RULE]... RUN...",
+		Use:   "report --out DIR [--title T] [--warmup N|DURATION] [--sla RULE]... [-f CONFIG] RUN...",
 		Short: "Write a lab report (HTML, Markdown, JSON, PNG and SVG plots) of one or more runs",
 		Long: `report analyses each RUN as analyze does and writes into DIR:
 
@@ -143,6 +145,11 @@ A RUN is NAME=FILE[,FILE...] (e.g. "case 2=tx.log,rx.log"), a directory of sampl
 after it), or one file. With several runs, the tables have a column per run and the
 distributions are overlaid.
 
+-f CONFIG adds a "Planned streams" section: CONFIG's schedule drawn over one cycle (as tsnctl plan
+--svg draws it) and, for each run whose logs carry CONFIG's planned streams (sent with tsnctl send
+--stream NAME -f CONFIG), analyze -f's row per stream. A stream that misses its window or deadline
+makes the exit status 1; runs without planned streams are not judged by it.
+
 ` + slaHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -154,6 +161,20 @@ distributions are overlaid.
 				return err
 			}
 			rep := &report.Report{Title: title, Generated: time.Now(), Version: version}
+			if af.plan != "" {
+				c, err := configs.Load(af.plan)
+				if err != nil {
+					return err
+				}
+				expanded, res, err := plan.Expand(c)
+				if err != nil {
+					return err
+				}
+				opts.Plan = analysis.PlanOf(plan.StreamsOf(c, expanded, res))
+				if rep.Schedule, err = report.PlanFigure(expanded, res); err != nil {
+					return fmt.Errorf("-f %s: %w", af.plan, err)
+				}
+			}
 			ok := true
 			for _, spec := range args {
 				r, err := report.Load(spec, opts, af.format)
@@ -166,6 +187,7 @@ distributions are overlaid.
 			if len(rules) > 0 {
 				rep.SLAOK = &ok
 			}
+			planOK := report.PlanOK(rep.Runs)
 			w, err := report.Write(out, rep)
 			if err != nil {
 				return err
@@ -176,12 +198,18 @@ distributions are overlaid.
 			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out+string(os.PathSeparator)+"report.html")
 			if !ok {
 				fmt.Fprintln(cmd.OutOrStdout(), "SLA violated: see the SLA table")
+			}
+			if !planOK {
+				fmt.Fprintln(cmd.OutOrStdout(), "a planned stream missed its window or deadline: see the planned streams' table")
+			}
+			if !ok || !planOK {
 				return exitError{1}
 			}
 			return nil
 		},
 	}
 	af.register(cmd.Flags())
+	cmd.Flags().StringVarP(&af.plan, "file", "f", "", "configuration whose planned streams to judge (each by its window and deadline) and whose schedule to draw")
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the report into (created)")
 	cmd.Flags().StringVar(&title, "title", "TSN measurement report", "report title")
 	return cmd

@@ -120,3 +120,55 @@ func TestAnalyzePlannedStreams(t *testing.T) {
 		t.Errorf("missing plan file: %v", err)
 	}
 }
+
+// report -f CONFIG: the planned streams' rows (analyze -f's) for the run that carries them, the
+// plan's schedule drawn beside them, an ad-hoc run (stream id 0) not judged; a stream that misses
+// its plan makes the status 1, as analyze -f's.
+// Mutation it catches: report -f drawing the schedule but not judging by the plan (no table,
+// status 0).
+func TestReportPlannedStreams(t *testing.T) {
+	dir, td := t.TempDir(), "../../analysis/testdata/"
+	adhoc := recvLog(t, 50)
+	out, err := run(t, "report", "--out", dir, "-f", td+"plan-streams.yaml", "planned="+td+"plan-tx.log,"+td+"plan-rx.log", "ad hoc="+adhoc)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "a planned stream missed its window or deadline") {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	var rows []string
+	for _, l := range strings.Split(string(md), "\n") {
+		if strings.HasPrefix(l, "| planned | ") || strings.HasPrefix(l, "| ad hoc | ") {
+			if strings.Count(l, "|") > 12 { // the planned streams' table, not the summary
+				rows = append(rows, l)
+			}
+		}
+	}
+	if len(rows) != 2 || !strings.HasPrefix(rows[0], "| planned | fast | ") || !strings.HasSuffix(rows[0], "| ok |") ||
+		!strings.HasPrefix(rows[1], "| planned | seed | ") || !strings.Contains(rows[1], "FAIL: 1 txtimes outside the window") {
+		t.Errorf("report.md's planned streams, want fast ok and seed failing, ad hoc absent:\n%s\n%s", strings.Join(rows, "\n"), md)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	js, _ := os.ReadFile(filepath.Join(dir, "report.json"))
+	var rep struct {
+		Schedule *struct{ Name string } `json:"schedule"`
+	}
+	if err := json.Unmarshal(js, &rep); err != nil || rep.Schedule == nil {
+		t.Fatalf("report.json: %v, no schedule", err)
+	}
+	for _, ext := range []string{".png", ".svg"} {
+		if _, err := os.Stat(filepath.Join(dir, rep.Schedule.Name+ext)); err != nil {
+			t.Errorf("the schedule's figure: %v", err)
+		}
+	}
+	if !strings.Contains(string(html), `<h2>Planned streams</h2>`) || !strings.Contains(string(html), `id="`+rep.Schedule.Name+`"`) ||
+		!strings.Contains(string(md), "!["+"Schedule of") {
+		t.Errorf("report.html or report.md lack the planned streams' section or the schedule's figure")
+	}
+	// Without -f: no such section, and the status is the SLA's alone.
+	if out, err := run(t, "report", "--out", dir, "planned="+td+"plan-tx.log,"+td+"plan-rx.log"); err != nil {
+		t.Errorf("without -f: %v\n%s", err, out)
+	}
+	if html, _ := os.ReadFile(filepath.Join(dir, "report.html")); strings.Contains(string(html), "Planned streams") {
+		t.Error("a report without -f shows a planned streams' section")
+	}
+}
