@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,10 +62,24 @@ const pngDPI = 160
 
 func render(p *plot.Plot, pl *Plot) error { return renderStack([]*plot.Plot{p}, plotH, pl) }
 
+// renderLegendOutside draws p on a plotW × plotH page with its legend in a strip on the right,
+// beside the data rather than over it.
+func renderLegendOutside(p *plot.Plot, pl *Plot) error {
+	leg := p.Legend
+	p.Legend = plot.NewLegend()
+	leg.Top, leg.Left = true, true
+	return renderPage(plotH, pl, func(dc draw.Canvas) {
+		w := leg.Rectangle(dc).Size().X + vg.Millimeter*2
+		p.Draw(draw.Crop(dc, 0, -w, 0, 0))
+		// top-aligned with the data: below the title
+		leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-w+vg.Millimeter*2, 0, 0, -p.Title.TextStyle.Height(p.Title.Text)-p.Title.Padding))
+	})
+}
+
 // renderStack draws plots one under the other on a plotW × h page (one plot: the whole page), as
 // PNG and SVG.
 func renderStack(ps []*plot.Plot, h vg.Length, pl *Plot) error {
-	drawOn := func(dc draw.Canvas) {
+	return renderPage(h, pl, func(dc draw.Canvas) {
 		if len(ps) == 1 {
 			ps[0].Draw(dc)
 			return
@@ -77,7 +92,11 @@ func renderStack(ps []*plot.Plot, h vg.Length, pl *Plot) error {
 		for i, p := range ps {
 			p.Draw(tiles[i][0])
 		}
-	}
+	})
+}
+
+// renderPage draws a plotW × h page with drawOn, as PNG and SVG.
+func renderPage(h vg.Length, pl *Plot, drawOn func(draw.Canvas)) error {
 	img := vgimg.NewWith(vgimg.UseWH(plotW, h), vgimg.UseDPI(pngDPI))
 	drawOn(draw.New(img))
 	var b bytes.Buffer
@@ -286,7 +305,8 @@ func Plots(runs []*Run) ([]*Plot, error) {
 	}
 	// The headline is a timeline of the cycle, as tsnctl plan --svg draws a schedule (the lab's
 	// runs carry no gate list: their packets alone).
-	head := &Timeline{Name: HeadlineName, Title: title, packets: same, indicator: analysis.ScheduledTime}
+	head := &Timeline{Name: HeadlineName, Title: title, packets: same, indicator: analysis.ScheduledTime,
+		Cycle: time.Duration(cycleOf(runs[0])), Streams: windowLanes(same)}
 	if err := add(timelinePlot(head, "headline")); err != nil {
 		return nil, err
 	}
@@ -327,6 +347,45 @@ func Plots(runs []*Run) ([]*Plot, error) {
 		}
 	}
 	return out, nil
+}
+
+// windowLanes are the transmit windows of the lines' runs (txtime mode: the send log's header
+// records it) as lanes behind the headline's packets: one per distinct window, with its txtime,
+// named after the runs that share it. A run of planned streams has a window per stream (report -f
+// shows them): its header's, the first stream's, is left out.
+func windowLanes(lines []line) []Lane {
+	type key struct{ start, end, txtime int64 }
+	var order []key
+	names := map[key][]string{}
+	seen := map[*Run]bool{}
+	for _, l := range lines {
+		if seen[l.run] {
+			continue
+		}
+		seen[l.run] = true
+		for _, f := range l.run.Result.Files {
+			if f.Header == nil || f.Header.Send == nil || f.Header.Send.Plan != "" {
+				continue
+			}
+			start, end, ok := f.Header.Send.Window()
+			if !ok {
+				continue
+			}
+			k := key{start, end, start + f.Header.Send.Offset}
+			if _, dup := names[k]; !dup {
+				order = append(order, k)
+			}
+			if !slices.Contains(names[k], l.run.Name) {
+				names[k] = append(names[k], l.run.Name)
+			}
+		}
+	}
+	var lanes []Lane
+	for _, k := range order {
+		lanes = append(lanes, Lane{Name: "window of " + strings.Join(names[k], ", "),
+			Windows: []Span{{time.Duration(k.start), time.Duration(k.end)}}, Txtimes: []time.Duration{time.Duration(k.txtime)}})
+	}
+	return lanes
 }
 
 // HeadlineName is the file name (without extension) of the report's headline plot.

@@ -1,11 +1,13 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +209,32 @@ func TestSummary(t *testing.T) {
 		if p.Name == "hist-scheduled_time" && p.Sources != 3 {
 			t.Errorf("the details' histogram has %d runs, want all 3", p.Sources)
 		}
+	}
+}
+
+// The headline shows each distinct transmit window of its runs (from the send logs' headers) behind
+// their packets, named after the runs that share it, with its txtime; plain runs have none.
+// Mutation it catches: windowLanes keying by run (a lane per run) or taking plain runs' windows.
+func TestHeadlineWindows(t *testing.T) {
+	dir := t.TempDir()
+	runs := seedCases(t, dir, [2]string{"case 1", "case 2"}, 300, analysis.Options{})
+	three := seedCase(t, dir, "case 3", true, 300, 3)
+	r3, err := Load("case 3="+three, analysis.Options{}, "auto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs = append(runs, r3)
+	lanes := windowLanes(linesOf(runs))
+	if len(lanes) != 1 || lanes[0].Name != "window of case 2, case 3" ||
+		!slices.Equal(lanes[0].Windows, []Span{{1200 * time.Microsecond, 1300 * time.Microsecond}}) ||
+		!slices.Equal(lanes[0].Txtimes, []time.Duration{1250 * time.Microsecond}) {
+		t.Fatalf("lanes: %+v", lanes)
+	}
+	plots, err := Plots(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plots[0].Name != HeadlineName || !bytes.Contains(plots[0].SVG, []byte("window of case 2, case 3")) {
+		t.Errorf("the headline does not name the window")
 	}
 }

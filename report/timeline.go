@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"math"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -50,6 +52,7 @@ var (
 	beGateColor = color.NRGBA{R: 0xa0, G: 0xa0, B: 0xa0, A: 0xff} // best effort's (class 0) gate open
 	guardColor  = color.NRGBA{R: 0xe0, G: 0x8a, B: 0x2c, A: 0x80}
 	txtimeColor = color.NRGBA{A: 0xff}
+	bandColor   = color.NRGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0x40} // a window behind packets
 )
 
 // windowColor is the fill of stream i's windows: its line colour, translucent.
@@ -71,6 +74,11 @@ func (tl *Timeline) plot() (p *plot.Plot, sources int, err error) {
 		if err := addHistograms(p, have, tl.indicator); err != nil {
 			return nil, 0, err
 		}
+		for _, l := range tl.Streams { // the bands behind the packets stay in view
+			for _, w := range l.Windows {
+				p.X.Min, p.X.Max = math.Min(p.X.Min, us(w.Start)), math.Max(p.X.Max, us(w.End))
+			}
+		}
 		sources = len(have)
 	case tl.rows() > 0:
 		p = newPlot(tl.Title, "time in the cycle (µs)", "")
@@ -86,9 +94,10 @@ func (tl *Timeline) plot() (p *plot.Plot, sources int, err error) {
 	default:
 		return nil, 0, nil
 	}
-	if tl.Cycle > 0 {
-		p.X.Min, p.X.Max = 0, us(tl.Cycle)
+	if tl.Cycle > 0 { // the whole cycle, and the packets past its end if any
+		p.X.Min, p.X.Max = 0, math.Max(us(tl.Cycle), p.X.Max)
 	}
+	p.X.Tick.Marker = roundTicks{}
 	if len(tl.Gates) > 0 || len(tl.Streams) > 0 {
 		p.Add(rowsPlotter{tl: tl, bands: len(have) > 0})
 	}
@@ -104,14 +113,45 @@ func (tl *Timeline) rowNames() []string {
 	return names
 }
 
-// timelinePlot renders the timeline as a Plot (nil: nothing to draw).
+// timelinePlot renders the timeline as a Plot (nil: nothing to draw). With packets the legend (the
+// runs) stands beside the data, clear of the bands' names.
 func timelinePlot(tl *Timeline, kind string) (*Plot, error) {
 	p, n, err := tl.plot()
 	if p == nil || err != nil {
 		return nil, err
 	}
 	pl := &Plot{Name: tl.Name, Title: tl.Title, Kind: kind, Metric: tl.indicator, Sources: n}
+	if len(tl.packets) > 0 {
+		return pl, renderLegendOutside(p, pl)
+	}
 	return pl, render(p, pl)
+}
+
+// roundTicks marks an axis at round values: labelled every 1, 2 or 5 × 10ⁿ (5 to 10 labels),
+// with a mark between, labels to the step's decimals.
+type roundTicks struct{}
+
+func (roundTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) {
+		return nil
+	}
+	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/5)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if (hi-lo)/(step*m) <= 10 {
+			step *= m
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for k := math.Ceil(lo / (step / 2)); k*step/2 <= hi; k++ {
+		v := k * step / 2
+		t := plot.Tick{Value: v}
+		if math.Mod(k, 2) == 0 { // to the step's decimals: 0.3, not 0.30000000000000004
+			t.Label = strconv.FormatFloat(v, 'f', max(0, int(-math.Floor(math.Log10(step)))), 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
 }
 
 func us(d time.Duration) float64 { return float64(d) / 1e3 }
@@ -175,9 +215,16 @@ func (r rowsPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 			fill(g, y0, y1, guardColor)
 		}
 		for _, w := range s.Windows {
-			fill(w, y0, y1, windowColor(i))
+			col := windowColor(i)
+			if r.bands { // behind the runs' lines: not one of their colours
+				col = bandColor
+			}
+			fill(w, y0, y1, col)
 		}
 		line := draw.LineStyle{Color: txtimeColor, Width: vg.Points(1)}
+		if r.bands {
+			line = draw.LineStyle{Color: color.Gray{Y: 0x60}, Width: vg.Points(0.5), Dashes: []vg.Length{vg.Points(2), vg.Points(2)}}
+		}
 		for _, t := range s.Txtimes {
 			if cycle > 0 {
 				t = (t%cycle + cycle) % cycle
