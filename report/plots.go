@@ -62,17 +62,16 @@ const pngDPI = 160
 
 func render(p *plot.Plot, pl *Plot) error { return renderStack([]*plot.Plot{p}, plotH, pl) }
 
-// renderLegendOutside draws p on a plotW × plotH page with its legend in a strip on the right,
-// beside the data rather than over it.
-func renderLegendOutside(p *plot.Plot, pl *Plot) error {
+// renderLegendBelow draws p on a plotW page with its legend in rows under the axis, clear of the
+// data (and of the bands' names in it); the page grows by the legend's height.
+func renderLegendBelow(p *plot.Plot, pl *Plot) error {
 	leg := p.Legend
 	p.Legend = plot.NewLegend()
 	leg.Top, leg.Left = true, true
-	return renderPage(plotH, pl, func(dc draw.Canvas) {
-		w := leg.Rectangle(dc).Size().X + vg.Millimeter*2
-		p.Draw(draw.Crop(dc, 0, -w, 0, 0))
-		// top-aligned with the data: below the title
-		leg.Draw(draw.Crop(dc, dc.Max.X-dc.Min.X-w+vg.Millimeter*2, 0, 0, -p.Title.TextStyle.Height(p.Title.Text)-p.Title.Padding))
+	legH := leg.Rectangle(draw.Canvas{}).Size().Y + vg.Millimeter*3
+	return renderPage(plotH+legH, pl, func(dc draw.Canvas) {
+		p.Draw(draw.Crop(dc, 0, 0, legH, 0))
+		leg.Draw(draw.Crop(dc, vg.Centimeter, 0, 0, -(dc.Max.Y - dc.Min.Y - legH + vg.Millimeter*2)))
 	})
 }
 

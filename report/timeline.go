@@ -114,7 +114,7 @@ func (tl *Timeline) rowNames() []string {
 }
 
 // timelinePlot renders the timeline as a Plot (nil: nothing to draw). With packets the legend (the
-// runs) stands beside the data, clear of the bands' names.
+// runs) stands under the plot, clear of the data and the bands' names.
 func timelinePlot(tl *Timeline, kind string) (*Plot, error) {
 	p, n, err := tl.plot()
 	if p == nil || err != nil {
@@ -122,7 +122,7 @@ func timelinePlot(tl *Timeline, kind string) (*Plot, error) {
 	}
 	pl := &Plot{Name: tl.Name, Title: tl.Title, Kind: kind, Metric: tl.indicator, Sources: n}
 	if len(tl.packets) > 0 {
-		return pl, renderLegendOutside(p, pl)
+		return pl, renderLegendBelow(p, pl)
 	}
 	return pl, render(p, pl)
 }
@@ -236,7 +236,12 @@ func (r rowsPlotter) Plot(c draw.Canvas, p *plot.Plot) {
 			sty := draw.TextStyle{Color: color.Black, Font: p.Y.Tick.Label.Font, Handler: p.Y.Tick.Label.Handler}
 			sty.Font.Size = vg.Points(8)
 			y := c.Max.Y - vg.Points(10*float64(i+1))
-			c.FillText(sty, vg.Point{X: trX(us(s.Windows[0].Start)), Y: y}, s.Name)
+			x := trX(us(s.Windows[0].Start))
+			if x > (c.Min.X+c.Max.X)/2 { // in the right half: ending at the window's end, leftwards
+				x = trX(us(s.Windows[0].End))
+				sty.XAlign = draw.XRight
+			}
+			c.FillText(sty, vg.Point{X: x, Y: y}, s.Name)
 		}
 	}
 }

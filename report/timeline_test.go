@@ -166,7 +166,7 @@ streams:
 
 // The lab report's headline is a timeline without a gate list: the runs' scheduled-time
 // histograms over their whole cycle (0 to 2000 µs), the runs' window (their send logs' headers)
-// drawn behind them in its own colour and named, the legend beside the data; given a stream's
+// drawn behind them in its own colour and named, the legend under the plot; given a stream's
 // window, it draws that too.
 func TestHeadlineIsATimeline(t *testing.T) {
 	runs := seedCases(t, t.TempDir(), [2]string{"case 1", "case 2"}, 500, analysis.Options{})
