@@ -23,8 +23,8 @@ import (
 )
 
 // The seed's traffic in the lab: namespace tx has v0 (taprio + ETF from configs/seed.yaml, VLAN 3
-// egress-qos-map 6:6), namespace rx has its peer v1 with VLAN 3. Static neighbours: with taprio
-// installed, ARP could wait in a closed gate.
+// egress-qos-map 6:6), namespace rx has its peer v1 with VLAN 3; the talker's address and static
+// neighbours (labtest.Talker).
 func labPair(t *testing.T, config string) {
 	t.Helper()
 	if os.Getenv("TSNCTL_LAB") != "1" {
@@ -53,15 +53,7 @@ func labPair(t *testing.T, config string) {
 			t.Fatal(err)
 		}
 	}
-	mac := func(ns, dev string) string {
-		var l []map[string]any
-		json.Unmarshal([]byte(labtest.Run(t, "ip", "-n", ns, "-j", "link", "show", dev)), &l)
-		return l[0]["address"].(string)
-	}
-	labtest.Run(t, "bash", "-c", fmt.Sprintf(`set -e
-ip -n tx addr add 10.3.0.1/24 dev v0.3; ip -n tx link set v0.3 up
-ip -n tx neigh add 10.3.0.2 lladdr %s dev v0.3
-ip -n rx neigh add 10.3.0.1 lladdr %s dev v1.3`, mac("rx", "v1.3"), mac("tx", "v0.3")))
+	labtest.Talker(t)
 }
 
 // installed reads the schedule back with iproute2, independently of tsnctl's own decoder.

@@ -200,11 +200,7 @@ func TestLabPlannedStreamsUnderBestEffort(t *testing.T) {
 	if out, err := exec.Command("taskset", "-c", "0", "tsnctl", "apply", "--netns", "tx", "-f", labStreams).CombinedOutput(); err != nil || !strings.Contains(string(out), "applied and verified") {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
-	// Static neighbours: with taprio installed, ARP could wait in a closed gate.
-	labtest.Run(t, "bash", "-c", `set -e
-ip -n tx addr add 10.3.0.1/24 dev v0.3
-ip -n tx neigh add 10.3.0.2 lladdr "$(ip -n rx -br link show v1.3 | awk '{print $3}')" dev v0.3
-ip -n rx neigh add 10.3.0.1 lladdr "$(ip -n tx -br link show v0.3 | awk '{print $3}')" dev v1.3`)
+	labtest.Talker(t)
 	dir := t.TempDir()
 	planOut, _ := exec.Command("tsnctl", "plan", "-f", labStreams, "-o", filepath.Join(dir, "planned.yaml")).CombinedOutput()
 	t.Logf("tsnctl plan -f %s:\n%s", labStreams, planOut)

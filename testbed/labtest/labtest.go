@@ -60,3 +60,14 @@ func VethPair(tb testing.TB) {
 	Run(tb, "bash", "-c", vethPairScript)
 	tb.Cleanup(func() { exec.Command("bash", "-c", "ip netns del tx; ip netns del rx").Run() })
 }
+
+// Talker addresses the talker's VLAN interface (tx's v0.3, 10.3.0.1/24, which the test's
+// configuration or the test made on v0) and gives both ends static neighbour entries: with taprio
+// installed, ARP could wait in a closed gate.
+func Talker(tb testing.TB) {
+	tb.Helper()
+	Run(tb, "bash", "-c", `set -e
+ip -n tx addr add 10.3.0.1/24 dev v0.3; ip -n tx link set v0.3 up
+ip -n tx neigh add 10.3.0.2 lladdr "$(ip -n rx -br link show v1.3 | awk '{print $3}')" dev v0.3
+ip -n rx neigh add 10.3.0.1 lladdr "$(ip -n tx -br link show v0.3 | awk '{print $3}')" dev v1.3`)
+}
