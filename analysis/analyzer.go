@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -51,6 +52,7 @@ const ringLen = 4096 // tx records remembered for their tx timestamps and drops
 type txSlot struct {
 	seq           uint64
 	cycle, txtime int64
+	sendCall      int64
 	txTS, rxTS    int64 // the packet's TX and RX timestamps, once known: path delay when both are
 }
 
@@ -83,6 +85,8 @@ type stream struct {
 	rtTxSer               Series
 	drops, dropsMissed    uint64
 	dropsInvalid          uint64
+	dropList              []ETFDrop // the first MaxDropsListed
+	etfDelta              int64     // the software ETF's delta, from the sender's header; 0: unknown
 	outsidePlanned        uint64
 	premature, late       uint64
 	windowFromTxTimestamp bool
@@ -138,6 +142,7 @@ func (a *Analyzer) useHeader(h *samplelog.Header) {
 	if p := h.Send; p.WindowEnd > p.WindowStart {
 		s.window = &window{p.WindowStart, p.WindowEnd}
 	}
+	s.etfDelta = h.Send.ETFDelta
 	s.cycleLen = h.Send.Cycle
 }
 
@@ -269,7 +274,7 @@ func (a *Analyzer) addTx(s *stream, r *samplelog.Record) {
 		s.ring = make([]txSlot, ringLen)
 	}
 	slot := &s.ring[r.Seq%ringLen]
-	*slot = txSlot{seq: r.Seq, cycle: r.CycleStart, txtime: r.Txtime}
+	*slot = txSlot{seq: r.Seq, cycle: r.CycleStart, txtime: r.Txtime, sendCall: r.SendCall}
 	if a.warm(s, r.Seq, r.CycleStart) {
 		slot.cycle = 0 // its timestamp and drop are in the warm-up too
 		s.warmTx++
@@ -364,6 +369,56 @@ func (s *stream) addDrop(r *samplelog.Record) {
 	if r.Flags&samplelog.FlagDropInvalid != 0 {
 		s.dropsInvalid++
 	}
+	if known && len(s.dropList) < MaxDropsListed {
+		s.dropList = append(s.dropList, dropOf(r, &s.ring[r.Seq%ringLen], s.etfDelta))
+	}
+}
+
+// MaxDropsListed bounds the ETF drops a stream's result lists one by one (all are counted).
+const MaxDropsListed = 100
+
+// ETFDrop is one packet a software ETF dropped, with what says whose delay it was: "invalid" (it
+// reached ETF after its txtime: the sender was late, by HandedOver, or when it handed the packet
+// over in time, the send path in the kernel) or "missed" (its txtime passed while ETF held it: the
+// kernel released it late). A release is due at txtime − delta, or at once
+// when the packet came later; a missed packet's came after its txtime, so more than ReleaseLate
+// after it was due.
+type ETFDrop struct {
+	Seq         uint64 `json:"seq"`
+	Code        string `json:"code"`                           // missed or invalid (the error queue's code)
+	Txtime      int64  `json:"txtime_ns"`                      // in its cycle
+	HandedOver  int64  `json:"handed_over_ns"`                 // the send call − txtime: negative, before it
+	ETFDelta    int64  `json:"etf_delta_ns"`                   // the sender's header's, 0: unknown
+	ReleaseLate *int64 `json:"release_late_over_ns,omitempty"` // missed, with ETFDelta known
+}
+
+// Shown says what the drop tells, times in µs (written us).
+func (d ETFDrop) Shown(us string) string {
+	if d.Code == "invalid" && d.HandedOver >= 0 {
+		return fmt.Sprintf("seq %d invalid: handed to the kernel %s %s after its txtime (%s %s in its cycle): the sender was late",
+			d.Seq, Micros(float64(d.HandedOver)), us, Micros(float64(d.Txtime)), us)
+	}
+	if d.Code == "invalid" {
+		return fmt.Sprintf("seq %d invalid: handed to the kernel %s %s before its txtime (%s %s in its cycle), but it reached ETF after it: the send path was delayed",
+			d.Seq, Micros(float64(-d.HandedOver)), us, Micros(float64(d.Txtime)), us)
+	}
+	out := fmt.Sprintf("seq %d missed: its txtime (%s %s in its cycle) passed in the queue; handed to the kernel %s %s before it",
+		d.Seq, Micros(float64(d.Txtime)), us, Micros(float64(-d.HandedOver)), us)
+	if d.ReleaseLate != nil {
+		out += fmt.Sprintf("; ETF's release (delta %s %s) came over %s %s late", Micros(float64(d.ETFDelta)), us, Micros(float64(*d.ReleaseLate)), us)
+	}
+	return out
+}
+
+func dropOf(r *samplelog.Record, slot *txSlot, delta int64) ETFDrop {
+	d := ETFDrop{Seq: r.Seq, Code: "missed", Txtime: slot.txtime - slot.cycle, HandedOver: slot.sendCall - slot.txtime, ETFDelta: delta}
+	if r.Flags&samplelog.FlagDropInvalid != 0 {
+		d.Code = "invalid"
+	} else if delta > 0 && slot.sendCall != 0 {
+		late := max(0, min(delta, -d.HandedOver))
+		d.ReleaseLate = &late
+	}
+	return d
 }
 
 // streamIDs returns the streams in ascending order.

@@ -28,6 +28,7 @@ type WarmupInfo struct {
 type StreamResult struct {
 	StreamID   uint32               `json:"stream_id"`
 	Packets    Packets              `json:"packets"`
+	Drops      []ETFDrop            `json:"etf_drops,omitempty"` // the first MaxDropsListed, one by one
 	Indicators map[string]Indicator `json:"indicators"`
 	Sources    Sources              `json:"sources"`
 
@@ -141,6 +142,7 @@ func (a *Analyzer) Result() *Result {
 		p.Received, p.Duplicates, p.Reordered = s.rx.Received(), s.rx.Duplicates, s.rx.Reordered
 		p.Restarts, p.Stale = s.rx.Restarts, s.rx.Stale
 		p.Sent, p.ETFDropped, p.ETFDroppedMissed, p.ETFDroppedInvalid = s.sent, s.drops, s.dropsMissed, s.dropsInvalid
+		sr.Drops = s.dropList
 		p.OutsideWindow, p.Premature, p.Late, p.NotLocked = s.outsidePlanned, s.premature, s.late, s.notLocked
 		p.NoRxTimestamp, p.WarmupExcluded, p.CyclesSkipped = s.noRxTime, max(s.warmTx, s.warmRx), s.cyclesSkipped
 		switch {

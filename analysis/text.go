@@ -10,6 +10,9 @@ import (
 	"github.com/tsnctl/tsnctl/termsafe"
 )
 
+// maxDropsText bounds the ETF drops the text lists one by one.
+const maxDropsText = 10
+
 // Micros formats ns as µs with three decimals (ns precision), as the tables show times.
 func Micros(ns float64) string { return fmt.Sprintf("%.3f", ns/1e3) }
 
@@ -67,6 +70,13 @@ func (res *Result) WriteText(w io.Writer) {
 			fmt.Fprintf(w, ", warm-up %d", p.WarmupExcluded)
 		}
 		fmt.Fprintln(w)
+		for i, d := range s.Drops {
+			if i == maxDropsText {
+				fmt.Fprintf(w, "  ETF drop: %d more (-o json lists %d)\n", p.ETFDropped-maxDropsText, len(s.Drops))
+				break
+			}
+			fmt.Fprintf(w, "  ETF drop: %s\n", d.Shown("us"))
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "indicator (us)\tcount\tmin\tp50\tp90\tp99\tp99.9\tp99.99\tmax\tmean\tstddev\tpk-pk\tpercentiles\t")
 		for _, name := range IndicatorNames {
@@ -109,14 +119,7 @@ func (res *Result) WriteText(w io.Writer) {
 			if !v.OK {
 				verdict = "FAIL"
 			}
-			actual := fmt.Sprintf("%g", v.Actual)
-			if v.Unit == "ns" {
-				actual = Micros(v.Actual) + " us"
-			}
-			if v.Reason != "" {
-				actual = safe(v.Reason)
-			}
-			fmt.Fprintf(w, "  %s stream %d: %s (actual %s)\n", verdict, v.StreamID, safe(v.Rule), actual)
+			fmt.Fprintf(w, "  %s stream %d: %s (actual %s)\n", verdict, v.StreamID, safe(v.Rule), safe(v.Shown("us")))
 		}
 	}
 }

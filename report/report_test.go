@@ -238,3 +238,45 @@ func TestHeadlineWindows(t *testing.T) {
 		t.Errorf("the headline does not name the window")
 	}
 }
+
+// The report lists every ETF drop a run's result lists, in the Markdown and the HTML, with whose
+// delay it was; and the reader's notes under the summary.
+func TestReportDrops(t *testing.T) {
+	late := int64(16000)
+	res := &analysis.Result{Streams: []analysis.StreamResult{{Drops: []analysis.ETFDrop{
+		{Seq: 7, Code: "missed", Txtime: 1250000, HandedOver: -250000, ETFDelta: 16000, ReleaseLate: &late},
+		{Seq: 9, Code: "invalid", Txtime: 1250000, HandedOver: 3000},
+		{Seq: 11, Code: "invalid", Txtime: 1250000, HandedOver: -10000},
+	}}}}
+	runs := []*Run{{Name: "case 3", Result: res}, {Name: "case 2", Result: &analysis.Result{Streams: []analysis.StreamResult{{}}}}}
+	tab := Drops(runs)
+	want := [][]string{
+		{"7", "missed", "1250.000", "-250.000", "16.000", "the kernel's: ETF released it after its txtime"},
+		{"9", "invalid", "1250.000", "3.000", "–", "the sender's: it sent after the txtime"},
+		{"11", "invalid", "1250.000", "-10.000", "–", "the kernel's: its send path reached ETF after the txtime"},
+	}
+	if len(tab.Rows) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(tab.Rows), len(want), tab.Rows)
+	}
+	for i, r := range tab.Rows {
+		if r.Name != "case 3" || strings.Join(r.Cells, "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d: %s %q, want case 3 %q", i, r.Name, r.Cells, want[i])
+		}
+	}
+	dir := t.TempDir()
+	if _, err := Write(dir, &Report{Title: "drops", Runs: runs, Notes: []string{"The floor: a software release."}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"report.md", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "ETF drops") || !strings.Contains(string(b), "the sender&#39;s: it sent after the txtime") && !strings.Contains(string(b), "the sender's: it sent after the txtime") {
+			t.Errorf("%s has no ETF drops table", f)
+		}
+		if !strings.Contains(string(b), "The floor: a software release.") {
+			t.Errorf("%s has no note", f)
+		}
+	}
+}

@@ -24,6 +24,8 @@ type Report struct {
 	Runs      []*Run    `json:"runs"`
 	Plots     []*Plot   `json:"plots"`
 	SLAOK     *bool     `json:"sla_ok,omitempty"`
+	// Notes are the reader's notes on the runs (report --note), shown under the summary.
+	Notes []string `json:"notes,omitempty"`
 	// Schedule is the plan's figure (tsnctl report -f: PlanFigure), shown with the planned
 	// streams' table; nil without a plan.
 	Schedule *Plot `json:"schedule,omitempty"`
@@ -373,11 +375,11 @@ func writeFiles(rep *Report, put func(name string, data []byte) error) error {
 	var h bytes.Buffer
 	data := struct {
 		*Report
-		Summary, Setup, Compare, Planned Table
-		SLA                              []slaRow
-		Headline                         *Plot
-		Details                          []*Plot
-	}{Report: rep, Summary: Summary(rep.Runs), Setup: Setups(rep.Runs), Compare: Compare(rep.Runs), Planned: Planned(rep.Runs), SLA: slaRows(rep.Runs)}
+		Summary, Setup, Compare, Planned, Drops Table
+		SLA                                     []slaRow
+		Headline                                *Plot
+		Details                                 []*Plot
+	}{Report: rep, Summary: Summary(rep.Runs), Setup: Setups(rep.Runs), Compare: Compare(rep.Runs), Planned: Planned(rep.Runs), Drops: Drops(rep.Runs), SLA: slaRows(rep.Runs)}
 	data.Headline, data.Details = headline(rep.Plots)
 	if err := tmpl.Execute(&h, data); err != nil {
 		return err
@@ -394,6 +396,30 @@ func headline(plots []*Plot) (*Plot, []*Plot) {
 	return nil, plots
 }
 
+// Drops is the table of ETF drops, one row each (as many as each stream's result lists), with
+// what says whose delay it was: the error queue's code, when the sender handed the packet to the
+// kernel against its txtime, and for a missed one how late ETF's release came at least.
+func Drops(runs []*Run) Table {
+	t := Table{Columns: []string{"seq", "code", "txtime in its cycle (µs)", "handed to the kernel (µs from txtime)", "release late by over (µs)", "whose delay"}}
+	for _, l := range linesOf(runs) {
+		for _, d := range l.stream.Drops {
+			late, whose := "–", "the kernel's: ETF released it after its txtime"
+			if d.ReleaseLate != nil {
+				late = analysis.Micros(float64(*d.ReleaseLate))
+			}
+			switch {
+			case d.Code == "invalid" && d.HandedOver >= 0:
+				whose = "the sender's: it sent after the txtime"
+			case d.Code == "invalid":
+				whose = "the kernel's: its send path reached ETF after the txtime"
+			}
+			t.Rows = append(t.Rows, Row{Name: l.label, Cells: []string{fmt.Sprint(d.Seq), d.Code, analysis.Micros(float64(d.Txtime)),
+				analysis.Micros(float64(d.HandedOver)), late, whose}})
+		}
+	}
+	return t
+}
+
 type slaRow struct {
 	Run string
 	analysis.SLAResult
@@ -404,14 +430,7 @@ func slaRows(runs []*Run) []slaRow {
 	var out []slaRow
 	for _, r := range runs {
 		for _, v := range r.Result.SLA {
-			a := fmt.Sprintf("%g", v.Actual)
-			if v.Unit == "ns" {
-				a = analysis.Micros(v.Actual) + " µs"
-			}
-			if v.Reason != "" {
-				a = v.Reason
-			}
-			out = append(out, slaRow{r.Name, v, a})
+			out = append(out, slaRow{r.Name, v, v.Shown("µs")})
 		}
 	}
 	return out
@@ -461,6 +480,9 @@ func markdown(rep *Report) []byte {
 	}
 	b.WriteString("## Summary\n\n")
 	table(Summary(rep.Runs), "run")
+	for _, n := range rep.Notes {
+		fmt.Fprintf(&b, "%s\n\n", md(n))
+	}
 	head, details := headline(rep.Plots)
 	if head != nil {
 		fmt.Fprintf(&b, "![%s](%s.png)\n\n", md(head.Title), head.Name)
@@ -469,6 +491,10 @@ func markdown(rep *Report) []byte {
 	table(Setups(rep.Runs), "")
 	b.WriteString("## Results\n\n")
 	table(Compare(rep.Runs), "")
+	if drops := Drops(rep.Runs); len(drops.Rows) > 0 {
+		b.WriteString("## ETF drops\n\n")
+		table(drops, "run")
+	}
 	if rows := slaRows(rep.Runs); len(rows) > 0 {
 		b.WriteString("## SLA\n\n| run | stream | rule | actual | verdict |\n|---|---:|---|---:|---|\n")
 		for _, r := range rows {

@@ -57,6 +57,9 @@ type SendParams struct {
 	WindowEnd   int64 `json:"window_end_ns,omitempty"`
 	Offset      int64 `json:"offset_ns,omitempty"`
 	WakeAdvance int64 `json:"wake_advance_ns,omitempty"`
+	// ETFDelta is the delta of the software ETF (no launch-time offload) on the stream's TX queue,
+	// where the sender knows it (send --from-qdisc, send --stream): ETF releases at txtime − delta.
+	ETFDelta int64 `json:"etf_delta_ns,omitempty"`
 	// Qdisc names the qdisc the stream went through, where a writer knows it.
 	Qdisc string `json:"qdisc,omitempty"`
 	// Plan is the configuration file whose planned streams were sent (send --stream NAME -f FILE),

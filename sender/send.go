@@ -30,6 +30,9 @@ import (
 type Config struct {
 	Timing Timing
 	Stream uint32
+	// ETFDelta is the software ETF's delta on the stream's TX queue, where known (for the log's
+	// header: analyze attributes ETF drops by it).
+	ETFDelta int64
 	// Raw sends raw Ethernet frames (EtherType 0x88B5) on Iface through AF_PACKET, to DestMAC,
 	// tagged 802.1Q with VLAN and PCP when VLAN is not 0. Otherwise UDP to Dest.
 	Raw      bool
@@ -708,7 +711,7 @@ func (c *Config) LogParams(fromQdisc string) *samplelog.SendParams {
 	t := c.Timing
 	p := &samplelog.SendParams{Mode: "plain", Cycle: t.Cycle, BaseTime: t.BaseTime, PerCycle: t.PerCycle, Dest: c.Dest, Iface: c.Iface,
 		Priority: c.Priority, Size: c.Size, FromQdisc: fromQdisc, DeadlineMode: c.DeadlineMode, FIFO: c.FIFO, CPU: c.CPU,
-		RequireSync: c.Sync != nil, PauseUnlocked: c.PauseUnlocked}
+		RequireSync: c.Sync != nil, PauseUnlocked: c.PauseUnlocked, ETFDelta: c.ETFDelta}
 	if t.Txtime {
 		// Plain sends (the seed's case 1) go at the cycle start: they have no window to judge
 		// them by, and analyze must not count them premature against --window's default.

@@ -4,14 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/tsnctl/tsnctl/analysis"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/param"
 	"github.com/tsnctl/tsnctl/plan"
 	"github.com/tsnctl/tsnctl/report"
+	"github.com/tsnctl/tsnctl/termsafe"
 )
 
 // analysisFlags are the flags analyze and report share.
@@ -66,9 +69,17 @@ func (a *analysisFlags) parse() (analysis.Options, []analysis.SLA, error) {
 	return opts, rules, nil
 }
 
-const slaHelp = `--sla rules: INDICATOR.STAT OP DURATION or COUNTER OP N, e.g.
-  --sla scheduled_time.p9999<=1300us --sla jitter.pk_pk<=1us --sla lost==0
+const slaHelp = `--sla rules: INDICATOR.STAT OP DURATION, COUNTER OP N or sync.locked OP PERCENT, e.g.
+  --sla scheduled_time.p9999<=1300us --sla jitter.pk_pk<=1us --sla lost==0 --sla 'sync.locked>=100%'
+STAT is one of count min max mean stddev p50 p90 p99 p999 p9999 pk_pk spread (min → p99);
+sync.locked is the share of the run's time LOCKED (a tsnctl ptp run --log file among the inputs).
 Any violated rule is listed and the exit status is 1.`
+
+const reportSLAHelp = `
+
+In a report a rule can judge one run, RUN: RULE with the run's name as given
+("case 2: etf_dropped==0"), and take its limit from another run, FACTOR*[RUN]: the same
+statistic of that run's stream ("case 1: scheduled_time.spread>=20*[case 2]").`
 
 func analyzeCmd() *cobra.Command {
 	var af analysisFlags
@@ -104,6 +115,11 @@ deadline cannot be judged (no receiver's log), fails, and the exit status is 1.
 			if err != nil {
 				return err
 			}
+			for _, r := range rules {
+				if r.Run != "" || r.Ref != "" {
+					return param.Errorf("sla", strconv.Quote(r.Text), "analyze judges one run: give a rule for one run, or relative to another, to tsnctl report")
+				}
+			}
 			ok := res.CheckSLA(rules)
 			ok = res.PlanOK() && ok
 			if output == "json" {
@@ -130,8 +146,9 @@ deadline cannot be judged (no receiver's log), fails, and the exit status is 1.
 func reportCmd() *cobra.Command {
 	var af analysisFlags
 	var out, title string
+	var notes []string
 	cmd := &cobra.Command{
-		Use:   "report --out DIR [--title T] [--warmup N|DURATION] [--sla RULE]... [-f CONFIG] RUN...",
+		Use:   "report --out DIR [--title T] [--note TEXT]... [--warmup N|DURATION] [--sla RULE]... [-f CONFIG] RUN...",
 		Short: "Write a lab report (HTML, Markdown, JSON, PNG and SVG plots) of one or more runs",
 		Long: `report analyses each RUN as analyze does and writes into DIR:
 
@@ -150,7 +167,7 @@ distributions are overlaid.
 --stream NAME -f CONFIG), analyze -f's row per stream. A stream that misses its window or deadline
 makes the exit status 1; runs without planned streams are not judged by it.
 
-` + slaHelp,
+` + slaHelp + reportSLAHelp,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -160,7 +177,7 @@ makes the exit status 1; runs without planned streams are not judged by it.
 			if err != nil {
 				return err
 			}
-			rep := &report.Report{Title: title, Generated: time.Now(), Version: version}
+			rep := &report.Report{Title: title, Generated: time.Now(), Version: version, Notes: notes}
 			if af.plan != "" {
 				c, err := configs.Load(af.plan)
 				if err != nil {
@@ -175,14 +192,19 @@ makes the exit status 1; runs without planned streams are not judged by it.
 					return fmt.Errorf("-f %s: %w", af.plan, err)
 				}
 			}
-			ok := true
+			var names []string
+			var results []*analysis.Result
 			for _, spec := range args {
 				r, err := report.Load(spec, opts, af.format)
 				if err != nil {
 					return err
 				}
-				ok = r.Result.CheckSLA(rules) && ok
 				rep.Runs = append(rep.Runs, r)
+				names, results = append(names, r.Name), append(results, r.Result)
+			}
+			ok, err := analysis.CheckRuns(names, results, rules)
+			if err != nil {
+				return err
 			}
 			if len(rules) > 0 {
 				rep.SLAOK = &ok
@@ -197,7 +219,14 @@ makes the exit status 1; runs without planned streams are not judged by it.
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", out+string(os.PathSeparator)+"report.html")
 			if !ok {
-				fmt.Fprintln(cmd.OutOrStdout(), "SLA violated: see the SLA table")
+				fmt.Fprintln(cmd.OutOrStdout(), "SLA violated (the report's SLA table has every verdict):")
+				for _, r := range rep.Runs {
+					for _, v := range r.Result.SLA {
+						if !v.OK {
+							fmt.Fprintf(cmd.OutOrStdout(), "  %s, stream %d: %s: %s\n", termsafe.String(r.Name), v.StreamID, termsafe.String(v.Rule), termsafe.String(v.Shown("µs")))
+						}
+					}
+				}
 			}
 			if !planOK {
 				fmt.Fprintln(cmd.OutOrStdout(), "a planned stream missed its window or deadline: see the planned streams' table")
@@ -212,5 +241,6 @@ makes the exit status 1; runs without planned streams are not judged by it.
 	cmd.Flags().StringVarP(&af.plan, "file", "f", "", "configuration whose planned streams to judge (each by its window and deadline) and whose schedule to draw")
 	cmd.Flags().StringVar(&out, "out", "", "directory to write the report into (created)")
 	cmd.Flags().StringVar(&title, "title", "TSN measurement report", "report title")
+	cmd.Flags().StringArrayVar(&notes, "note", nil, "a note on the runs, shown under the summary (repeatable)")
 	return cmd
 }

@@ -189,6 +189,9 @@ func (o *sendOptions) timing(cmd *cobra.Command) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s\n", w)
 	}
 	o.cfg.Timing, o.cfg.Check = o.t, check
+	if swETF != nil {
+		o.cfg.ETFDelta = swETF.Delta
+	}
 	return nil
 }
 
