@@ -25,40 +25,47 @@ build:
 	$(GO) build -o bin/tsnctl ./cmd/tsnctl
 
 # The experiment, in the lab: the seed's three cases with the seed's numbers in one guest, in
-# virtual time (QEMU -icount: the kernel's own timing, exact to the ns), and case 2 between two
-# guests synchronised by gPTP (real time: each guest has its own clock). The guests' sample logs
-# land in out/lab-share/out; the report (summary first) in out/lab. make lab fails when case 2
-# misses the seed's result: every packet on the wire inside [1200, 1300] us, none lost, and ETF
-# dropping at most 1 % (the software path's release runs on the loaded CPU: in some runs it drops
-# one packet; the report gives the exact count). Case 3 does not hold it in software: the stress
-# traffic delays ETF's release and ETF drops 1-2 % as late; the report shows it.
-# Last, configs/lab-streams.yaml's three planned streams under the same iperf3: make lab fails when
-# analyze -f finds one outside its window or past its deadline, or a packet lost (out/lab/streams.txt;
-# ETF drops are counted there, not gated: see docs/planning.md, In the lab). The report does not
-# show them yet.
+# virtual time (QEMU -icount: the kernel's own timing, exact to the ns), configs/lab-streams.yaml's
+# three planned streams under case 3's iperf3, and case 2 between two guests synchronised by gPTP
+# (real time: each guest has its own clock). The guests' sample logs land in out/lab-share/out; the
+# report (summary first) in out/lab. make lab passes when every target below holds (the report's
+# SLA table has each verdict, `tsnctl report --help` the rules' syntax) and every planned stream
+# meets its window and deadline; it fails naming the targets missed. The targets: the software
+# path's floor (docs/findings.md) in cases 2 and 3 -- spread (min -> p99) under 6 us, max - min
+# under 10 us (case 3: 20 us), no ETF drop (case 3: at most 3) --, with the application as jittery
+# as in case 1 (wake-up p99 at least 0.4 x case 1's), and case 1 at least 20 x wider than case 2;
+# the two-guest run on what real-time TCG can show: LOCKED all along, every packet inside its
+# window by the sender's clock (TX timestamps), no ETF drop. Nothing lost anywhere.
 LAB_LOGS := out/lab-share/out
-LAB_SLA := --sla lost==0 --sla etf_dropped==0 --sla premature==0 --sla late==0
-LAB_GATE := --sla lost==0 --sla 'etf_dropped<=10' --sla premature==0 --sla late==0 \
-	--sla 'scheduled_time.min>=1200us' --sla 'scheduled_time.max<=1300us'
-## The experiment in the virtual lab: the seed's three cases, case 2 between two gPTP guests; report in out/lab (about 6 min)
+LAB_FLOOR := The floor of cases 2 and 3 is the kernel's software path: a software ETF releases each packet from a timer on the sender's CPU, where the application's load runs, and the scheduler tick and the load's kernel work delay that release by a few µs (docs/findings.md). Launch-time offload takes the release off the CPU (the seed's i210: 155 ns); no emulated NIC has it.
+LAB_C1 := case 1: no TSN
+LAB_C2 := case 2: taprio + ETF
+LAB_C3 := case 3: taprio + ETF + iperf3
+LAB_GUESTS := case 2, two guests, gPTP
+LAB_STREAMS := planned streams + iperf3
+LAB_TARGETS := --sla lost==0 --sla premature==0 --sla late==0 \
+	--sla '$(LAB_C1): scheduled_time.spread>=20*[$(LAB_C2)]' \
+	--sla '$(LAB_C2): scheduled_time.spread<6us' --sla '$(LAB_C2): scheduled_time.pk_pk<10us' --sla '$(LAB_C2): etf_dropped==0' \
+	--sla '$(LAB_C2): wakeup_latency.p99>=0.4*[$(LAB_C1)]' \
+	--sla '$(LAB_C3): scheduled_time.spread<6us' --sla '$(LAB_C3): scheduled_time.pk_pk<20us' --sla '$(LAB_C3): etf_dropped<=3' \
+	--sla '$(LAB_C3): wakeup_latency.p99>=0.4*[$(LAB_C1)]' \
+	--sla '$(LAB_GUESTS): sync.locked>0%' --sla '$(LAB_GUESTS): not_locked==0' --sla '$(LAB_GUESTS): etf_dropped==0'
+## The experiment in the virtual lab: the seed's three cases, planned streams, case 2 between two gPTP guests; report in out/lab (about 7 min)
 lab: deps build
 	rm -rf out/lab out/lab-share && mkdir -p out/lab-share
 	testbed/run --share $(CURDIR)/out/lab-share testbed/lab.sh
 	testbed/run --vms 2 --share $(CURDIR)/out/lab-share testbed/lab-two-guests.sh
-	bin/tsnctl report --out out/lab --warmup 10 $(LAB_SLA) --title "tsnctl lab: the seed's cases and planned streams in the virtual lab" \
+	@bin/tsnctl report --out out/lab --warmup 10 $(LAB_TARGETS) --title "tsnctl lab: the seed's cases and planned streams in the virtual lab" \
+		--note "$(LAB_FLOOR)" \
 		-f configs/lab-streams.yaml \
-		"case 1: no TSN=$(LAB_LOGS)/case1-send.log,$(LAB_LOGS)/case1-recv.log" \
-		"case 2: taprio + ETF=$(LAB_LOGS)/case2-send.log,$(LAB_LOGS)/case2-recv.log" \
-		"case 3: taprio + ETF + iperf3=$(LAB_LOGS)/case3-send.log,$(LAB_LOGS)/case3-recv.log" \
-		"case 2, two guests, gPTP=$(LAB_LOGS)/guests-send.log,$(LAB_LOGS)/guests-recv.log,$(LAB_LOGS)/guests-node-ptp.log" \
-		"planned streams + iperf3=$(LAB_LOGS)/streams-send.log,$(LAB_LOGS)/streams-recv.log" || [ $$? = 1 ]
-	@for c in case2; do \
-		bin/tsnctl analyze --warmup 10 $(LAB_GATE) $(LAB_LOGS)/$$c-send.log $(LAB_LOGS)/$$c-recv.log >out/lab/$$c-sla.txt || \
-			{ cat out/lab/$$c-sla.txt; echo "make lab: $$c misses the seed's result (out/lab/$$c-sla.txt)"; exit 1; }; \
-	done
-	@bin/tsnctl analyze --sla lost==0 -f configs/lab-streams.yaml $(LAB_LOGS)/streams-send.log $(LAB_LOGS)/streams-recv.log >out/lab/streams.txt || \
-		{ cat out/lab/streams.txt; echo "make lab: a planned stream of configs/lab-streams.yaml missed its window or deadline, or lost a packet (out/lab/streams.txt)"; exit 1; }
-	@echo "make lab: case 2 meets the seed's result, the planned streams their windows and deadlines (out/lab/streams.txt); report: out/lab/report.html"
+		"$(LAB_C1)=$(LAB_LOGS)/case1-send.log,$(LAB_LOGS)/case1-recv.log" \
+		"$(LAB_C2)=$(LAB_LOGS)/case2-send.log,$(LAB_LOGS)/case2-recv.log" \
+		"$(LAB_C3)=$(LAB_LOGS)/case3-send.log,$(LAB_LOGS)/case3-recv.log" \
+		"$(LAB_GUESTS)=$(LAB_LOGS)/guests-send.log,$(LAB_LOGS)/guests-recv.log,$(LAB_LOGS)/guests-node-ptp.log" \
+		"$(LAB_STREAMS)=$(LAB_LOGS)/streams-send.log,$(LAB_LOGS)/streams-recv.log" >out/lab-share/verdict.txt || \
+		{ cat out/lab-share/verdict.txt; echo "make lab: FAILED: the targets above were missed (report: out/lab/report.html)"; exit 1; }
+	@cat out/lab-share/verdict.txt
+	@echo "make lab: every target met: cases 2 and 3 at the software floor, case 1 the seed's spread without TSN, the planned streams in their windows, the two guests LOCKED with every packet in its window; report: out/lab/report.html"
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 ## Build tsnctl's OCI image into out/image (no container engine, no registry)
