@@ -62,8 +62,7 @@ wait "$agent" || true
 #   case 1: no TSN -- plain sends at the cycle start, no qdisc (VLAN only);
 #   case 2: the seed's node (configs/seed.yaml: software-mode taprio, 1 ms schedule, ETF on queue 1),
 #           SO_TXTIME at 1250 us of each 2 ms cycle: TC 1's window [1200, 1300] us, offset 50 us;
-#   case 3: case 2 under iperf3 -u -b 100M through the same port (best-effort class), its ETF delta
-#           calibrated under that load.
+#   case 3: case 2 under iperf3 -u -b 100M through the same port (best-effort class).
 # The application is the same in all three: tsnctl send as a standard process (no SCHED_FIFO) on
 # CPU 1, which it shares with a load of two processes exchanging messages through pipes (rt-tests'
 # hackbench -p), as the seed's sender shared a standard kernel in a VM: its wake-ups are late by
@@ -150,7 +149,9 @@ load_stop
 # ETF, not the gate, releases), then tsnctl calibrate delta on their logs. The wake-up advance
 # covers the worst wake-up under the same load (tsnctl calibrate, 5000 loops): the sender may wake
 # before the cycle starts, where the seed's sender woke at its start and missed its 1250 us when
-# late. Case 3 then adds the stress traffic, which the calibration did not see.
+# late. Case 3 then adds the stress traffic, which the calibration did not see: calibrated under it
+# the delta came out at 46 us (a release 4 us after the gate opens), and ETF dropped 894 of 1000;
+# with deltas of 16 to 41 us it dropped 0 to 21, unrelated to the delta (docs/findings.md).
 section "calibration: the qdisc-to-wire path (500 cycles, ETF delta 40us) and the wake-up latency, under the application's load"
 pair 2
 seed 2 40us
@@ -174,31 +175,14 @@ load_start
 traffic case2 3 1000 $(txtime "$advance")
 load_stop
 
-# Case 3's ETF delta is calibrated as case 2's, under case 3's load: the stress traffic delays ETF's
-# releases (docs/findings.md), and a node is calibrated for the load it carries. The wake-up
-# advance stays case 2's: the application is the same.
-section "calibration under case 3's load: the qdisc-to-wire path (1000 cycles, as many as the case, ETF delta 40us) with iperf3 -u -b 100M as well"
-stress_start 2
+section "case 3, case 2 under stress: iperf3 -u -b 100M through the same port, best-effort class"
+stress_start 3
 load_start
-traffic calib3 2 1000 $(txtime "$advance") >/dev/null
+traffic case3 3 1000 $(txtime "$advance")
 load_stop
 stress_stop
-tsnctl calibrate delta --etf-delta 40us --warmup 10 /host/out/calib3-send.log /host/out/calib3-recv.log | tee /tmp/delta3.txt
-rm -f /host/out/calib3-*.log
-delta3=$(awk '/^recommended: ETF delta/ {print $4}' /tmp/delta3.txt)
-[ -n "$delta3" ] || { echo "calibration under case 3's load gave no delta"; exit 1; }
-
-section "case 3, case 2 under stress: iperf3 -u -b 100M through the same port, best-effort class; the seed's node with ETF delta $delta3"
-pair 5
-seed 5 "$delta3"
-addresses 5
-stress_start 5
-load_start
-traffic case3 5 1000 $(txtime "$advance")
-load_stop
-stress_stop
-grep -E 'sender|receiver' /tmp/iperf3-client5.log | tail -n 2 || true
-tc -n tx5 -s qdisc show dev v0 | grep -A1 -E '^qdisc (taprio|etf)'
+grep -E 'sender|receiver' /tmp/iperf3-client3.log | tail -n 2 || true
+tc -n tx3 -s qdisc show dev v0 | grep -A1 -E '^qdisc (taprio|etf)'
 
 section "first records of case 2's sample logs (tsnctl dump)"
 tsnctl dump /host/out/case2-send.log | sed -n '1,5p'
