@@ -89,6 +89,22 @@ func TestReportCommand(t *testing.T) {
 	if !strings.Contains(string(js), `"sla_ok": false`) {
 		t.Error("report.json lacks the SLA verdict")
 	}
+
+	// A rule for one run judges that run only; standard output lists what was violated.
+	out, err = run(t, "report", "--out", dir, "--sla", "first: received>=60", "first="+a, "second="+b)
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "  first, stream 0: received>=60: 50") || strings.Contains(out, "second,") {
+		t.Errorf("err %v\n%s", err, out)
+	}
+	if _, err := run(t, "report", "--out", dir, "--sla", "second: received>=0.5*[first]", "first="+a, "second="+b); err != nil {
+		t.Errorf("80 >= 0.5 x 50: %v", err)
+	}
+	// A rule naming a run not given is refused, with the runs; analyze judges one run only.
+	if _, err := run(t, "report", "--out", dir, "--sla", "third: lost==0", "first="+a, "second="+b); err == nil || !strings.Contains(err.Error(), `no run is named "third"`) {
+		t.Errorf("unknown run: %v", err)
+	}
+	if _, err := run(t, "analyze", "--sla", "first: lost==0", a); err == nil || !strings.Contains(err.Error(), "to tsnctl report") {
+		t.Errorf("analyze with a run's rule: %v", err)
+	}
 }
 
 // analyze -f CONFIG: one row per planned stream, each judged by its own window and deadline; a
