@@ -13,7 +13,7 @@ LAB_EXEC := $(CURDIR)/testbed/go-exec
 LAB_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab$$' . | xargs -r -n1 dirname | sort -u)
 LAB2_PKGS = $(shell grep -rl --include='*_test.go' '^//go:build lab2$$' . | xargs -r -n1 dirname | sort -u)
 
-.PHONY: all build lab image clean help test docs-check fmt-check vet unit deploy-check image-check image-podman lab-test lab-container lab-systemd kube-build-background kube-test lab-kube lab-selftest bench-apply bench-repair soak-agent bench-wakeup bench-wakeup-lab bench-analyze bench-plan deps lab-trace-etf netlink-golden manifests crds
+.PHONY: all build lab lab-rt image clean help test docs-check fmt-check vet unit deploy-check image-check image-podman lab-test lab-container lab-systemd kube-build-background kube-test lab-kube lab-selftest bench-apply bench-repair soak-agent bench-wakeup bench-wakeup-lab bench-analyze bench-plan deps lab-trace-etf netlink-golden manifests crds
 
 ##@ Run
 
@@ -66,6 +66,21 @@ lab: deps build
 		{ cat out/lab-share/verdict.txt; echo "make lab: FAILED: the targets above were missed (report: out/lab/report.html)"; exit 1; }
 	@cat out/lab-share/verdict.txt
 	@echo "make lab: every target met: cases 2 and 3 at the software floor, case 1 the seed's spread without TSN, the planned streams in their windows, the two guests LOCKED with every packet in its window; report: out/lab/report.html"
+
+# The seed's next step, "replacing the standard kernel with a real-time kernel": the same software
+# taprio + ETF under case 3's load at the cycles 2 ms, 1 ms, 500 us, 250 us and 125 us (10 000 each,
+# SCHED_FIFO 80 sender), on three kernels of the same version: Debian's standard 6.12 as booted,
+# the same with preempt=full, and its PREEMPT_RT build (linux-image-rt-amd64). One guest boot per
+# kernel, in virtual time; the report in out/lab-rt and the shortest cycle each kernel holds in
+# out/lab-rt/held.md (testbed/lab-rt.sh says what is measured, testbed/lab-rt-report what is held).
+## The shortest cycle each kernel holds: standard, preempt=full, PREEMPT_RT; report in out/lab-rt (about 20 min)
+lab-rt: deps build
+	rm -rf out/lab-rt out/lab-rt-share && mkdir -p out/lab-rt-share/standard out/lab-rt-share/full out/lab-rt-share/rt
+	testbed/run --timeout 1500 --share $(CURDIR)/out/lab-rt-share/standard testbed/lab-rt.sh
+	testbed/run --timeout 1500 --append preempt=full --share $(CURDIR)/out/lab-rt-share/full testbed/lab-rt.sh
+	testbed/run --timeout 1500 --kernel rt --share $(CURDIR)/out/lab-rt-share/rt testbed/lab-rt.sh
+	testbed/lab-rt-report out/lab-rt-share out/lab-rt
+
 
 # tsnctl's OCI image (deploy/image): static tsnctl, linuxptp and libc6 from Debian, no engine, no registry.
 ## Build tsnctl's OCI image into out/image (no container engine, no registry)
