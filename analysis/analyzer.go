@@ -392,6 +392,18 @@ type ETFDrop struct {
 	ReleaseLate *int64 `json:"release_late_over_ns,omitempty"` // missed, with ETFDelta known
 }
 
+// Whose says whose delay the drop was: the sender's (it handed the packet over after the txtime)
+// or the kernel's (its send path, or ETF's release, came after it).
+func (d ETFDrop) Whose() string {
+	switch {
+	case d.Code == "invalid" && d.HandedOver >= 0:
+		return "the sender's: it sent after the txtime"
+	case d.Code == "invalid":
+		return "the kernel's: its send path reached ETF after the txtime"
+	}
+	return "the kernel's: ETF released it after its txtime"
+}
+
 // Shown says what the drop tells, times in µs (written us).
 func (d ETFDrop) Shown(us string) string {
 	if d.Code == "invalid" && d.HandedOver >= 0 {

@@ -403,18 +403,12 @@ func Drops(runs []*Run) Table {
 	t := Table{Columns: []string{"seq", "code", "txtime in its cycle (µs)", "handed to the kernel (µs from txtime)", "release late by over (µs)", "whose delay"}}
 	for _, l := range linesOf(runs) {
 		for _, d := range l.stream.Drops {
-			late, whose := "–", "the kernel's: ETF released it after its txtime"
+			late := "–"
 			if d.ReleaseLate != nil {
 				late = analysis.Micros(float64(*d.ReleaseLate))
 			}
-			switch {
-			case d.Code == "invalid" && d.HandedOver >= 0:
-				whose = "the sender's: it sent after the txtime"
-			case d.Code == "invalid":
-				whose = "the kernel's: its send path reached ETF after the txtime"
-			}
 			t.Rows = append(t.Rows, Row{Name: l.label, Cells: []string{fmt.Sprint(d.Seq), d.Code, analysis.Micros(float64(d.Txtime)),
-				analysis.Micros(float64(d.HandedOver)), late, whose}})
+				analysis.Micros(float64(d.HandedOver)), late, d.Whose()}})
 		}
 	}
 	return t
