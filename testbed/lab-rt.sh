@@ -85,6 +85,11 @@ run() {
 	wait "$rpid" || true
 }
 cycles=(2000000 1000000 500000 250000 125000)
+# ns DURATION: tsnctl's printed duration (1.766ms, 51us, 950µs) in ns.
+ns() {
+	awk -v a="$1" 'BEGIN { u = a; sub(/[a-zµ]+$/, "", u); s = a; sub(/^[0-9.]+/, "", s);
+		m = (s == "ms") ? 1e6 : (s == "us" || s == "µs") ? 1e3 : (s == "s") ? 1e9 : 1; printf "%d", u * m }'
+}
 
 section "calibration on this kernel under case 3's load: ETF delta (1000 cycles at 2 ms, delta 40 us), wake-up advance (SCHED_FIFO 80, 5000 loops)"
 pair 9
@@ -103,14 +108,12 @@ cyclictest -m -q -p 80 -a 1 -t 1 -i 1000 -l 10000 | tee "/host/out/$kernel-cycli
 load_stop
 stress_stop
 advance=$(awk '/^recommended: tsnctl send --wake-advance/ {print $5}' /tmp/wake.txt)
-advance_ns=$(awk -v a="$advance" 'BEGIN { u = a; sub(/[a-zµ]+$/, "", u); s = a; sub(/^[0-9.]+/, "", s);
-	m = (s == "ms") ? 1e6 : (s == "us" || s == "µs") ? 1e3 : (s == "s") ? 1e9 : 1; printf "%d", u * m }')
+advance_ns=$(ns "$advance")
 run calib 9 2000000 1000 "$advance_ns"
 tsnctl calibrate delta --etf-delta 40us --warmup 10 /host/out/calib-send.log /host/out/calib-recv.log | tee /tmp/delta.txt
 rm -f /host/out/calib-*.log
 delta=$(awk '/^recommended: ETF delta/ {print $4}' /tmp/delta.txt)
-delta_ns=$(awk -v a="$delta" 'BEGIN { u = a; sub(/[a-zµ]+$/, "", u); s = a; sub(/^[0-9.]+/, "", s);
-	m = (s == "ms") ? 1e6 : (s == "us" || s == "µs") ? 1e3 : (s == "s") ? 1e9 : 1; printf "%d", u * m }')
+delta_ns=$(ns "$delta")
 [ -n "$delta_ns" ] && [ -n "$advance_ns" ] || { echo "calibration gave no delta or no wake-up advance"; exit 1; }
 echo "kernel $kernel: ETF delta $delta, wake-up advance $advance (+ the delta)" | tee "/host/out/$kernel-calibration.txt"
 
