@@ -37,6 +37,8 @@ type Interface struct {
 	VLANs    []VLAN      `yaml:"vlans,omitempty" json:"vlans,omitempty"`
 	Taprio   *Taprio     `yaml:"taprio,omitempty" json:"taprio,omitempty"`
 	ETF      []ETF       `yaml:"etf,omitempty" json:"etf,omitempty"`
+	// CBS are credit-based shapers on TX queues of the taprio.
+	CBS []CBS `yaml:"cbs,omitempty" json:"cbs,omitempty"`
 	// Plan holds the planning inputs of an interface that carries streams.
 	Plan *Planning `yaml:"plan,omitempty" json:"plan,omitempty"`
 	Pos  `yaml:"-" json:"-"`
@@ -100,6 +102,29 @@ type ETF struct {
 	DeadlineMode  bool      `yaml:"deadline-mode,omitempty" json:"deadline-mode,omitempty"`
 	SkipSockCheck bool      `yaml:"skip-sock-check,omitempty" json:"skip-sock-check,omitempty"`
 	Pos           `yaml:"-" json:"-"`
+}
+
+// CBS is a cbs qdisc (credit-based shaper, 802.1Qav) under one TX queue of the taprio. idleslope
+// is the class's reserved bandwidth; sendslope, hicredit and locredit are either all given, as tc
+// takes them, or all left out: tsnctl then derives them from idleslope, the link speed the kernel
+// sees and the frame sizes (see cbs.Derive).
+type CBS struct {
+	Queue *int `yaml:"queue" json:"queue,omitempty"`
+	// IdleSlope is in kbit/s, as tc's idleslope.
+	IdleSlope *int64 `yaml:"idleslope" json:"idleslope,omitempty"`
+	// SendSlope is in kbit/s (negative), as tc's sendslope.
+	SendSlope *int64 `yaml:"sendslope,omitempty" json:"sendslope,omitempty"`
+	// HiCredit and LoCredit are in bytes, as tc's.
+	HiCredit *int64 `yaml:"hicredit,omitempty" json:"hicredit,omitempty"`
+	LoCredit *int64 `yaml:"locredit,omitempty" json:"locredit,omitempty"`
+	// MaxFrame is the class's largest frame in bytes, on the wire from destination address to
+	// FCS (default 1522: a full tagged frame); derived credits only.
+	MaxFrame *int64 `yaml:"max-frame,omitempty" json:"max-frame,omitempty"`
+	// MaxInterference is the largest frame of a lower class that can hold this class up, in bytes
+	// (default 1522); derived credits only.
+	MaxInterference *int64  `yaml:"max-interference,omitempty" json:"max-interference,omitempty"`
+	Offload         Offload `yaml:"offload,omitempty" json:"offload,omitempty"`
+	Pos             `yaml:"-" json:"-"`
 }
 
 // Pos records where a value and each of its keys stand in the file.

@@ -101,17 +101,18 @@ type Rule struct {
 var Rules = []*Rule{
 	{"interface-name", Error, "every interface has a name, and each appears once (the loader refuses names the kernel would: over 15 bytes, '/', ':', white space)", interfaceName, nil},
 	{"vlan-name", Error, "a VLAN without name: gets PARENT.ID, which must be a valid interface name (at most 15 bytes); no two VLANs of the file and no interface of it share a name; with --live, no other link has the VLAN's name", vlanName, nil},
-	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF)", taprioHandle, nil},
+	{"taprio-handle", Error, "the taprio handle is not one of the handles tsnctl gives ETF children (E000-E0FF, E800-E8FF) and cbs children (C000-C0FF, C800-C8FF)", taprioHandle, nil},
 	{"channels", Error, "channel counts are at least 1", channels, nil},
 	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID, nil},
 	{"qos-map", Error, "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15", qosMap, nil},
 	{"num-tc", Error, "num-tc is 1-16", numTC, nil},
 	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap, nil},
-	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap and lie within the device's TX queues", queues, nil},
+	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap (except in txtime-assist mode: queues-shared) and lie within the device's TX queues", queues, nil},
+	{"queues-shared", Warning, "in txtime-assist mode, traffic classes whose queue ranges overlap share those TX queues, which the kernel allows there (warning)", queuesShared, nil},
 	{"schedule", Error, fmt.Sprintf("the schedule has at least one entry and at most %d (past 439 entries with a change pending, the kernel's dump leaves the taprio out: neither tc nor tsnctl could read it back)", configs.MaxScheduleEntries), schedule, nil},
-	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds", interval, nil},
+	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds; with --live, each is at least a minimum frame's time at link speed (the kernel's limit: 480 ns at 1 Gb/s, 48 us when the driver reports no speed)", interval, nil},
 	{"gates", Error, "gate masks only name traffic classes < num-tc", gates, nil},
-	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; cycle-time-extension is not negative", cycleTime, nil},
+	{"cycle-time", Error, "when cycle-time is given, the intervals sum to it; the cycle is at most 2^31 - 1 ns (2.147 s, the kernel's limit); cycle-time-extension is not negative", cycleTime, nil},
 	{"base-time-offset", Error, "base-time-offset is not negative and shorter than the cycle", baseTimeOffset, nil},
 	{"base-time", Error, "base-time plus base-time-offset fits in 64 bits of nanoseconds", baseTime, nil},
 	{"base-time-ahead", Warning, "with --live, a base-time is at most a year ahead of its clock (warning)", baseTimeAhead, nil},
@@ -123,6 +124,11 @@ var Rules = []*Rule{
 	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue, nil},
 	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
 	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
+	{"cbs-queue", Error, "each cbs sits on an existing TX queue of the taprio, one child qdisc (cbs or etf) per queue", cbsQueue, nil},
+	{"cbs-credits", Error, "cbs idleslope is positive and (with --live) below the port's rate; sendslope, hicredit and locredit are all given (sendslope negative, hicredit not negative, locredit not positive) or none, and then tsnctl derives them for at most two classes (802.1Q's A and B, the lowest queue first) whose reservations fit the port", cbsCredits, nil},
+	{"cbs-reservation", Warning, "with --live, the cbs classes of a port reserve at most 75 % of its rate, 802.1Q's default (warning)", cbsReservation, nil},
+	{"cbs-slopes", Warning, "given credits agree with the link speed (with --live): sendslope is idleslope minus the port's rate, and locredit is at most what a largest frame (max-frame) costs (warning)", cbsSlopes, nil},
+	{"cbs-map", Warning, "a cbs sits on a queue of a traffic class that map sends priorities to (warning)", cbsMap, nil},
 	{Name: "stream-windows", Severity: Error, Summary: "on an interface that carries streams, the schedule it runs (after planning) opens the traffic class each stream's priority maps to for at least the wire time of the frames of all streams of that class in each cycle (link speed: the interface's plan: speed, or 1000 Mb/s)", checkFile: streamWindows},
 	{Name: "stream-speed", Severity: Error, Summary: "with --live (and under apply and the agent), an interface that carries streams runs at least at the speed its plan is for (plan: speed, or 1000 Mb/s): at a lower speed the planned windows are too short for the streams' frames", checkFile: streamSpeed},
 	{Name: "ptp", Severity: Error, Summary: "the ptp: section is one `tsnctl ptp config`, `ptp run` and the agent accept: profile, role, timestamping, domain, sync, and ptp4l options ptp4l knows with values of their type and range (uds_address a file name in the run directory)", checkFile: ptpSection},
@@ -343,9 +349,9 @@ func numTC(r *run, ifc *configs.Interface, path string) {
 
 func taprioHandle(r *run, ifc *configs.Interface, path string) {
 	if t := ifc.Taprio; t != nil {
-		if h := uint16(t.Handle); h&0xF700 == 0xE000 {
+		if h := uint16(t.Handle); h&0xF700 == 0xE000 || h&0xF700 == 0xC000 {
 			r.add(t.Pos, "handle", path+".taprio.handle", fmt.Sprintf("%x", h),
-				"tsnctl names its ETF children E0QQ: and E8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
+				"tsnctl names its ETF children E0QQ: and E8QQ:, its cbs children C0QQ: and C8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
 		}
 	}
 }
@@ -382,7 +388,7 @@ func queues(r *run, ifc *configs.Interface, path string) {
 	owner := map[int]int{}
 	for i, q := range t.Queues {
 		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
-			if prev, ok := owner[k]; ok {
+			if prev, ok := owner[k]; ok && t.Mode != taprio.TxtimeAssist { // queues-shared's, in txtime-assist
 				r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
 					fmt.Sprintf("TX queue %d is also in traffic class %d's range", k, prev), "make the ranges disjoint")
 				break
@@ -392,6 +398,28 @@ func queues(r *run, ifc *configs.Interface, path string) {
 		if haveTxq && int(q.Offset)+int(q.Count) > txq {
 			r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
 				fmt.Sprintf("%s has %d TX queues (0-%d)", ifc.Name, txq, txq-1), "raise channels: or use lower queues")
+		}
+	}
+}
+
+// queuesShared: in txtime-assist mode the kernel lets traffic classes share TX queues (tc-taprio(8)'s
+// own example: queues 1@0 1@0 1@0). Packets of the classes sharing a queue then wait in one queue
+// (one ETF, in txtime order) and the gates only set their txtimes: tsnctl takes it, and says so.
+func queuesShared(r *run, ifc *configs.Interface, path string) {
+	t := ifc.Taprio
+	if t == nil || t.Mode != taprio.TxtimeAssist {
+		return
+	}
+	owner := map[int]int{}
+	for i, q := range t.Queues {
+		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
+			if prev, ok := owner[k]; ok {
+				r.add(t.Pos, "queues", fmt.Sprintf("%s.taprio.queues[%d]", path, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+					fmt.Sprintf("TX queue %d is also traffic class %d's: txtime-assist allows it, and the classes' packets then share the queue (and its ETF, in txtime order)", k, prev),
+					"make the ranges disjoint to give each class its own queue")
+				break
+			}
+			owner[k] = i
 		}
 	}
 }
@@ -465,13 +493,28 @@ func schedule(r *run, ifc *configs.Interface, path string) {
 // maxInterval is the longest entry interval: the kernel's attribute is 32 bits of nanoseconds.
 const maxInterval = 1<<32 - 1
 
+// minInterval is the shortest entry interval taprio takes at a link speed: the time of a
+// minimum Ethernet frame without FCS (ETH_ZLEN, 60 bytes) at taprio's picos_per_byte (8·10⁶ /
+// speed), else "Invalid interval for schedule entry".
+func minInterval(speedMbps int) configs.Duration {
+	return configs.Duration(60 * (8000000 / int64(speedMbps)) / 1000)
+}
+
 func interval(r *run, ifc *configs.Interface, path string) {
-	if t := ifc.Taprio; t != nil {
-		for i, e := range t.Schedule {
-			if e.Interval <= 0 || e.Interval > maxInterval {
-				r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d].interval", path, i), e.Interval.String(),
-					"an interval must be positive and below 4.29 s", "e.g. interval: 100us")
-			}
+	t := ifc.Taprio
+	if t == nil {
+		return
+	}
+	speed, note, known := r.speedOf(ifc)
+	for i, e := range t.Schedule {
+		switch {
+		case e.Interval <= 0 || e.Interval > maxInterval:
+			r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d].interval", path, i), e.Interval.String(),
+				"an interval must be positive and below 4.29 s", "e.g. interval: 100us")
+		case known && e.Interval < minInterval(speed):
+			r.add(e.Pos, "interval", fmt.Sprintf("%s.taprio.schedule[%d].interval", path, i), e.Interval.String(),
+				fmt.Sprintf("shorter than a minimum frame (60 bytes) at %d Mb/s%s, %s: the kernel refuses it (\"Invalid interval for schedule entry\")", speed, note, minInterval(speed)),
+				fmt.Sprintf("interval: %s or longer", minInterval(speed)))
 		}
 	}
 }
@@ -490,21 +533,27 @@ func gates(r *run, ifc *configs.Interface, path string) {
 	}
 }
 
+// maxCycle is the longest cycle taprio takes: INT_MAX ns, given or summed ("'cycle_time' is too big").
+const maxCycle = math.MaxInt32
+
 func cycleTime(r *run, ifc *configs.Interface, path string) {
 	t := ifc.Taprio
 	if t == nil {
 		return
 	}
 	p := path + ".taprio"
-	if t.CycleTime != nil && len(t.Schedule) > 0 {
-		var sum int64
-		for _, e := range t.Schedule {
-			sum += int64(e.Interval)
-		}
-		if int64(*t.CycleTime) != sum {
-			r.add(t.Pos, "cycle-time", p+".cycle-time", t.CycleTime.String(),
-				fmt.Sprintf("the intervals sum to %s", configs.Duration(sum)), fmt.Sprintf("set cycle-time: %s or change the intervals", configs.Duration(sum)))
-		}
+	var sum int64
+	for _, e := range t.Schedule {
+		sum += int64(e.Interval) // 32-bit intervals, at most configs.MaxScheduleEntries of them past the schedule rule: no overflow
+	}
+	switch {
+	case t.CycleTime != nil && len(t.Schedule) > 0 && int64(*t.CycleTime) != sum:
+		r.add(t.Pos, "cycle-time", p+".cycle-time", t.CycleTime.String(),
+			fmt.Sprintf("the intervals sum to %s", configs.Duration(sum)), fmt.Sprintf("set cycle-time: %s or change the intervals", configs.Duration(sum)))
+	case sum > maxCycle:
+		r.add(t.Pos, "schedule", p+".schedule", configs.Duration(sum).String(),
+			fmt.Sprintf("the cycle (the intervals' sum) is longer than the kernel's limit of %s (2^31 - 1 ns): it refuses it (\"'cycle_time' is too big\")", configs.Duration(maxCycle)),
+			"shorten the intervals: a cycle of at most 2.147 s")
 	}
 	if t.CycleTimeExtension != nil && *t.CycleTimeExtension < 0 {
 		r.add(t.Pos, "cycle-time-extension", p+".cycle-time-extension", t.CycleTimeExtension.String(), "must not be negative", "remove it or give a positive duration")
@@ -609,13 +658,7 @@ func windowFrame(r *run, ifc *configs.Interface, path string) {
 	if t == nil || len(t.Schedule) == 0 {
 		return
 	}
-	speed, speedNote := 1000, ""
-	if s, ok := r.facts.SpeedMbps[string(ifc.Name)]; ok && s > 0 {
-		speed = s
-	}
-	if r.facts.SpeedUnknown[string(ifc.Name)] {
-		speed, speedNote = 10, " (the driver reports no link speed, e.g. link down: taprio then assumes 10 Mb/s)"
-	}
+	speed, speedNote, _ := r.speedOf(ifc)
 	for _, tc := range slices.Sorted(maps.Keys(usedClasses(t))) {
 		sdu := 1500
 		if tc < len(t.MaxSDU) && t.MaxSDU[tc] > 0 {

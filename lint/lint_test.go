@@ -61,6 +61,9 @@ func TestEveryRule(t *testing.T) {
 	seed := seedText(t)
 	seedPTP := seed + "ptp:\n  interface: eth1\n  role: slave\n  options: {logSyncInterval: -3}\n"
 	streams := "interfaces:\n  - name: eth1\n    channels: 4\nstreams:\n  - {name: c, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 2ms, size: 64, offset: 1200us, max-latency: 100us}\n"
+	cbsFile, _ := configs.Examples.ReadFile("taprio-cbs.yaml")
+	withCBS := string(cbsFile)
+	cbsGiven := strings.Replace(withCBS, "idleslope: 20000 ", "idleslope: 20000\n        sendslope: -980000\n        hicredit: 31\n        locredit: -1512\n       ", 1)
 	cases := []struct {
 		rule, base, old, new string
 		facts                Facts
@@ -91,6 +94,10 @@ func TestEveryRule(t *testing.T) {
 		{"queues", seed, `, "1@3"]`, `]`, Facts{}, 24, Error, "one COUNT@OFFSET per traffic class"},
 		{"queues", seed, "", "", Facts{TxQueues: map[string]int{"eth1": 2}}, 24, Error, "eth1 has 2 TX queues"},
 		{"interval", seed, "{cmd: S, gates: 0x04, interval: 100us}", "{cmd: S, gates: 0x04, interval: 0}", Facts{}, 31, Error, "positive"},
+		{"queues-shared", txtimeAssist, `["1@0", "1@1"]`, `["1@0", "1@0"]`, Facts{}, 6, Warning, "TX queue 0 is also traffic class 0's: txtime-assist allows it"},
+		{"interval", seed, "{cmd: S, gates: 0x04, interval: 100us}", "{cmd: S, gates: 0x04, interval: 40us}", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 31, Error, "shorter than a minimum frame (60 bytes) at 10 Mb/s (the driver reports no link speed, e.g. link down: the kernel then assumes 10 Mb/s), 48us"},
+		{"interval", seed, "{cmd: S, gates: 0x04, interval: 100us}", "{cmd: S, gates: 0x04, interval: 479}", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 31, Error, "480ns"},
+		{"cycle-time", seed, "{cmd: S, gates: 0x04, interval: 100us}", "{cmd: S, gates: 0x04, interval: 2147000000}", Facts{}, 29, Error, "longer than the kernel's limit of 2147483647ns"},
 		{"gates", seed, "gates: 0x08", "gates: 0x18", Facts{}, 32, Error, "traffic classes >= num-tc"},
 		{"cycle-time", seed, "mode: software ", "cycle-time: 2ms\n      mode: software", Facts{}, 27, Error, "the intervals sum to 1ms"},
 		{"cycle-time", seed, "mode: software ", "cycle-time-extension: -5us\n      mode: software", Facts{}, 27, Error, "negative"},
@@ -114,6 +121,24 @@ func TestEveryRule(t *testing.T) {
 		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "has no taprio"},
 		{"etf-delta", seed, "delta: 5ms", "delta: 0", Facts{}, 40, Error, "delta must be positive"},
 		{"etf-skip-sock-check", txtimeAssist, ", skip-sock-check: true}", "}", Facts{}, 14, Error, "taprio sets each packet's txtime"},
+		{"cbs-queue", withCBS, "- queue: 2 ", "- queue: 4", Facts{}, 42, Error, "the taprio has TX queues 0-3"},
+		{"cbs-queue", withCBS, "- queue: 2 ", "- queue: 1", Facts{}, 42, Error, "an etf: sits on this queue too"},
+		{"cbs-queue", withCBS, "offload: auto                # true", "offload: auto\n      - {queue: 2, idleslope: 1000}\n      #", Facts{}, 45, Error, "two cbs qdiscs on one queue"},
+		{"cbs-queue", "interfaces:\n  - name: eth1\n    cbs:\n      - {queue: 0, idleslope: 1000}\n", "", "", Facts{}, 4, Error, "has no taprio"},
+		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 0", Facts{}, 43, Error, "must be positive"},
+		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 1000000", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 43, Error, "not below the port's rate, 1000000 kbit/s at 1000 Mb/s"},
+		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 20000", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 43, Error, "not below the port's rate, 10000 kbit/s at 10 Mb/s (the driver reports no link speed"},
+		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 20000\n        hicredit: 30\n       ", Facts{}, 44, Error, "give all three"},
+		{"cbs-credits", cbsGiven, "sendslope: -980000", "sendslope: 980000", Facts{}, 44, Error, "must be negative"},
+		{"cbs-credits", cbsGiven, "locredit: -1512", "locredit: 1512", Facts{}, 46, Error, "must not be positive"},
+		{"cbs-credits", withCBS, "offload: auto                # true", "offload: auto\n      - {queue: 3, idleslope: 1000}\n      - {queue: 0, idleslope: 1000}\n      #", Facts{}, 45, Error, "credits for 2 classes per port"},
+		{"cbs-credits", withCBS, "offload: auto                # true", "offload: auto\n      - {queue: 3, idleslope: 990000}\n      #", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 45, Error, "class B: idleslope 990000 kbit/s (with the classes above it, 1010000) is not below the port's rate of 1000000 kbit/s"},
+		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 20000\n        max-frame: 20", Facts{}, 44, Error, "header to FCS, from 64 to 65535"},
+		{"cbs-reservation", withCBS, "idleslope: 20000 ", "idleslope: 800000", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 43, Warning, "the classes reserve 80.0 % of the port's 1000000 kbit/s"},
+		{"cbs-slopes", cbsGiven, "", "", Facts{SpeedMbps: map[string]int{"eth1": 10000}}, 44, Warning, "is not idleslope minus the port's rate (10000000 kbit/s at 10000 Mb/s): the kernel's shaper then gives the class 200000 kbit/s, not idleslope's 20000"},
+		{"cbs-slopes", cbsGiven, "locredit: -1512", "locredit: -1470", Facts{}, 46, Warning, "costs -1512 bytes of credit at 1000 Mb/s"},
+		{"cbs-map", withCBS, "[3, 3, 3, 3, 3, 2,", "[3, 3, 3, 3, 3, 3,", Facts{}, 42, Warning, "TX queue 2 is traffic class 2's, and map sends no priority there"},
+		{"taprio-handle", withCBS, "handle: 100", "handle: c802", Facts{}, 23, Error, "its cbs children C0QQ: and C8QQ:"},
 		{"ptp", seedPTP, "logSyncInterval", "logSyncIntervl", Facts{}, 45, Error, "not a ptp4l option"},
 		{"ptp", seedPTP, "logSyncInterval: -3", "uds_address: /etc/passwd", Facts{}, 45, Error, "a file name"},
 		{"ptp", seedPTP, "role: slave", "role: master", Facts{}, 44, Error, "want slave or grandmaster"},

@@ -187,6 +187,22 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 			return "", err
 		}
 		return "", s.qdiscs.Replace(q)
+	case ReplaceCBS, ChangeCBS: // a replace on the running cbs's own handle is the kernel's change
+		q, err := encodeCBS(live.Ifindex, st.Handle, st.CBS, st.CBS.Options)
+		if err != nil {
+			return "", err
+		}
+		err = s.qdiscs.Replace(q)
+		if err != nil && st.CBS.Offload == configs.OffloadAuto && st.CBS.Options.Offload {
+			o := st.CBS.Options
+			o.Offload = false
+			q2, _ := encodeCBS(live.Ifindex, st.Handle, st.CBS, o)
+			if err2 := s.qdiscs.Replace(q2); err2 == nil {
+				return fmt.Sprintf("%s: cbs on TX queue %d: the NIC refused offload (%v); the shaper runs in software (offload: auto)",
+					st.Iface, st.CBS.Queue, kernelWords(err)), nil
+			}
+		}
+		return "", err
 	case ReplaceETF:
 		q, err := encodeETF(live.Ifindex, st.Handle, st.ETF, st.ETF.Options)
 		if err != nil {

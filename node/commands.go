@@ -116,6 +116,19 @@ func (c commands) taprio(ifname string, t *Taprio) string {
 	return c.tc("%s", b.String())
 }
 
+func (c commands) cbs(ifname string, handle uint16, q CBS) string {
+	o := q.Options
+	s := fmt.Sprintf("qdisc replace dev %s parent %s", quote(ifname), qdisc.FormatHandle(q.Parent(handle)))
+	if q.Handle != 0 {
+		s += " handle " + qdisc.FormatHandle(q.Handle)
+	}
+	s += fmt.Sprintf(" cbs idleslope %d sendslope %d hicredit %d locredit %d", o.IdleSlope, o.SendSlope, o.HiCredit, o.LoCredit)
+	if o.Offload {
+		s += " offload 1"
+	}
+	return c.tc("%s", s)
+}
+
 func (c commands) etf(ifname string, handle uint16, e ETF) string {
 	o := e.Options
 	s := fmt.Sprintf("qdisc replace dev %s parent %s", quote(ifname), qdisc.FormatHandle(e.Parent(handle)))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/tsnctl/tsnctl/cbs"
+	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -142,6 +144,15 @@ func sduEqual(want, live []uint32) bool {
 		}
 	}
 	return true
+}
+
+// CBSEqual reports whether a live cbs is the intended one; with offload auto, either offload state is.
+func CBSEqual(want CBS, live cbs.Options) bool {
+	w := want.Options
+	if want.Offload == configs.OffloadAuto {
+		w.Offload = live.Offload
+	}
+	return w == live
 }
 
 // ETFEqual reports whether a live ETF is the intended one; with offload auto, either offload state is.

@@ -1,5 +1,6 @@
 // Package node reads, plans, applies and rolls back a node's TSN configuration: NIC channels,
-// 802.1Q VLANs with QoS maps, a taprio root qdisc and ETF children, in any network namespace.
+// 802.1Q VLANs with QoS maps, a taprio root qdisc and its ETF and cbs children, in any network
+// namespace.
 //
 // The pure half (desired.go, compare.go, plan.go, commands.go) turns a configuration and the live
 // state into a plan and equivalent iproute2/ethtool commands; the other half (live.go, apply.go)
@@ -9,9 +10,11 @@ package node
 import (
 	"sort"
 
+	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -55,6 +58,17 @@ type ETF struct {
 // Parent is the ETF's tc parent: HANDLE:QUEUE+1.
 func (e ETF) Parent(handle uint16) uint32 { return qdisc.Handle(handle, uint16(e.Queue+1)) }
 
+// CBS is an intended cbs child on one TX queue.
+type CBS struct {
+	Queue   int
+	Options cbs.Options
+	Offload configs.Offload
+	Handle  uint32 // chosen by Plan
+}
+
+// Parent is the cbs's tc parent: HANDLE:QUEUE+1.
+func (c CBS) Parent(handle uint16) uint32 { return qdisc.Handle(handle, uint16(c.Queue+1)) }
+
 // Iface is everything intended for one interface.
 type Iface struct {
 	Name     string
@@ -62,6 +76,28 @@ type Iface struct {
 	VLANs    []VLAN
 	Taprio   *Taprio
 	ETF      []ETF
+	// cbs is the file's interface, whose cbs: entries CBSAt turns into shapers at the link's speed.
+	cbs *configs.Interface
+}
+
+// CBSAt is the intended cbs children, by queue, for a link of speedMbps as the driver reports it
+// (0: none reported): credits the file leaves to tsnctl follow the speed (lint.CBSOptions). It is
+// empty when the entries do not convert at this speed, which lint's cbs-credits rule refuses with
+// the same facts.
+func (w Iface) CBSAt(speedMbps int) []CBS {
+	if w.cbs == nil || len(w.cbs.CBS) == 0 {
+		return nil
+	}
+	os, err := lint.CBSOptions(w.cbs, speedMbps)
+	if err != nil {
+		return nil
+	}
+	var out []CBS
+	for _, c := range w.cbs.CBS {
+		out = append(out, CBS{Queue: *c.Queue, Options: os[*c.Queue], Offload: c.Offload})
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Queue < out[b].Queue })
+	return out
 }
 
 // Resolve turns a configuration that lint passed into intent: a conversion of typed values that
@@ -94,6 +130,10 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 			}})
 		}
 		sort.Slice(ifc.ETF, func(a, b int) bool { return ifc.ETF[a].Queue < ifc.ETF[b].Queue })
+		if len(ci.CBS) > 0 {
+			c := ci
+			ifc.cbs = &c
+		}
 		out = append(out, ifc)
 	}
 	return out

@@ -255,6 +255,7 @@ func checkAgainstIproute2(t *testing.T, ns string, want Iface, warnedOffload map
 			wantOff := e.Options.Offload && !warnedOffload[e.Queue]
 			eq("etf offload", eo["offload"], onoff(wantOff))
 		}
+		checkCBS(t, ns, want, warnedOffload)
 	}
 	for _, v := range want.VLANs {
 		l := ipLink(t, ns, v.Name)
@@ -295,6 +296,53 @@ func checkAgainstIproute2(t *testing.T, ns string, want Iface, warnedOffload map
 		check("rx", c.RX)
 		check("tx", c.TX)
 	}
+}
+
+// checkCBS compares the intent's cbs children, at the link's speed, with tc's read-back.
+func checkCBS(t *testing.T, ns string, want Iface, warnedOffload map[int]bool) {
+	t.Helper()
+	qs := tcShow(t, ns, want.Name)
+	eq := func(field string, got, wantv any) {
+		if fmt.Sprint(got) != fmt.Sprint(wantv) {
+			t.Errorf("%s %s: tc says %v, tsnctl intended %v", want.Name, field, got, wantv)
+		}
+	}
+	for _, c := range want.CBSAt(linkSpeed(t, ns, want.Name)) {
+		parent := qdisc.FormatHandle(c.Parent(want.Taprio.Handle))
+		var got *tcQdisc
+		for i := range qs {
+			if qs[i].Parent == parent && qs[i].Kind == "cbs" {
+				got = &qs[i]
+			}
+		}
+		if got == nil {
+			t.Errorf("%s: no cbs at %s: %+v", want.Name, parent, qs)
+			continue
+		}
+		co := got.Options
+		eq("cbs idleslope", num(co["idleslope"]), c.Options.IdleSlope)
+		eq("cbs sendslope", num(co["sendslope"]), c.Options.SendSlope)
+		eq("cbs hicredit", num(co["hicredit"]), c.Options.HiCredit)
+		eq("cbs locredit", num(co["locredit"]), c.Options.LoCredit)
+		wantOff := c.Options.Offload && !warnedOffload[c.Queue]
+		eq("cbs offload", num(co["offload"]), map[bool]int{true: 1, false: 0}[wantOff])
+	}
+}
+
+// linkSpeed is the speed ethtool reports for dev, in Mb/s (0: none).
+func linkSpeed(t *testing.T, ns, dev string) int {
+	t.Helper()
+	args := []string{"ethtool", dev}
+	if ns != "" {
+		args = append([]string{"ip", "netns", "exec", ns}, args...)
+	}
+	m := regexp.MustCompile(`Speed: (\d+)Mb/s`).FindStringSubmatch(labtest.Run(t, args...))
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
 }
 
 func offloadWarnings(res *Result) map[int]bool {
@@ -375,10 +423,17 @@ const corpusTwoIfaces = `interfaces:
 `
 
 func TestLabCorpusMatchesIproute2(t *testing.T) {
+	cbsText, _ := configs.Examples.ReadFile("taprio-cbs.yaml")
+	shared, err := os.ReadFile("../lint/testdata/corpus/ok-txtime-assist-shared.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, text := range map[string]string{
-		"seed software": seedFor(t, "v0"),
-		"txtime-assist, H/R, max-sdu, ETF flags, VLANs": corpusAssist,
-		"two interfaces, channel changes":               corpusTwoIfaces,
+		"seed software":                          seedFor(t, "v0"),
+		"taprio + cbs (configs/taprio-cbs.yaml)": strings.ReplaceAll(string(cbsText), "eth1", "v0"),
+		"txtime-assist, classes sharing queue 0 (tc-taprio(8)'s example)": strings.ReplaceAll(string(shared), "eth0", "v0"),
+		"txtime-assist, H/R, max-sdu, ETF flags, VLANs":                   corpusAssist,
+		"two interfaces, channel changes":                                 corpusTwoIfaces,
 	} {
 		t.Run(name, func(t *testing.T) {
 			ns := labNetns(t, 4)

@@ -6,6 +6,7 @@ import (
 	"github.com/tsnctl/tsnctl/lint"
 	"sort"
 
+	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/nsexec"
@@ -33,6 +34,8 @@ type Live struct {
 	TaprioHandle uint16
 	// ETF is the decoded ETF children of the root taprio, by TX queue.
 	ETF map[int]etf.Options
+	// CBS is the decoded cbs children of the root taprio, by TX queue.
+	CBS map[int]cbs.Options
 }
 
 // Root returns the root qdisc, if any.
@@ -146,7 +149,7 @@ func (s *System) Read(name string) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	live.Taprio, live.TaprioHandle, live.ETF = t.Taprio, t.Handle, t.ETF
+	live.Taprio, live.TaprioHandle, live.ETF, live.CBS = t.Taprio, t.Handle, t.ETF, t.CBS
 	return live, nil
 }
 

@@ -3,6 +3,8 @@ package node
 import (
 	"fmt"
 
+	"github.com/tsnctl/tsnctl/cbs"
+	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
@@ -24,6 +26,12 @@ const (
 	// children stay.
 	ChangeSchedule Action = "change-schedule"
 	ReplaceETF     Action = "replace-etf"
+	// ReplaceCBS installs a cbs on a TX queue: a new qdisc, grafted (a queue without one, or with
+	// another kind of child).
+	ReplaceCBS Action = "replace-cbs"
+	// ChangeCBS changes a running cbs's parameters in place (the kernel's cbs has a change
+	// operation): no graft, the queue's packets and the gates stay.
+	ChangeCBS Action = "change-cbs"
 	// RestartSchedule re-sends the root's own schedule as a change after ETF children were
 	// grafted onto a software-mode taprio. Grafting a child stops such a taprio's gates: the
 	// kernel's taprio_graft deactivates the device, taprio_reset cancels the timer that advances
@@ -45,12 +53,13 @@ type Step struct {
 	VLAN     VLAN
 	Taprio   *Taprio
 	ETF      ETF
+	CBS      CBS
 	Handle   uint16
 }
 
 // Plan lists the steps that take live to want, in the order they must run: channels, VLANs, the
-// root taprio (deleting an older taprio first), then ETF children. An empty plan means the node
-// already is as intended.
+// root taprio (deleting an older taprio first), then ETF and cbs children. An empty plan means the
+// node already is as intended.
 func Plan(want Iface, live *Live, netns string) []Step {
 	var steps []Step
 	cmd := commands{netns: netns}
@@ -106,6 +115,30 @@ func Plan(want Iface, live *Live, netns string) []Step {
 					Command: cmd.etf(want.Name, want.Taprio.Handle, e)})
 				grafted = true
 			}
+		}
+		for _, c := range want.CBSAt(live.SpeedMbps) {
+			cur, ok := live.CBS[c.Queue]
+			if !rootChanged && ok && CBSEqual(c, cur) {
+				continue
+			}
+			parent := c.Parent(want.Taprio.Handle)
+			if child := live.Child(parent); child != nil && !rootChanged && ok {
+				c.Handle = child.Handle
+				steps = append(steps, Step{Action: ChangeCBS, Iface: want.Name, CBS: c, Handle: want.Taprio.Handle,
+					Summary: fmt.Sprintf("change the cbs on TX queue %d in place (%s)", c.Queue, cbsWords(c.Options, cur)),
+					Command: cmd.cbs(want.Name, want.Taprio.Handle, c)})
+				continue
+			}
+			var old uint32
+			if child := live.Child(parent); child != nil && !rootChanged {
+				old = child.Handle
+			}
+			c.Handle = cbsHandle(c.Queue, old)
+			steps = append(steps, Step{Action: ReplaceCBS, Iface: want.Name, CBS: c, Handle: want.Taprio.Handle,
+				Summary: fmt.Sprintf("install cbs on TX queue %d (parent %s): idleslope %d kbit/s%s", c.Queue, qdisc.FormatHandle(parent), c.Options.IdleSlope,
+					map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[c.Offload == configs.OffloadAuto]),
+				Command: cmd.cbs(want.Name, want.Taprio.Handle, c)})
+			grafted = true
 		}
 		if grafted && want.Taprio.Options.Mode == taprio.Software {
 			steps = append(steps, Step{Action: RestartSchedule, Iface: want.Name, Taprio: want.Taprio,
@@ -163,6 +196,26 @@ func etfHandle(queue int, old uint32) uint32 {
 		h = qdisc.Handle(uint16(0xE800+queue), 0)
 	}
 	return h
+}
+
+// cbsHandle picks the handle of a new cbs on a queue: C0QQ:, or C8QQ: when the qdisc being
+// replaced has C0QQ: (see etfHandle).
+func cbsHandle(queue int, old uint32) uint32 {
+	h := qdisc.Handle(uint16(0xC000+queue), 0)
+	if old == h {
+		h = qdisc.Handle(uint16(0xC800+queue), 0)
+	}
+	return h
+}
+
+func cbsWords(want, live cbs.Options) string {
+	return fmt.Sprintf("idleslope %d sendslope %d hicredit %d locredit %d, was %d %d %d %d",
+		want.IdleSlope, want.SendSlope, want.HiCredit, want.LoCredit, live.IdleSlope, live.SendSlope, live.HiCredit, live.LoCredit)
+}
+
+func encodeCBS(ifindex int, handle uint16, c CBS, o cbs.Options) (qdisc.Qdisc, error) {
+	b, err := o.MarshalBinary()
+	return qdisc.Qdisc{Ifindex: ifindex, Parent: c.Parent(handle), Handle: c.Handle, Kind: cbs.Kind, Options: b}, err
 }
 
 // encodeTaprio and encodeETF build the kernel objects of a step.

@@ -75,6 +75,16 @@ func ToConfig(l *Live) configs.Interface {
 			ci.ETF = append(ci.ETF, configs.ETF{Queue: &qq, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta),
 				Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
 		}
+		for _, q := range slices.Sorted(maps.Keys(l.CBS)) {
+			c := l.CBS[q]
+			qq := q
+			off := configs.OffloadFalse
+			if c.Offload {
+				off = configs.OffloadTrue
+			}
+			idle, send, hi, lo := int64(c.IdleSlope), int64(c.SendSlope), int64(c.HiCredit), int64(c.LoCredit)
+			ci.CBS = append(ci.CBS, configs.CBS{Queue: &qq, IdleSlope: &idle, SendSlope: &send, HiCredit: &hi, LoCredit: &lo, Offload: off})
+		}
 	}
 	return ci
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mdlayher/netlink"
+	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -180,5 +181,83 @@ func TestGoldenUnknownKind(t *testing.T) {
 func TestGoldenDelete(t *testing.T) {
 	if err := replay(t, "delete.nl", sameRequest(nil)).Delete(goldIfindex, HandleRoot, 0); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func decodeCBS(b []byte) (any, error) {
+	var o cbs.Options
+	err := o.UnmarshalBinary(b)
+	return o, err
+}
+
+// goldCBS is the cbs the recordings' tc command installs on TX queue 2: 20 Mbit/s on the veth's
+// 10 Gb/s, with the credits tsnctl derives for it.
+var goldCBS = cbs.Options{IdleSlope: 20000, SendSlope: -9980000, HiCredit: 4, LoCredit: -1539}
+
+func TestGoldenReplaceCBS(t *testing.T) {
+	b, err := goldCBS.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := replay(t, "cbs-replace.nl", sameRequest(decodeCBS))
+	if err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: Handle(0x100, 3), Handle: Handle(0xc002, 0), Kind: cbs.Kind, Options: b}); err != nil {
+		t.Errorf("replace: %v", err)
+	}
+}
+
+// The dump of a taprio with a cbs child: the cbs's parameters as they were given (the kernel keeps
+// the slopes in bytes per second and dumps them back in kbit/s), and the pfifo the cbs made for
+// its own queue.
+func TestGoldenListCBS(t *testing.T) {
+	c := replay(t, "cbs-show.nl", sameRequest(nil))
+	qs, err := c.List(goldIfindex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *cbs.Options
+	var kinds []string
+	for _, q := range qs {
+		kinds = append(kinds, q.Kind+" "+FormatHandle(q.Handle)+" parent "+FormatHandle(q.Parent))
+		if q.Kind == cbs.Kind {
+			got = new(cbs.Options)
+			if err := got.UnmarshalBinary(q.Options); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got == nil || *got != goldCBS {
+		t.Errorf("cbs %+v, want %+v; qdiscs %q", got, goldCBS, kinds)
+	}
+}
+
+// tc-taprio(8)'s txtime-assist example: three traffic classes share TX queue 0 (queues 1@0 1@0
+// 1@0), which the kernel accepts in txtime-assist mode; tsnctl sends what tc sends.
+func TestGoldenTaprioTxtimeAssistSharedQueue(t *testing.T) {
+	tai := clock.TAI
+	o := taprio.Options{NumTC: 3, Map: [16]uint8{2, 2, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+		Queues: []taprio.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 0}, {Count: 1, Offset: 0}}, ClockID: &tai,
+		Mode: taprio.TxtimeAssist, TxtimeDelay: 200000}
+	o.Schedule.BaseTime = 1528743495910289987
+	o.Schedule.Entries = []taprio.Entry{{Gates: 1, Interval: 300000}, {Gates: 2, Interval: 300000}, {Gates: 4, Interval: 400000}}
+	b, err := o.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := replay(t, "taprio-txtime-assist.nl", sameRequest(decodeTaprio))
+	if err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: taprio.Kind, Options: b}); err != nil {
+		t.Errorf("replace: %v", err)
+	}
+}
+
+// A cycle of 2^31 ns: the kernel's limit is INT_MAX ns (lint's cycle-time rule refuses it first).
+func TestGoldenTaprioCycleTooBig(t *testing.T) {
+	o := seedTaprio(0)
+	o.Schedule.Entries[0].Interval = 1 << 31
+	b, _ := o.MarshalBinary()
+	c := replay(t, "taprio-cycle-too-big.nl", sameRequest(decodeTaprio))
+	err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: taprio.Kind, Options: b})
+	var e *Error
+	if !errors.As(err, &e) || e.Kernel != "'cycle_time' is too big" || !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("%#v", err)
 	}
 }

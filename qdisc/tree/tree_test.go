@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/qdisc"
@@ -53,6 +54,18 @@ func TestDecode(t *testing.T) {
 				}
 			}
 		})
+	}
+	// A cbs on queue 2 beside the ETF on queue 1; the pfifo the cbs made for itself is no child of the taprio.
+	c := cbs.Options{IdleSlope: 20000, SendSlope: -980000, HiCredit: 31, LoCredit: -1512}
+	cb, _ := c.MarshalBinary()
+	got, err := Decode([]qdisc.Qdisc{root, {Handle: qdisc.Handle(0xe001, 0), Parent: qdisc.Handle(0x100, 2), Kind: etf.Kind, Options: eb},
+		{Handle: qdisc.Handle(0xc002, 0), Parent: qdisc.Handle(0x100, 3), Kind: cbs.Kind, Options: cb},
+		{Parent: qdisc.Handle(0xc002, 1), Kind: "pfifo"}})
+	if err != nil || len(got.CBS) != 1 || got.CBS[2] != c || got.ETF[1] != e {
+		t.Errorf("with a cbs: %+v, %v", got, err)
+	}
+	if _, err := Decode([]qdisc.Qdisc{root, {Handle: qdisc.Handle(0xc002, 0), Parent: qdisc.Handle(0x100, 3), Kind: cbs.Kind, Options: []byte{4, 0, 2, 0}}}); err == nil {
+		t.Error("a cbs without parameters decoded")
 	}
 	if _, err := Decode([]qdisc.Qdisc{{Parent: qdisc.HandleRoot, Kind: taprio.Kind, Options: []byte{1, 2, 3}}}); err == nil {
 		t.Error("a corrupt taprio decoded")

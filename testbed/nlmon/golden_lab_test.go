@@ -38,6 +38,20 @@ var scenarios = []scenario{
 	{File: "qdisc/testdata/netlink/taprio-invalid.nl", Fails: true,
 		Run: tc("qdisc replace dev v0 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
 			"base-time 1000000000 sched-entry S 01 0 clockid CLOCK_TAI")},
+	{File: "qdisc/testdata/netlink/cbs-replace.nl", Setup: [][]string{tc("qdisc replace dev v0 parent root handle 100: " + taprioArgs)},
+		Run: tc("qdisc replace dev v0 parent 100:3 handle c002: cbs idleslope 20000 sendslope -9980000 hicredit 4 locredit -1539")},
+	{File: "qdisc/testdata/netlink/cbs-show.nl", Setup: [][]string{tc("qdisc replace dev v0 parent root handle 100: " + taprioArgs),
+		tc("qdisc replace dev v0 parent 100:3 handle c002: cbs idleslope 20000 sendslope -9980000 hicredit 4 locredit -1539")},
+		Run: tc("qdisc show dev v0")},
+	// tc-taprio(8)'s txtime-assist example: three classes sharing TX queue 0, which the kernel
+	// allows in txtime-assist mode only.
+	{File: "qdisc/testdata/netlink/taprio-txtime-assist.nl", Run: tc("qdisc replace dev v0 parent root handle 100 taprio num_tc 3 " +
+		"map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@0 1@0 base-time 1528743495910289987 " +
+		"sched-entry S 01 300000 sched-entry S 02 300000 sched-entry S 04 400000 flags 0x1 txtime-delay 200000 clockid CLOCK_TAI")},
+	// A cycle past the kernel's limit (INT_MAX ns): one entry of 2^31 ns.
+	{File: "qdisc/testdata/netlink/taprio-cycle-too-big.nl", Fails: true,
+		Run: tc("qdisc replace dev v0 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
+			"base-time 1000000000 sched-entry S 01 2147483648 clockid CLOCK_TAI")},
 	{File: "qdisc/testdata/netlink/unknown-kind.nl", Fails: true, Run: tc("qdisc add dev v0 root handle 100: nosuchqdisc")},
 	{File: "nic/testdata/netlink/channels-get.nl", Run: in("ethtool", "-l", "v0")},
 	{File: "nic/testdata/netlink/channels-set.nl", Run: in("ethtool", "-L", "v0", "rx", "2", "tx", "2")},

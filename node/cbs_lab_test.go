@@ -1,0 +1,151 @@
+//go:build lab
+
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/testbed/labtest"
+)
+
+// A cbs is changed in place: the same qdisc (handle) with the new parameters, no graft, so the
+// software taprio's gates are not restarted and the schedule stays operational; other credits on
+// the node are repaired the same way.
+func TestLabCBSChangedInPlace(t *testing.T) {
+	ns := labNetns(t, 4)
+	b, _ := configs.Examples.ReadFile("taprio-cbs.yaml")
+	text := strings.ReplaceAll(string(b), "eth1", "v0")
+	apply(t, ns, text)
+	handleOf := func() string {
+		for _, q := range tcShow(t, ns, "v0") {
+			if q.Kind == "cbs" && q.Parent == "100:3" {
+				return q.Handle
+			}
+		}
+		t.Fatalf("no cbs at 100:3")
+		return ""
+	}
+	before := handleOf()
+
+	faster := strings.Replace(text, "idleslope: 20000 ", "idleslope: 40000 ", 1)
+	sys, p, err := prepare(t, ns, faster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || p.Steps[0].Action != ChangeCBS {
+		t.Fatalf("plan %+v, want one change-cbs", p.Steps)
+	}
+	if _, err := sys.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	checkCBS(t, ns, p.Wants[0], map[int]bool{2: true}) // offload auto fell back when it was installed
+	if after := handleOf(); after != before {
+		t.Errorf("the cbs is %s, was %s: replaced, not changed in place", after, before)
+	}
+
+	// Drift: someone sets other credits by hand; the plan changes them back in place.
+	labtest.Run(t, "tc", "-n", ns, "qdisc", "replace", "dev", "v0", "parent", "100:3", "handle", before, "cbs",
+		"idleslope", "1000", "sendslope", "-9999000", "hicredit", "1", "locredit", "-1")
+	sys, p, err = prepare(t, ns, faster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Steps) != 1 || p.Steps[0].Action != ChangeCBS || !strings.Contains(p.Steps[0].Summary, "was 1000 -9999000 1 -1") {
+		t.Fatalf("repair plan %+v", p.Steps)
+	}
+	if _, err := sys.Apply(p); err != nil {
+		t.Fatal(err)
+	}
+	checkCBS(t, ns, p.Wants[0], map[int]bool{2: true}) // offload auto fell back when it was installed
+}
+
+// cbsRateConfig: every priority in traffic class 0 (an empty map), whose TX queue 0 has a cbs of
+// idleslope kbit/s; the gates are always open, so the shaper alone limits the class.
+func cbsRateConfig(idleslope int) string {
+	return fmt.Sprintf(`interfaces:
+  - name: v0
+    vlans: [{id: 3}]
+    taprio:
+      num-tc: 2
+      queues: ["1@0", "1@1"]
+      clockid: CLOCK_TAI
+      base-time: auto
+      schedule:
+        - {cmd: S, gates: 0x03, interval: 1ms}
+    cbs:
+      - {queue: 0, idleslope: %d}
+`, idleslope)
+}
+
+// cbsBytes is the cbs qdisc's byte counter on v0 (tc -s: the bytes it dequeued, counted as it
+// counts them, Ethernet header to payload) and the guest's time of the reading.
+func cbsBytes(t *testing.T) (int64, time.Time) {
+	t.Helper()
+	out := labtest.Run(t, "tc", "-n", "tx", "-s", "-j", "qdisc", "show", "dev", "v0")
+	now := time.Now()
+	var qs []struct {
+		Kind  string `json:"kind"`
+		Bytes int64  `json:"bytes"`
+	}
+	if err := json.Unmarshal([]byte(out), &qs); err != nil {
+		t.Fatalf("tc -s -j: %v\n%s", err, out)
+	}
+	for _, q := range qs {
+		if q.Kind == "cbs" {
+			return q.Bytes, now
+		}
+	}
+	t.Fatalf("no cbs on v0:\n%s", out)
+	return 0, now
+}
+
+// cbsRate offers twice idleslope (iperf3 -u, 1000-byte datagrams) through the shaper for 6 s and
+// returns what the cbs let through from 0.5 s to 5.5 s, in kbit/s.
+func cbsRate(t *testing.T, idleslope int) float64 {
+	t.Helper()
+	apply(t, "tx", cbsRateConfig(idleslope))
+	labtest.Talker(t)
+	srv := exec.Command("ip", "netns", "exec", "rx", "iperf3", "-s", "-1", "-B", "10.3.0.2", "-p", "5201")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	time.Sleep(200 * time.Millisecond)
+	cli := exec.Command("ip", "netns", "exec", "tx", "iperf3", "-c", "10.3.0.2", "-p", "5201", "-u", "-l", "1000",
+		"-b", fmt.Sprintf("%dK", 2*idleslope), "-t", "6")
+	out := &strings.Builder{}
+	cli.Stdout, cli.Stderr = out, out
+	if err := cli.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	b0, t0 := cbsBytes(t)
+	time.Sleep(5 * time.Second)
+	b1, t1 := cbsBytes(t)
+	if err := cli.Wait(); err != nil {
+		t.Fatalf("iperf3: %v\n%s", err, out)
+	}
+	srv.Wait()
+	return float64(b1-b0) * 8 / 1000 / t1.Sub(t0).Seconds()
+}
+
+// The shaper's rate, measured: a class offered twice its idleslope gets idleslope (within 5 %), in
+// the bytes the shaper counts; and with idleslope doubled (sendslope recomputed: the credits are
+// tsnctl's), twice that. The second run is the mutation the first must tell apart: a shaper
+// that passed the offered load, or held to another rate, fails one of them.
+func TestLabCBSRate(t *testing.T) {
+	for _, idle := range []int{20000, 40000} {
+		labtest.VethPair(t)
+		got := cbsRate(t, idle)
+		t.Logf("idleslope %d kbit/s, offered %d: the cbs passed %.0f kbit/s (%.2f %% off)", idle, 2*idle, got, (got/float64(idle)-1)*100)
+		if got < 0.95*float64(idle) || got > 1.05*float64(idle) {
+			t.Errorf("idleslope %d kbit/s: the cbs passed %.0f kbit/s, not within 5 %%", idle, got)
+		}
+	}
+}
