@@ -12,6 +12,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/taprio"
 	"go.yaml.in/yaml/v3"
 )
@@ -36,7 +37,9 @@ type Interface struct {
 	Channels *Channels   `yaml:"channels,omitempty" json:"channels,omitempty"`
 	VLANs    []VLAN      `yaml:"vlans,omitempty" json:"vlans,omitempty"`
 	Taprio   *Taprio     `yaml:"taprio,omitempty" json:"taprio,omitempty"`
-	ETF      []ETF       `yaml:"etf,omitempty" json:"etf,omitempty"`
+	// Mqprio is a root mqprio instead of a taprio: traffic classes and queues without gates.
+	Mqprio *Mqprio `yaml:"mqprio,omitempty" json:"mqprio,omitempty"`
+	ETF    []ETF   `yaml:"etf,omitempty" json:"etf,omitempty"`
 	// CBS are credit-based shapers on TX queues of the taprio.
 	CBS []CBS `yaml:"cbs,omitempty" json:"cbs,omitempty"`
 	// Plan holds the planning inputs of an interface that carries streams.
@@ -84,6 +87,84 @@ type Taprio struct {
 	Schedule           []Entry     `yaml:"schedule,omitempty" json:"schedule,omitempty"`
 	Pos                `yaml:"-" json:"-"`
 }
+
+// Mqprio is a root mqprio qdisc: socket priorities to traffic classes to TX queues, as taprio's
+// num-tc, map and queues, without a schedule; hw hands it to the NIC, and only then may it have a
+// mode, a shaper and per-class rates (the kernel refuses them in software).
+type Mqprio struct {
+	Handle Handle  `yaml:"handle,omitempty" json:"handle,omitempty"`
+	NumTC  int     `yaml:"num-tc" json:"num-tc,omitempty"`
+	Map    []int   `yaml:"map,omitempty" json:"map,omitempty"`
+	Queues []Queue `yaml:"queues,omitempty" json:"queues,omitempty"`
+	HW     bool    `yaml:"hw,omitempty" json:"hw,omitempty"`
+	// Mode and Shaper are tc's words: dcb or channel; dcb or bw_rlimit.
+	Mode   *mqprio.Mode   `yaml:"mode,omitempty" json:"mode,omitempty"`
+	Shaper *mqprio.Shaper `yaml:"shaper,omitempty" json:"shaper,omitempty"`
+	// MinRate and MaxRate are per traffic class (shaper bw_rlimit), as tc writes rates: 100Mbit.
+	MinRate []Rate `yaml:"min-rate,omitempty" json:"min-rate,omitempty"`
+	MaxRate []Rate `yaml:"max-rate,omitempty" json:"max-rate,omitempty"`
+	Pos     `yaml:"-" json:"-"`
+}
+
+// Rate is bits per second, written as tc writes rates: 100Mbit, 1Gbit, 500kbit, 8000bit, a plain
+// number of bit/s, or bytes per second with bps (tc's unit for bytes: 1mbps is 8 Mbit/s).
+type Rate uint64
+
+// UnmarshalYAML reads a rate.
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseRate(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return valueError(n, "a rate as tc writes it, such as 100Mbit, 1Gbit or 500kbit")
+	}
+	*r = v
+	return nil
+}
+
+// ParseRate reads a rate as tc does (tc's get_rate64: bit, kbit, mbit, gbit, tbit and their
+// byte forms bps, kbps, mbps…, SI prefixes, and the IEC kibit, mibit…; case does not matter).
+func ParseRate(s string) (Rate, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	i := 0
+	for i < len(s) && (s[i] >= '0' && s[i] <= '9' || s[i] == '.') {
+		i++
+	}
+	num, unit := s[:i], s[i:]
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("not a rate: %q", s)
+	}
+	mult := map[string]float64{"": 1, "bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9, "tbit": 1e12,
+		"kibit": 1 << 10, "mibit": 1 << 20, "gibit": 1 << 30, "tibit": 1 << 40,
+		"bps": 8, "kbps": 8e3, "mbps": 8e6, "gbps": 8e9, "tbps": 8e12,
+		"kibps": 8 << 10, "mibps": 8 << 20, "gibps": 8 << 30, "tibps": 8 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("unknown unit %q", unit)
+	}
+	bits := v * mult
+	if bits >= 1<<63 {
+		return 0, fmt.Errorf("rate %q too large", s)
+	}
+	return Rate(bits), nil
+}
+
+// String writes the rate in the largest of Gbit, Mbit, kbit that keeps it whole, else bit.
+func (r Rate) String() string {
+	switch n := uint64(r); {
+	case n != 0 && n%1e9 == 0:
+		return fmt.Sprintf("%dGbit", n/1e9)
+	case n != 0 && n%1e6 == 0:
+		return fmt.Sprintf("%dMbit", n/1e6)
+	case n != 0 && n%1e3 == 0:
+		return fmt.Sprintf("%dkbit", n/1e3)
+	}
+	return fmt.Sprintf("%dbit", uint64(r))
+}
+
+// MarshalYAML writes the rate with its unit.
+func (r Rate) MarshalYAML() (any, error) { return r.String(), nil }
+
+// MarshalJSON writes "100Mbit".
+func (r Rate) MarshalJSON() ([]byte, error) { return json.Marshal(r.String()) }
 
 // Entry is one gate control list entry.
 type Entry struct {

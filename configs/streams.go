@@ -147,13 +147,16 @@ func checkStreams(c *Config) error {
 		carries := slices.ContainsFunc(c.Streams, func(s Stream) bool { return s.Interface == ifc.Name })
 		p := fmt.Sprintf("interfaces[%d]", i)
 		switch {
-		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0):
+		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0 || ifc.Mqprio != nil):
 			key := "taprio"
-			if ifc.Taprio == nil {
+			switch {
+			case ifc.Mqprio != nil:
+				key = "mqprio"
+			case ifc.Taprio == nil:
 				key = "etf"
 			}
 			return &Error{File: ifc.File, Line: ifc.LineOf(key), Field: p + "." + key,
-				Msg: "this interface carries streams: tsnctl plan writes its taprio: and etf:; remove them (or the streams)"}
+				Msg: "this interface carries streams: tsnctl plan writes its taprio: and etf:; remove " + key + ": (or the streams)"}
 		case !carries && ifc.Plan != nil:
 			return &Error{File: ifc.File, Line: ifc.LineOf("plan"), Field: p + ".plan", Msg: "no stream is sent on this interface: plan: applies to an interface that carries streams"}
 		}

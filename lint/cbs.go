@@ -104,8 +104,7 @@ func (r *run) speedOf(ifc *configs.Interface) (mbps int, note string, known bool
 }
 
 func cbsQueue(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	total := etfQueues(t)
+	rt := rootOf(ifc)
 	etfOn := map[int]bool{}
 	for _, e := range ifc.ETF {
 		if e.Queue != nil {
@@ -116,12 +115,12 @@ func cbsQueue(r *run, ifc *configs.Interface, path string) {
 	for j, c := range ifc.CBS {
 		p := fmt.Sprintf("%s.cbs[%d]", path, j)
 		switch {
-		case t == nil:
-			r.add(c.Pos, "queue", p, "", "cbs is placed under a TX queue of the root qdisc, and this interface has no taprio", "add a taprio: section")
+		case rt == nil:
+			r.add(c.Pos, "queue", p, "", "cbs is placed under a TX queue of a taprio or mqprio, and this interface has neither", "add a taprio: or mqprio: section")
 		case c.Queue == nil:
 			r.add(c.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
-		case *c.Queue < 0 || *c.Queue >= total:
-			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), fmt.Sprintf("the taprio has TX queues 0-%d", total-1), "use a queue the taprio's queues: ranges cover")
+		case *c.Queue < 0 || *c.Queue >= rt.txQueues():
+			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), fmt.Sprintf("the %s has TX queues 0-%d", rt.key, rt.txQueues()-1), "use a queue the "+rt.key+"'s queues: ranges cover")
 		case used[*c.Queue]:
 			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), "two cbs qdiscs on one queue", "remove the duplicate")
 		case etfOn[*c.Queue]:
@@ -276,17 +275,17 @@ func cbsFrameBytes(p *int64) int64 {
 
 // cbsMap: a cbs on a queue whose traffic class no priority maps to shapes nothing.
 func cbsMap(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	if t == nil {
+	rt := rootOf(ifc)
+	if rt == nil {
 		return
 	}
-	used := usedClasses(t)
+	used := rt.used()
 	for j, c := range ifc.CBS {
 		if c.Queue == nil {
 			continue
 		}
 		var classes []int
-		for tc, q := range t.Queues {
+		for tc, q := range rt.queues {
 			if *c.Queue >= int(q.Offset) && *c.Queue < int(q.Offset)+int(q.Count) {
 				classes = append(classes, tc)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/frame"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/ptp"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -105,9 +106,10 @@ var Rules = []*Rule{
 	{"channels", Error, "channel counts are at least 1", channels, nil},
 	{"vlan-id", Error, "VLAN ids are 1-4094 and unique per interface", vlanID, nil},
 	{"qos-map", Error, "egress-qos-map maps priority 0-15 to PCP 0-7; ingress-qos-map maps PCP 0-7 to priority 0-15", qosMap, nil},
-	{"num-tc", Error, "num-tc is 1-16", numTC, nil},
-	{"map", Error, "map has at most 16 entries, each a traffic class < num-tc", prioMap, nil},
-	{"queues", Error, "one COUNT@OFFSET per traffic class; ranges do not overlap (except in txtime-assist mode: queues-shared) and lie within the device's TX queues", queues, nil},
+	{"num-tc", Error, "num-tc (of taprio or mqprio) is 1-16", numTC, nil},
+	{"map", Error, "map (of taprio or mqprio) has at most 16 entries, each a traffic class < num-tc", prioMap, nil},
+	{"queues", Error, "one COUNT@OFFSET per traffic class (of taprio or mqprio); ranges do not overlap (except in txtime-assist mode: queues-shared) and lie within the device's TX queues", queues, nil},
+	{"mqprio", Error, "an interface has a taprio or an mqprio root, not both; an mqprio's handle is not one of tsnctl's children's; its mode, shaper and rates are given with hw: true only (the kernel refuses them in software), rates with shaper bw_rlimit and one per traffic class", mqprioRoot, nil},
 	{"queues-shared", Warning, "in txtime-assist mode, traffic classes whose queue ranges overlap share those TX queues, which the kernel allows there (warning)", queuesShared, nil},
 	{"schedule", Error, fmt.Sprintf("the schedule has at least one entry and at most %d (past 439 entries with a change pending, the kernel's dump leaves the taprio out: neither tc nor tsnctl could read it back)", configs.MaxScheduleEntries), schedule, nil},
 	{"interval", Error, "entry intervals are positive and fit in 32 bits of nanoseconds; with --live, each is at least a minimum frame's time at link speed (the kernel's limit: 480 ns at 1 Gb/s, 48 us when the driver reports no speed)", interval, nil},
@@ -121,7 +123,7 @@ var Rules = []*Rule{
 	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock; ETF's is CLOCK_TAI", clockID, nil},
 	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
 	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU, nil},
-	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio, one ETF per queue, under a taprio", etfQueue, nil},
+	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio or mqprio, one ETF per queue, under one of them", etfQueue, nil},
 	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
 	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
 	{"cbs-queue", Error, "each cbs sits on an existing TX queue of the taprio, one child qdisc (cbs or etf) per queue", cbsQueue, nil},
@@ -318,32 +320,83 @@ func qosMap(r *run, ifc *configs.Interface, path string) {
 	}
 }
 
-// numClasses is the taprio's number of traffic classes as the other rules judge by: 16 when
-// num-tc itself is out of range (num-tc reports that).
-func numClasses(t *configs.Taprio) int {
-	if t.NumTC < 1 || t.NumTC > 16 {
-		return 16
-	}
-	return t.NumTC
+// root is what the rules about traffic classes and queues judge of an interface's root qdisc, a
+// taprio or an mqprio: both map priorities to classes and classes to TX queue ranges.
+type root struct {
+	key    string // taprio or mqprio: its key in the file
+	numTC  int
+	m      []int
+	queues []configs.Queue
+	shared bool // ranges may overlap (taprio in txtime-assist mode: queues-shared)
+	pos    configs.Pos
 }
 
-// usedClasses are the traffic classes map sends priorities to (class 0 when map is empty).
-func usedClasses(t *configs.Taprio) map[int]bool {
+// roots lists the interface's root qdiscs (the mqprio rule refuses two).
+func roots(ifc *configs.Interface) []*root {
+	var out []*root
+	if t := ifc.Taprio; t != nil {
+		out = append(out, &root{key: "taprio", numTC: t.NumTC, m: t.Map, queues: t.Queues, shared: t.Mode == taprio.TxtimeAssist, pos: t.Pos})
+	}
+	if m := ifc.Mqprio; m != nil {
+		out = append(out, &root{key: "mqprio", numTC: m.NumTC, m: m.Map, queues: m.Queues, pos: m.Pos})
+	}
+	return out
+}
+
+// rootOf is the interface's root qdisc, the taprio if it has one, or nil.
+func rootOf(ifc *configs.Interface) *root {
+	if rs := roots(ifc); len(rs) > 0 {
+		return rs[0]
+	}
+	return nil
+}
+
+// classes is the number of traffic classes as the other rules judge by: 16 when num-tc itself is
+// out of range (num-tc reports that).
+func (rt *root) classes() int {
+	if rt.numTC < 1 || rt.numTC > 16 {
+		return 16
+	}
+	return rt.numTC
+}
+
+// used are the traffic classes map sends priorities to (class 0 when map is empty).
+func (rt *root) used() map[int]bool {
 	used := map[int]bool{}
-	for _, tc := range t.Map {
-		if tc >= 0 && tc < numClasses(t) {
+	for _, tc := range rt.m {
+		if tc >= 0 && tc < rt.classes() {
 			used[tc] = true
 		}
 	}
-	if len(t.Map) == 0 {
+	if len(rt.m) == 0 {
 		used[0] = true // every priority maps to class 0
 	}
 	return used
 }
 
+// txQueues is the number of TX queues the ranges cover.
+func (rt *root) txQueues() int {
+	total := 0
+	for _, q := range rt.queues {
+		total = max(total, int(q.Offset)+int(q.Count))
+	}
+	return total
+}
+
+// numClasses and usedClasses are the taprio's (see root).
+func numClasses(t *configs.Taprio) int {
+	return (&root{numTC: t.NumTC}).classes()
+}
+
+func usedClasses(t *configs.Taprio) map[int]bool {
+	return (&root{numTC: t.NumTC, m: t.Map}).used()
+}
+
 func numTC(r *run, ifc *configs.Interface, path string) {
-	if t := ifc.Taprio; t != nil && (t.NumTC < 1 || t.NumTC > 16) {
-		r.add(t.Pos, "num-tc", path+".taprio.num-tc", fmt.Sprint(t.NumTC), "taprio takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
+	for _, rt := range roots(ifc) {
+		if rt.numTC < 1 || rt.numTC > 16 {
+			r.add(rt.pos, "num-tc", path+"."+rt.key+".num-tc", fmt.Sprint(rt.numTC), rt.key+" takes 1 to 16 traffic classes", "set num-tc to the number of traffic classes, e.g. 4")
+		}
 	}
 }
 
@@ -357,47 +410,80 @@ func taprioHandle(r *run, ifc *configs.Interface, path string) {
 }
 
 func prioMap(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	if t == nil {
-		return
-	}
-	p := path + ".taprio"
-	if len(t.Map) > 16 {
-		r.add(t.Pos, "map", p+".map", fmt.Sprint(len(t.Map))+" entries", "map has one entry per socket priority 0-15", "give at most 16 entries")
-	}
-	n := numClasses(t)
-	for i, tc := range t.Map {
-		if tc < 0 || tc >= n {
-			r.add(t.Pos, "map", fmt.Sprintf("%s.map[%d]", p, i), fmt.Sprint(tc),
-				fmt.Sprintf("priority %d maps to traffic class %d, but num-tc is %d", i, tc, t.NumTC), fmt.Sprintf("use a class 0-%d", n-1))
+	for _, rt := range roots(ifc) {
+		p := path + "." + rt.key
+		if len(rt.m) > 16 {
+			r.add(rt.pos, "map", p+".map", fmt.Sprint(len(rt.m))+" entries", "map has one entry per socket priority 0-15", "give at most 16 entries")
+		}
+		n := rt.classes()
+		for i, tc := range rt.m {
+			if tc < 0 || tc >= n {
+				r.add(rt.pos, "map", fmt.Sprintf("%s.map[%d]", p, i), fmt.Sprint(tc),
+					fmt.Sprintf("priority %d maps to traffic class %d, but num-tc is %d", i, tc, rt.numTC), fmt.Sprintf("use a class 0-%d", n-1))
+			}
 		}
 	}
 }
 
 func queues(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	if t == nil {
+	for _, rt := range roots(ifc) {
+		p := path + "." + rt.key
+		if len(rt.queues) != rt.numTC {
+			r.add(rt.pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(rt.queues)),
+				fmt.Sprintf("need one COUNT@OFFSET per traffic class (num-tc %d)", rt.numTC), `e.g. queues: ["1@0", "1@1", "1@2", "1@3"]`)
+		}
+		txq, haveTxq := r.facts.TxQueues[string(ifc.Name)]
+		owner := map[int]int{}
+		for i, q := range rt.queues {
+			for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
+				if prev, ok := owner[k]; ok && !rt.shared { // queues-shared's, in txtime-assist
+					r.add(rt.pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+						fmt.Sprintf("TX queue %d is also in traffic class %d's range", k, prev), "make the ranges disjoint")
+					break
+				}
+				owner[k] = i
+			}
+			if haveTxq && int(q.Offset)+int(q.Count) > txq {
+				r.add(rt.pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
+					fmt.Sprintf("%s has %d TX queues (0-%d)", ifc.Name, txq, txq-1), "raise channels: or use lower queues")
+			}
+		}
+	}
+}
+
+// mqprioRoot: one root per interface, and what the kernel takes of an mqprio in software.
+func mqprioRoot(r *run, ifc *configs.Interface, path string) {
+	m := ifc.Mqprio
+	if m == nil {
 		return
 	}
-	p := path + ".taprio"
-	if len(t.Queues) != t.NumTC {
-		r.add(t.Pos, "queues", p+".queues", fmt.Sprintf("%d ranges", len(t.Queues)),
-			fmt.Sprintf("need one COUNT@OFFSET per traffic class (num-tc %d)", t.NumTC), `e.g. queues: ["1@0", "1@1", "1@2", "1@3"]`)
+	p := path + ".mqprio"
+	if ifc.Taprio != nil {
+		r.add(m.Pos, "num-tc", p, "", "an interface has one root qdisc: a taprio: or an mqprio:, not both", "remove one (taprio has the gates; mqprio only the mapping)")
 	}
-	txq, haveTxq := r.facts.TxQueues[string(ifc.Name)]
-	owner := map[int]int{}
-	for i, q := range t.Queues {
-		for k := int(q.Offset); k < int(q.Offset)+int(q.Count); k++ {
-			if prev, ok := owner[k]; ok && t.Mode != taprio.TxtimeAssist { // queues-shared's, in txtime-assist
-				r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
-					fmt.Sprintf("TX queue %d is also in traffic class %d's range", k, prev), "make the ranges disjoint")
-				break
-			}
-			owner[k] = i
+	if h := uint16(m.Handle); h&0xF700 == 0xE000 || h&0xF700 == 0xC000 {
+		r.add(m.Pos, "handle", p+".handle", fmt.Sprintf("%x", h),
+			"tsnctl names its ETF children E0QQ: and E8QQ:, its cbs children C0QQ: and C8QQ: (QQ: the queue), and this handle is one of them", "use another handle, e.g. 100")
+	}
+	for _, k := range []struct {
+		key string
+		set bool
+	}{{"mode", m.Mode != nil}, {"shaper", m.Shaper != nil}, {"min-rate", len(m.MinRate) > 0}, {"max-rate", len(m.MaxRate) > 0}} {
+		if k.set && !m.HW {
+			r.add(m.Pos, k.key, p+"."+k.key, "", "is handed to the NIC, and only with hw: true (the kernel refuses it in software: \"mqprio TCA_OPTIONS can only contain netlink attributes in hardware mode\")",
+				"add hw: true (the NIC must offload mqprio), or remove "+k.key)
 		}
-		if haveTxq && int(q.Offset)+int(q.Count) > txq {
-			r.add(t.Pos, "queues", fmt.Sprintf("%s.queues[%d]", p, i), fmt.Sprintf("%d@%d", q.Count, q.Offset),
-				fmt.Sprintf("%s has %d TX queues (0-%d)", ifc.Name, txq, txq-1), "raise channels: or use lower queues")
+	}
+	for _, k := range []struct {
+		key   string
+		rates []configs.Rate
+	}{{"min-rate", m.MinRate}, {"max-rate", m.MaxRate}} {
+		switch {
+		case len(k.rates) == 0:
+		case m.Shaper == nil || *m.Shaper != mqprio.ShaperBWRlimit:
+			r.add(m.Pos, k.key, p+"."+k.key, "", "rates are the bw_rlimit shaper's (the kernel: \"min_rate accepted only when shaper is in bw_rlimit mode\")", "shaper: bw_rlimit")
+		case len(k.rates) != m.NumTC:
+			r.add(m.Pos, k.key, p+"."+k.key, fmt.Sprintf("%d rates", len(k.rates)), fmt.Sprintf("one rate per traffic class (num-tc %d)", m.NumTC), "give num-tc rates")
 		}
 	}
 }
@@ -699,30 +785,18 @@ func Windows(entries []configs.Entry, tc int) []taprio.Window {
 	return taprio.Windows(es, tc)
 }
 
-// etfQueues is the number of TX queues the taprio's ranges cover (0 without taprio).
-func etfQueues(t *configs.Taprio) int {
-	total := 0
-	if t != nil {
-		for _, q := range t.Queues {
-			total = max(total, int(q.Offset)+int(q.Count))
-		}
-	}
-	return total
-}
-
 func etfQueue(r *run, ifc *configs.Interface, path string) {
-	t := ifc.Taprio
-	total := etfQueues(t)
+	rt := rootOf(ifc)
 	used := map[int]bool{}
 	for j, e := range ifc.ETF {
 		p := fmt.Sprintf("%s.etf[%d]", path, j)
 		switch {
-		case t == nil:
-			r.add(e.Pos, "queue", p, "", "ETF is placed under a taprio qdisc's TX queue, and this interface has no taprio", "add a taprio: section")
+		case rt == nil:
+			r.add(e.Pos, "queue", p, "", "ETF is placed under a TX queue of a taprio or mqprio, and this interface has neither", "add a taprio: or mqprio: section")
 		case e.Queue == nil:
 			r.add(e.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
-		case *e.Queue < 0 || *e.Queue >= total:
-			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the taprio has TX queues 0-%d", total-1), "use a queue the taprio's queues: ranges cover")
+		case *e.Queue < 0 || *e.Queue >= rt.txQueues():
+			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the %s has TX queues 0-%d", rt.key, rt.txQueues()-1), "use a queue the "+rt.key+"'s queues: ranges cover")
 		case used[*e.Queue]:
 			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), "two ETF qdiscs on one queue", "remove the duplicate")
 		}

@@ -64,6 +64,8 @@ func TestEveryRule(t *testing.T) {
 	cbsFile, _ := configs.Examples.ReadFile("taprio-cbs.yaml")
 	withCBS := string(cbsFile)
 	cbsGiven := strings.Replace(withCBS, "idleslope: 20000 ", "idleslope: 20000\n        sendslope: -980000\n        hicredit: 31\n        locredit: -1512\n       ", 1)
+	mqFile, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
+	withMq := string(mqFile)
 	cases := []struct {
 		rule, base, old, new string
 		facts                Facts
@@ -118,13 +120,13 @@ func TestEveryRule(t *testing.T) {
 		{"max-sdu", seed, "mode: software", "mode: software\n      max-sdu: [0, 0, 0, 0, 300]", Facts{}, 28, Error, "one entry per traffic class"},
 		{"etf-queue", seed, "- queue: 1 ", "- queue: 4", Facts{}, 38, Error, "TX queues 0-3"},
 		{"etf-queue", txtimeAssist, "skip-sock-check: true}", "skip-sock-check: true}\n      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, skip-sock-check: true}", Facts{}, 15, Error, "two ETF qdiscs on one queue"},
-		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "has no taprio"},
+		{"etf-queue", "interfaces:\n  - name: eth1\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 1ms}\n", "", "", Facts{}, 4, Error, "this interface has neither"},
 		{"etf-delta", seed, "delta: 5ms", "delta: 0", Facts{}, 40, Error, "delta must be positive"},
 		{"etf-skip-sock-check", txtimeAssist, ", skip-sock-check: true}", "}", Facts{}, 14, Error, "taprio sets each packet's txtime"},
 		{"cbs-queue", withCBS, "- queue: 2 ", "- queue: 4", Facts{}, 42, Error, "the taprio has TX queues 0-3"},
 		{"cbs-queue", withCBS, "- queue: 2 ", "- queue: 1", Facts{}, 42, Error, "an etf: sits on this queue too"},
 		{"cbs-queue", withCBS, "offload: auto                # true", "offload: auto\n      - {queue: 2, idleslope: 1000}\n      #", Facts{}, 45, Error, "two cbs qdiscs on one queue"},
-		{"cbs-queue", "interfaces:\n  - name: eth1\n    cbs:\n      - {queue: 0, idleslope: 1000}\n", "", "", Facts{}, 4, Error, "has no taprio"},
+		{"cbs-queue", "interfaces:\n  - name: eth1\n    cbs:\n      - {queue: 0, idleslope: 1000}\n", "", "", Facts{}, 4, Error, "this interface has neither"},
 		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 0", Facts{}, 43, Error, "must be positive"},
 		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 1000000", Facts{SpeedMbps: map[string]int{"eth1": 1000}}, 43, Error, "not below the port's rate, 1000000 kbit/s at 1000 Mb/s"},
 		{"cbs-credits", withCBS, "idleslope: 20000 ", "idleslope: 20000", Facts{SpeedUnknown: map[string]bool{"eth1": true}}, 43, Error, "not below the port's rate, 10000 kbit/s at 10 Mb/s (the driver reports no link speed"},
@@ -139,6 +141,16 @@ func TestEveryRule(t *testing.T) {
 		{"cbs-slopes", cbsGiven, "locredit: -1512", "locredit: -1470", Facts{}, 46, Warning, "costs -1512 bytes of credit at 1000 Mb/s"},
 		{"cbs-map", withCBS, "[3, 3, 3, 3, 3, 2,", "[3, 3, 3, 3, 3, 3,", Facts{}, 42, Warning, "TX queue 2 is traffic class 2's, and map sends no priority there"},
 		{"taprio-handle", withCBS, "handle: 100", "handle: c802", Facts{}, 23, Error, "its cbs children C0QQ: and C8QQ:"},
+		{"mqprio", withMq, "    cbs:\n", "    taprio: {num-tc: 1, queues: [\"1@0\"], clockid: CLOCK_TAI, schedule: [{cmd: S, gates: 0x1, interval: 1ms}]}\n    cbs:\n", Facts{}, 25, Error, "one root qdisc"},
+		{"mqprio", withMq, "handle: 100", "handle: e002", Facts{}, 24, Error, "this handle is one of them"},
+		{"mqprio", withMq, "handle: 100", "handle: 100\n      shaper: bw_rlimit\n      max-rate: [1Gbit, 1Gbit, 1Gbit, 1Gbit]", Facts{}, 25, Error, "only with hw: true"},
+		{"mqprio", withMq, "handle: 100", "handle: 100\n      hw: true\n      min-rate: [1Gbit, 1Gbit, 1Gbit, 1Gbit]", Facts{}, 26, Error, "shaper is in bw_rlimit mode"},
+		{"mqprio", withMq, "handle: 100", "handle: 100\n      hw: true\n      shaper: bw_rlimit\n      max-rate: [10Mbit]", Facts{}, 27, Error, "one rate per traffic class (num-tc 4)"},
+		{"num-tc", withMq, "num-tc: 4", "num-tc: 0", Facts{}, 25, Error, "mqprio takes 1 to 16 traffic classes"},
+		{"map", withMq, "[3, 3, 1, 0,", "[3, 3, 1, 7,", Facts{}, 26, Error, "priority 3 maps to traffic class 7"},
+		{"queues", withMq, `"1@1", "1@2"`, `"1@0", "1@2"`, Facts{}, 27, Error, "TX queue 0 is also in traffic class 0's range"},
+		{"etf-queue", withMq, "- {queue: 2, clockid", "- {queue: 4, clockid", Facts{}, 32, Error, "the mqprio has TX queues 0-3"},
+		{"cbs-map", withMq, "[3, 3, 1, 0,", "[3, 3, 1, 3,", Facts{}, 29, Warning, "TX queue 0 is traffic class 0's"},
 		{"ptp", seedPTP, "logSyncInterval", "logSyncIntervl", Facts{}, 45, Error, "not a ptp4l option"},
 		{"ptp", seedPTP, "logSyncInterval: -3", "uds_address: /etc/passwd", Facts{}, 45, Error, "a file name"},
 		{"ptp", seedPTP, "role: slave", "role: master", Facts{}, 44, Error, "want slave or grandmaster"},

@@ -11,6 +11,7 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/qdisc/tree"
@@ -182,6 +183,13 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		}
 		return "", s.link.LinkDel(l)
 	case ReplaceRoot, ChangeSchedule, RestartSchedule: // on the existing handle, a replace is the kernel's change
+		if st.Mqprio != nil {
+			q, err := encodeMqprio(live.Ifindex, st.Mqprio)
+			if err != nil {
+				return "", err
+			}
+			return "", s.qdiscs.Replace(q)
+		}
 		q, err := encodeTaprio(live.Ifindex, st.Taprio)
 		if err != nil {
 			return "", err
@@ -446,8 +454,8 @@ func sameTree(a, b *Live) bool {
 	return true
 }
 
-// restorable turns a dumped qdisc into one the kernel accepts back: taprio and etf options are
-// re-encoded (a dump carries read-only attributes); other kinds are replayed as dumped.
+// restorable turns a dumped qdisc into one the kernel accepts back: taprio, mqprio and etf options
+// are re-encoded (a dump carries read-only attributes); other kinds are replayed as dumped.
 func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 	switch q.Kind {
 	case taprio.Kind:
@@ -458,6 +466,17 @@ func restorable(q qdisc.Qdisc, b *Live) qdisc.Qdisc {
 				o.Schedule = *o.Oper
 			}
 			o.Oper = nil
+			if enc, err := o.MarshalBinary(); err == nil {
+				q.Options = enc
+			}
+		}
+	case mqprio.Kind:
+		// A dump lists a TC entry per possible class, which the kernel refuses back in software.
+		var o mqprio.Options
+		if o.UnmarshalBinary(q.Options) == nil {
+			if !o.HW {
+				o.FP = nil
+			}
 			if enc, err := o.MarshalBinary(); err == nil {
 				q.Options = enc
 			}

@@ -149,3 +149,36 @@ func TestLabCBSRate(t *testing.T) {
 		}
 	}
 }
+
+// An mqprio is replaced by deleting it and making it again (it has no change operation), with its
+// children; a taprio's file applied over it deletes it first; and a failed apply over the mqprio
+// node returns it, children and all, as tc read it before.
+func TestLabMqprioReplaced(t *testing.T) {
+	ns := labNetns(t, 4)
+	b, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
+	text := strings.ReplaceAll(string(b), "eth1", "v0")
+	apply(t, ns, text)
+	before := snapshot(t, ns, "v0")
+
+	other := strings.Replace(text, "map: [3, 3, 1, 0, 3, 3, 2,", "map: [3, 3, 1, 0, 3, 2, 2,", 1)
+	p, res := apply(t, ns, other)
+	if len(p.Steps) < 2 || p.Steps[0].Action != DeleteRoot || p.Steps[1].Action != ReplaceRoot || p.Steps[1].Mqprio == nil {
+		t.Errorf("another map: %+v", p.Steps)
+	}
+	checkAgainstIproute2(t, ns, p.Wants[0], offloadWarnings(res))
+
+	// Back to the first file, then a file whose ETF the kernel refuses (delta 0 passes no lint, so
+	// an offload the veth cannot do, without auto): rolled back to the mqprio node.
+	apply(t, ns, text)
+	bad := strings.Replace(strings.ReplaceAll(seedFor(t, "v0"), "offload: auto", "offload: true"), "channels: 4", "channels: {rx: 4, tx: 4}", 1)
+	sys, pb, err := prepare(t, ns, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Apply(pb); err == nil || !strings.Contains(err.Error(), "rolled back") {
+		t.Fatalf("apply: %v", err)
+	}
+	if after := snapshot(t, ns, "v0"); after != before {
+		t.Errorf("rollback left\n%s\nwant\n%s", after, before)
+	}
+}

@@ -8,8 +8,12 @@ import (
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/mqprio"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
+	"github.com/tsnctl/tsnctl/taprio"
 )
 
 func cbsWants(t *testing.T) Iface {
@@ -108,6 +112,103 @@ func TestToConfigCBS(t *testing.T) {
 	c, err := configs.Parse("show.yaml", b)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := lint.Err(lint.Check(c, lint.Facts{SpeedMbps: map[string]int{"eth1": 1000}})); err != nil {
+		t.Fatal(err)
+	}
+	if left := Plan(Resolve(c, nil)[0], live, ""); len(left) != 0 {
+		t.Errorf("applying show's output would change %+v\n%s", left, b)
+	}
+}
+
+func mqprioWants(t *testing.T) Iface {
+	t.Helper()
+	b, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
+	c, err := configs.Parse("mqprio-cbs-etf.yaml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lint.Err(lint.Check(c, lint.Facts{})); err != nil {
+		t.Fatal(err)
+	}
+	return Resolve(c, nil)[0]
+}
+
+// configs/mqprio-cbs-etf.yaml from a node with no root of tsnctl's: the mqprio, the ETF and the two
+// shapers with tsn-doc's credits at 1 Gb/s, and no gate restart (there are no gates); the same
+// node plans nothing; another mqprio is deleted and made again (mqprio has no change operation),
+// and so are its children; a taprio root is deleted before the mqprio is made.
+func TestPlanMqprio(t *testing.T) {
+	w := mqprioWants(t)
+	fresh := &Live{Name: "eth1", Ifindex: 3, SpeedMbps: 1000, Channels: nic.Channels{Combined: 4, CombinedMax: 8}}
+	var got []string
+	for _, s := range Plan(w, fresh, "") {
+		got = append(got, string(s.Action)+": "+s.Command)
+	}
+	want := []string{
+		"add-vlan: ip link add link eth1 name eth1.3 type vlan id 3 egress-qos-map 2:2 3:3 6:6",
+		"replace-root: tc qdisc replace dev eth1 parent root handle 100: mqprio num_tc 4 map 3 3 1 0 3 3 2 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 hw 0",
+		"replace-etf: tc qdisc replace dev eth1 parent 100:3 handle e002: etf clockid CLOCK_TAI delta 200000 offload",
+		"replace-cbs: tc qdisc replace dev eth1 parent 100:1 handle c000: cbs idleslope 98688 sendslope -901312 hicredit 153 locredit -1390 offload 1",
+		"replace-cbs: tc qdisc replace dev eth1 parent 100:2 handle c001: cbs idleslope 3648 sendslope -996352 hicredit 12 locredit -114 offload 1",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	live := &Live{Name: "eth1", Ifindex: 3, SpeedMbps: 1000, Channels: nic.Channels{Combined: 4, CombinedMax: 8}, VLANs: w.VLANs,
+		ETF: map[int]etf.Options{}, CBS: map[int]cbs.Options{}}
+	o := w.Mqprio.Options
+	o.FP = make([]mqprio.FP, 16) // as dumped: an entry per possible class
+	live.Mqprio, live.MqprioHandle = &o, 0x100
+	for _, e := range w.ETF {
+		live.ETF[e.Queue] = e.Options
+	}
+	for _, c := range w.CBSAt(1000) {
+		live.CBS[c.Queue] = c.Options
+		live.Qdiscs = append(live.Qdiscs, qdisc.Qdisc{Parent: c.Parent(0x100), Handle: qdisc.Handle(uint16(0xC000+c.Queue), 0), Kind: cbs.Kind})
+	}
+	if left := Plan(w, live, ""); len(left) != 0 {
+		t.Errorf("as wanted, planned %+v", left)
+	}
+
+	other := *live
+	om := *live.Mqprio
+	om.Map[6] = 3
+	other.Mqprio = &om
+	st := Plan(w, &other, "")
+	if len(st) != 5 || st[0].Action != DeleteRoot || !strings.Contains(st[0].Summary, "map") || st[1].Action != ReplaceRoot ||
+		st[3].Action != ReplaceCBS || st[3].CBS.Handle != qdisc.Handle(0xC000, 0) {
+		t.Errorf("another mqprio: %+v", st)
+	}
+
+	tap := &Live{Name: "eth1", Ifindex: 3, SpeedMbps: 1000, Channels: nic.Channels{Combined: 4, CombinedMax: 8}, VLANs: w.VLANs, Taprio: &taprio.Options{}, TaprioHandle: 0x100}
+	if st := Plan(w, tap, ""); len(st) < 2 || st[0].Action != DeleteRoot || st[1].Action != ReplaceRoot || st[1].Mqprio == nil {
+		t.Errorf("over a taprio: %+v", st)
+	}
+	if st := ResetPlan(w, live, ""); len(st) != 2 || st[0].Action != DeleteRoot || st[1].Action != DeleteVLAN {
+		t.Errorf("reset: %+v", st)
+	}
+}
+
+// show's output of the mqprio node loads, lints and plans nothing there.
+func TestToConfigMqprio(t *testing.T) {
+	w := mqprioWants(t)
+	o := w.Mqprio.Options
+	live := &Live{Name: "eth1", Ifindex: 3, SpeedMbps: 1000, Mqprio: &o, MqprioHandle: 0x100, ETF: map[int]etf.Options{}, CBS: map[int]cbs.Options{}}
+	for _, e := range w.ETF {
+		live.ETF[e.Queue] = e.Options
+	}
+	for _, c := range w.CBSAt(1000) {
+		live.CBS[c.Queue] = c.Options
+	}
+	b, err := configs.Marshal(&configs.Config{Interfaces: []configs.Interface{ToConfig(live)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := configs.Parse("show.yaml", b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
 	}
 	if err := lint.Err(lint.Check(c, lint.Facts{SpeedMbps: map[string]int{"eth1": 1000}})); err != nil {
 		t.Fatal(err)

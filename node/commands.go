@@ -77,6 +77,38 @@ func (c commands) vlanSet(v VLAN) string {
 	return c.ip("link set dev %s type vlan%s", quote(v.Name), vlanMaps(v))
 }
 
+func (c commands) mqprio(ifname string, m *Mqprio) string {
+	o := m.Options
+	var b strings.Builder
+	fmt.Fprintf(&b, "qdisc replace dev %s parent root handle %x: mqprio num_tc %d map", quote(ifname), m.Handle, o.NumTC)
+	for _, v := range o.Map {
+		fmt.Fprintf(&b, " %d", v)
+	}
+	b.WriteString(" queues")
+	for _, q := range o.Queues {
+		fmt.Fprintf(&b, " %d@%d", q.Count, q.Offset)
+	}
+	fmt.Fprintf(&b, " hw %d", map[bool]int{true: 1, false: 0}[o.HW])
+	if o.Mode != nil {
+		fmt.Fprintf(&b, " mode %s", *o.Mode)
+	}
+	if o.Shaper != nil {
+		fmt.Fprintf(&b, " shaper %s", *o.Shaper)
+	}
+	for _, r := range []struct {
+		name  string
+		rates []uint64
+	}{{"min_rate", o.MinRate}, {"max_rate", o.MaxRate}} {
+		if len(r.rates) > 0 {
+			b.WriteString(" " + r.name)
+			for _, v := range r.rates {
+				fmt.Fprintf(&b, " %dbit", v*8)
+			}
+		}
+	}
+	return c.tc("%s", b.String())
+}
+
 func (c commands) taprio(ifname string, t *Taprio) string {
 	o := t.Options
 	var b strings.Builder

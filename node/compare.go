@@ -7,6 +7,7 @@ import (
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -110,6 +111,34 @@ func TaprioDiff(want *Taprio, live *taprio.Options, liveHandle uint16) string {
 		}
 	} else if w.Schedule.BaseTime != live.Schedule.BaseTime {
 		return fmt.Sprintf("base-time %d is %d", w.Schedule.BaseTime, live.Schedule.BaseTime)
+	}
+	return ""
+}
+
+// MqprioDiff says how the live root mqprio differs from the intended one ("" when it is the same).
+// The kernel dumps a TC entry (frame preemption) for every possible class: they count only when
+// the intent names them.
+func MqprioDiff(want *Mqprio, live *mqprio.Options, liveHandle uint16) string {
+	if live == nil {
+		return "no mqprio root"
+	}
+	w, l := want.Options, *live
+	if len(w.FP) == 0 {
+		l.FP = nil
+	} else if len(l.FP) > len(w.FP) {
+		l.FP = l.FP[:len(w.FP)]
+	}
+	switch {
+	case liveHandle != want.Handle:
+		return fmt.Sprintf("handle %x: is %x:", want.Handle, liveHandle)
+	case w.NumTC != l.NumTC:
+		return fmt.Sprintf("num_tc %d is %d", w.NumTC, l.NumTC)
+	case w.Map != l.Map:
+		return fmt.Sprintf("map %v is %v", w.Map, l.Map)
+	case !reflect.DeepEqual(w.Queues, l.Queues):
+		return fmt.Sprintf("queues %v are %v", w.Queues, l.Queues)
+	case !reflect.DeepEqual(w, l):
+		return "hw, mode, shaper, rates or frame preemption differ"
 	}
 	return ""
 }

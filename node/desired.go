@@ -15,6 +15,7 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/lint"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -47,6 +48,12 @@ type Taprio struct {
 	BaseOffset int64
 }
 
+// Mqprio is the intended root mqprio qdisc.
+type Mqprio struct {
+	Handle  uint16
+	Options mqprio.Options
+}
+
 // ETF is an intended ETF child on one TX queue.
 type ETF struct {
 	Queue   int
@@ -75,9 +82,21 @@ type Iface struct {
 	Channels *Channels
 	VLANs    []VLAN
 	Taprio   *Taprio
+	Mqprio   *Mqprio
 	ETF      []ETF
 	// cbs is the file's interface, whose cbs: entries CBSAt turns into shapers at the link's speed.
 	cbs *configs.Interface
+}
+
+// RootHandle is the major handle of the intended root, taprio or mqprio (0: none).
+func (w Iface) RootHandle() uint16 {
+	switch {
+	case w.Taprio != nil:
+		return w.Taprio.Handle
+	case w.Mqprio != nil:
+		return w.Mqprio.Handle
+	}
+	return 0
 }
 
 // CBSAt is the intended cbs children, by queue, for a link of speedMbps as the driver reports it
@@ -119,6 +138,9 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 		if t := ci.Taprio; t != nil {
 			ifc.Taprio = resolveTaprio(t, now)
 		}
+		if m := ci.Mqprio; m != nil {
+			ifc.Mqprio = resolveMqprio(m)
+		}
 		for _, e := range ci.ETF {
 			var id clock.ID
 			if e.ClockID != nil { // lint refuses an ETF without a clock
@@ -137,6 +159,27 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 		out = append(out, ifc)
 	}
 	return out
+}
+
+func resolveMqprio(m *configs.Mqprio) *Mqprio {
+	o := mqprio.Options{NumTC: uint8(m.NumTC), HW: m.HW, Mode: m.Mode, Shaper: m.Shaper}
+	for i, tc := range m.Map {
+		o.Map[i] = uint8(tc)
+	}
+	for _, q := range m.Queues {
+		o.Queues = append(o.Queues, mqprio.Queue{Count: q.Count, Offset: q.Offset})
+	}
+	for _, r := range m.MinRate {
+		o.MinRate = append(o.MinRate, uint64(r)/8) // the kernel's rates are bytes per second
+	}
+	for _, r := range m.MaxRate {
+		o.MaxRate = append(o.MaxRate, uint64(r)/8)
+	}
+	handle := uint16(m.Handle)
+	if handle == 0 {
+		handle = 0x100
+	}
+	return &Mqprio{Handle: handle, Options: o}
 }
 
 func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {

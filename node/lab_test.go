@@ -234,8 +234,50 @@ func checkAgainstIproute2(t *testing.T, ns string, want Iface, warnedOffload map
 				}
 			}
 		}
+	}
+	if m := want.Mqprio; m != nil {
+		var root *tcQdisc
+		for i := range qs {
+			if qs[i].Root {
+				root = &qs[i]
+			}
+		}
+		if root == nil || root.Kind != "mqprio" || root.Handle != fmt.Sprintf("%x:", m.Handle) {
+			t.Fatalf("%s: root is %+v, want mqprio %x:", want.Name, root, m.Handle)
+		}
+		o := root.Options
+		eq := func(field string, got, wantv any) {
+			if fmt.Sprint(got) != fmt.Sprint(wantv) {
+				t.Errorf("%s mqprio %s: tc says %v, tsnctl intended %v", want.Name, field, got, wantv)
+			}
+		}
+		eq("tc", num(o["tc"]), m.Options.NumTC)
+		var gm, wm []int64
+		for _, v := range o["map"].([]any) {
+			gm = append(gm, num(v))
+		}
+		for _, v := range m.Options.Map {
+			wm = append(wm, int64(v))
+		}
+		eq("map", gm, wm)
+		var gq, wq []string
+		for _, q := range o["queues"].([]any) { // [first, last] per class
+			r := q.([]any)
+			gq = append(gq, fmt.Sprintf("%d@%d", num(r[1])-num(r[0])+1, num(r[0])))
+		}
+		for _, q := range m.Options.Queues {
+			wq = append(wq, fmt.Sprintf("%d@%d", q.Count, q.Offset))
+		}
+		eq("queues", gq, wq)
+	}
+	if h := want.RootHandle(); h != 0 {
+		eq := func(field string, got, wantv any) {
+			if fmt.Sprint(got) != fmt.Sprint(wantv) {
+				t.Errorf("%s %s: tc says %v, tsnctl intended %v", want.Name, field, got, wantv)
+			}
+		}
 		for _, e := range want.ETF {
-			parent := qdisc.FormatHandle(e.Parent(tp.Handle))
+			parent := qdisc.FormatHandle(e.Parent(h))
 			var got *tcQdisc
 			for i := range qs {
 				if qs[i].Parent == parent {
@@ -308,7 +350,7 @@ func checkCBS(t *testing.T, ns string, want Iface, warnedOffload map[int]bool) {
 		}
 	}
 	for _, c := range want.CBSAt(linkSpeed(t, ns, want.Name)) {
-		parent := qdisc.FormatHandle(c.Parent(want.Taprio.Handle))
+		parent := qdisc.FormatHandle(c.Parent(want.RootHandle()))
 		var got *tcQdisc
 		for i := range qs {
 			if qs[i].Parent == parent && qs[i].Kind == "cbs" {
@@ -424,6 +466,7 @@ const corpusTwoIfaces = `interfaces:
 
 func TestLabCorpusMatchesIproute2(t *testing.T) {
 	cbsText, _ := configs.Examples.ReadFile("taprio-cbs.yaml")
+	mqText, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
 	shared, err := os.ReadFile("../lint/testdata/corpus/ok-txtime-assist-shared.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -432,6 +475,7 @@ func TestLabCorpusMatchesIproute2(t *testing.T) {
 		"seed software":                          seedFor(t, "v0"),
 		"taprio + cbs (configs/taprio-cbs.yaml)": strings.ReplaceAll(string(cbsText), "eth1", "v0"),
 		"txtime-assist, classes sharing queue 0 (tc-taprio(8)'s example)": strings.ReplaceAll(string(shared), "eth0", "v0"),
+		"mqprio + cbs + etf (configs/mqprio-cbs-etf.yaml)":                strings.ReplaceAll(string(mqText), "eth1", "v0"),
 		"txtime-assist, H/R, max-sdu, ETF flags, VLANs":                   corpusAssist,
 		"two interfaces, channel changes":                                 corpusTwoIfaces,
 	} {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/nsexec"
 	"github.com/tsnctl/tsnctl/qdisc"
@@ -32,9 +33,12 @@ type Live struct {
 	// Taprio is the decoded root taprio, if the root is one.
 	Taprio       *taprio.Options
 	TaprioHandle uint16
-	// ETF is the decoded ETF children of the root taprio, by TX queue.
+	// Mqprio is the decoded root mqprio, if the root is one.
+	Mqprio       *mqprio.Options
+	MqprioHandle uint16
+	// ETF is the decoded ETF children of the root taprio or mqprio, by TX queue.
 	ETF map[int]etf.Options
-	// CBS is the decoded cbs children of the root taprio, by TX queue.
+	// CBS is the decoded cbs children of the root taprio or mqprio, by TX queue.
 	CBS map[int]cbs.Options
 }
 
@@ -149,7 +153,13 @@ func (s *System) Read(name string) (*Live, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	live.Taprio, live.TaprioHandle, live.ETF, live.CBS = t.Taprio, t.Handle, t.ETF, t.CBS
+	live.Taprio, live.Mqprio, live.ETF, live.CBS = t.Taprio, t.Mqprio, t.ETF, t.CBS
+	if t.Taprio != nil {
+		live.TaprioHandle = t.Handle
+	}
+	if t.Mqprio != nil {
+		live.MqprioHandle = t.Handle
+	}
 	return live, nil
 }
 
@@ -175,7 +185,7 @@ func (s *System) Links() (map[string]lint.Link, error) {
 	return out, nil
 }
 
-// ConfiguredInterfaces lists the interfaces that have a taprio root or VLANs on top (what `show`
+// ConfiguredInterfaces lists the interfaces that have a taprio or mqprio root or VLANs on top (what `show`
 // prints by default), in name order.
 func (s *System) ConfiguredInterfaces() ([]string, error) {
 	links, err := s.link.LinkList()
@@ -193,7 +203,7 @@ func (s *System) ConfiguredInterfaces() ([]string, error) {
 		return nil, err
 	}
 	for _, q := range all {
-		if q.Parent == qdisc.HandleRoot && q.Kind == taprio.Kind {
+		if q.Parent == qdisc.HandleRoot && (q.Kind == taprio.Kind || q.Kind == mqprio.Kind) {
 			parents[q.Ifindex] = true
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
@@ -52,13 +53,14 @@ type Step struct {
 	Channels nic.ChannelsUpdate
 	VLAN     VLAN
 	Taprio   *Taprio
+	Mqprio   *Mqprio
 	ETF      ETF
 	CBS      CBS
 	Handle   uint16
 }
 
 // Plan lists the steps that take live to want, in the order they must run: channels, VLANs, the
-// root taprio (deleting an older taprio first), then ETF and cbs children. An empty plan means the
+// root taprio or mqprio (deleting an older root of tsnctl's first), then ETF and cbs children. An empty plan means the
 // node already is as intended.
 func Plan(want Iface, live *Live, netns string) []Step {
 	var steps []Step
@@ -84,6 +86,7 @@ func Plan(want Iface, live *Live, netns string) []Step {
 		}
 	}
 	rootChanged := false
+	ours := live.Taprio != nil || live.Mqprio != nil // a root tsnctl configures: deleted before another is made
 	if want.Taprio != nil {
 		if d := TaprioDiff(want.Taprio, live.Taprio, live.TaprioHandle); d != "" && ScheduleOnly(want.Taprio, live.Taprio, live.TaprioHandle) {
 			steps = append(steps, Step{Action: ChangeSchedule, Iface: want.Name, Taprio: want.Taprio,
@@ -92,27 +95,42 @@ func Plan(want Iface, live *Live, netns string) []Step {
 				Command: cmd.taprio(want.Name, want.Taprio)})
 		} else if d != "" {
 			rootChanged = true
-			if live.Taprio != nil {
-				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old taprio root (" + d + ")",
+			if ours {
+				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old root (" + d + ")",
 					Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
 			}
 			steps = append(steps, Step{Action: ReplaceRoot, Iface: want.Name, Taprio: want.Taprio,
 				Summary: fmt.Sprintf("install taprio %x: (base-time %d)", want.Taprio.Handle, want.Taprio.Options.Schedule.BaseTime),
 				Command: cmd.taprio(want.Name, want.Taprio)})
 		}
+	}
+	if want.Mqprio != nil {
+		// mqprio has no change operation: a different one is a new root.
+		if d := MqprioDiff(want.Mqprio, live.Mqprio, live.MqprioHandle); d != "" {
+			rootChanged = true
+			if ours {
+				steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old root (" + d + ")",
+					Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
+			}
+			steps = append(steps, Step{Action: ReplaceRoot, Iface: want.Name, Mqprio: want.Mqprio,
+				Summary: fmt.Sprintf("install mqprio %x: (%d traffic classes)", want.Mqprio.Handle, want.Mqprio.Options.NumTC),
+				Command: cmd.mqprio(want.Name, want.Mqprio)})
+		}
+	}
+	if handle := want.RootHandle(); handle != 0 {
 		grafted := false
 		for _, e := range want.ETF {
 			cur, ok := live.ETF[e.Queue]
 			if rootChanged || !ok || !ETFEqual(e, cur) {
 				var old uint32
-				if c := live.Child(e.Parent(want.Taprio.Handle)); c != nil && !rootChanged {
+				if c := live.Child(e.Parent(handle)); c != nil && !rootChanged {
 					old = c.Handle
 				}
 				e.Handle = etfHandle(e.Queue, old)
-				steps = append(steps, Step{Action: ReplaceETF, Iface: want.Name, ETF: e, Handle: want.Taprio.Handle,
-					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)%s", e.Queue, qdisc.FormatHandle(e.Parent(want.Taprio.Handle)),
+				steps = append(steps, Step{Action: ReplaceETF, Iface: want.Name, ETF: e, Handle: handle,
+					Summary: fmt.Sprintf("install etf on TX queue %d (parent %s)%s", e.Queue, qdisc.FormatHandle(e.Parent(handle)),
 						map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[e.Offload == "auto"]),
-					Command: cmd.etf(want.Name, want.Taprio.Handle, e)})
+					Command: cmd.etf(want.Name, handle, e)})
 				grafted = true
 			}
 		}
@@ -121,12 +139,12 @@ func Plan(want Iface, live *Live, netns string) []Step {
 			if !rootChanged && ok && CBSEqual(c, cur) {
 				continue
 			}
-			parent := c.Parent(want.Taprio.Handle)
+			parent := c.Parent(handle)
 			if child := live.Child(parent); child != nil && !rootChanged && ok {
 				c.Handle = child.Handle
-				steps = append(steps, Step{Action: ChangeCBS, Iface: want.Name, CBS: c, Handle: want.Taprio.Handle,
+				steps = append(steps, Step{Action: ChangeCBS, Iface: want.Name, CBS: c, Handle: handle,
 					Summary: fmt.Sprintf("change the cbs on TX queue %d in place (%s)", c.Queue, cbsWords(c.Options, cur)),
-					Command: cmd.cbs(want.Name, want.Taprio.Handle, c)})
+					Command: cmd.cbs(want.Name, handle, c)})
 				continue
 			}
 			var old uint32
@@ -134,13 +152,13 @@ func Plan(want Iface, live *Live, netns string) []Step {
 				old = child.Handle
 			}
 			c.Handle = cbsHandle(c.Queue, old)
-			steps = append(steps, Step{Action: ReplaceCBS, Iface: want.Name, CBS: c, Handle: want.Taprio.Handle,
+			steps = append(steps, Step{Action: ReplaceCBS, Iface: want.Name, CBS: c, Handle: handle,
 				Summary: fmt.Sprintf("install cbs on TX queue %d (parent %s): idleslope %d kbit/s%s", c.Queue, qdisc.FormatHandle(parent), c.Options.IdleSlope,
 					map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[c.Offload == configs.OffloadAuto]),
-				Command: cmd.cbs(want.Name, want.Taprio.Handle, c)})
+				Command: cmd.cbs(want.Name, handle, c)})
 			grafted = true
 		}
-		if grafted && want.Taprio.Options.Mode == taprio.Software {
+		if grafted && want.Taprio != nil && want.Taprio.Options.Mode == taprio.Software {
 			steps = append(steps, Step{Action: RestartSchedule, Iface: want.Name, Taprio: want.Taprio,
 				Summary: fmt.Sprintf("restart the gates of taprio %x: (grafting a child onto a software-mode taprio stops its schedule timer; the same schedule as a change starts it again)",
 					want.Taprio.Handle),
@@ -150,13 +168,17 @@ func Plan(want Iface, live *Live, netns string) []Step {
 	return steps
 }
 
-// ResetPlan lists the steps that remove what want configures: the ETF children and the taprio
-// root (when it is the file's handle) and the file's VLANs. Channels stay as they are.
+// ResetPlan lists the steps that remove what want configures: the root taprio or mqprio (when it
+// is the file's handle) with its children, and the file's VLANs. Channels stay as they are.
 func ResetPlan(want Iface, live *Live, netns string) []Step {
 	var steps []Step
 	cmd := commands{netns: netns}
-	if want.Taprio != nil && live.Taprio != nil && live.TaprioHandle == want.Taprio.Handle {
+	switch {
+	case want.Taprio != nil && live.Taprio != nil && live.TaprioHandle == want.Taprio.Handle:
 		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete taprio %x: and its children", live.TaprioHandle),
+			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
+	case want.Mqprio != nil && live.Mqprio != nil && live.MqprioHandle == want.Mqprio.Handle:
+		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete mqprio %x: and its children", live.MqprioHandle),
 			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
 	}
 	for _, v := range want.VLANs {
@@ -216,6 +238,11 @@ func cbsWords(want, live cbs.Options) string {
 func encodeCBS(ifindex int, handle uint16, c CBS, o cbs.Options) (qdisc.Qdisc, error) {
 	b, err := o.MarshalBinary()
 	return qdisc.Qdisc{Ifindex: ifindex, Parent: c.Parent(handle), Handle: c.Handle, Kind: cbs.Kind, Options: b}, err
+}
+
+func encodeMqprio(ifindex int, m *Mqprio) (qdisc.Qdisc, error) {
+	b, err := m.Options.MarshalBinary()
+	return qdisc.Qdisc{Ifindex: ifindex, Parent: qdisc.HandleRoot, Handle: qdisc.Handle(m.Handle, 0), Kind: mqprio.Kind, Options: b}, err
 }
 
 // encodeTaprio and encodeETF build the kernel objects of a step.

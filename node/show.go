@@ -37,6 +37,25 @@ func ToConfig(l *Live) configs.Interface {
 	for _, v := range l.VLANs {
 		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: ifname.Name(v.Name), EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
 	}
+	if o := l.Mqprio; o != nil {
+		m := &configs.Mqprio{Handle: configs.Handle(l.MqprioHandle), NumTC: int(o.NumTC), HW: o.HW, Mode: o.Mode, Shaper: o.Shaper}
+		for _, v := range o.Map {
+			m.Map = append(m.Map, int(v))
+		}
+		for _, q := range o.Queues {
+			m.Queues = append(m.Queues, configs.Queue{Count: q.Count, Offset: q.Offset})
+		}
+		for _, r := range o.MinRate {
+			m.MinRate = append(m.MinRate, configs.Rate(r*8))
+		}
+		for _, r := range o.MaxRate {
+			m.MaxRate = append(m.MaxRate, configs.Rate(r*8))
+		}
+		ci.Mqprio = m
+	}
+	if l.Taprio != nil || l.Mqprio != nil {
+		ci.ETF, ci.CBS = children(l)
+	}
 	if o := l.Taprio; o != nil {
 		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode, ClockID: o.ClockID,
 			BaseTime: configs.BaseTime{NS: o.Schedule.BaseTime}}
@@ -65,28 +84,33 @@ func ToConfig(l *Live) configs.Interface {
 			t.MaxSDU = o.MaxSDU[:min(len(o.MaxSDU), int(o.NumTC))]
 		}
 		ci.Taprio = t
-		for _, q := range slices.Sorted(maps.Keys(l.ETF)) {
-			e := l.ETF[q]
-			qq := q
-			off := configs.OffloadFalse
-			if e.Offload {
-				off = configs.OffloadTrue
-			}
-			ci.ETF = append(ci.ETF, configs.ETF{Queue: &qq, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta),
-				Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
-		}
-		for _, q := range slices.Sorted(maps.Keys(l.CBS)) {
-			c := l.CBS[q]
-			qq := q
-			off := configs.OffloadFalse
-			if c.Offload {
-				off = configs.OffloadTrue
-			}
-			idle, send, hi, lo := int64(c.IdleSlope), int64(c.SendSlope), int64(c.HiCredit), int64(c.LoCredit)
-			ci.CBS = append(ci.CBS, configs.CBS{Queue: &qq, IdleSlope: &idle, SendSlope: &send, HiCredit: &hi, LoCredit: &lo, Offload: off})
-		}
 	}
 	return ci
+}
+
+// children are the root's ETF and cbs children in the file's schema, by queue.
+func children(l *Live) (etfs []configs.ETF, cbss []configs.CBS) {
+	for _, q := range slices.Sorted(maps.Keys(l.ETF)) {
+		e := l.ETF[q]
+		qq := q
+		off := configs.OffloadFalse
+		if e.Offload {
+			off = configs.OffloadTrue
+		}
+		etfs = append(etfs, configs.ETF{Queue: &qq, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta),
+			Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
+	}
+	for _, q := range slices.Sorted(maps.Keys(l.CBS)) {
+		c := l.CBS[q]
+		qq := q
+		off := configs.OffloadFalse
+		if c.Offload {
+			off = configs.OffloadTrue
+		}
+		idle, send, hi, lo := int64(c.IdleSlope), int64(c.SendSlope), int64(c.HiCredit), int64(c.LoCredit)
+		cbss = append(cbss, configs.CBS{Queue: &qq, IdleSlope: &idle, SendSlope: &send, HiCredit: &hi, LoCredit: &lo, Offload: off})
+	}
+	return etfs, cbss
 }
 
 func sumIntervals(es []taprio.Entry) int64 {

@@ -11,6 +11,7 @@ import (
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/tsnctl/tsnctl/testbed/nlmon"
 	"golang.org/x/sys/unix"
@@ -260,4 +261,105 @@ func TestGoldenTaprioCycleTooBig(t *testing.T) {
 	if !errors.As(err, &e) || e.Kernel != "'cycle_time' is too big" || !errors.Is(err, unix.EINVAL) {
 		t.Fatalf("%#v", err)
 	}
+}
+
+// sameMqprio checks a request against iproute2's mqprio request: mqprio's options are a struct
+// followed by attributes, not attributes, so they are compared byte for byte, and decoded.
+func sameMqprio(t testing.TB, ours, theirs netlink.Message) {
+	t.Helper()
+	sameRequest(nil)(t, ours, theirs)
+	oa, ta := nlmon.Attrs(t, ours.Data[tcmsgLen:]), nlmon.Attrs(t, theirs.Data[tcmsgLen:])
+	if string(oa[tcaOptions]) != string(ta[tcaOptions]) {
+		t.Errorf("options\n% x\niproute2's\n% x", oa[tcaOptions], ta[tcaOptions])
+	}
+	var o, w mqprio.Options
+	if err1, err2 := o.UnmarshalBinary(oa[tcaOptions]), w.UnmarshalBinary(ta[tcaOptions]); err1 != nil || err2 != nil || !reflect.DeepEqual(o, w) {
+		t.Errorf("options decode as\n%+v (%v)\niproute2's as\n%+v (%v)", o, err1, w, err2)
+	}
+}
+
+// goldMqprio is the recordings' mqprio: priority 3 -> class 0 (queue 0), 2 -> class 1 (queue 1),
+// the rest -> class 2 (queues 2-3).
+func goldMqprio() mqprio.Options {
+	return mqprio.Options{NumTC: 3, Map: [16]uint8{2, 2, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2},
+		Queues: []mqprio.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}, {Count: 2, Offset: 2}}}
+}
+
+func TestGoldenReplaceMqprio(t *testing.T) {
+	o := goldMqprio()
+	b, err := o.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := replay(t, "mqprio-replace.nl", sameMqprio)
+	if err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: mqprio.Kind, Options: b}); err != nil {
+		t.Errorf("replace: %v", err)
+	}
+}
+
+// hw 1 with mode channel, the bw_rlimit shaper, per-class rates (tc's 1Mbit is 125000 bytes per
+// second) and frame preemption per class: tsnctl's request is tc's, byte for byte; the veth has
+// no offload, and the kernel says so.
+func TestGoldenMqprioHardware(t *testing.T) {
+	o := goldMqprio()
+	o.HW = true
+	mode, shaper := mqprio.ModeChannel, mqprio.ShaperBWRlimit
+	o.Mode, o.Shaper = &mode, &shaper
+	o.MinRate = []uint64{125000, 250000, 375000}
+	o.MaxRate = []uint64{1250000, 2500000, 3750000}
+	o.FP = []mqprio.FP{mqprio.FPExpress, mqprio.FPPreemptible, mqprio.FPPreemptible}
+	b, err := o.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := replay(t, "mqprio-hw.nl", sameMqprio)
+	err = c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: mqprio.Kind, Options: b})
+	var e *Error
+	if !errors.As(err, &e) || e.Kernel != "Device does not support hardware offload" {
+		t.Fatalf("%v", err)
+	}
+}
+
+// mqprio has no change operation: a replace on its own handle is refused (tsnctl deletes the root
+// and creates it again).
+func TestGoldenMqprioChangeRefused(t *testing.T) {
+	o := mqprio.Options{NumTC: 2, Map: [16]uint8{1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+		Queues: []mqprio.Queue{{Count: 1, Offset: 0}, {Count: 3, Offset: 1}}}
+	b, _ := o.MarshalBinary()
+	c := replay(t, "mqprio-change.nl", sameMqprio)
+	err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: mqprio.Kind, Options: b})
+	var e *Error
+	if !errors.As(err, &e) || e.Kernel != "Change operation not supported by specified qdisc" {
+		t.Fatalf("%v", err)
+	}
+}
+
+// The dump of an mqprio with an ETF and a cbs under its queues: the kernel's 16 TC entries (every
+// class express by default, fp 0 read as the kernel's default) and the children.
+func TestGoldenListMqprio(t *testing.T) {
+	c := replay(t, "mqprio-show.nl", sameRequest(nil))
+	qs, err := c.List(goldIfindex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, q := range qs {
+		kinds = append(kinds, q.Kind+" "+FormatHandle(q.Handle)+" parent "+FormatHandle(q.Parent))
+	}
+	if qs[0].Kind != mqprio.Kind {
+		t.Fatalf("qdiscs %q", kinds)
+	}
+	var got mqprio.Options
+	if err := got.UnmarshalBinary(qs[0].Options); err != nil {
+		t.Fatal(err)
+	}
+	want := goldMqprio()
+	if len(got.FP) != 16 {
+		t.Errorf("%d TC entries, want the kernel's 16", len(got.FP))
+	}
+	got.FP = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("mqprio\n got %+v\nwant %+v\nqdiscs %q", got, want, kinds)
+	}
+	t.Logf("%q", kinds)
 }

@@ -1,5 +1,5 @@
 // Package tree decodes the TSN qdisc tree of an interface from a qdisc dump: the taprio at the
-// root and the ETF and cbs qdiscs on its TX queues (tc's "parent 100:2" is queue 1).
+// root (or an mqprio) and the ETF and cbs qdiscs on its TX queues (tc's "parent 100:2" is queue 1).
 package tree
 
 import (
@@ -7,14 +7,16 @@ import (
 
 	"github.com/tsnctl/tsnctl/cbs"
 	"github.com/tsnctl/tsnctl/etf"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
-// Tree is an interface's taprio root and the ETF and cbs children on its queues.
+// Tree is an interface's taprio or mqprio root and the ETF and cbs children on its queues.
 type Tree struct {
 	Taprio *taprio.Options
-	Handle uint16              // the taprio's major handle (100 in "100:")
+	Mqprio *mqprio.Options
+	Handle uint16              // the root's major handle (100 in "100:")
 	ETF    map[int]etf.Options // by TX queue, from 0
 	CBS    map[int]cbs.Options // by TX queue, from 0
 }
@@ -29,18 +31,29 @@ func Root(qs []qdisc.Qdisc) *qdisc.Qdisc {
 	return nil
 }
 
-// Decode finds the taprio root in qs (one interface's qdiscs) and the ETF children under it. A
-// root of another kind, or none, is no error: Tree.Taprio is nil.
+// Decode finds the taprio or mqprio root in qs (one interface's qdiscs) and the ETF and cbs
+// children under it. A root of another kind, or none, is no error: Tree.Taprio and Tree.Mqprio
+// are nil.
 func Decode(qs []qdisc.Qdisc) (Tree, error) {
 	root := Root(qs)
-	if root == nil || root.Kind != taprio.Kind {
+	if root == nil {
 		return Tree{}, nil
 	}
-	var o taprio.Options
-	if err := o.UnmarshalBinary(root.Options); err != nil {
-		return Tree{}, fmt.Errorf("decode the root taprio: %w", err)
+	t := Tree{Handle: uint16(root.Handle >> 16), ETF: map[int]etf.Options{}, CBS: map[int]cbs.Options{}}
+	switch root.Kind {
+	case taprio.Kind:
+		t.Taprio = new(taprio.Options)
+		if err := t.Taprio.UnmarshalBinary(root.Options); err != nil {
+			return Tree{}, fmt.Errorf("decode the root taprio: %w", err)
+		}
+	case mqprio.Kind:
+		t.Mqprio = new(mqprio.Options)
+		if err := t.Mqprio.UnmarshalBinary(root.Options); err != nil {
+			return Tree{}, fmt.Errorf("decode the root mqprio: %w", err)
+		}
+	default:
+		return Tree{}, nil
 	}
-	t := Tree{Taprio: &o, Handle: uint16(root.Handle >> 16), ETF: map[int]etf.Options{}, CBS: map[int]cbs.Options{}}
 	for _, q := range qs {
 		if q.Parent>>16 != root.Handle>>16 || q.Parent&0xFFFF == 0 {
 			continue

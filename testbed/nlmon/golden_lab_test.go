@@ -52,6 +52,19 @@ var scenarios = []scenario{
 	{File: "qdisc/testdata/netlink/taprio-cycle-too-big.nl", Fails: true,
 		Run: tc("qdisc replace dev v0 parent root handle 100: taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 " +
 			"base-time 1000000000 sched-entry S 01 2147483648 clockid CLOCK_TAI")},
+	{File: "qdisc/testdata/netlink/mqprio-replace.nl", Run: tc("qdisc replace dev v0 parent root handle 100: " + mqprioArgs)},
+	{File: "qdisc/testdata/netlink/mqprio-show.nl", Setup: [][]string{tc("qdisc replace dev v0 parent root handle 100: " + mqprioArgs),
+		tc("qdisc replace dev v0 parent 100:1 handle e000: etf clockid CLOCK_TAI delta 200000"),
+		tc("qdisc replace dev v0 parent 100:2 handle c001: cbs idleslope 20000 sendslope -9980000 hicredit 4 locredit -1539")},
+		Run: tc("qdisc show dev v0")},
+	// mqprio has no change operation: a replace on its own handle is refused.
+	{File: "qdisc/testdata/netlink/mqprio-change.nl", Fails: true, Setup: [][]string{tc("qdisc replace dev v0 parent root handle 100: " + mqprioArgs)},
+		Run: tc("qdisc replace dev v0 parent root handle 100: mqprio num_tc 2 map 1 1 0 0 1 1 1 1 1 1 1 1 1 1 1 1 queues 1@0 3@1 hw 0")},
+	// hw 1 with a mode, a shaper, per-class rates and frame preemption: what tc sends (the veth has
+	// no offload: the kernel refuses it).
+	{File: "qdisc/testdata/netlink/mqprio-hw.nl", Fails: true,
+		Run: tc("qdisc replace dev v0 parent root handle 100: mqprio num_tc 3 map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@1 2@2 hw 1 " +
+			"mode channel shaper bw_rlimit min_rate 1Mbit 2Mbit 3Mbit max_rate 10Mbit 20Mbit 30Mbit fp E P P")},
 	{File: "qdisc/testdata/netlink/unknown-kind.nl", Fails: true, Run: tc("qdisc add dev v0 root handle 100: nosuchqdisc")},
 	{File: "nic/testdata/netlink/channels-get.nl", Run: in("ethtool", "-l", "v0")},
 	{File: "nic/testdata/netlink/channels-set.nl", Run: in("ethtool", "-L", "v0", "rx", "2", "tx", "2")},
@@ -63,6 +76,9 @@ var scenarios = []scenario{
 const taprioArgs = "taprio num_tc 4 map 3 3 3 3 3 3 1 3 3 3 3 3 3 3 3 3 queues 1@0 1@1 1@2 1@3 base-time 1000000000 " +
 	"sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 " +
 	"sched-entry S 01 200000 sched-entry S 02 100000 sched-entry S 04 100000 sched-entry S 08 100000 clockid CLOCK_TAI"
+
+// mqprioArgs: three classes (priority 3 -> class 0, 2 -> 1, the rest -> 2) on queues 0, 1 and 2-3.
+const mqprioArgs = "mqprio num_tc 3 map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@1 2@2 hw 0"
 
 func tc(args string) []string { return append([]string{"tc", "-n", "gold"}, strings.Fields(args)...) }
 func in(args ...string) []string {
