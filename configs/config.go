@@ -84,8 +84,10 @@ type Taprio struct {
 	CycleTimeExtension *Duration   `yaml:"cycle-time-extension,omitempty" json:"cycle-time-extension,omitempty"`
 	TxtimeDelay        *Duration   `yaml:"txtime-delay,omitempty" json:"txtime-delay,omitempty"`
 	MaxSDU             []uint32    `yaml:"max-sdu,omitempty" json:"max-sdu,omitempty"`
-	Schedule           []Entry     `yaml:"schedule,omitempty" json:"schedule,omitempty"`
-	Pos                `yaml:"-" json:"-"`
+	// FP is each traffic class's frame preemption (802.1Qbu), as tc's fp: E or P.
+	FP       []FP    `yaml:"fp,omitempty" json:"fp,omitempty"`
+	Schedule []Entry `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	Pos      `yaml:"-" json:"-"`
 }
 
 // Mqprio is a root mqprio qdisc: socket priorities to traffic classes to TX queues, as taprio's
@@ -103,8 +105,47 @@ type Mqprio struct {
 	// MinRate and MaxRate are per traffic class (shaper bw_rlimit), as tc writes rates: 100Mbit.
 	MinRate []Rate `yaml:"min-rate,omitempty" json:"min-rate,omitempty"`
 	MaxRate []Rate `yaml:"max-rate,omitempty" json:"max-rate,omitempty"`
-	Pos     `yaml:"-" json:"-"`
+	// FP is each traffic class's frame preemption, as tc's fp: E or P (hw only).
+	FP  []FP `yaml:"fp,omitempty" json:"fp,omitempty"`
+	Pos `yaml:"-" json:"-"`
 }
+
+// FP is a traffic class's frame preemption (802.1Qbu, 802.3br), as tc writes it: E (express: it
+// preempts) or P (preemptible: its frames can be interrupted by express ones).
+type FP bool
+
+// Frame preemption states.
+const (
+	Express     FP = false
+	Preemptible FP = true
+)
+
+// UnmarshalYAML reads E or P (or express, preemptible).
+func (f *FP) UnmarshalYAML(n *yaml.Node) error {
+	switch strings.ToLower(n.Value) {
+	case "e", "express":
+		*f = Express
+	case "p", "preemptible":
+		*f = Preemptible
+	default:
+		return valueError(n, "E (express) or P (preemptible), as tc's fp")
+	}
+	return nil
+}
+
+// String is tc's letter.
+func (f FP) String() string {
+	if f == Preemptible {
+		return "P"
+	}
+	return "E"
+}
+
+// MarshalYAML writes tc's letter.
+func (f FP) MarshalYAML() (any, error) { return f.String(), nil }
+
+// MarshalJSON writes "E" or "P".
+func (f FP) MarshalJSON() ([]byte, error) { return json.Marshal(f.String()) }
 
 // Rate is bits per second, written as tc writes rates: 100Mbit, 1Gbit, 500kbit, 8000bit, a plain
 // number of bit/s, or bytes per second with bps (tc's unit for bytes: 1mbps is 8 Mbit/s).

@@ -78,10 +78,28 @@ type Planning struct {
 	SpeedMbps int `yaml:"speed,omitempty" json:"speed,omitempty"`
 	// BestEffort is the share of every cycle kept for best-effort traffic, in percent (0-99).
 	BestEffort int `yaml:"best-effort,omitempty" json:"best-effort,omitempty"`
+	// Preemption makes the best-effort class preemptible (802.1Qbu: fp P, the streams' class E),
+	// so that a guard band need only hold the rest of a fragment, not a whole frame. The NIC
+	// preempts: mode full-offload, on a NIC with a MAC merge layer.
+	Preemption bool `yaml:"preemption,omitempty" json:"preemption,omitempty"`
+	// MinFrag is the NIC's smallest fragment, ethtool --set-mm's tx-min-frag-size: 60 (absent),
+	// 124, 188 or 252 bytes (without the fragment's 4-byte CRC).
+	MinFrag int `yaml:"min-frag,omitempty" json:"min-frag,omitempty"`
 	// Cycle is the schedule's cycle; absent: the hyperperiod (the least common multiple of the
 	// streams' periods). Given, it must be a multiple of the hyperperiod.
 	Cycle *Duration `yaml:"cycle,omitempty" json:"cycle,omitempty"`
 	Pos   `yaml:"-" json:"-"`
+}
+
+// DefaultMinFrag is plan: min-frag when it is absent: 802.3br's smallest fragment.
+const DefaultMinFrag = 60
+
+// MinFragOrDefault is the smallest fragment the plan is for.
+func (p *Planning) MinFragOrDefault() int {
+	if p != nil && p.MinFrag > 0 {
+		return p.MinFrag
+	}
+	return DefaultMinFrag
 }
 
 // DefaultSpeedMbps is the link speed a plan assumes when plan: gives none.
@@ -173,6 +191,12 @@ func checkStreams(c *Config) error {
 				return bad("best-effort", fmt.Sprint(pl.BestEffort), "want a share of the cycle from 0 to 99 (percent)")
 			case pl.Cycle != nil && *pl.Cycle <= 0:
 				return bad("cycle", pl.Cycle.String(), "want a positive cycle")
+			case pl.Preemption && pl.Mode != taprio.FullOffload:
+				return bad("preemption", "true", "frame preemption is the NIC's: taprio takes it in full-offload mode only; add mode: full-offload (on a NIC with a MAC merge layer), or remove preemption")
+			case pl.MinFrag != 0 && !pl.Preemption:
+				return bad("min-frag", fmt.Sprint(pl.MinFrag), "the smallest fragment matters with preemption: true only")
+			case pl.MinFrag != 0 && (pl.MinFrag < 60 || pl.MinFrag > 252):
+				return bad("min-frag", fmt.Sprint(pl.MinFrag), "want the NIC's tx-min-frag-size: 60, 124, 188 or 252 bytes")
 			}
 		}
 	}

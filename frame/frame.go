@@ -32,6 +32,12 @@ func Bytes(payload int, udp bool) int {
 // Untagged is Bytes for a frame of size bytes from header to FCS (a best-effort frame).
 func Untagged(size int) int { return Preamble + max(size, Min) + Gap }
 
+// PreemptedHold is the most byte times a preemptible frame can keep the link once an express frame
+// is ready (802.3br): its current fragment cannot be cut before it reaches minFrag bytes (the
+// NIC's tx-min-frag-size, without the fragment's 4-byte CRC), nor leave a rest shorter than that,
+// so less than two minimum fragments with their CRCs, with preamble and gap.
+func PreemptedHold(minFrag int) int { return Preamble + 2*(minFrag+FCS) + Gap }
+
 // Time is how long bytes byte times take at speedMbps, rounded up to the nanosecond.
 func Time(bytes, speedMbps int) time.Duration {
 	bits := int64(bytes) * 8 * 1000 // ns at 1 Mb/s

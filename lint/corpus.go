@@ -16,7 +16,7 @@ import (
 // file starts with comment lines: "# want: ok" or "# want: RULE" (the rule that refuses it), and may
 // say "# field: PATH", the field under spec.config the API server's refusal names. Files named node-*
 // hold what only a node can judge, with the node's facts: "# facts: txqueues IFACE=N",
-// "# facts: link NAME=KIND" or "# facts: speed IFACE=MBPS". Lint passes them without facts (as the
+// "# facts: link NAME=KIND", "# facts: speed IFACE=MBPS" or "# facts: phc IFACE=yes|no". Lint passes them without facts (as the
 // agent checks a file before it looks at the node) and refuses them with; the CRD accepts them. Everything lint refuses without
 // facts the CRD refuses.
 //
@@ -83,6 +83,8 @@ func ReadCorpus(dir string) ([]CorpusCase, error) {
 					c.Facts.TxQueues = map[string]int{k: n}
 				case "link":
 					c.Facts.Links = map[string]Link{k: {Kind: val}}
+				case "phc":
+					c.Facts.PHC = map[string]bool{k: val == "yes"}
 				case "speed":
 					n, err := strconv.Atoi(val)
 					if err != nil {
@@ -90,7 +92,7 @@ func ReadCorpus(dir string) ([]CorpusCase, error) {
 					}
 					c.Facts.SpeedMbps = map[string]int{k: n}
 				default:
-					return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N, link NAME=KIND or speed IFACE=MBPS", f, sc.Text())
+					return nil, fmt.Errorf("%s: %q: want txqueues IFACE=N, link NAME=KIND, speed IFACE=MBPS or phc IFACE=yes|no", f, sc.Text())
 				}
 			}
 		}

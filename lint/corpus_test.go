@@ -55,7 +55,7 @@ func TestCorpus(t *testing.T) {
 				if err != nil || HasErrors(findings) {
 					t.Fatalf("a node-* case that lint refuses without facts (%v %v): the CRD must refuse it too; rename it bad-*", err, findings)
 				}
-				if c.Facts.TxQueues == nil && c.Facts.Links == nil && c.Facts.SpeedMbps == nil {
+				if c.Facts.TxQueues == nil && c.Facts.Links == nil && c.Facts.SpeedMbps == nil && c.Facts.PHC == nil {
 					t.Fatal("a node-* case without a '# facts:' line")
 				}
 				findings = Check(cfg, c.Facts)
@@ -114,8 +114,8 @@ func TestCorpusCoversEveryRule(t *testing.T) {
 			// tests build the configuration in memory: TestEveryRule, plan's TestLintChecksPlannedWindows).
 			continue
 		}
-		if r.Name == "stream-speed" {
-			// It judges only with the node's link speed: a node-* case (the CRD takes it).
+		if r.Name == "stream-speed" || r.Name == "offload" {
+			// They judge only with the node's facts (link speed, PTP clock): a node-* case (the CRD takes it).
 			if !slices.ContainsFunc(corpus, func(c CorpusCase) bool { return c.Want == r.Name && c.NodeOnly() }) {
 				t.Errorf("rule %s has no node-* case in lint/testdata/corpus", r.Name)
 			}

@@ -65,6 +65,12 @@ type Facts struct {
 	// SpeedUnknown marks interfaces whose driver reports no speed (link down): taprio then times
 	// frames at 10 Mb/s, and so does lint.
 	SpeedUnknown map[string]bool
+	// PHC says, per interface, whether its NIC has a PTP hardware clock (ethtool -T; absent: not
+	// known). Offload to the NIC's clock (taprio full-offload, ETF launch time) needs one.
+	PHC map[string]bool
+	// MACMerge says, per interface, whether its NIC has a MAC merge layer (ethtool --show-mm;
+	// absent: not known): frame preemption needs one.
+	MACMerge map[string]bool
 	// Links are the links that exist, by name (nil: not known).
 	Links map[string]Link
 	// Now is the time of the clocks a schedule can run on (nil: not known); with it, a base-time
@@ -121,6 +127,8 @@ var Rules = []*Rule{
 	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow, nil},
 	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame, nil},
 	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock; ETF's is CLOCK_TAI", clockID, nil},
+	{"fp", Error, "fp (frame preemption) has at most num-tc entries, on a taprio in full-offload mode or an mqprio with hw: true (the kernel refuses it otherwise); with --live, on a NIC with a MAC merge layer (ethtool --show-mm)", fpRule, nil},
+	{"offload", Error, "with --live, taprio full-offload and ETF offload: true are on a NIC with a PTP hardware clock (ethtool -T): without one, no driver offloads them, and the kernel refuses", offloadClock, nil},
 	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
 	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU, nil},
 	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio or mqprio, one ETF per queue, under one of them", etfQueue, nil},
@@ -468,7 +476,7 @@ func mqprioRoot(r *run, ifc *configs.Interface, path string) {
 	for _, k := range []struct {
 		key string
 		set bool
-	}{{"mode", m.Mode != nil}, {"shaper", m.Shaper != nil}, {"min-rate", len(m.MinRate) > 0}, {"max-rate", len(m.MaxRate) > 0}} {
+	}{{"mode", m.Mode != nil}, {"shaper", m.Shaper != nil}, {"min-rate", len(m.MinRate) > 0}, {"max-rate", len(m.MaxRate) > 0}, {"fp", len(m.FP) > 0}} {
 		if k.set && !m.HW {
 			r.add(m.Pos, k.key, p+"."+k.key, "", "is handed to the NIC, and only with hw: true (the kernel refuses it in software: \"mqprio TCA_OPTIONS can only contain netlink attributes in hardware mode\")",
 				"add hw: true (the NIC must offload mqprio), or remove "+k.key)
@@ -529,6 +537,53 @@ func clockID(r *run, ifc *configs.Interface, path string) {
 		} else if *e.ClockID != clock.TAI {
 			r.add(e.Pos, "clockid", fmt.Sprintf("%s.etf[%d].clockid", path, j), e.ClockID.String(),
 				"ETF runs on CLOCK_TAI only (the kernel refuses others: \"Invalid clockid. CLOCK_TAI must be used\")", "clockid: CLOCK_TAI")
+		}
+	}
+}
+
+// fpRule: frame preemption is the NIC's (the MAC merge layer of 802.3br): taprio takes fp in full
+// offload only ("Preemption only supported with full offload"), mqprio with hw 1 only, and a NIC
+// without a MAC merge layer takes it in neither.
+func fpRule(r *run, ifc *configs.Interface, path string) {
+	check := func(key string, fp []configs.FP, numTC int, pos configs.Pos, allowed bool, fix string) {
+		if len(fp) == 0 {
+			return
+		}
+		p := path + "." + key + ".fp"
+		mm, known := r.facts.MACMerge[string(ifc.Name)]
+		switch {
+		case numTC > 0 && len(fp) > numTC:
+			r.add(pos, "fp", p, fmt.Sprintf("%d entries", len(fp)), fmt.Sprintf("one entry per traffic class, num-tc is %d", numTC), "remove the extra entries")
+		case !allowed:
+			r.add(pos, "fp", p, "", "frame preemption is the NIC's: taprio takes it in full-offload mode only (the kernel: \"Preemption only supported with full offload\")", fix)
+		case known && !mm:
+			r.add(pos, "fp", p, "", fmt.Sprintf("%s has no MAC merge layer (ethtool --show-mm %s: not supported): no class can be preemptible there", ifc.Name, ifc.Name),
+				"remove fp (tsnctl check lists each NIC's MAC merge layer)")
+		}
+	}
+	if t := ifc.Taprio; t != nil {
+		check("taprio", t.FP, t.NumTC, t.Pos, t.Mode == taprio.FullOffload, "mode: full-offload, or remove fp")
+	}
+	if m := ifc.Mqprio; m != nil {
+		check("mqprio", m.FP, m.NumTC, m.Pos, true, "") // without hw: true, the mqprio rule's
+	}
+}
+
+// offloadClock: taprio's full offload runs the schedule on the NIC's PTP clock, and ETF's launch
+// time is a time of that clock; a NIC without one (check says "no PHC") offloads neither.
+func offloadClock(r *run, ifc *configs.Interface, path string) {
+	phc, known := r.facts.PHC[string(ifc.Name)]
+	if !known || phc {
+		return
+	}
+	if t := ifc.Taprio; t != nil && t.Mode == taprio.FullOffload {
+		r.add(t.Pos, "mode", path+".taprio.mode", "full-offload", fmt.Sprintf("%s has no PTP hardware clock (ethtool -T %s): full offload runs the schedule on the NIC's clock, so this NIC cannot", ifc.Name, ifc.Name),
+			"mode: software or txtime-assist (tsnctl check lists the NICs with a PTP clock)")
+	}
+	for j, e := range ifc.ETF {
+		if e.Offload == configs.OffloadTrue {
+			r.add(e.Pos, "offload", fmt.Sprintf("%s.etf[%d].offload", path, j), "true", fmt.Sprintf("%s has no PTP hardware clock (ethtool -T %s): no launch-time offload without one", ifc.Name, ifc.Name),
+				"offload: auto (falls back to software with a warning) or false")
 		}
 	}
 }

@@ -33,7 +33,8 @@ type Prepared struct {
 // changes nothing. An error means nothing may be applied (lint errors are in the error's text).
 func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, error) {
 	p := &Prepared{}
-	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}, Now: now}
+	facts := lint.Facts{TxQueues: map[string]int{}, SpeedMbps: map[string]int{}, SpeedUnknown: map[string]bool{}, Now: now,
+		PHC: map[string]bool{}, MACMerge: map[string]bool{}}
 	links, err := s.Links()
 	if err != nil {
 		return nil, err
@@ -59,6 +60,12 @@ func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, er
 			facts.SpeedMbps[name] = live.SpeedMbps
 		} else {
 			facts.SpeedUnknown[name] = true
+		}
+		if live.PHCIndex != nil {
+			facts.PHC[name] = *live.PHCIndex >= 0
+		}
+		if live.MACMerge != nil {
+			facts.MACMerge[name] = *live.MACMerge
 		}
 	}
 	p.Findings = lint.Check(cfg, facts)

@@ -5,6 +5,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -180,5 +181,27 @@ func TestLabMqprioReplaced(t *testing.T) {
 	}
 	if after := snapshot(t, ns, "v0"); after != before {
 		t.Errorf("rollback left\n%s\nwant\n%s", after, before)
+	}
+}
+
+// What lint knows of the NIC on a node (apply's facts, as lint --live): a veth has neither a PTP
+// clock nor a MAC merge layer, so full offload and frame preemption are refused before the kernel
+// is asked, with the rule and the reason.
+func TestLabLintKnowsTheNIC(t *testing.T) {
+	ns := labNetns(t, 4)
+	full, err := os.ReadFile("../lint/testdata/corpus/ok-full-offload.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mq, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
+	for _, c := range []struct{ name, text, want string }{
+		{"full offload", strings.ReplaceAll(string(full), "eth1", "v0"), "[offload] interfaces[0].taprio.mode = full-offload: v0 has no PTP hardware clock"},
+		{"frame preemption", strings.Replace(strings.ReplaceAll(string(mq), "eth1", "v0"), "handle: 100", "handle: 100\n      hw: true\n      fp: [E, P, P, E]", 1),
+			"[fp] interfaces[0].mqprio.fp: v0 has no MAC merge layer"},
+	} {
+		_, _, err := prepare(t, ns, c.text)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }

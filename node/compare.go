@@ -101,6 +101,8 @@ func TaprioDiff(want *Taprio, live *taprio.Options, liveHandle uint16) string {
 		return fmt.Sprintf("cycle-time-extension %d is %d", w.Schedule.CycleTimeExtension, live.Schedule.CycleTimeExtension)
 	case !sduEqual(w.MaxSDU, live.MaxSDU):
 		return fmt.Sprintf("max-sdu %v is %v", w.MaxSDU, live.MaxSDU)
+	case !fpEqual(w.Preemptible, live.Preemptible):
+		return fmt.Sprintf("fp (preemptible) %v is %v", w.Preemptible, live.Preemptible)
 	}
 	if want.BaseAuto {
 		if !taprio.Aligned(live.Schedule.BaseTime-want.BaseOffset, w.Schedule.Cycle()) {
@@ -154,9 +156,19 @@ func ScheduleOnly(want *Taprio, live *taprio.Options, liveHandle uint16) bool {
 	}
 	w := want.Options
 	return liveHandle == want.Handle && w.NumTC == live.NumTC && w.Map == live.Map && reflect.DeepEqual(w.Queues, live.Queues) &&
-		w.Mode == live.Mode && w.TxtimeDelay == live.TxtimeDelay && sduEqual(w.MaxSDU, live.MaxSDU) &&
+		w.Mode == live.Mode && w.TxtimeDelay == live.TxtimeDelay && sduEqual(w.MaxSDU, live.MaxSDU) && fpEqual(w.Preemptible, live.Preemptible) &&
 		(w.ClockID == nil) == (live.ClockID == nil) && (w.ClockID == nil || *w.ClockID == *live.ClockID) &&
 		w.Mode != taprio.FullOffload // a NIC's own gate control list: replaced, as its driver expects
+}
+
+// fpEqual compares per-class preemption; a class not listed is express.
+func fpEqual(a, b []bool) bool {
+	for i := range max(len(a), len(b)) {
+		if (i < len(a) && a[i]) != (i < len(b) && b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // sduEqual compares intended per-class max-sdu with the dumped one. The kernel dumps the effective

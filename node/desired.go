@@ -175,6 +175,9 @@ func resolveMqprio(m *configs.Mqprio) *Mqprio {
 	for _, r := range m.MaxRate {
 		o.MaxRate = append(o.MaxRate, uint64(r)/8)
 	}
+	for _, fp := range m.FP {
+		o.FP = append(o.FP, map[configs.FP]mqprio.FP{configs.Express: mqprio.FPExpress, configs.Preemptible: mqprio.FPPreemptible}[fp])
+	}
 	handle := uint16(m.Handle)
 	if handle == 0 {
 		handle = 0x100
@@ -184,6 +187,9 @@ func resolveMqprio(m *configs.Mqprio) *Mqprio {
 
 func resolveTaprio(t *configs.Taprio, now clock.Snapshot) *Taprio {
 	o := taprio.Options{NumTC: uint8(t.NumTC), Mode: t.Mode, MaxSDU: t.MaxSDU, ClockID: t.ClockID}
+	for _, fp := range t.FP {
+		o.Preemptible = append(o.Preemptible, bool(fp))
+	}
 	for i, tc := range t.Map {
 		o.Map[i] = uint8(tc)
 	}

@@ -21,10 +21,14 @@ import (
 
 // Live is what one interface has now.
 type Live struct {
-	Name        string
-	Ifindex     int
-	TxQueues    int
-	SpeedMbps   int
+	Name      string
+	Ifindex   int
+	TxQueues  int
+	SpeedMbps int
+	// PHCIndex is the NIC's PTP hardware clock (-1: none; nil: not known), MACMerge whether it has
+	// a MAC merge layer (nil: not known): what lint's offload and fp rules judge by.
+	PHCIndex    *int
+	MACMerge    *bool
 	Channels    nic.Channels
 	ChannelsErr error // the driver has no channel operations (e.g. lo)
 	VLANs       []VLAN
@@ -132,6 +136,15 @@ func (s *System) Read(name string) (*Live, error) {
 	}
 	if s.ethtool != nil {
 		live.SpeedMbps, _ = s.ethtool.Speed(name)
+		if phc, err := s.ethtool.PHCIndex(name); err == nil {
+			live.PHCIndex = &phc
+		}
+		switch _, err := s.ethtool.MACMerge(name); {
+		case err == nil:
+			live.MACMerge = ptr(true)
+		case errors.Is(err, unix.EOPNOTSUPP):
+			live.MACMerge = ptr(false)
+		}
 	}
 	links, err := s.link.LinkList()
 	if err != nil {
@@ -162,6 +175,8 @@ func (s *System) Read(name string) (*Live, error) {
 	}
 	return live, nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // Links lists every link of the namespace as lint sees it: its kind and, for a VLAN, its parent and
 // id (so that a VLAN the file names can be told from another link that has its name).

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ifname"
+	"github.com/tsnctl/tsnctl/mqprio"
 	"github.com/tsnctl/tsnctl/taprio"
 )
 
@@ -51,6 +52,11 @@ func ToConfig(l *Live) configs.Interface {
 		for _, r := range o.MaxRate {
 			m.MaxRate = append(m.MaxRate, configs.Rate(r*8))
 		}
+		if slices.Contains(o.FP, mqprio.FPPreemptible) { // the kernel dumps 16 entries, all express by default
+			for _, fp := range o.FP[:min(len(o.FP), int(o.NumTC))] {
+				m.FP = append(m.FP, configs.FP(fp == mqprio.FPPreemptible))
+			}
+		}
 		ci.Mqprio = m
 	}
 	if l.Taprio != nil || l.Mqprio != nil {
@@ -82,6 +88,9 @@ func ToConfig(l *Live) configs.Interface {
 		}
 		if len(o.MaxSDU) > 0 {
 			t.MaxSDU = o.MaxSDU[:min(len(o.MaxSDU), int(o.NumTC))]
+		}
+		for _, p := range o.Preemptible[:min(len(o.Preemptible), int(o.NumTC))] {
+			t.FP = append(t.FP, configs.FP(p))
 		}
 		ci.Taprio = t
 	}

@@ -174,7 +174,12 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 		delta = time.Duration(*pl.ETFDelta)
 	}
 	speed := pl.Speed()
+	// The guard band: a best-effort frame that starts just before a run of windows ends before
+	// the run; with preemption the NIC cuts it, and only the rest of a fragment remains.
 	guard := frame.Time(frame.Untagged(frame.MaxBestEffort), speed)
+	if pl.Preemption {
+		guard = frame.Time(frame.PreemptedHold(pl.MinFragOrDefault()), speed)
+	}
 	// How far a window opens before the txtime: a software ETF releases a frame up to delta
 	// before it; with launch-time offload the NIC sends it at its txtime.
 	lead, leadWhat := delta, fmt.Sprintf("ETF delta %v", delta)
@@ -420,6 +425,10 @@ func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, entries []con
 	case taprio.FullOffload:
 		ifc.Taprio.ClockID = nil
 		ifc.ETF = []configs.ETF{etf(streamClass, configs.OffloadTrue, false)}
+		if ifc.Plan != nil && ifc.Plan.Preemption {
+			ifc.Taprio.FP = make([]configs.FP, 2)
+			ifc.Taprio.FP[beClass], ifc.Taprio.FP[streamClass] = configs.Preemptible, configs.Express
+		}
 	default:
 		ifc.ETF = []configs.ETF{etf(streamClass, configs.OffloadAuto, false)}
 	}

@@ -141,6 +141,27 @@ func judgeTimestamping(ifname string, ts nic.TsInfo, err, phcErr error) Check {
 	return c
 }
 
+// judgeMACMerge reports the NIC's MAC merge layer (802.3br), which frame preemption (a traffic
+// class's fp: P in taprio or mqprio) needs: "not supported" is no failure, only a fact.
+func judgeMACMerge(ifname string, mm nic.MACMerge, err error) Check {
+	c := Check{Name: "iface/" + ifname + "/mac-merge", Status: Pass}
+	switch {
+	case errors.Is(err, unix.EOPNOTSUPP):
+		c.Detail = "not supported: no frame preemption on this NIC (fp: P refused)"
+		c.Features = ifaceFeatures(ifname, map[string]string{"mac-merge": "false"})
+	case err != nil:
+		c.Status = Warn
+		c.Detail = err.Error()
+		c.Remedy = "the kernel's ethtool netlink has no MAC merge layer (Linux >= 6.3): frame preemption cannot be configured"
+	default:
+		onoff := map[bool]string{true: "on", false: "off"}
+		c.Detail = fmt.Sprintf("pMAC enabled: %s, TX enabled: %s, TX active: %s, TX minimum fragment size: %d, verify enabled: %s, verification status: %s",
+			onoff[mm.PMACEnabled], onoff[mm.TxEnabled], onoff[mm.TxActive], mm.TxMinFragSize, onoff[mm.VerifyEnabled], mm.VerifyStatus)
+		c.Features = ifaceFeatures(ifname, map[string]string{"mac-merge": "true"})
+	}
+	return c
+}
+
 // judgeTAIOffset: CLOCK_TAI is CLOCK_REALTIME plus the kernel's TAI offset; with 0, TAI schedules
 // and txtimes are 37 s off from nodes whose offset is set.
 func judgeTAIOffset(off int, err error) Check {

@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/tsnctl/tsnctl/nic"
+	"golang.org/x/sys/unix"
 )
 
 // iproute2 is the independent oracle: in its own namespace, can `tc`/`ip` create what the preflight
@@ -85,5 +88,21 @@ func TestRunChangesNothing(t *testing.T) {
 	}
 	if nsBefore != nsAfter {
 		t.Errorf("the process moved from %s to %s", nsBefore, nsAfter)
+	}
+}
+
+// The MAC merge layer is a fact, not a requirement: a NIC without one passes with "not supported";
+// a kernel whose ethtool netlink cannot say warns; a NIC with one shows its state as ethtool does.
+func TestJudgeMACMerge(t *testing.T) {
+	if c := judgeMACMerge("eth1", nic.MACMerge{}, &nic.Error{Err: unix.EOPNOTSUPP}); c.Status != Pass || !strings.Contains(c.Detail, "not supported") ||
+		c.Features["tsnctl-iface-eth1-mac-merge"] != "false" {
+		t.Errorf("no MAC merge layer: %+v", c)
+	}
+	if c := judgeMACMerge("eth1", nic.MACMerge{}, unix.EINVAL); c.Status != Warn || c.Remedy == "" {
+		t.Errorf("no answer: %+v", c)
+	}
+	c := judgeMACMerge("eth1", nic.MACMerge{PMACEnabled: true, TxEnabled: true, TxMinFragSize: 60, VerifyStatus: nic.VerifySucceeded}, nil)
+	if c.Status != Pass || !strings.Contains(c.Detail, "pMAC enabled: on, TX enabled: on, TX active: off, TX minimum fragment size: 60, verify enabled: off, verification status: SUCCEEDED") {
+		t.Errorf("with one: %+v", c)
 	}
 }

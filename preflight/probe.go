@@ -67,6 +67,12 @@ func Run(opts Options) Report {
 				phcs = append(phcs, p)
 			}
 			checks = append(checks, judgeTimestamping(ifname, ts, tsErr, phcErr))
+			var mm nic.MACMerge
+			mmErr := etErr
+			if et != nil {
+				mm, mmErr = et.MACMerge(ifname)
+			}
+			checks = append(checks, judgeMACMerge(ifname, mm, mmErr))
 		}
 	}
 	checks = append(checks, judgeTAIOffset(clock.TAIOffset()))

@@ -363,3 +363,17 @@ func TestGoldenListMqprio(t *testing.T) {
 	}
 	t.Logf("%q", kinds)
 }
+
+// Frame preemption per class (tc's fp E P E E): tsnctl sends what tc sends, one TC entry per class
+// with its preemption; a software taprio refuses it, and says why.
+func TestGoldenTaprioFP(t *testing.T) {
+	o := seedTaprio(200000)
+	o.Preemptible = []bool{false, true, false, false}
+	b, _ := o.MarshalBinary()
+	c := replay(t, "taprio-fp.nl", sameRequest(decodeTaprio))
+	err := c.Replace(Qdisc{Ifindex: goldIfindex, Parent: HandleRoot, Handle: Handle(0x100, 0), Kind: taprio.Kind, Options: b})
+	var e *Error
+	if !errors.As(err, &e) || e.Kernel != "Preemption only supported with full offload" {
+		t.Fatalf("%v", err)
+	}
+}

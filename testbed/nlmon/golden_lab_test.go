@@ -65,6 +65,10 @@ var scenarios = []scenario{
 	{File: "qdisc/testdata/netlink/mqprio-hw.nl", Fails: true,
 		Run: tc("qdisc replace dev v0 parent root handle 100: mqprio num_tc 3 map 2 2 1 0 2 2 2 2 2 2 2 2 2 2 2 2 queues 1@0 1@1 2@2 hw 1 " +
 			"mode channel shaper bw_rlimit min_rate 1Mbit 2Mbit 3Mbit max_rate 10Mbit 20Mbit 30Mbit fp E P P")},
+	// Frame preemption per class on a software taprio: what tc sends; the kernel refuses it outside
+	// full offload.
+	{File: "qdisc/testdata/netlink/taprio-fp.nl", Fails: true, Run: tc("qdisc replace dev v0 parent root handle 100: " +
+		strings.Replace(taprioArgs, "clockid CLOCK_TAI", "fp E P E E clockid CLOCK_TAI", 1))},
 	{File: "qdisc/testdata/netlink/unknown-kind.nl", Fails: true, Run: tc("qdisc add dev v0 root handle 100: nosuchqdisc")},
 	{File: "nic/testdata/netlink/channels-get.nl", Run: in("ethtool", "-l", "v0")},
 	{File: "nic/testdata/netlink/channels-set.nl", Run: in("ethtool", "-L", "v0", "rx", "2", "tx", "2")},

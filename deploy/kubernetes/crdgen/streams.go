@@ -139,13 +139,24 @@ func planSchema() (*yaml.Node, error) {
 	for _, m := range []taprio.Mode{taprio.Software, taprio.TxtimeAssist, taprio.FullOffload} {
 		modes = append(modes, str(m.String()))
 	}
-	return object(reflect.TypeFor[configs.Planning](), map[string]*yaml.Node{
+	n, err := object(reflect.TypeFor[configs.Planning](), map[string]*yaml.Node{
 		"mode":        mapping("description", quoted("the taprio mode planned for: software (the default), txtime-assist or full-offload"), "type", str("string"), "enum", flow(seq(modes...))),
 		"etf-delta":   duration(fmt.Sprintf("the ETF delta (absent: %s)", configs.Duration(plan.DefaultETFDelta)), 0),
 		"speed":       integer(fmt.Sprintf("the link speed in Mb/s the windows are computed for (0 or absent: %d)", configs.DefaultSpeedMbps), 0, -1),
 		"best-effort": integer("the share of each cycle kept for best effort, in percent", 0, 99),
+		"preemption":  mapping("description", quoted("the best-effort class preemptible (fp P), the streams' express: guard bands of a fragment, not a frame (mode full-offload, a NIC with a MAC merge layer)"), "type", str("boolean")),
+		"min-frag":    integer(fmt.Sprintf("the NIC's tx-min-frag-size in bytes, with preemption (absent: %d)", configs.DefaultMinFrag), 60, 252),
 		"cycle":       duration(fmt.Sprintf("the schedule's cycle, a multiple of the streams' hyperperiod, at most %s (absent: the hyperperiod)", plan.MaxCycle), plan.MaxCycle),
 	}, "[streams] planning inputs of an interface that carries streams (and only of one)")
+	if err != nil {
+		return nil, err
+	}
+	set(n, "x-kubernetes-validations", seq(
+		flow(mapping("rule", quoted("!has(self.preemption) || !self.preemption || has(self.mode) && self.mode == 'full-offload'"),
+			"message", quoted("[streams] preemption: frame preemption is the NIC's, in mode full-offload only"))),
+		flow(mapping("rule", quoted("!has(self.min__dash__frag) || has(self.preemption) && self.preemption"),
+			"message", quoted("[streams] min-frag matters with preemption: true only")))))
+	return n, nil
 }
 
 // configRules are spec.config's rules across interfaces and streams: each stream's interface is
@@ -156,8 +167,8 @@ func configRules() *yaml.Node {
 	return seq(
 		flow(mapping("rule", quoted("!has(self.streams) || self.streams.all(s, has(self.interfaces) && self.interfaces.exists(i, i.name == s.interface))"),
 			"fieldPath", quoted(".streams"), "message", quoted("[streams] each stream's interface is listed in interfaces: (plan writes its taprio and ETF)"))),
-		flow(mapping("rule", quoted("!has(self.streams) || !has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf)) || !"+carries+")"),
-			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries streams has no taprio: or etf: (tsnctl plan writes them)"))),
+		flow(mapping("rule", quoted("!has(self.streams) || !has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf) || has(i.mqprio)) || !"+carries+")"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries streams has no taprio:, mqprio: or etf: (tsnctl plan writes them)"))),
 		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || has(self.streams) && "+carries+")"),
 			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] plan: applies to an interface that carries streams"))),
 	)
