@@ -8,12 +8,7 @@
 // every error), so the 20 bytes are encoded here, checked against iproute2's recorded request.
 package cbs
 
-import (
-	"encoding/binary"
-	"fmt"
-
-	"github.com/mdlayher/netlink"
-)
+import "github.com/tsnctl/tsnctl/internal/parms"
 
 // Kind is the qdisc kind string.
 const Kind = "cbs"
@@ -50,43 +45,16 @@ func (o *Options) MarshalBinary() ([]byte, error) {
 	if o.Offload {
 		q.Offload = 1
 	}
-	b, err := binary.Append(nil, binary.NativeEndian, q)
-	if err != nil {
-		return nil, fmt.Errorf("cbs: %w", err)
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Bytes(attrParms, b)
-	return ae.Encode()
+	return parms.Encode(Kind, attrParms, q)
 }
 
 // UnmarshalBinary decodes the options of a cbs qdisc as the kernel dumps them.
 func (o *Options) UnmarshalBinary(b []byte) error {
 	*o = Options{}
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return fmt.Errorf("cbs: %w", err)
+	var q qopt
+	if err := parms.Decode(Kind, "TCA_CBS_PARMS", attrParms, b, &q); err != nil {
+		return err
 	}
-	found := false
-	for ad.Next() {
-		if ad.Type() != attrParms {
-			continue
-		}
-		var q qopt
-		p := ad.Bytes()
-		if len(p) < binary.Size(q) {
-			return fmt.Errorf("cbs: parameters are %d bytes, want %d", len(p), binary.Size(q))
-		}
-		if _, err := binary.Decode(p, binary.NativeEndian, &q); err != nil {
-			return fmt.Errorf("cbs: %w", err)
-		}
-		*o = Options{IdleSlope: q.IdleSlope, SendSlope: q.SendSlope, HiCredit: q.HiCredit, LoCredit: q.LoCredit, Offload: q.Offload != 0}
-		found = true
-	}
-	if err := ad.Err(); err != nil {
-		return fmt.Errorf("cbs: %w", err)
-	}
-	if !found {
-		return fmt.Errorf("cbs: no TCA_CBS_PARMS in the options")
-	}
+	*o = Options{IdleSlope: q.IdleSlope, SendSlope: q.SendSlope, HiCredit: q.HiCredit, LoCredit: q.LoCredit, Offload: q.Offload != 0}
 	return nil
 }

@@ -35,8 +35,10 @@ type Config struct {
 type Interface struct {
 	Name     ifname.Name `yaml:"name" json:"name"`
 	Channels *Channels   `yaml:"channels,omitempty" json:"channels,omitempty"`
-	VLANs    []VLAN      `yaml:"vlans,omitempty" json:"vlans,omitempty"`
-	Taprio   *Taprio     `yaml:"taprio,omitempty" json:"taprio,omitempty"`
+	// MACMerge is the NIC's MAC merge layer (802.3br), what frame preemption runs on.
+	MACMerge *MACMerge `yaml:"mac-merge,omitempty" json:"mac-merge,omitempty"`
+	VLANs    []VLAN    `yaml:"vlans,omitempty" json:"vlans,omitempty"`
+	Taprio   *Taprio   `yaml:"taprio,omitempty" json:"taprio,omitempty"`
 	// Mqprio is a root mqprio instead of a taprio: traffic classes and queues without gates.
 	Mqprio *Mqprio `yaml:"mqprio,omitempty" json:"mqprio,omitempty"`
 	ETF    []ETF   `yaml:"etf,omitempty" json:"etf,omitempty"`
@@ -55,6 +57,18 @@ type Channels struct {
 	RX       *uint32 `yaml:"rx,omitempty" json:"rx,omitempty"`
 	TX       *uint32 `yaml:"tx,omitempty" json:"tx,omitempty"`
 	Pos      `yaml:"-" json:"-"`
+}
+
+// MACMerge is a NIC's MAC merge layer, in ethtool --set-mm's words; absent keys are left as they
+// are.
+type MACMerge struct {
+	PMACEnabled   *bool `yaml:"pmac-enabled,omitempty" json:"pmac-enabled,omitempty"`
+	TxEnabled     *bool `yaml:"tx-enabled,omitempty" json:"tx-enabled,omitempty"`
+	VerifyEnabled *bool `yaml:"verify-enabled,omitempty" json:"verify-enabled,omitempty"`
+	// VerifyTime is in ms (1-128); TxMinFragSize in bytes (60-252).
+	VerifyTime    *uint32 `yaml:"verify-time,omitempty" json:"verify-time,omitempty"`
+	TxMinFragSize *uint32 `yaml:"tx-min-frag-size,omitempty" json:"tx-min-frag-size,omitempty"`
+	Pos           `yaml:"-" json:"-"`
 }
 
 // VLAN is an 802.1Q VLAN interface on top of the interface.

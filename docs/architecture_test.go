@@ -64,7 +64,7 @@ func TestArchitectureListsEveryPackage(t *testing.T) {
 
 // kernelPackages are the packages meant to be importable by other tools: they import nothing of
 // tsnctl's but each other and param (docs/development/architecture.md, "Layers").
-var kernelPackages = []string{"qdisc", "qdisc/tree", "taprio", "etf", "cbs", "mqprio", "nic", "clock", "socket", "nsexec", "ifname", "netevents", "internal/extack"}
+var kernelPackages = []string{"qdisc", "qdisc/tree", "taprio", "etf", "cbs", "mqprio", "nic", "clock", "socket", "nsexec", "ifname", "netevents", "internal/extack", "internal/parms"}
 
 func TestKernelPackagesImportNoPolicy(t *testing.T) {
 	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))

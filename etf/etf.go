@@ -4,11 +4,8 @@
 package etf
 
 import (
-	"encoding/binary"
-	"fmt"
-
-	"github.com/mdlayher/netlink"
 	"github.com/tsnctl/tsnctl/clock"
+	"github.com/tsnctl/tsnctl/internal/parms"
 )
 
 // Kind is the qdisc kind string.
@@ -65,43 +62,16 @@ func (o *Options) setQopt(q *qopt) {
 
 // MarshalBinary encodes the options as the kernel takes them in RTM_NEWQDISC.
 func (o *Options) MarshalBinary() ([]byte, error) {
-	b, err := binary.Append(nil, binary.NativeEndian, o.qopt())
-	if err != nil {
-		return nil, fmt.Errorf("etf: %w", err)
-	}
-	ae := netlink.NewAttributeEncoder()
-	ae.Bytes(attrParms, b)
-	return ae.Encode()
+	return parms.Encode(Kind, attrParms, o.qopt())
 }
 
 // UnmarshalBinary decodes the options of an etf qdisc as the kernel dumps them.
 func (o *Options) UnmarshalBinary(b []byte) error {
 	*o = Options{}
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return fmt.Errorf("etf: %w", err)
+	var q qopt
+	if err := parms.Decode(Kind, "TCA_ETF_PARMS", attrParms, b, &q); err != nil {
+		return err
 	}
-	found := false
-	for ad.Next() {
-		if ad.Type() != attrParms {
-			continue
-		}
-		var q qopt
-		p := ad.Bytes()
-		if len(p) < binary.Size(q) {
-			return fmt.Errorf("etf: parameters are %d bytes, want %d", len(p), binary.Size(q))
-		}
-		if _, err := binary.Decode(p, binary.NativeEndian, &q); err != nil {
-			return fmt.Errorf("etf: %w", err)
-		}
-		o.setQopt(&q)
-		found = true
-	}
-	if err := ad.Err(); err != nil {
-		return fmt.Errorf("etf: %w", err)
-	}
-	if !found {
-		return fmt.Errorf("etf: no TCA_ETF_PARMS in the options")
-	}
+	o.setQopt(&q)
 	return nil
 }

@@ -114,21 +114,9 @@ func cbsQueue(r *run, ifc *configs.Interface, path string) {
 	used := map[int]bool{}
 	for j, c := range ifc.CBS {
 		p := fmt.Sprintf("%s.cbs[%d]", path, j)
-		switch {
-		case rt == nil:
-			r.add(c.Pos, "queue", p, "", "cbs is placed under a TX queue of a taprio or mqprio, and this interface has neither", "add a taprio: or mqprio: section")
-		case c.Queue == nil:
-			r.add(c.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
-		case *c.Queue < 0 || *c.Queue >= rt.txQueues():
-			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), fmt.Sprintf("the %s has TX queues 0-%d", rt.key, rt.txQueues()-1), "use a queue the "+rt.key+"'s queues: ranges cover")
-		case used[*c.Queue]:
-			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), "two cbs qdiscs on one queue", "remove the duplicate")
-		case etfOn[*c.Queue]:
+		if r.childQueue(rt, "cbs", c.Pos, p, c.Queue, used) && etfOn[*c.Queue] {
 			r.add(c.Pos, "queue", p+".queue", fmt.Sprint(*c.Queue), "an etf: sits on this queue too; a queue has one child qdisc (ETF under CBS is not supported)",
 				"put the cbs and the etf on different queues")
-		}
-		if c.Queue != nil {
-			used[*c.Queue] = true
 		}
 	}
 }

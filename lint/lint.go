@@ -127,6 +127,7 @@ var Rules = []*Rule{
 	{"tc-window", Warning, "every traffic class that map uses gets an open window (warning)", tcWindow, nil},
 	{"window-frame", Warning, "each window is long enough for one maximum frame at link speed (warning)", windowFrame, nil},
 	{"clockid", Error, "a clockid is given (software, txtime-assist) or not (full-offload), and is a known clock; ETF's is CLOCK_TAI", clockID, nil},
+	{"mac-merge", Error, "mac-merge: verify-time is 1-128 ms and tx-min-frag-size 60-252 bytes (the kernel's policy); tx-enabled needs pmac-enabled, verify-enabled needs tx-enabled (when the file says both); with --live, the NIC has a MAC merge layer", macMerge, nil},
 	{"fp", Error, "fp (frame preemption) has at most num-tc entries, on a taprio in full-offload mode or an mqprio with hw: true (the kernel refuses it otherwise); with --live, on a NIC with a MAC merge layer (ethtool --show-mm)", fpRule, nil},
 	{"offload", Error, "with --live, taprio full-offload and ETF offload: true are on a NIC with a PTP hardware clock (ethtool -T): without one, no driver offloads them, and the kernel refuses", offloadClock, nil},
 	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
@@ -541,6 +542,29 @@ func clockID(r *run, ifc *configs.Interface, path string) {
 	}
 }
 
+func macMerge(r *run, ifc *configs.Interface, path string) {
+	m := ifc.MACMerge
+	if m == nil {
+		return
+	}
+	p := path + ".mac-merge"
+	off := func(b *bool) bool { return b != nil && !*b }
+	on := func(b *bool) bool { return b != nil && *b }
+	switch {
+	case m.VerifyTime != nil && (*m.VerifyTime < 1 || *m.VerifyTime > 128):
+		r.add(m.Pos, "verify-time", p+".verify-time", fmt.Sprint(*m.VerifyTime), "the kernel takes 1 to 128 ms (and at most the NIC's maximum)", "e.g. verify-time: 10")
+	case m.TxMinFragSize != nil && (*m.TxMinFragSize < 60 || *m.TxMinFragSize > 252):
+		r.add(m.Pos, "tx-min-frag-size", p+".tx-min-frag-size", fmt.Sprint(*m.TxMinFragSize), "the kernel takes 60 to 252 bytes (802.3br's 60, 124, 188, 252)", "e.g. tx-min-frag-size: 60")
+	case on(m.TxEnabled) && off(m.PMACEnabled):
+		r.add(m.Pos, "tx-enabled", p+".tx-enabled", "true", "preemptible frames are sent by the pMAC (the kernel: \"TX enabled requires pMAC enabled\")", "pmac-enabled: true")
+	case on(m.VerifyEnabled) && off(m.TxEnabled):
+		r.add(m.Pos, "verify-enabled", p+".verify-enabled", "true", "verification is of the TX path (the kernel: \"Verification requires TX enabled\")", "tx-enabled: true")
+	}
+	if mm, known := r.facts.MACMerge[string(ifc.Name)]; known && !mm {
+		r.add(m.Pos, "", p, "", fmt.Sprintf("%s has no MAC merge layer (ethtool --show-mm %s: not supported)", ifc.Name, ifc.Name), "remove mac-merge: (tsnctl check lists each NIC's MAC merge layer)")
+	}
+}
+
 // fpRule: frame preemption is the NIC's (the MAC merge layer of 802.3br): taprio takes fp in full
 // offload only ("Preemption only supported with full offload"), mqprio with hw 1 only, and a NIC
 // without a MAC merge layer takes it in neither.
@@ -840,24 +864,30 @@ func Windows(entries []configs.Entry, tc int) []taprio.Window {
 	return taprio.Windows(es, tc)
 }
 
+// childQueue judges where a child qdisc (an etf or a cbs) of the root sits: under a root, on a
+// TX queue its ranges cover, one of its kind per queue. It reports whether the queue is one the
+// rest of the rule can judge.
+func (r *run) childQueue(rt *root, kind string, pos configs.Pos, p string, queue *int, used map[int]bool) bool {
+	switch {
+	case rt == nil:
+		r.add(pos, "queue", p, "", kind+" is placed under a TX queue of a taprio or mqprio, and this interface has neither", "add a taprio: or mqprio: section")
+	case queue == nil:
+		r.add(pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
+	case *queue < 0 || *queue >= rt.txQueues():
+		r.add(pos, "queue", p+".queue", fmt.Sprint(*queue), fmt.Sprintf("the %s has TX queues 0-%d", rt.key, rt.txQueues()-1), "use a queue the "+rt.key+"'s queues: ranges cover")
+	case used[*queue]:
+		r.add(pos, "queue", p+".queue", fmt.Sprint(*queue), "two "+kind+" qdiscs on one queue", "remove the duplicate")
+	default:
+		used[*queue] = true
+		return true
+	}
+	return false
+}
+
 func etfQueue(r *run, ifc *configs.Interface, path string) {
-	rt := rootOf(ifc)
-	used := map[int]bool{}
+	rt, used := rootOf(ifc), map[int]bool{}
 	for j, e := range ifc.ETF {
-		p := fmt.Sprintf("%s.etf[%d]", path, j)
-		switch {
-		case rt == nil:
-			r.add(e.Pos, "queue", p, "", "ETF is placed under a TX queue of a taprio or mqprio, and this interface has neither", "add a taprio: or mqprio: section")
-		case e.Queue == nil:
-			r.add(e.Pos, "queue", p+".queue", "", "missing", "queue: N (the TX queue, tc parent HANDLE:N+1)")
-		case *e.Queue < 0 || *e.Queue >= rt.txQueues():
-			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), fmt.Sprintf("the %s has TX queues 0-%d", rt.key, rt.txQueues()-1), "use a queue the "+rt.key+"'s queues: ranges cover")
-		case used[*e.Queue]:
-			r.add(e.Pos, "queue", p+".queue", fmt.Sprint(*e.Queue), "two ETF qdiscs on one queue", "remove the duplicate")
-		}
-		if e.Queue != nil {
-			used[*e.Queue] = true
-		}
+		r.childQueue(rt, "ETF", e.Pos, fmt.Sprintf("%s.etf[%d]", path, j), e.Queue, used)
 	}
 }
 

@@ -162,6 +162,11 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 			return "", errors.New("ethtool netlink unavailable")
 		}
 		return "", s.ethtool.SetChannels(st.Iface, st.Channels)
+	case SetMACMerge:
+		if s.ethtool == nil {
+			return "", errors.New("ethtool netlink unavailable")
+		}
+		return "", s.ethtool.SetMACMerge(st.Iface, st.MACMerge)
 	case AddVLAN:
 		v := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: st.VLAN.Name, ParentIndex: live.Ifindex},
 			VlanId: int(st.VLAN.ID), EgressQosMap: st.VLAN.Egress, IngressQosMap: st.VLAN.Ingress}
@@ -203,39 +208,41 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		}
 		return "", s.qdiscs.Replace(q)
 	case ReplaceCBS, ChangeCBS: // a replace on the running cbs's own handle is the kernel's change
-		q, err := encodeCBS(live.Ifindex, st.Handle, st.CBS, st.CBS.Options)
-		if err != nil {
-			return "", err
-		}
-		err = s.qdiscs.Replace(q)
-		if err != nil && st.CBS.Offload == configs.OffloadAuto && st.CBS.Options.Offload {
-			o := st.CBS.Options
-			o.Offload = false
-			q2, _ := encodeCBS(live.Ifindex, st.Handle, st.CBS, o)
-			if err2 := s.qdiscs.Replace(q2); err2 == nil {
-				return fmt.Sprintf("%s: cbs on TX queue %d: the NIC refused offload (%v); the shaper runs in software (offload: auto)",
-					st.Iface, st.CBS.Queue, kernelWords(err)), nil
+		software := st.CBS.Options
+		software.Offload = false
+		return s.replaceOffload(st.CBS.Offload, func(soft bool) (qdisc.Qdisc, error) {
+			if soft {
+				return encodeCBS(live.Ifindex, st.Handle, st.CBS, software)
 			}
-		}
-		return "", err
+			return encodeCBS(live.Ifindex, st.Handle, st.CBS, st.CBS.Options)
+		}, fmt.Sprintf("%s: cbs on TX queue %d: the NIC refused offload (%%v); the shaper runs in software (offload: auto)", st.Iface, st.CBS.Queue))
 	case ReplaceETF:
-		q, err := encodeETF(live.Ifindex, st.Handle, st.ETF, st.ETF.Options)
-		if err != nil {
-			return "", err
-		}
-		err = s.qdiscs.Replace(q)
-		if err != nil && st.ETF.Offload == configs.OffloadAuto {
-			o := st.ETF.Options
-			o.Offload = false
-			q2, _ := encodeETF(live.Ifindex, st.Handle, st.ETF, o)
-			if err2 := s.qdiscs.Replace(q2); err2 == nil {
-				return fmt.Sprintf("%s: etf on TX queue %d: the NIC refused launch-time offload (%v); ETF runs in software (offload: auto)",
-					st.Iface, st.ETF.Queue, kernelWords(err)), nil
+		software := st.ETF.Options
+		software.Offload = false
+		return s.replaceOffload(st.ETF.Offload, func(soft bool) (qdisc.Qdisc, error) {
+			if soft {
+				return encodeETF(live.Ifindex, st.Handle, st.ETF, software)
 			}
-		}
-		return "", err
+			return encodeETF(live.Ifindex, st.Handle, st.ETF, st.ETF.Options)
+		}, fmt.Sprintf("%s: etf on TX queue %d: the NIC refused launch-time offload (%%v); ETF runs in software (offload: auto)", st.Iface, st.ETF.Queue))
 	}
 	return "", fmt.Errorf("unknown step %q", st.Action)
+}
+
+// replaceOffload installs the qdisc encode makes; with offload auto, when the NIC refuses it, it
+// installs the software one (encode(true)) instead and returns warn, whose %v is the kernel's words.
+func (s *System) replaceOffload(offload configs.Offload, encode func(software bool) (qdisc.Qdisc, error), warn string) (string, error) {
+	q, err := encode(false)
+	if err != nil {
+		return "", err
+	}
+	err = s.qdiscs.Replace(q)
+	if err != nil && offload == configs.OffloadAuto {
+		if q2, err2 := encode(true); err2 == nil && s.qdiscs.Replace(q2) == nil {
+			return fmt.Sprintf(warn, kernelWords(err)), nil
+		}
+	}
+	return "", err
 }
 
 func kernelWords(err error) string {
@@ -310,6 +317,13 @@ func (s *System) restore(b *Live) error {
 		}
 		if err := s.ethtool.SetChannels(b.Name, u); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if b.MM != nil && now.MM != nil && *now.MM != *b.MM && s.ethtool != nil {
+		m := b.MM
+		if err := s.ethtool.SetMACMerge(b.Name, nic.MACMergeUpdate{PMACEnabled: &m.PMACEnabled, TxEnabled: &m.TxEnabled, VerifyEnabled: &m.VerifyEnabled,
+			VerifyTime: &m.VerifyTime, TxMinFragSize: &m.TxMinFragSize}); err != nil {
+			errs = append(errs, fmt.Errorf("restore the MAC merge layer: %w", err))
 		}
 	}
 	if r := b.Root(); treeChanged && r != nil && r.Handle != 0 {

@@ -168,10 +168,10 @@ func TestLabMqprioReplaced(t *testing.T) {
 	}
 	checkAgainstIproute2(t, ns, p.Wants[0], offloadWarnings(res))
 
-	// Back to the first file, then a file whose ETF the kernel refuses (delta 0 passes no lint, so
-	// an offload the veth cannot do, without auto): rolled back to the mqprio node.
+	// Back to the first file, then a taprio file whose cbs the kernel refuses (an offload the veth
+	// cannot do, which lint cannot know of): rolled back to the mqprio node.
 	apply(t, ns, text)
-	bad := strings.Replace(strings.ReplaceAll(seedFor(t, "v0"), "offload: auto", "offload: true"), "channels: 4", "channels: {rx: 4, tx: 4}", 1)
+	bad := strings.Replace(seedFor(t, "v0"), "channels: 4", "channels: {rx: 4, tx: 4}", 1) + "    cbs:\n      - {queue: 2, idleslope: 1000, offload: true}\n"
 	sys, pb, err := prepare(t, ns, bad)
 	if err != nil {
 		t.Fatal(err)
@@ -198,6 +198,8 @@ func TestLabLintKnowsTheNIC(t *testing.T) {
 		{"full offload", strings.ReplaceAll(string(full), "eth1", "v0"), "[offload] interfaces[0].taprio.mode = full-offload: v0 has no PTP hardware clock"},
 		{"frame preemption", strings.Replace(strings.ReplaceAll(string(mq), "eth1", "v0"), "handle: 100", "handle: 100\n      hw: true\n      fp: [E, P, P, E]", 1),
 			"[fp] interfaces[0].mqprio.fp: v0 has no MAC merge layer"},
+		{"MAC merge layer", strings.Replace(seedFor(t, "v0"), "channels: 4 ", "channels: 4\n    mac-merge: {pmac-enabled: true}\n   ", 1),
+			"[mac-merge] interfaces[0].mac-merge: v0 has no MAC merge layer"},
 	} {
 		_, _, err := prepare(t, ns, c.text)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -50,6 +50,37 @@ func (c commands) ethtoolL(ifname string, u nic.ChannelsUpdate) string {
 	return s
 }
 
+// macMergeArgs are ethtool --set-mm's words for u.
+func macMergeArgs(u nic.MACMergeUpdate) string {
+	s := ""
+	onoff := map[bool]string{true: "on", false: "off"}
+	for _, f := range []struct {
+		name string
+		v    *bool
+	}{{"pmac-enabled", u.PMACEnabled}, {"tx-enabled", u.TxEnabled}, {"verify-enabled", u.VerifyEnabled}} {
+		if f.v != nil {
+			s += " " + f.name + " " + onoff[*f.v]
+		}
+	}
+	if u.VerifyTime != nil {
+		s += fmt.Sprintf(" verify-time %d", *u.VerifyTime)
+	}
+	if u.TxMinFragSize != nil {
+		s += fmt.Sprintf(" tx-min-frag-size %d", *u.TxMinFragSize)
+	}
+	return s
+}
+
+func macMergeWords(u nic.MACMergeUpdate) string { return strings.TrimSpace(macMergeArgs(u)) }
+
+func (c commands) ethtoolSetMM(ifname string, u nic.MACMergeUpdate) string {
+	s := "ethtool --set-mm " + quote(ifname) + macMergeArgs(u)
+	if c.netns != "" {
+		s = "ip netns exec " + quote(c.netns) + " " + s
+	}
+	return s
+}
+
 func qosMap(m map[uint32]uint32) string {
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(m)) {

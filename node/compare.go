@@ -34,6 +34,39 @@ func ChannelTarget(want *Channels, live *Live) nic.ChannelsUpdate {
 	return u
 }
 
+// MACMergeTarget is the part of the intended MAC merge layer that differs from the NIC's (nil:
+// nothing to change). A NIC whose state is not known (none, or not read) differs in every field
+// given: the change is tried, and lint --live has refused it where the NIC has no MAC merge layer.
+func MACMergeTarget(want *nic.MACMergeUpdate, live *nic.MACMerge) *nic.MACMergeUpdate {
+	if want == nil || *want == (nic.MACMergeUpdate{}) {
+		return nil
+	}
+	if live == nil {
+		u := *want
+		return &u
+	}
+	var u nic.MACMergeUpdate
+	if p := want.PMACEnabled; p != nil && *p != live.PMACEnabled {
+		u.PMACEnabled = p
+	}
+	if p := want.TxEnabled; p != nil && *p != live.TxEnabled {
+		u.TxEnabled = p
+	}
+	if p := want.VerifyEnabled; p != nil && *p != live.VerifyEnabled {
+		u.VerifyEnabled = p
+	}
+	if p := want.VerifyTime; p != nil && *p != live.VerifyTime {
+		u.VerifyTime = p
+	}
+	if p := want.TxMinFragSize; p != nil && *p != live.TxMinFragSize {
+		u.TxMinFragSize = p
+	}
+	if u == (nic.MACMergeUpdate{}) {
+		return nil
+	}
+	return &u
+}
+
 // EffectiveTxQueues is the number of TX queues the interface will have once want's channels apply.
 func EffectiveTxQueues(want *Channels, live *Live) int {
 	u := ChannelTarget(want, live)

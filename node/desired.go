@@ -16,6 +16,7 @@ import (
 	"github.com/tsnctl/tsnctl/etf"
 	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/mqprio"
+	"github.com/tsnctl/tsnctl/nic"
 	"github.com/tsnctl/tsnctl/qdisc"
 	"github.com/tsnctl/tsnctl/taprio"
 )
@@ -80,6 +81,8 @@ func (c CBS) Parent(handle uint16) uint32 { return qdisc.Handle(handle, uint16(c
 type Iface struct {
 	Name     string
 	Channels *Channels
+	// MACMerge is the intended MAC merge layer (nil fields: left alone).
+	MACMerge *nic.MACMergeUpdate
 	VLANs    []VLAN
 	Taprio   *Taprio
 	Mqprio   *Mqprio
@@ -130,6 +133,10 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 		ifc := Iface{Name: string(ci.Name)}
 		if ch := ci.Channels; ch != nil {
 			ifc.Channels = &Channels{Count: ch.Count, Combined: ch.Combined, RX: ch.RX, TX: ch.TX}
+		}
+		if m := ci.MACMerge; m != nil {
+			ifc.MACMerge = &nic.MACMergeUpdate{PMACEnabled: m.PMACEnabled, TxEnabled: m.TxEnabled, VerifyEnabled: m.VerifyEnabled,
+				VerifyTime: m.VerifyTime, TxMinFragSize: m.TxMinFragSize}
 		}
 		for _, v := range ci.VLANs {
 			name := v.LinkName(ci.Name)

@@ -540,8 +540,8 @@ func TestLabRollbackAfterETFRejected(t *testing.T) {
       - {queue: 1, clockid: CLOCK_TAI, delta: 300us}
 `)
 	before := snapshot(t, ns, "v0", "v1")
-	// The new file changes channels and VLANs, installs a taprio (the kernel accepts it), then an ETF
-	// with offload: true, which a veth refuses: everything must be rolled back.
+	// The new file changes channels and VLANs, installs a taprio and an ETF (the kernel accepts them),
+	// then a cbs with offload: true, which a veth refuses: everything must be rolled back.
 	bad := `interfaces:
   - name: v0
     channels: 2
@@ -556,7 +556,9 @@ func TestLabRollbackAfterETFRejected(t *testing.T) {
       base-time: auto
       schedule: [{cmd: S, gates: 0x1, interval: 500us}, {cmd: S, gates: 0x2, interval: 500us}]
     etf:
-      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, offload: true}
+      - {queue: 1, clockid: CLOCK_TAI, delta: 200us}
+    cbs:
+      - {queue: 0, idleslope: 1000, offload: true}
 `
 	sys, p, err := prepare(t, ns, bad)
 	if err != nil {
@@ -566,15 +568,15 @@ func TestLabRollbackAfterETFRejected(t *testing.T) {
 	for _, s := range p.Steps {
 		actions = append(actions, s.Action)
 	}
-	if !reflect.DeepEqual(actions, []Action{SetChannels, AddVLAN, ModifyVLAN, DeleteRoot, ReplaceRoot, ReplaceETF, RestartSchedule}) {
+	if !reflect.DeepEqual(actions, []Action{SetChannels, AddVLAN, ModifyVLAN, DeleteRoot, ReplaceRoot, ReplaceETF, ReplaceCBS, RestartSchedule}) {
 		t.Fatalf("plan %v", actions)
 	}
 	_, err = sys.Apply(p)
 	var ae *ApplyError
-	if !errors.As(err, &ae) || !ae.RolledBack || ae.Step.Action != ReplaceETF {
-		t.Fatalf("want a rolled-back ETF failure, got %v", err)
+	if !errors.As(err, &ae) || !ae.RolledBack || ae.Step.Action != ReplaceCBS {
+		t.Fatalf("want a rolled-back cbs failure, got %v", err)
 	}
-	if !strings.Contains(err.Error(), "ETF offload") || !strings.Contains(err.Error(), "rolled back") {
+	if !strings.Contains(err.Error(), "cbs offload") || !strings.Contains(err.Error(), "rolled back") {
 		t.Errorf("error %q does not carry the kernel's reason and the rollback", err)
 	}
 	after := snapshot(t, ns, "v0", "v1")

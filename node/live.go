@@ -27,8 +27,10 @@ type Live struct {
 	SpeedMbps int
 	// PHCIndex is the NIC's PTP hardware clock (-1: none; nil: not known), MACMerge whether it has
 	// a MAC merge layer (nil: not known): what lint's offload and fp rules judge by.
-	PHCIndex    *int
-	MACMerge    *bool
+	PHCIndex *int
+	MACMerge *bool
+	// MM is the MAC merge layer's state, when the NIC has one.
+	MM          *nic.MACMerge
 	Channels    nic.Channels
 	ChannelsErr error // the driver has no channel operations (e.g. lo)
 	VLANs       []VLAN
@@ -139,9 +141,9 @@ func (s *System) Read(name string) (*Live, error) {
 		if phc, err := s.ethtool.PHCIndex(name); err == nil {
 			live.PHCIndex = &phc
 		}
-		switch _, err := s.ethtool.MACMerge(name); {
+		switch mm, err := s.ethtool.MACMerge(name); {
 		case err == nil:
-			live.MACMerge = ptr(true)
+			live.MACMerge, live.MM = ptr(true), &mm
 		case errors.Is(err, unix.EOPNOTSUPP):
 			live.MACMerge = ptr(false)
 		}

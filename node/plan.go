@@ -18,6 +18,8 @@ type Action string
 // Actions.
 const (
 	SetChannels Action = "set-channels"
+	// SetMACMerge changes the NIC's MAC merge layer (ethtool --set-mm).
+	SetMACMerge Action = "set-mac-merge"
 	AddVLAN     Action = "add-vlan"
 	ModifyVLAN  Action = "modify-vlan"
 	DeleteRoot  Action = "delete-root"
@@ -51,6 +53,7 @@ type Step struct {
 	Command string // the equivalent ethtool/ip/tc command
 
 	Channels nic.ChannelsUpdate
+	MACMerge nic.MACMergeUpdate
 	VLAN     VLAN
 	Taprio   *Taprio
 	Mqprio   *Mqprio
@@ -68,6 +71,10 @@ func Plan(want Iface, live *Live, netns string) []Step {
 	if u := ChannelTarget(want.Channels, live); !u.IsZero() {
 		steps = append(steps, Step{Action: SetChannels, Iface: want.Name, Channels: u,
 			Summary: "channels " + channelWords(live, u), Command: cmd.ethtoolL(want.Name, u)})
+	}
+	if u := MACMergeTarget(want.MACMerge, live.MM); u != nil {
+		steps = append(steps, Step{Action: SetMACMerge, Iface: want.Name, MACMerge: *u,
+			Summary: "MAC merge layer " + macMergeWords(*u), Command: cmd.ethtoolSetMM(want.Name, *u)})
 	}
 	for _, v := range want.VLANs {
 		var cur *VLAN

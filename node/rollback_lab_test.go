@@ -54,8 +54,9 @@ const rollbackFirst = `interfaces:
       - {queue: 1, clockid: CLOCK_TAI, delta: 300us}
 `
 
-// rollbackTwoClass replaces it with a 2-class taprio whose ETF asks for launch-time offload, which
-// a veth refuses ("Specified device does not support ETF offload").
+// rollbackTwoClass replaces it with a 2-class taprio with an ETF and a cbs that asks for offload,
+// which a veth refuses ("Specified device does not support cbs offload") and lint cannot know of
+// (an ETF's offload it refuses before, on a NIC without a PTP clock).
 const rollbackTwoClass = `interfaces:
   - name: v0
     taprio:
@@ -70,7 +71,9 @@ const rollbackTwoClass = `interfaces:
         - {cmd: S, gates: 0x1, interval: 500us}
         - {cmd: S, gates: 0x2, interval: 500us}
     etf:
-      - {queue: 1, clockid: CLOCK_TAI, delta: 200us, offload: true}
+      - {queue: 1, clockid: CLOCK_TAI, delta: 200us}
+    cbs:
+      - {queue: 0, idleslope: 1000, offload: true}
 `
 
 // rollbackNS is labNetns with both ends of the veth up: a qdisc graft resets the taprio (and stops
@@ -312,26 +315,26 @@ func rollbackCase(t *testing.T, first, bad string, failAt Action, wantSchedules 
 // the veth refuses; the rollback rebuilds the old root and ETF, and the old schedule must be
 // operational again (not a pending admin schedule), with the same base-time and cycle.
 func TestLabRollbackRestoresOperationalSchedule(t *testing.T) {
-	rollbackCase(t, rollbackFirst, rollbackTwoClass, ReplaceETF, "oper")
+	rollbackCase(t, rollbackFirst, rollbackTwoClass, ReplaceCBS, "oper")
 }
 
 // The failing apply changes only the ETFs of the running taprio: the ETF on queue 1 is replaced (a
-// new delta: the kernel accepts it, and the graft stops the software taprio's gate timer), then a new
-// ETF on queue 2 asks for offload and is refused. The rollback rebuilds the tree; the gates must run
+// new delta: the kernel accepts it, and the graft stops the software taprio's gate timer), a new ETF
+// on queue 2 is grafted, then a cbs on queue 3 asks for offload and is refused. The rollback rebuilds the tree; the gates must run
 // again, which the read-back cannot show and checkGatesRun's traffic does.
 func TestLabRollbackAfterETFOnlyChange(t *testing.T) {
 	bad := strings.Replace(rollbackFirst, "      - {queue: 1, clockid: CLOCK_TAI, delta: 300us}\n",
-		"      - {queue: 1, clockid: CLOCK_TAI, delta: 250us}\n      - {queue: 2, clockid: CLOCK_TAI, delta: 300us, offload: true}\n", 1)
-	rollbackCase(t, rollbackFirst, bad, ReplaceETF, "oper")
+		"      - {queue: 1, clockid: CLOCK_TAI, delta: 250us}\n      - {queue: 2, clockid: CLOCK_TAI, delta: 300us}\n    cbs:\n      - {queue: 3, idleslope: 1000, offload: true}\n", 1)
+	rollbackCase(t, rollbackFirst, bad, ReplaceCBS, "oper")
 }
 
-// The failing apply installs a txtime-assist taprio (its ETF with offload, refused) in place of the
+// The failing apply installs a txtime-assist taprio (its cbs with offload, refused) in place of the
 // software one.
 func TestLabRollbackFromTxtimeAssist(t *testing.T) {
 	bad := strings.Replace(rollbackTwoClass, "      mode: software\n", "      mode: software\n      txtime-delay: 400us\n", 1)
 	bad = strings.Replace(bad, "mode: software", "mode: txtime-assist", 1)
-	bad = strings.Replace(bad, "delta: 200us, offload: true", "delta: 200us, skip-sock-check: true, offload: true", 1)
-	rollbackCase(t, rollbackFirst, bad, ReplaceETF, "oper")
+	bad = strings.Replace(bad, "delta: 200us}", "delta: 200us, skip-sock-check: true}", 1)
+	rollbackCase(t, rollbackFirst, bad, ReplaceCBS, "oper")
 }
 
 // The previous state is a txtime-assist taprio (ETF children do the timing; the kernel makes its
@@ -339,13 +342,13 @@ func TestLabRollbackFromTxtimeAssist(t *testing.T) {
 func TestLabRollbackToTxtimeAssist(t *testing.T) {
 	first := strings.Replace(rollbackFirst, "      mode: software\n", "      mode: txtime-assist\n      txtime-delay: 400us\n", 1)
 	first = strings.Replace(first, "delta: 300us}", "delta: 300us, skip-sock-check: true}", 1)
-	rollbackCase(t, first, rollbackTwoClass, ReplaceETF, "oper")
+	rollbackCase(t, first, rollbackTwoClass, ReplaceCBS, "oper")
 }
 
 // Before the failing apply there is no qdisc at all (the veth's default): the rollback deletes what
 // the apply installed and the kernel's default is back.
 func TestLabRollbackToNoQdisc(t *testing.T) {
-	rollbackCase(t, "", rollbackTwoClass, ReplaceETF, "")
+	rollbackCase(t, "", rollbackTwoClass, ReplaceCBS, "")
 }
 
 // The taprio has a pending schedule change (admin, base-time an hour ahead) on top of the running one

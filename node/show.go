@@ -35,6 +35,10 @@ func ToConfig(l *Live) configs.Interface {
 			ci.Channels = ch
 		}
 	}
+	if m := l.MM; m != nil {
+		ci.MACMerge = &configs.MACMerge{PMACEnabled: &m.PMACEnabled, TxEnabled: &m.TxEnabled, VerifyEnabled: &m.VerifyEnabled,
+			VerifyTime: &m.VerifyTime, TxMinFragSize: &m.TxMinFragSize}
+	}
 	for _, v := range l.VLANs {
 		ci.VLANs = append(ci.VLANs, configs.VLAN{ID: v.ID, Name: ifname.Name(v.Name), EgressQoSMap: nonZero(v.Egress), IngressQoSMap: nonZero(v.Ingress)})
 	}
@@ -102,24 +106,24 @@ func children(l *Live) (etfs []configs.ETF, cbss []configs.CBS) {
 	for _, q := range slices.Sorted(maps.Keys(l.ETF)) {
 		e := l.ETF[q]
 		qq := q
-		off := configs.OffloadFalse
-		if e.Offload {
-			off = configs.OffloadTrue
-		}
 		etfs = append(etfs, configs.ETF{Queue: &qq, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta),
-			Offload: off, DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
+			Offload: offloadOf(e.Offload), DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck})
 	}
 	for _, q := range slices.Sorted(maps.Keys(l.CBS)) {
 		c := l.CBS[q]
 		qq := q
-		off := configs.OffloadFalse
-		if c.Offload {
-			off = configs.OffloadTrue
-		}
 		idle, send, hi, lo := int64(c.IdleSlope), int64(c.SendSlope), int64(c.HiCredit), int64(c.LoCredit)
-		cbss = append(cbss, configs.CBS{Queue: &qq, IdleSlope: &idle, SendSlope: &send, HiCredit: &hi, LoCredit: &lo, Offload: off})
+		cbss = append(cbss, configs.CBS{Queue: &qq, IdleSlope: &idle, SendSlope: &send, HiCredit: &hi, LoCredit: &lo, Offload: offloadOf(c.Offload)})
 	}
 	return etfs, cbss
+}
+
+// offloadOf is the file's word for a qdisc's offload as the kernel dumps it.
+func offloadOf(on bool) configs.Offload {
+	if on {
+		return configs.OffloadTrue
+	}
+	return configs.OffloadFalse
 }
 
 func sumIntervals(es []taprio.Entry) int64 {
