@@ -132,7 +132,8 @@ var Rules = []*Rule{
 	{"offload", Error, "with --live, taprio full-offload and ETF offload: true are on a NIC with a PTP hardware clock (ethtool -T): without one, no driver offloads them, and the kernel refuses", offloadClock, nil},
 	{"txtime-delay", Error, "txtime-delay is given with txtime-assist only, and is larger than each ETF child's delta", txtimeDelay, nil},
 	{"max-sdu", Error, "max-sdu has at most num-tc entries", maxSDU, nil},
-	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio or mqprio, one ETF per queue, under one of them", etfQueue, nil},
+	{"etf-queue", Error, "each ETF sits on an existing TX queue of the taprio or mqprio, one ETF per queue, under one of them; or an interface without either has one ETF, on queue 0: the root qdisc, of a single-queue device (with --live, one TX queue)", etfQueue, nil},
+	{"etf-root", Warning, "an ETF at the root of a single-queue device (no taprio or mqprio) takes only packets with a txtime: every other packet of the device is dropped (warning)", etfRoot, nil},
 	{"etf-delta", Error, "ETF delta is positive", etfDelta, nil},
 	{"etf-skip-sock-check", Error, "an ETF under txtime-assist taprio has skip-sock-check", etfSkipSockCheck, nil},
 	{"cbs-queue", Error, "each cbs sits on an existing TX queue of the taprio, one child qdisc (cbs or etf) per queue", cbsQueue, nil},
@@ -884,10 +885,37 @@ func (r *run) childQueue(rt *root, kind string, pos configs.Pos, p string, queue
 	return false
 }
 
+// RootETF reports whether the interface's ETF is its root qdisc: its one ETF, on queue 0, without a
+// taprio or mqprio (tc's "parent root"): what a single-queue device takes.
+func RootETF(ifc *configs.Interface) bool {
+	return ifc.Taprio == nil && ifc.Mqprio == nil && len(ifc.ETF) == 1 && ifc.ETF[0].Queue != nil && *ifc.ETF[0].Queue == 0
+}
+
 func etfQueue(r *run, ifc *configs.Interface, path string) {
 	rt, used := rootOf(ifc), map[int]bool{}
+	if RootETF(ifc) {
+		if txq, ok := r.facts.TxQueues[string(ifc.Name)]; ok && txq > 1 {
+			e := ifc.ETF[0]
+			r.add(e.Pos, "queue", fmt.Sprintf("%s.etf[0].queue", path), "0",
+				fmt.Sprintf("without a taprio or mqprio the ETF is the root qdisc, which a single-queue device takes, and %s has %d TX queues", ifc.Name, txq),
+				"add an mqprio: (or taprio:) and put the ETF under one of its queues, or channels: 1")
+		}
+		return
+	}
 	for j, e := range ifc.ETF {
 		r.childQueue(rt, "ETF", e.Pos, fmt.Sprintf("%s.etf[%d]", path, j), e.Queue, used)
+	}
+}
+
+// etfRoot: ETF drops a packet whose txtime has passed, and a packet without one (tstamp 0) always
+// has: at the root, every packet of the device that was not sent with SO_TXTIME is dropped, ARP's
+// too, whatever skip-sock-check says.
+func etfRoot(r *run, ifc *configs.Interface, path string) {
+	if RootETF(ifc) {
+		e := ifc.ETF[0]
+		r.add(e.Pos, "queue", fmt.Sprintf("%s.etf[0]", path), "root",
+			fmt.Sprintf("this ETF is %s's root qdisc: it drops every packet without a txtime (ARP, ping, any socket without SO_TXTIME), so the device carries only the scheduled traffic", ifc.Name),
+			"use a device of its own for the stream, or an mqprio with the ETF under one queue and the rest on the others")
 	}
 }
 

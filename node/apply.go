@@ -195,6 +195,16 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		}
 		return "", s.link.LinkDel(l)
 	case ReplaceRoot, ChangeSchedule, RestartSchedule: // on the existing handle, a replace is the kernel's change
+		if e := st.RootETF; e != nil {
+			software := e.Options
+			software.Offload = false
+			return s.replaceOffload(e.Offload, func(soft bool) (qdisc.Qdisc, error) {
+				if soft {
+					return encodeRootETF(live.Ifindex, *e, software)
+				}
+				return encodeRootETF(live.Ifindex, *e, e.Options)
+			}, fmt.Sprintf("%s: etf at the root: the NIC refused launch-time offload (%%v); ETF runs in software (offload: auto)", st.Iface))
+		}
 		if st.Mqprio != nil {
 			q, err := encodeMqprio(live.Ifindex, st.Mqprio)
 			if err != nil {

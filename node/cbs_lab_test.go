@@ -207,3 +207,55 @@ func TestLabLintKnowsTheNIC(t *testing.T) {
 		}
 	}
 }
+
+// An ETF at the root of a single-queue device (tc's etf.json cases run on such a device): applied,
+// read back by tc, kept when applied again, replaced under another handle when its delta changes,
+// deleted by reset; on a 4-queue device lint refuses it with the queue count.
+func TestLabRootETF(t *testing.T) {
+	ns := labNetns(t, 1)
+	text := "interfaces:\n  - name: v0\n    etf:\n      - {queue: 0, clockid: CLOCK_TAI, delta: 200us, skip-sock-check: true}\n"
+	root := func() tcQdisc {
+		for _, q := range tcShow(t, ns, "v0") {
+			if q.Root {
+				return q
+			}
+		}
+		t.Fatal("no root qdisc")
+		return tcQdisc{}
+	}
+	apply(t, ns, text)
+	r := root()
+	if r.Kind != "etf" || r.Handle != "e0ff:" || num(r.Options["delta"]) != 200000 || r.Options["skip_sock_check"] != "on" || fmt.Sprint(r.Options["clockid"]) != "TAI" {
+		t.Errorf("tc reads back %+v", r)
+	}
+	if _, p, err := prepare(t, ns, text); err != nil || len(p.Steps) != 0 {
+		t.Errorf("applied again: %v, %+v", err, p)
+	}
+	apply(t, ns, strings.Replace(text, "200us", "300us", 1))
+	if r := root(); r.Kind != "etf" || r.Handle != "e8ff:" || num(r.Options["delta"]) != 300000 {
+		t.Errorf("after a new delta, tc reads back %+v", r)
+	}
+	sys, err := Open(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sys.Close()
+	cfg, _ := configs.Parse("r.yaml", []byte(text))
+	steps, err := sys.PrepareReset(cfg, nil)
+	if err != nil || len(steps) != 1 {
+		t.Fatalf("reset: %v %+v", err, steps)
+	}
+	if err := sys.Execute(steps); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range tcShow(t, ns, "v0") {
+		if q.Kind == "etf" {
+			t.Errorf("after reset tc shows %+v", q)
+		}
+	}
+
+	multi := labNetns(t, 4)
+	if _, _, err := prepare(t, multi, text); err == nil || !strings.Contains(err.Error(), "v0 has 4 TX queues") {
+		t.Errorf("on a 4-queue device: %v", err)
+	}
+}

@@ -193,8 +193,13 @@ func (c commands) cbs(ifname string, handle uint16, q CBS) string {
 }
 
 func (c commands) etf(ifname string, handle uint16, e ETF) string {
+	return c.etfAt(ifname, qdisc.FormatHandle(e.Parent(handle)), e)
+}
+
+// etfAt is tc's command for an etf at parent (a class, or root).
+func (c commands) etfAt(ifname, parent string, e ETF) string {
 	o := e.Options
-	s := fmt.Sprintf("qdisc replace dev %s parent %s", quote(ifname), qdisc.FormatHandle(e.Parent(handle)))
+	s := fmt.Sprintf("qdisc replace dev %s parent %s", quote(ifname), parent)
 	if e.Handle != 0 {
 		s += " handle " + qdisc.FormatHandle(e.Handle)
 	}

@@ -86,7 +86,10 @@ type Iface struct {
 	VLANs    []VLAN
 	Taprio   *Taprio
 	Mqprio   *Mqprio
-	ETF      []ETF
+	// RootETF is an etf at the root: the file's one ETF on queue 0 of an interface without a
+	// taprio or mqprio (a single-queue device).
+	RootETF *ETF
+	ETF     []ETF
 	// cbs is the file's interface, whose cbs: entries CBSAt turns into shapers at the link's speed.
 	cbs *configs.Interface
 }
@@ -159,6 +162,9 @@ func Resolve(cfg *configs.Config, now clock.Snapshot) []Iface {
 			}})
 		}
 		sort.Slice(ifc.ETF, func(a, b int) bool { return ifc.ETF[a].Queue < ifc.ETF[b].Queue })
+		if ci.Taprio == nil && ci.Mqprio == nil && len(ifc.ETF) == 1 && ifc.ETF[0].Queue == 0 {
+			ifc.RootETF, ifc.ETF = &ifc.ETF[0], nil
+		}
 		if len(ci.CBS) > 0 {
 			c := ci
 			ifc.cbs = &c

@@ -42,6 +42,9 @@ type Live struct {
 	// Mqprio is the decoded root mqprio, if the root is one.
 	Mqprio       *mqprio.Options
 	MqprioHandle uint16
+	// RootETF is the decoded root etf, if the root is one.
+	RootETF       *etf.Options
+	RootETFHandle uint16
 	// ETF is the decoded ETF children of the root taprio or mqprio, by TX queue.
 	ETF map[int]etf.Options
 	// CBS is the decoded cbs children of the root taprio or mqprio, by TX queue.
@@ -175,6 +178,9 @@ func (s *System) Read(name string) (*Live, error) {
 	if t.Mqprio != nil {
 		live.MqprioHandle = t.Handle
 	}
+	if t.RootETF != nil {
+		live.RootETF, live.RootETFHandle = t.RootETF, t.Handle
+	}
 	return live, nil
 }
 
@@ -220,7 +226,7 @@ func (s *System) ConfiguredInterfaces() ([]string, error) {
 		return nil, err
 	}
 	for _, q := range all {
-		if q.Parent == qdisc.HandleRoot && (q.Kind == taprio.Kind || q.Kind == mqprio.Kind) {
+		if q.Parent == qdisc.HandleRoot && (q.Kind == taprio.Kind || q.Kind == mqprio.Kind || q.Kind == etf.Kind) {
 			parents[q.Ifindex] = true
 		}
 	}

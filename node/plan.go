@@ -57,6 +57,7 @@ type Step struct {
 	VLAN     VLAN
 	Taprio   *Taprio
 	Mqprio   *Mqprio
+	RootETF  *ETF
 	ETF      ETF
 	CBS      CBS
 	Handle   uint16
@@ -93,7 +94,20 @@ func Plan(want Iface, live *Live, netns string) []Step {
 		}
 	}
 	rootChanged := false
-	ours := live.Taprio != nil || live.Mqprio != nil // a root tsnctl configures: deleted before another is made
+	ours := live.Taprio != nil || live.Mqprio != nil || live.RootETF != nil // a root tsnctl configures: deleted before another is made
+	if e := want.RootETF; e != nil && (live.RootETF == nil || !ETFEqual(*e, *live.RootETF)) {
+		// ETF has no change operation: a new one under a handle not in use replaces it.
+		r := *e
+		r.Handle = etfHandle(0xFF, qdisc.Handle(live.RootETFHandle, 0))
+		if live.Taprio != nil || live.Mqprio != nil {
+			steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: "delete the old root (the file has an etf at the root)",
+				Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
+		}
+		steps = append(steps, Step{Action: ReplaceRoot, Iface: want.Name, RootETF: &r,
+			Summary: fmt.Sprintf("install etf %s at the root%s", qdisc.FormatHandle(r.Handle),
+				map[bool]string{true: "; offload: auto, so without offload if the NIC refuses it", false: ""}[r.Offload == configs.OffloadAuto]),
+			Command: cmd.etfAt(want.Name, "root", r)})
+	}
 	if want.Taprio != nil {
 		if d := TaprioDiff(want.Taprio, live.Taprio, live.TaprioHandle); d != "" && ScheduleOnly(want.Taprio, live.Taprio, live.TaprioHandle) {
 			steps = append(steps, Step{Action: ChangeSchedule, Iface: want.Name, Taprio: want.Taprio,
@@ -184,6 +198,9 @@ func ResetPlan(want Iface, live *Live, netns string) []Step {
 	case want.Taprio != nil && live.Taprio != nil && live.TaprioHandle == want.Taprio.Handle:
 		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete taprio %x: and its children", live.TaprioHandle),
 			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
+	case want.RootETF != nil && live.RootETF != nil && live.RootETFHandle&0xF7FF == 0xE0FF:
+		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete etf %x: at the root", live.RootETFHandle),
+			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
 	case want.Mqprio != nil && live.Mqprio != nil && live.MqprioHandle == want.Mqprio.Handle:
 		steps = append(steps, Step{Action: DeleteRoot, Iface: want.Name, Summary: fmt.Sprintf("delete mqprio %x: and its children", live.MqprioHandle),
 			Command: cmd.tc("qdisc del dev %s root", quote(want.Name))})
@@ -245,6 +262,11 @@ func cbsWords(want, live cbs.Options) string {
 func encodeCBS(ifindex int, handle uint16, c CBS, o cbs.Options) (qdisc.Qdisc, error) {
 	b, err := o.MarshalBinary()
 	return qdisc.Qdisc{Ifindex: ifindex, Parent: c.Parent(handle), Handle: c.Handle, Kind: cbs.Kind, Options: b}, err
+}
+
+func encodeRootETF(ifindex int, e ETF, o etf.Options) (qdisc.Qdisc, error) {
+	b, err := o.MarshalBinary()
+	return qdisc.Qdisc{Ifindex: ifindex, Parent: qdisc.HandleRoot, Handle: e.Handle, Kind: etf.Kind, Options: b}, err
 }
 
 func encodeMqprio(ifindex int, m *Mqprio) (qdisc.Qdisc, error) {

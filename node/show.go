@@ -66,6 +66,11 @@ func ToConfig(l *Live) configs.Interface {
 	if l.Taprio != nil || l.Mqprio != nil {
 		ci.ETF, ci.CBS = children(l)
 	}
+	if e := l.RootETF; e != nil {
+		q := 0
+		ci.ETF = []configs.ETF{{Queue: &q, ClockID: &e.ClockID, Delta: configs.Duration(e.Delta), Offload: offloadOf(e.Offload),
+			DeadlineMode: e.DeadlineMode, SkipSockCheck: e.SkipSockCheck}}
+	}
 	if o := l.Taprio; o != nil {
 		t := &configs.Taprio{Handle: configs.Handle(l.TaprioHandle), NumTC: int(o.NumTC), Mode: o.Mode, ClockID: o.ClockID,
 			BaseTime: configs.BaseTime{NS: o.Schedule.BaseTime}}

@@ -16,9 +16,11 @@ import (
 type Tree struct {
 	Taprio *taprio.Options
 	Mqprio *mqprio.Options
-	Handle uint16              // the root's major handle (100 in "100:")
-	ETF    map[int]etf.Options // by TX queue, from 0
-	CBS    map[int]cbs.Options // by TX queue, from 0
+	// RootETF is an etf at the root (of a single-queue device).
+	RootETF *etf.Options
+	Handle  uint16              // the root's major handle (100 in "100:")
+	ETF     map[int]etf.Options // by TX queue, from 0
+	CBS     map[int]cbs.Options // by TX queue, from 0
 }
 
 // Root returns the root qdisc of a dump of one interface, nil if there is none.
@@ -51,6 +53,12 @@ func Decode(qs []qdisc.Qdisc) (Tree, error) {
 		if err := t.Mqprio.UnmarshalBinary(root.Options); err != nil {
 			return Tree{}, fmt.Errorf("decode the root mqprio: %w", err)
 		}
+	case etf.Kind:
+		t.RootETF = new(etf.Options)
+		if err := t.RootETF.UnmarshalBinary(root.Options); err != nil {
+			return Tree{}, fmt.Errorf("decode the root etf: %w", err)
+		}
+		return t, nil
 	default:
 		return Tree{}, nil
 	}
