@@ -173,8 +173,8 @@ func cbsCredits(r *run, ifc *configs.Interface, path string) {
 		}
 	}
 	js := derivedCBS(ifc)
-	if !ok || len(js) == 0 {
-		return
+	if !ok || len(js) == 0 || slices.ContainsFunc(ifc.CBS, func(c configs.CBS) bool { return c.Queue == nil }) {
+		return // a cbs without a queue is cbs-queue's
 	}
 	if len(js) > cbs.MaxClasses {
 		c := ifc.CBS[js[cbs.MaxClasses]]

@@ -259,3 +259,24 @@ func TestLabRootETF(t *testing.T) {
 		t.Errorf("on a 4-queue device: %v", err)
 	}
 }
+
+// apply --dry-run's commands for an mqprio with cbs and ETF children, run by hand, make what apply
+// makes (tc -d shows the same).
+func TestLabDryRunShapersAreEquivalent(t *testing.T) {
+	nsA, nsB := labNetns(t, 4), labNetns(t, 4)
+	b, _ := configs.Examples.ReadFile("mqprio-cbs-etf.yaml")
+	text := strings.ReplaceAll(strings.ReplaceAll(string(b), "eth1", "v0"), "offload: auto", "offload: false")
+	apply(t, nsA, text)
+	_, pB, err := prepare(t, nsB, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range pB.Steps {
+		labtest.Run(t, "bash", "-c", st.Command)
+	}
+	a := labtest.Run(t, "tc", "-n", nsA, "-d", "qdisc", "show", "dev", "v0")
+	bb := labtest.Run(t, "tc", "-n", nsB, "-d", "qdisc", "show", "dev", "v0")
+	if a != bb || !strings.Contains(a, "qdisc cbs c000: parent 100:1") {
+		t.Errorf("tsnctl:\n%s\ncommands:\n%s", a, bb)
+	}
+}
