@@ -61,8 +61,10 @@ func (s *System) Prepare(cfg *configs.Config, now clock.Snapshot) (*Prepared, er
 		} else {
 			facts.SpeedUnknown[name] = true
 		}
-		if live.PHCIndex != nil {
-			facts.PHC[name] = *live.PHCIndex >= 0
+		if s.ethtool != nil { // only lint needs the PTP clock: read here, not at every Read
+			if phc, err := s.ethtool.PHCIndex(name); err == nil {
+				facts.PHC[name] = phc >= 0
+			}
 		}
 		if live.MACMerge != nil {
 			facts.MACMerge[name] = *live.MACMerge
@@ -196,13 +198,10 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		return "", s.link.LinkDel(l)
 	case ReplaceRoot, ChangeSchedule, RestartSchedule: // on the existing handle, a replace is the kernel's change
 		if e := st.RootETF; e != nil {
-			software := e.Options
-			software.Offload = false
 			return s.replaceOffload(e.Offload, func(soft bool) (qdisc.Qdisc, error) {
-				if soft {
-					return encodeRootETF(live.Ifindex, *e, software)
-				}
-				return encodeRootETF(live.Ifindex, *e, e.Options)
+				o := e.Options
+				o.Offload = o.Offload && !soft
+				return encodeRootETF(live.Ifindex, *e, o)
 			}, fmt.Sprintf("%s: etf at the root: the NIC refused launch-time offload (%%v); ETF runs in software (offload: auto)", st.Iface))
 		}
 		if st.Mqprio != nil {
@@ -218,29 +217,24 @@ func (s *System) do(st Step, p *Prepared) (warning string, err error) {
 		}
 		return "", s.qdiscs.Replace(q)
 	case ReplaceCBS, ChangeCBS: // a replace on the running cbs's own handle is the kernel's change
-		software := st.CBS.Options
-		software.Offload = false
 		return s.replaceOffload(st.CBS.Offload, func(soft bool) (qdisc.Qdisc, error) {
-			if soft {
-				return encodeCBS(live.Ifindex, st.Handle, st.CBS, software)
-			}
-			return encodeCBS(live.Ifindex, st.Handle, st.CBS, st.CBS.Options)
+			o := st.CBS.Options
+			o.Offload = o.Offload && !soft
+			return encodeCBS(live.Ifindex, st.Handle, st.CBS, o)
 		}, fmt.Sprintf("%s: cbs on TX queue %d: the NIC refused offload (%%v); the shaper runs in software (offload: auto)", st.Iface, st.CBS.Queue))
 	case ReplaceETF:
-		software := st.ETF.Options
-		software.Offload = false
 		return s.replaceOffload(st.ETF.Offload, func(soft bool) (qdisc.Qdisc, error) {
-			if soft {
-				return encodeETF(live.Ifindex, st.Handle, st.ETF, software)
-			}
-			return encodeETF(live.Ifindex, st.Handle, st.ETF, st.ETF.Options)
+			o := st.ETF.Options
+			o.Offload = o.Offload && !soft
+			return encodeETF(live.Ifindex, st.Handle, st.ETF, o)
 		}, fmt.Sprintf("%s: etf on TX queue %d: the NIC refused launch-time offload (%%v); ETF runs in software (offload: auto)", st.Iface, st.ETF.Queue))
 	}
 	return "", fmt.Errorf("unknown step %q", st.Action)
 }
 
-// replaceOffload installs the qdisc encode makes; with offload auto, when the NIC refuses it, it
-// installs the software one (encode(true)) instead and returns warn, whose %v is the kernel's words.
+// replaceOffload installs the qdisc encode(false) makes; with offload auto, when the NIC refuses it,
+// it installs the software one, encode(true), instead and returns warn, whose %v is the kernel's
+// words.
 func (s *System) replaceOffload(offload configs.Offload, encode func(software bool) (qdisc.Qdisc, error), warn string) (string, error) {
 	q, err := encode(false)
 	if err != nil {

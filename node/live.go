@@ -25,9 +25,8 @@ type Live struct {
 	Ifindex   int
 	TxQueues  int
 	SpeedMbps int
-	// PHCIndex is the NIC's PTP hardware clock (-1: none; nil: not known), MACMerge whether it has
-	// a MAC merge layer (nil: not known): what lint's offload and fp rules judge by.
-	PHCIndex *int
+	// MACMerge says whether the NIC has a MAC merge layer (nil: not known): what lint's fp and
+	// mac-merge rules judge by.
 	MACMerge *bool
 	// MM is the MAC merge layer's state, when the NIC has one.
 	MM          *nic.MACMerge
@@ -141,9 +140,6 @@ func (s *System) Read(name string) (*Live, error) {
 	}
 	if s.ethtool != nil {
 		live.SpeedMbps, _ = s.ethtool.Speed(name)
-		if phc, err := s.ethtool.PHCIndex(name); err == nil {
-			live.PHCIndex = &phc
-		}
 		switch mm, err := s.ethtool.MACMerge(name); {
 		case err == nil:
 			live.MACMerge, live.MM = ptr(true), &mm
