@@ -1,14 +1,17 @@
 package configs
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/tsnctl/tsnctl/wire"
+	"go.yaml.in/yaml/v3"
 )
 
 // Stream is one scheduled stream a talker on this node sends: what `tsnctl plan` turns, with the
@@ -23,8 +26,13 @@ type Stream struct {
 	// VLAN is the 802.1Q VLAN id the stream is sent on (the VLAN is created if the interface does
 	// not list it).
 	VLAN uint16 `yaml:"vlan" json:"vlan"`
-	// PCP is the 802.1Q priority on the wire (0-7); absent: 6.
+	// PCP is the 802.1Q priority on the wire (0-7); absent: 6, or 3 for class A and 2 for class B
+	// (802.1Q's default priorities of the stream reservation classes).
 	PCP *uint8 `yaml:"pcp,omitempty" json:"pcp,omitempty"`
+	// Class makes the stream credit-shaped: 802.1Qav's stream reservation class A or B. plan then
+	// reserves its bandwidth with a cbs under an mqprio instead of giving it a taprio window; the
+	// streams of one interface all have a class or none do.
+	Class SRClass `yaml:"class,omitempty" json:"class,omitempty"`
 	// Period is the time between the starts of two of the stream's periods.
 	Period Duration `yaml:"period" json:"period"`
 	// Frames is the number of frames sent in each period (1 when absent).
@@ -56,13 +64,60 @@ func (s *Stream) UDP() bool {
 // FramesOrOne is Frames, or 1 when absent.
 func (s *Stream) FramesOrOne() int { return max(s.Frames, 1) }
 
-// PCPOrDefault is the stream's PCP, or 6 when absent (the seed's).
+// PCPOrDefault is the stream's PCP, or when absent 6 (the seed's) for a time-scheduled stream, 3
+// for class A and 2 for class B.
 func (s *Stream) PCPOrDefault() uint8 {
-	if s.PCP != nil {
+	switch {
+	case s.PCP != nil:
 		return *s.PCP
+	case s.Class == ClassA:
+		return 3
+	case s.Class == ClassB:
+		return 2
 	}
 	return 6
 }
+
+// SRClass is a stream reservation class of IEEE 802.1Q (802.1Qav's credit-based shaping): A, the
+// higher, or B; NoClass for a time-scheduled stream.
+type SRClass uint8
+
+// The stream reservation classes.
+const (
+	NoClass SRClass = iota
+	ClassA
+	ClassB
+)
+
+// String is the class's letter ("" for NoClass).
+func (c SRClass) String() string {
+	switch c {
+	case ClassA:
+		return "A"
+	case ClassB:
+		return "B"
+	}
+	return ""
+}
+
+// UnmarshalYAML reads A or B (a or b).
+func (c *SRClass) UnmarshalYAML(n *yaml.Node) error {
+	switch strings.ToUpper(n.Value) {
+	case "A":
+		*c = ClassA
+	case "B":
+		*c = ClassB
+	default:
+		return valueError(n, "A or B, 802.1Q's stream reservation classes (absent: a time-scheduled stream)")
+	}
+	return nil
+}
+
+// MarshalYAML writes the letter.
+func (c SRClass) MarshalYAML() (any, error) { return c.String(), nil }
+
+// MarshalJSON writes the letter.
+func (c SRClass) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // Planning holds what `tsnctl plan` needs to know of an interface that carries streams, and what
 // it does not measure itself: inputs, not measurements.
@@ -163,24 +218,63 @@ func checkStreams(c *Config) error {
 	for i := range c.Interfaces {
 		ifc := &c.Interfaces[i]
 		carries := slices.ContainsFunc(c.Streams, func(s Stream) bool { return s.Interface == ifc.Name })
+		shaped := CreditShaped(c, ifc.Name)
 		p := fmt.Sprintf("interfaces[%d]", i)
+		writes := "taprio: and etf:"
+		if shaped {
+			writes = "mqprio: and cbs:"
+		}
+		if carries {
+			// One kind of stream per interface: all credit-shaped or all time-scheduled.
+			first := -1
+			for j := range c.Streams {
+				s := &c.Streams[j]
+				switch {
+				case s.Interface != ifc.Name:
+				case first < 0:
+					first = j
+				case (s.Class == NoClass) != (c.Streams[first].Class == NoClass):
+					v := s.Class.String()
+					if v == "" {
+						v = "(none)"
+					}
+					return &Error{File: s.File, Line: s.LineOf("class"), Field: fmt.Sprintf("streams[%d].class", j), Value: v,
+						Msg: fmt.Sprintf("stream %s has a class and stream %s has none, both on %s: an interface's streams are all credit-shaped (class A or B: plan writes an mqprio and cbs) or all time-scheduled (no class: a taprio and etf); give both a class or neither, or send them on different interfaces",
+							named(s.Class != NoClass, s, &c.Streams[first]), named(s.Class == NoClass, s, &c.Streams[first]), ifc.Name)}
+				}
+			}
+		}
 		switch {
-		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0 || ifc.Mqprio != nil):
+		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0 || ifc.Mqprio != nil || shaped && len(ifc.CBS) > 0):
 			key := "taprio"
 			switch {
 			case ifc.Mqprio != nil:
 				key = "mqprio"
-			case ifc.Taprio == nil:
+			case ifc.Taprio == nil && len(ifc.ETF) > 0:
 				key = "etf"
+			case ifc.Taprio == nil:
+				key = "cbs"
 			}
 			return &Error{File: ifc.File, Line: ifc.LineOf(key), Field: p + "." + key,
-				Msg: "this interface carries streams: tsnctl plan writes its taprio: and etf:; remove " + key + ": (or the streams)"}
+				Msg: "this interface carries streams: tsnctl plan writes its " + writes + "; remove " + key + ": (or the streams)"}
 		case !carries && ifc.Plan != nil:
 			return &Error{File: ifc.File, Line: ifc.LineOf("plan"), Field: p + ".plan", Msg: "no stream is sent on this interface: plan: applies to an interface that carries streams"}
 		}
 		if pl := ifc.Plan; pl != nil {
 			bad := func(key, value, msg string) error {
 				return &Error{File: pl.File, Line: pl.LineOf(key), Field: p + ".plan." + key, Value: value, Msg: msg}
+			}
+			if shaped {
+				// What only a taprio plan takes.
+				for _, k := range []struct {
+					key, value string
+					set        bool
+				}{{"mode", pl.Mode.String(), pl.Mode != taprio.Software}, {"etf-delta", durString(pl.ETFDelta), pl.ETFDelta != nil}, {"cycle", durString(pl.Cycle), pl.Cycle != nil},
+					{"preemption", fmt.Sprint(pl.Preemption), pl.Preemption}, {"min-frag", fmt.Sprint(pl.MinFrag), pl.MinFrag != 0}} {
+					if k.set {
+						return bad(k.key, k.value, "the streams on "+string(ifc.Name)+" are credit-shaped (class A or B): plan writes an mqprio and cbs, without gates, ETF or a cycle; remove "+k.key+" (speed and best-effort apply)")
+					}
+				}
 			}
 			switch {
 			case pl.ETFDelta != nil && *pl.ETFDelta <= 0:
@@ -201,4 +295,25 @@ func checkStreams(c *Config) error {
 		}
 	}
 	return nil
+}
+
+// CreditShaped reports whether the streams c sends on iface are credit-shaped (they have an SR
+// class; configs refuses an interface whose streams mix both kinds).
+func CreditShaped(c *Config, iface ifname.Name) bool {
+	return slices.ContainsFunc(c.Streams, func(s Stream) bool { return s.Interface == iface && s.Class != NoClass })
+}
+
+// named is a's name when first, else b's.
+func named(first bool, a, b *Stream) string {
+	if first {
+		return a.Name
+	}
+	return b.Name
+}
+
+func durString(d *Duration) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
 }

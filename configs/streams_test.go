@@ -38,6 +38,11 @@ func TestStreamsRefused(t *testing.T) {
 		{"channels: 4", "channels: 4\n    taprio: {num-tc: 1}", `interfaces[0].taprio: this interface carries streams: tsnctl plan writes its taprio: and etf:`},
 		{"channels: 4", "channels: 4\n    plan: {best-effort: 100}", `interfaces[0].plan.best-effort: "100": want a share of the cycle from 0 to 99`},
 		{"max-latency: 100us", "max-latency: 100us\n  - {name: control, interface: eth1, dest: 10.0.0.2:1, vlan: 3, period: 1ms, size: 52, max-latency: 1us}", `streams[1].name: "control": two streams have this name`},
+		{"vlan: 3", "vlan: 3\n    class: C", `streams[0].class: "C": want A or B, 802.1Q's stream reservation classes`},
+		{"max-latency: 100us", "max-latency: 100us\n  - {name: video, interface: eth1, dest: 10.0.0.2:1, vlan: 3, class: A, period: 1ms, size: 52, max-latency: 1ms}",
+			`s.yaml:13: streams[1].class: "A": stream video has a class and stream control has none, both on eth1`},
+		{"max-latency: 100us", "max-latency: 100us\n    class: a\n  - {name: c2, interface: eth1, dest: 10.0.0.2:1, vlan: 3, period: 1ms, size: 52, max-latency: 1ms}",
+			`streams[1].class: "(none)": stream control has a class and stream c2 has none`},
 	} {
 		text := strings.Replace(streamBase, c.old, c.new, 1)
 		if _, err := Parse("s.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), c.want) {
@@ -47,5 +52,36 @@ func TestStreamsRefused(t *testing.T) {
 	noStreams := "interfaces:\n  - name: eth1\n    plan: {speed: 100}\n"
 	if _, err := Parse("s.yaml", []byte(noStreams)); err == nil || !strings.Contains(err.Error(), "no stream is sent on this interface") {
 		t.Errorf("plan: without streams: %v", err)
+	}
+}
+
+// A credit-shaped stream (class A or B): its interface's mqprio and cbs are plan's, and what only
+// a taprio plan takes is refused, naming the key; its PCP defaults to its class's.
+func TestCreditShapedStreams(t *testing.T) {
+	classB := strings.Replace(streamBase, "vlan: 3", "vlan: 3\n    class: b", 1)
+	c, err := Parse("s.yaml", []byte(classB))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Streams[0]; s.Class != ClassB || s.PCPOrDefault() != 2 || !CreditShaped(c, "eth1") {
+		t.Errorf("class b: %v, PCP %d", s.Class, s.PCPOrDefault())
+	}
+	if b, err := Marshal(c); err != nil || !strings.Contains(string(b), "class: B") {
+		t.Errorf("written back: %v\n%s", err, b)
+	}
+	for _, tc := range []struct{ add, want string }{
+		{"cbs: [{queue: 0, idleslope: 1000}]", "interfaces[0].cbs: this interface carries streams: tsnctl plan writes its mqprio: and cbs:; remove cbs:"},
+		{"mqprio: {num-tc: 1}", "interfaces[0].mqprio: this interface carries streams: tsnctl plan writes its mqprio: and cbs:"},
+		{"plan: {mode: txtime-assist}", `interfaces[0].plan.mode: "txtime-assist": the streams on eth1 are credit-shaped (class A or B)`},
+		{"plan: {etf-delta: 100us}", `interfaces[0].plan.etf-delta: "100us": the streams on eth1 are credit-shaped`},
+		{"plan: {cycle: 2ms}", `interfaces[0].plan.cycle: "2ms"`},
+	} {
+		text := strings.Replace(classB, "channels: 4", "channels: 4\n    "+tc.add, 1)
+		if _, err := Parse("s.yaml", []byte(text)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.add, err, tc.want)
+		}
+	}
+	if _, err := Parse("s.yaml", []byte(strings.Replace(classB, "channels: 4", "channels: 4\n    plan: {speed: 100, best-effort: 20}", 1))); err != nil {
+		t.Errorf("speed and best-effort: %v", err)
 	}
 }

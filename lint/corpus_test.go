@@ -1,4 +1,4 @@
-package lint
+package lint_test
 
 import (
 	"bytes"
@@ -11,19 +11,20 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/lint"
 	"github.com/tsnctl/tsnctl/plan"
 )
 
 // TestCorpus: lint gives every corpus file its verdict (a node-* case only with its facts), and reads
 // the JSON form the API server hands the agent exactly as it reads the file.
 func TestCorpus(t *testing.T) {
-	corpus, err := ReadCorpus("testdata/corpus")
+	corpus, err := lint.ReadCorpus("testdata/corpus")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range corpus {
 		t.Run(c.Name, func(t *testing.T) {
-			if c.Want != "ok" && c.Want != "streams" && c.Want != "plan" && !slices.ContainsFunc(Rules, func(r *Rule) bool { return r.Name == c.Want }) {
+			if c.Want != "ok" && c.Want != "streams" && c.Want != "plan" && !slices.ContainsFunc(lint.Rules, func(r *lint.Rule) bool { return r.Name == c.Want }) {
 				t.Fatalf("want: %s is not a lint rule", c.Want)
 			}
 			if c.PlanOnly() != (c.Want == "plan" && c.Field == "") {
@@ -46,23 +47,23 @@ func TestCorpus(t *testing.T) {
 				}
 				return
 			}
-			var findings []Finding
+			var findings []lint.Finding
 			if err == nil {
-				findings = Check(cfg, Facts{})
+				findings = lint.Check(cfg, lint.Facts{})
 			}
 			if c.NodeOnly() {
 				// Only the node's facts refuse it: without them lint (and so the CRD) passes it.
-				if err != nil || HasErrors(findings) {
+				if err != nil || lint.HasErrors(findings) {
 					t.Fatalf("a node-* case that lint refuses without facts (%v %v): the CRD must refuse it too; rename it bad-*", err, findings)
 				}
 				if c.Facts.TxQueues == nil && c.Facts.Links == nil && c.Facts.SpeedMbps == nil && c.Facts.PHC == nil {
 					t.Fatal("a node-* case without a '# facts:' line")
 				}
-				findings = Check(cfg, c.Facts)
+				findings = lint.Check(cfg, c.Facts)
 			}
 			got := "ok"
 			for _, f := range findings {
-				if f.Severity == Error {
+				if f.Severity == lint.Error {
 					got = f.Rule
 					if f.Rule == c.Want {
 						break
@@ -103,12 +104,12 @@ func TestCorpus(t *testing.T) {
 // TestCorpusCoversEveryRule: each error rule that needs no facts has a bad-* case in the corpus, so
 // that the CRD is tried against every refusal lint makes on its own.
 func TestCorpusCoversEveryRule(t *testing.T) {
-	corpus, err := ReadCorpus("testdata/corpus")
+	corpus, err := lint.ReadCorpus("testdata/corpus")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range Rules {
-		if r.Severity != Error || r.Name == "stream-windows" {
+	for _, r := range lint.Rules {
+		if r.Severity != lint.Error || r.Name == "stream-windows" {
 			// stream-windows judges planned schedules against their streams: the loader refuses a
 			// hand-written schedule on an interface with streams, so no file makes it fire (its
 			// tests build the configuration in memory: TestEveryRule, plan's TestLintChecksPlannedWindows).
@@ -116,12 +117,12 @@ func TestCorpusCoversEveryRule(t *testing.T) {
 		}
 		if r.Name == "stream-speed" || r.Name == "offload" {
 			// They judge only with the node's facts (link speed, PTP clock): a node-* case (the CRD takes it).
-			if !slices.ContainsFunc(corpus, func(c CorpusCase) bool { return c.Want == r.Name && c.NodeOnly() }) {
+			if !slices.ContainsFunc(corpus, func(c lint.CorpusCase) bool { return c.Want == r.Name && c.NodeOnly() }) {
 				t.Errorf("rule %s has no node-* case in lint/testdata/corpus", r.Name)
 			}
 			continue
 		}
-		if !slices.ContainsFunc(corpus, func(c CorpusCase) bool { return c.Want == r.Name && !c.NodeOnly() }) {
+		if !slices.ContainsFunc(corpus, func(c lint.CorpusCase) bool { return c.Want == r.Name && !c.NodeOnly() }) {
 			t.Errorf("rule %s has no bad-* case in lint/testdata/corpus", r.Name)
 		}
 	}

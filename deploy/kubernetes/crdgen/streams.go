@@ -107,8 +107,10 @@ func streamsSchema(ifName *yaml.Node) (*yaml.Node, error) {
 		"interface": ifName,
 		"dest": mapping("description", quoted("host:port with an IPv4 address (UDP), or a MAC address (raw 802.1Q)"), "type", str("string"), "maxLength", num(21),
 			"pattern", quoted(`^(`+octet+`(\.`+octet+`){3}:`+port+`|[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5})$`)),
-		"vlan":        integer("the 802.1Q VLAN id it is sent on", 1, 4094),
-		"pcp":         integer("the 802.1Q priority on the wire, and its socket priority (absent: 6); not 0, best effort's", 1, 7),
+		"vlan": integer("the 802.1Q VLAN id it is sent on", 1, 4094),
+		"pcp":  integer("the 802.1Q priority on the wire, and its socket priority (absent: 6, class A 3, class B 2); not 0, best effort's", 1, 7),
+		"class": mapping("description", quoted("802.1Qav's stream reservation class, A or B: the stream is credit-shaped (plan reserves its bandwidth with a cbs under an mqprio); absent: time-scheduled (a taprio window)"),
+			"type", str("string"), "enum", flow(seq(str("A"), str("B"), str("a"), str("b")))),
 		"period":      duration(fmt.Sprintf("the time between the starts of two of its periods; at most %s (plan's longest cycle)", plan.MaxCycle), plan.MaxCycle),
 		"frames":      integer("frames sent in each period (0 or absent: 1)", 0, -1),
 		"size":        integer("each frame's payload in bytes (at least tsnctl's packet header)", configs.MinStreamSize, configs.MaxStreamSize),
@@ -160,17 +162,24 @@ func planSchema() (*yaml.Node, error) {
 }
 
 // configRules are spec.config's rules across interfaces and streams: each stream's interface is
-// listed, an interface that carries streams has no hand-written taprio or ETF, and plan: is given
-// only to one that carries streams.
+// listed, an interface that carries streams has no hand-written taprio, mqprio or ETF (nor cbs
+// when they are credit-shaped), plan: is given only to one that carries streams, an interface's
+// streams all have a class or none do, and credit-shaped streams' plan: has only what an mqprio
+// and cbs plan takes.
 func configRules() *yaml.Node {
 	carries := "self.streams.exists(s, s.interface == i.name)"
+	shaped := "has(self.streams) && self.streams.exists(s, s.interface == i.name && has(s.class))"
 	return seq(
 		flow(mapping("rule", quoted("!has(self.streams) || self.streams.all(s, has(self.interfaces) && self.interfaces.exists(i, i.name == s.interface))"),
 			"fieldPath", quoted(".streams"), "message", quoted("[streams] each stream's interface is listed in interfaces: (plan writes its taprio and ETF)"))),
-		flow(mapping("rule", quoted("!has(self.streams) || !has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf) || has(i.mqprio)) || !"+carries+")"),
-			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries streams has no taprio:, mqprio: or etf: (tsnctl plan writes them)"))),
+		flow(mapping("rule", quoted("!has(self.streams) || !has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf) || has(i.mqprio) || has(i.cbs) && "+shaped+") || !"+carries+")"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries streams has no taprio:, mqprio: or etf:, nor cbs: when they have a class (tsnctl plan writes them)"))),
 		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || has(self.streams) && "+carries+")"),
 			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] plan: applies to an interface that carries streams"))),
+		flow(mapping("rule", quoted("!has(self.streams) || self.streams.all(s, self.streams.all(t, s.interface != t.interface || has(s.class) == has(t.class)))"),
+			"fieldPath", quoted(".streams"), "message", quoted("[streams] an interface's streams all have a class (credit-shaped: mqprio and cbs) or none does (time-scheduled: taprio and etf)"))),
+		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || !("+shaped+") || !(has(i.plan.mode) && i.plan.mode != 'software' || has(i.plan.etf__dash__delta) || has(i.plan.cycle) || has(i.plan.preemption) && i.plan.preemption || has(i.plan.min__dash__frag)))"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] credit-shaped streams (a class) are planned as an mqprio and cbs: their interface's plan: takes speed and best-effort only"))),
 	)
 }
 
