@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/big"
 	"slices"
 	"sort"
 	"strconv"
@@ -141,7 +142,7 @@ var Rules = []*Rule{
 	{"cbs-reservation", Warning, "with --live, the cbs classes of a port reserve at most 75 % of its rate, 802.1Q's default (warning)", cbsReservation, nil},
 	{"cbs-slopes", Warning, "given credits agree with the link speed (with --live): sendslope is idleslope minus the port's rate, and locredit is at most what a largest frame (max-frame) costs (warning)", cbsSlopes, nil},
 	{"cbs-map", Warning, "a cbs sits on a queue of a traffic class that map sends priorities to (warning)", cbsMap, nil},
-	{Name: "stream-windows", Severity: Error, Summary: "on an interface that carries streams, the schedule it runs (after planning) opens the traffic class each stream's priority maps to for at least the wire time of the frames of all streams of that class in each cycle (link speed: the interface's plan: speed, or 1000 Mb/s)", checkFile: streamWindows},
+	{Name: "stream-windows", Severity: Error, Summary: "on an interface that carries streams, the schedule it runs (after planning) opens the traffic class each stream's priority maps to for at least the wire time of the frames of all streams of that class in each cycle (link speed: the interface's plan: speed, or 1000 Mb/s); for credit-shaped streams (a class) under an mqprio, the cbs on that class's queues reserve at least those frames' bandwidth on the wire", checkFile: streamWindows},
 	{Name: "stream-speed", Severity: Error, Summary: "with --live (and under apply and the agent), an interface that carries streams runs at least at the speed its plan is for (plan: speed, or 1000 Mb/s): at a lower speed the planned windows are too short for the streams' frames", checkFile: streamSpeed},
 	{Name: "ptp", Severity: Error, Summary: "the ptp: section is one `tsnctl ptp config`, `ptp run` and the agent accept: profile, role, timestamping, domain, sync, and ptp4l options ptp4l knows with values of their type and range (uds_address a file name in the run directory)", checkFile: ptpSection},
 }
@@ -945,6 +946,49 @@ func etfSkipSockCheck(r *run, ifc *configs.Interface, path string) {
 // plan.Expand made of it) or from cfg itself. A stream's socket priority is its PCP, as plan gives
 // it (6 when absent). configs refuses a hand-written taprio on an interface that carries streams,
 // so the schedules this rule sees are plan's: it checks plan's output independently of plan.
+// streamCredits is stream-windows for credit-shaped streams under an mqprio: the cbs on the TX
+// queues of the traffic class a stream's priority maps to reserve (idleslope) at least the
+// bandwidth the frames of all the class's streams take on the wire.
+func streamCredits(r *run, src *configs.Config, ifc *configs.Interface, i int) {
+	m := ifc.Mqprio
+	need := map[int]*big.Rat{}
+	names := map[int][]string{}
+	for _, s := range src.Streams {
+		if s.Interface != ifc.Name || s.Period <= 0 || s.Class == configs.NoClass {
+			continue
+		}
+		prio, tc := int(s.PCPOrDefault()), 0
+		if prio < len(m.Map) {
+			tc = m.Map[prio]
+		}
+		if tc < 0 || tc >= len(m.Queues) {
+			continue // the map and queues rules say why
+		}
+		if need[tc] == nil {
+			need[tc] = new(big.Rat)
+		}
+		bits := int64(s.FramesOrOne()) * int64(frame.Bytes(s.Size, s.UDP())) * 8
+		need[tc].Add(need[tc], big.NewRat(bits*int64(time.Second), int64(s.Period))) // bit/s
+		names[tc] = append(names[tc], s.Name)
+	}
+	for _, tc := range slices.Sorted(maps.Keys(need)) {
+		q := m.Queues[tc]
+		var idle int64
+		for _, c := range ifc.CBS {
+			if c.Queue != nil && c.IdleSlope != nil && *c.Queue >= int(q.Offset) && *c.Queue < int(q.Offset)+int(q.Count) {
+				idle += *c.IdleSlope
+			}
+		}
+		if need[tc].Cmp(big.NewRat(idle*1000, 1)) > 0 {
+			f, _ := need[tc].Float64()
+			r.add(m.Pos, "queues", fmt.Sprintf("interfaces[%d].cbs", i), fmt.Sprintf("%d kbit/s", idle),
+				fmt.Sprintf("traffic class %d (streams %s) reserves %d kbit/s with the cbs on its queues %d@%d, less than the %.0f kbit/s its streams' frames take on the wire",
+					tc, strings.Join(names[tc], ", "), idle, q.Count, q.Offset, math.Ceil(f/1000)),
+				"raise the class's idleslope, map the streams' priorities to another class, or let tsnctl plan write the cbs")
+		}
+	}
+}
+
 // streamSpeed: the windows of a plan are as long as its frames take at the speed it is for; a link
 // that runs slower (as the driver reports it) would send them past their windows. A link that does
 // not report its speed (down) is window-frame's warning.
@@ -978,6 +1022,9 @@ func streamWindows(r *run, cfg *configs.Config) {
 		ifc := &cfg.Interfaces[i]
 		t := ifc.Taprio
 		if t == nil {
+			if ifc.Mqprio != nil {
+				streamCredits(r, src, ifc, i)
+			}
 			continue
 		}
 		cycle, ok := cycleOf(t)

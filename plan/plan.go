@@ -60,13 +60,17 @@ const (
 
 // Row is what the plan gives one stream.
 type Row struct {
-	Stream    string        `json:"stream"`
-	Interface string        `json:"interface"`
-	Priority  int           `json:"priority"` // the socket priority (SO_PRIORITY) its sender uses
-	PCP       int           `json:"pcp"`
-	Queue     int           `json:"queue"`  // the TX queue, under the ETF
-	Period    time.Duration `json:"period"` // of the stream
-	Txtime    time.Duration `json:"txtime"` // offset of the txtime in each period
+	Stream    string `json:"stream"`
+	Interface string `json:"interface"`
+	Priority  int    `json:"priority"` // the socket priority (SO_PRIORITY) its sender uses
+	PCP       int    `json:"pcp"`
+	// Class is a credit-shaped stream's stream reservation class (A or B), "" for a time-scheduled
+	// one. A credit-shaped stream has no txtime: Txtime is when its application sends (its
+	// offset), its window runs from then to its bound, and it has no guard band.
+	Class  string        `json:"class,omitempty"`
+	Queue  int           `json:"queue"`  // the TX queue, under the ETF or cbs
+	Period time.Duration `json:"period"` // of the stream
+	Txtime time.Duration `json:"txtime"` // offset of the txtime in each period
 	// Window is [Open, Close) in each period: from Txtime − delta to the last frame's last bit.
 	Open  time.Duration `json:"window_open"`
 	Close time.Duration `json:"window_close"`
@@ -77,10 +81,12 @@ type Row struct {
 	Utilisation float64       `json:"utilisation"` // share of the link
 }
 
-// Result is a plan's table and the cycles it chose, per interface.
+// Result is a plan's table, the cycles it chose per interface (time-scheduled streams) and the
+// stream reservation classes it shaped (credit-shaped streams).
 type Result struct {
-	Rows   []Row
-	Cycles map[string]time.Duration
+	Rows    []Row
+	Cycles  map[string]time.Duration
+	Classes []ClassRow
 }
 
 // Error is a refusal: the stream (or interface) and the constraint it breaks.
@@ -121,6 +127,15 @@ func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
 			}
 		}
 		if len(streams) == 0 {
+			continue
+		}
+		if configs.CreditShaped(cfg, ifc.Name) {
+			rows, classes, err := planCBS(ifc, streams)
+			if err != nil {
+				return nil, nil, err
+			}
+			res.Rows = append(res.Rows, rows...)
+			res.Classes = append(res.Classes, classes...)
 			continue
 		}
 		rows, cycle, err := planInterface(ifc, streams)
@@ -298,13 +313,12 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 	if len(entries) > MaxEntries {
 		return nil, 0, refuse("", "gate list", "the gate list has %d entries, more than %d: a shorter cycle (plan.cycle, or periods with a smaller common multiple), or offsets that let windows run together", len(entries), MaxEntries)
 	}
-	for _, s := range ss {
-		for _, v := range ifc.VLANs {
-			if p, ok := v.EgressQoSMap[uint32(s.prio)]; ok && v.ID == s.VLAN && p != uint32(s.PCPOrDefault()) {
-				return nil, 0, refuse(s.Name, "pcp", "VLAN %d's egress-qos-map sends priority %d as PCP %d, the stream asks PCP %d: remove the entry or change the stream's pcp",
-					v.ID, s.prio, p, s.PCPOrDefault())
-			}
-		}
+	cs := make([]*configs.Stream, len(ss))
+	for i, s := range ss {
+		cs[i] = s.Stream
+	}
+	if err := checkEgress(ifc, cs); err != nil {
+		return nil, 0, err
 	}
 	write(ifc, pl.Mode, ss, entries, cycle, delta)
 
@@ -395,22 +409,12 @@ func gateList(placed []interval, cycle, guard time.Duration) ([]configs.Entry, t
 func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, entries []configs.Entry, cycle, delta time.Duration) {
 	tai := clock.TAI
 	m := make([]int, 16)
-	ifc.VLANs = slices.Clone(ifc.VLANs)
-	for _, s := range ss {
+	cs := make([]*configs.Stream, len(ss))
+	for i, s := range ss {
 		m[s.prio] = streamClass
-		i := slices.IndexFunc(ifc.VLANs, func(v configs.VLAN) bool { return v.ID == s.VLAN })
-		if i < 0 {
-			ifc.VLANs = append(ifc.VLANs, configs.VLAN{ID: s.VLAN})
-			i = len(ifc.VLANs) - 1
-		}
-		v := &ifc.VLANs[i]
-		egress := map[uint32]uint32{}
-		for k, p := range v.EgressQoSMap {
-			egress[k] = p
-		}
-		egress[uint32(s.prio)] = uint32(s.PCPOrDefault())
-		v.EgressQoSMap = egress
+		cs[i] = s.Stream
 	}
+	writeVLANs(ifc, cs)
 	ct := configs.Duration(cycle)
 	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
 		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, Mode: mode, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
@@ -435,6 +439,41 @@ func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, entries []con
 	ifc.Plan = nil
 }
 
+// checkEgress refuses a stream whose VLAN's egress-qos-map, as written, sends its socket priority
+// (its PCP, as plan gives it) as another PCP.
+func checkEgress(ifc *configs.Interface, ss []*configs.Stream) error {
+	for _, s := range ss {
+		prio := uint32(s.PCPOrDefault())
+		for _, v := range ifc.VLANs {
+			if p, ok := v.EgressQoSMap[prio]; ok && v.ID == s.VLAN && p != prio {
+				return &Error{Interface: string(ifc.Name), Stream: s.Name, Constraint: "pcp",
+					Msg: fmt.Sprintf("VLAN %d's egress-qos-map sends priority %d as PCP %d, the stream asks PCP %d: remove the entry or change the stream's pcp", v.ID, prio, p, prio)}
+			}
+		}
+	}
+	return nil
+}
+
+// writeVLANs gives each stream's VLAN (added when the interface does not list it) an egress-qos-map
+// entry sending the stream's socket priority as its PCP.
+func writeVLANs(ifc *configs.Interface, ss []*configs.Stream) {
+	ifc.VLANs = slices.Clone(ifc.VLANs)
+	for _, s := range ss {
+		i := slices.IndexFunc(ifc.VLANs, func(v configs.VLAN) bool { return v.ID == s.VLAN })
+		if i < 0 {
+			ifc.VLANs = append(ifc.VLANs, configs.VLAN{ID: s.VLAN})
+			i = len(ifc.VLANs) - 1
+		}
+		v := &ifc.VLANs[i]
+		egress := map[uint32]uint32{}
+		for k, p := range v.EgressQoSMap {
+			egress[k] = p
+		}
+		egress[uint32(s.PCPOrDefault())] = uint32(s.PCPOrDefault())
+		v.EgressQoSMap = egress
+	}
+}
+
 func mod(a, m time.Duration) time.Duration { return ((a % m) + m) % m }
 
 func gcd(a, b time.Duration) time.Duration {
@@ -447,16 +486,27 @@ func gcd(a, b time.Duration) time.Duration {
 func lcm(a, b time.Duration) time.Duration { return a / gcd(a, b) * b }
 
 // WriteTable prints the rows as `tsnctl plan` shows them: per stream its priority, queue, txtime
-// and window in each period, wire time, guard band, latency bound and share of the link.
+// and window in each period (a credit-shaped stream: its class), wire time, guard band, latency
+// bound and share of the link; then each interface's cycle and each class's reservation and
+// credits.
 func WriteTable(w io.Writer, res *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STREAM\tINTERFACE\tPRIO\tPCP\tQUEUE\tPERIOD\tTXTIME\tWINDOW\tWIRE\tGUARD\tBOUND\tLINK")
 	for _, r := range res.Rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%v\t%v\t[%v, %v)\t%v\t%v\t%v\t%.2f%%\n", r.Stream, r.Interface, r.Priority, r.PCP, r.Queue,
-			r.Period, r.Txtime, r.Open, r.Close, r.Wire, r.Guard, r.Bound, 100*r.Utilisation)
+		txtime, window, guard := r.Txtime.String(), fmt.Sprintf("[%v, %v)", r.Open, r.Close), r.Guard.String()
+		if r.Class != "" {
+			// Credit-shaped: sent at its offset, no txtime, no window of its own.
+			txtime, window, guard = "-", "class "+r.Class, "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%v\t%s\t%s\t%v\t%s\t%v\t%.2f%%\n", r.Stream, r.Interface, r.Priority, r.PCP, r.Queue,
+			r.Period, txtime, window, r.Wire, guard, r.Bound, 100*r.Utilisation)
 	}
 	for _, name := range slices.Sorted(maps.Keys(res.Cycles)) {
 		fmt.Fprintf(tw, "cycle of %s: %v\n", name, res.Cycles[name])
+	}
+	for _, c := range res.Classes {
+		fmt.Fprintf(tw, "class %s of %s: queue %d (%s), idleslope %d kbit/s; at %d Mb/s sendslope %d, hicredit %d, locredit %d\n",
+			c.Class, c.Interface, c.Queue, strings.Join(c.Streams, ", "), c.IdleSlope, c.SpeedMbps, c.SendSlope, c.HiCredit, c.LoCredit)
 	}
 	return tw.Flush()
 }

@@ -103,7 +103,10 @@ func mod(a, m time.Duration) time.Duration { return ((a % m) + m) % m }
 // PlanFigure draws a plan's timelines, one interface under the other, as PNG and SVG.
 func PlanFigure(cfg *configs.Config, res *plan.Result) (*Plot, error) {
 	tls := PlanTimelines(cfg, res)
-	if len(tls) == 0 {
+	switch {
+	case len(tls) == 0 && len(res.Classes) > 0:
+		return nil, fmt.Errorf("no schedule to draw: the streams have a class (credit-shaped, no cycle); the table gives their reservations and bounds")
+	case len(tls) == 0:
 		return nil, fmt.Errorf("no schedule to draw: the configuration has no streams")
 	}
 	names := make([]string, len(tls))

@@ -188,8 +188,11 @@ makes the exit status 1; runs without planned streams are not judged by it.
 					return err
 				}
 				opts.Plan = analysis.PlanOf(plan.StreamsOf(c, expanded, res))
-				if rep.Schedule, err = report.PlanFigure(expanded, res); err != nil {
-					return fmt.Errorf("-f %s: %w", af.plan, err)
+				// Credit-shaped streams have no cycle to draw: their rows judge them.
+				if len(report.PlanTimelines(expanded, res)) > 0 {
+					if rep.Schedule, err = report.PlanFigure(expanded, res); err != nil {
+						return fmt.Errorf("-f %s: %w", af.plan, err)
+					}
 				}
 			}
 			var names []string

@@ -21,7 +21,9 @@ func planCmd() *cobra.Command {
 		Short: "Compute interfaces' schedules from the streams they carry",
 		Long: `plan reads FILE's streams: and turns them into their interfaces' schedules: traffic classes
 and queues, the priority map, each stream's VLAN with its PCP, the taprio gate list (a window per
-stream period, a guard band before each run of windows) and an ETF on the streams' queue. It
+stream period, a guard band before each run of windows) and an ETF on the streams' queue; for
+streams with a class (A or B, 802.1Qav), an mqprio and a cbs per class reserving the class's
+bandwidth, with each stream's worst-case latency at the port. It
 writes the configuration as if written by hand, without streams, on standard output (or -o FILE),
 so that tsnctl plan -f s.yaml | tsnctl apply -f - applies it; and a table per stream (txtime,
 window, wire time, guard band, latency bound, share of the link) on standard error (or --table

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tsnctl/tsnctl/configs"
 )
 
 const streamsFile = `interfaces:
@@ -85,5 +87,9 @@ func TestPlanDrawsTheCycle(t *testing.T) {
 	plain := writeFile(t, "interfaces:\n  - name: eth1\n")
 	if _, err := run(t, "plan", "-f", plain, "--png", filepath.Join(dir, "none.png")); err == nil || !strings.Contains(err.Error(), "--png: no schedule to draw") {
 		t.Errorf("a configuration without streams: %v", err)
+	}
+	cbs, _ := configs.Examples.ReadFile("cbs-streams.yaml")
+	if _, err := run(t, "plan", "-f", writeFile(t, string(cbs)), "--svg", filepath.Join(dir, "cbs.svg")); err == nil || !strings.Contains(err.Error(), "--svg: no schedule to draw: the streams have a class") {
+		t.Errorf("credit-shaped streams: %v", err)
 	}
 }
