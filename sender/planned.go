@@ -19,14 +19,23 @@ import (
 // stream's queue). Socket priority and, for a raw stream, the 802.1Q tag are the plan's; a UDP
 // stream goes through the VLAN interface, whose egress map the plan wrote. The caller sets what
 // the plan does not say: Count, Duration, the real-time settings, the log.
+//
+// A credit-shaped stream (a class) is sent in plain mode: its period's frames at once at its
+// offset (Release), without SO_TXTIME (the plan puts a cbs, not an ETF, under its queue); its
+// window runs from the offset to its bound.
 func FromPlan(st plan.Stream) Config {
 	r := st.Row
-	start := max(r.Open, 0)
-	t := Timing{Cycle: int64(r.Period), WindowStart: int64(start), WindowEnd: int64(r.Close), Offset: int64(r.Txtime - start),
-		PerCycle: st.FramesOrOne(), Spacing: int64(r.Wire) / int64(st.FramesOrOne()), Txtime: true}
-	// Woken before the ETF releases the frame (txtime − delta), with the default advance to spare.
-	delta := int64(r.Txtime - r.Open)
-	t.WakeAdvance = max(DefaultWakeAdvance(t.Cycle), delta+int64(100*time.Microsecond))
+	var t Timing
+	if r.Class != "" {
+		t = Timing{Cycle: int64(r.Period), WindowStart: int64(r.Open), WindowEnd: int64(r.Close), PerCycle: st.FramesOrOne(), Release: int64(r.Txtime)}
+	} else {
+		start := max(r.Open, 0)
+		t = Timing{Cycle: int64(r.Period), WindowStart: int64(start), WindowEnd: int64(r.Close), Offset: int64(r.Txtime - start),
+			PerCycle: st.FramesOrOne(), Spacing: int64(r.Wire) / int64(st.FramesOrOne()), Txtime: true}
+		// Woken before the ETF releases the frame (txtime − delta), with the default advance to spare.
+		delta := int64(r.Txtime - r.Open)
+		t.WakeAdvance = max(DefaultWakeAdvance(t.Cycle), delta+int64(100*time.Microsecond))
+	}
 	cfg := Config{Timing: t, Stream: st.ID, Iface: st.Iface, Priority: r.Priority, Size: st.Size, CPU: -1}
 	if st.UDP() {
 		cfg.Dest = st.Dest

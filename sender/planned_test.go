@@ -164,3 +164,30 @@ func mustRead(t *testing.T, name string) []byte {
 	}
 	return b
 }
+
+// A credit-shaped stream (configs/cbs-streams.yaml) is sent in plain mode: no SO_TXTIME, its
+// period's frames at once at its offset, with its class's socket priority; its window runs from
+// the offset to the plan's bound.
+func TestFromPlanCreditShaped(t *testing.T) {
+	ss, _ := planned(t, "cbs-streams.yaml")
+	for _, st := range ss {
+		cfg := FromPlan(st)
+		tm := cfg.Timing
+		want := map[string]int{"video": 3, "audio": 2}[st.Name]
+		if tm.Txtime || cfg.Priority != want || !cfg.Raw || cfg.PCP != uint8(want) || tm.Release != int64(st.Offset) ||
+			tm.Wake(2) != 2*int64(st.Period)+int64(st.Offset) || tm.WindowEnd-tm.WindowStart != int64(st.Row.Bound) || tm.PerCycle != 1 {
+			t.Errorf("%s: %+v (row %+v)", st.Name, cfg, st.Row)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", st.Name, err)
+		}
+	}
+	// A release at an offset: woken there, not at the period's start.
+	tm := Timing{Cycle: 1000, WindowStart: 300, WindowEnd: 400, PerCycle: 1, Release: 300}
+	if tm.Wake(1) != 1300 || tm.Validate() != nil {
+		t.Errorf("release 300 in a 1000 ns cycle: woken at %d (%v)", tm.Wake(1), tm.Validate())
+	}
+	if tm.Release = 1000; tm.Validate() == nil {
+		t.Error("a release at the cycle's end is accepted")
+	}
+}

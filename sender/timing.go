@@ -29,6 +29,9 @@ type Timing struct {
 	// the seed's case 1) the sender wakes at the cycle start and sends at once.
 	Txtime      bool
 	WakeAdvance int64
+	// Release is when in the cycle a plain-mode sender wakes and sends (0: at the cycle's start):
+	// a credit-shaped stream's offset.
+	Release int64
 }
 
 // maxCycle is the longest cycle a sender takes (taprio's own intervals are at most 4.29 s).
@@ -71,6 +74,8 @@ func (t Timing) Validate() error {
 		return param.Errorf("cycle", time.Duration(t.Cycle), "at most %v", time.Duration(maxCycle))
 	case t.Spacing < 0:
 		return param.Errorf("spacing", time.Duration(t.Spacing), "must not be negative")
+	case t.Release < 0 || t.Release >= t.Cycle || t.Txtime && t.Release != 0:
+		return param.Errorf("offset", time.Duration(t.Release), "a plain sender's release must lie inside the %v cycle (and a txtime sender has none)", time.Duration(t.Cycle))
 	case t.Offset < 0 || t.Offset >= t.WindowEnd-t.WindowStart ||
 		t.PerCycle > 1 && t.Spacing > (t.WindowEnd-t.WindowStart-t.Offset-1)/int64(t.PerCycle-1):
 		return param.Errorf("offset", fmt.Sprintf("%v (with %d packets %v apart)", time.Duration(t.Offset), t.PerCycle, time.Duration(t.Spacing)),
@@ -96,7 +101,7 @@ func (t Timing) Wake(k int64) int64 {
 	if t.Txtime {
 		return t.TxtimeOf(k, 0) - t.WakeAdvance
 	}
-	return t.CycleStart(k)
+	return t.CycleStart(k) + t.Release
 }
 
 // FirstCycle returns the first cycle whose wake-up is at least lead after now.

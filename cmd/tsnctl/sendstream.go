@@ -55,10 +55,13 @@ func (o *sendOptions) runPlanned(cmd *cobra.Command) error {
 		if cmd.Flags().Changed("wake-advance") {
 			c.Timing.WakeAdvance = o.t.WakeAdvance
 		}
-		// Every txtime checked against the schedule apply installed, as with --from-qdisc.
-		if c.Check, err = sender.InstalledCheck(c.NetNS, string(st.Interface), c.Priority); err != nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "warning: stream %s: its txtimes are not checked against the installed schedule: %v (tsnctl apply -f %s installs the plan)\n",
-				st.Name, err, o.file)
+		// Every txtime checked against the schedule apply installed, as with --from-qdisc (a
+		// credit-shaped stream has none).
+		if c.Timing.Txtime {
+			if c.Check, err = sender.InstalledCheck(c.NetNS, string(st.Interface), c.Priority); err != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: stream %s: its txtimes are not checked against the installed schedule: %v (tsnctl apply -f %s installs the plan)\n",
+					st.Name, err, o.file)
+			}
 		}
 		snd, err := sender.Open(c)
 		if err != nil {
