@@ -110,6 +110,19 @@ func (e *Error) Error() string {
 // (lint's stream-windows rule checks the schedules against the streams). A configuration without
 // streams is returned as it is.
 func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
+	return ExpandPinned(cfg, nil)
+}
+
+// Pins are the txtimes of streams already running (by name: each one's txtime offset in its
+// period, its Row.Txtime), which a plan must keep.
+type Pins map[string]time.Duration
+
+// ExpandPinned is Expand with the time-scheduled streams named in pins kept at their txtimes, the
+// others placed around them: how streams are added to a running schedule without moving the
+// running ones (admission). A set that fits only by moving a pinned stream is refused with
+// constraint "pinned"; a pin its stream can no longer meet (its offset or deadline changed) with
+// constraint "deadline". Names in pins that are not streams of cfg are ignored.
+func ExpandPinned(cfg *configs.Config, pins Pins) (*configs.Config, *Result, error) {
 	res := &Result{Cycles: map[string]time.Duration{}}
 	if len(cfg.Streams) == 0 {
 		return cfg, res, nil
@@ -138,7 +151,7 @@ func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
 			res.Classes = append(res.Classes, classes...)
 			continue
 		}
-		rows, cycle, err := planInterface(ifc, streams)
+		rows, cycle, err := planInterface(ifc, streams, pins)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -268,7 +281,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 	return &problem{pl: pl, delta: delta, lead: lead, guard: guard, cycle: cycle, ss: ss, ts: ts}, nil
 }
 
-func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Duration, error) {
+func planInterface(ifc *configs.Interface, in []configs.Stream, pins Pins) ([]Row, time.Duration, error) {
 	name := string(ifc.Name)
 	refuse := func(stream, constraint, format string, args ...any) error {
 		return &Error{Interface: name, Stream: stream, Constraint: constraint, Msg: fmt.Sprintf(format, args...)}
@@ -279,26 +292,61 @@ func planInterface(ifc *configs.Interface, in []configs.Stream) ([]Row, time.Dur
 	}
 	pl, delta, lead, guard, cycle, ss, ts := pr.pl, pr.delta, pr.lead, pr.guard, pr.cycle, pr.ss, pr.ts
 
-	// Placement: greedy, then, when the greedy order refuses a small set, the exact search.
+	// Pinned streams first, at their txtimes: their windows are fixed, and must not overlap.
 	fixed := newBusy(cycle)
-	shifts, bad := placeGreedy(ts, fixed)
+	pinnedShift := make([]time.Duration, len(ss))
+	var free []int // indices of the streams to place
+	for i, s := range ss {
+		tx, ok := pins[s.Name]
+		if !ok {
+			free = append(free, i)
+			continue
+		}
+		sh := tx - time.Duration(s.Offset)
+		switch {
+		case sh < 0 || sh > s.slack:
+			return nil, 0, refuse(s.Name, "deadline", "its running txtime %v is outside offset %v to offset + max-latency − wire time (%v): its offset or deadline changed; remove the stream and add it again", tx, time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
+		case !ts[i].fits(sh, fixed):
+			return nil, 0, refuse(s.Name, "pinned", "its running window overlaps another running stream's at this cycle (%v): the running streams cannot keep their txtimes", cycle)
+		}
+		ts[i].mark(sh, fixed)
+		pinnedShift[i] = sh
+	}
+	freeTasks := make([]task, len(free))
+	for j, i := range free {
+		freeTasks[j] = ts[i]
+	}
+
+	// Placement: greedy, then, when the greedy order refuses a small set, the exact search.
+	placedShifts, bad := placeGreedy(freeTasks, fixed)
 	if bad >= 0 {
-		s := ss[bad]
+		s := ss[free[bad]]
 		why := fmt.Sprintf("no txtime from offset %v to offset + max-latency − wire time (%v) gives windows that overlap no other stream's, with the streams placed before it (least slack first)",
 			time.Duration(s.Offset), time.Duration(s.Offset)+s.slack)
 		budget := exactNodes
-		if len(ss) > exactMaxStreams {
+		if len(free) > exactMaxStreams {
 			budget = exactNodesLarge
 		}
 		var v Verdict
 		var nodes int
-		shifts, v, nodes = exact(ts, fixed, Budget{Nodes: budget})
+		placedShifts, v, nodes = exact(freeTasks, fixed, Budget{Nodes: budget})
+		if v != Feasible && len(free) < len(ss) {
+			// Would it fit with the running streams moved? Then say that it is their txtimes.
+			again := *ifc // planned on a copy: only the verdict matters
+			if _, _, err := planInterface(&again, in, nil); err == nil {
+				return nil, 0, refuse(s.Name, "pinned", "%s; the streams fit only if running streams move, and a running stream keeps its txtime: add it at another offset, or remove and add the running streams together", why)
+			}
+		}
 		switch v {
 		case Infeasible:
 			return nil, 0, refuse(s.Name, "deadline", "%s; an exact search over every order of the %d streams found no placement either: raise its max-latency, move its offset or another stream's, or lower plan.etf-delta", why, len(ss))
 		case Unknown:
 			return nil, 0, refuse(s.Name, "deadline", "%s; the exact search over other orders gave up after %d nodes: raise its max-latency, move its offset or another stream's, or lower plan.etf-delta", why, nodes)
 		}
+	}
+	shifts := pinnedShift
+	for j, i := range free {
+		shifts[i] = placedShifts[j]
 	}
 	var placed []interval
 	for i, s := range ss {
