@@ -3,11 +3,14 @@ package configs
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/tsnctl/tsnctl/frame"
 	"github.com/tsnctl/tsnctl/ifname"
 	"github.com/tsnctl/tsnctl/taprio"
 	"github.com/tsnctl/tsnctl/wire"
@@ -59,6 +62,18 @@ const (
 func (s *Stream) UDP() bool {
 	_, err := net.ParseMAC(s.Dest)
 	return err != nil
+}
+
+// PeriodBits is the bits one period of the stream puts on the wire: its frames with headers, tag,
+// padding, FCS, preamble and gap (frame.Bytes).
+func (s *Stream) PeriodBits() int64 {
+	return int64(s.FramesOrOne()) * int64(frame.Bytes(s.Size, s.UDP())) * 8
+}
+
+// Bandwidth is the stream's rate on the wire in bit/s, exactly (PeriodBits per period): what a
+// credit-based shaper must reserve for it.
+func (s *Stream) Bandwidth() *big.Rat {
+	return big.NewRat(s.PeriodBits()*int64(time.Second), int64(s.Period))
 }
 
 // FramesOrOne is Frames, or 1 when absent.

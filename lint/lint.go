@@ -967,8 +967,7 @@ func streamCredits(r *run, src *configs.Config, ifc *configs.Interface, i int) {
 		if need[tc] == nil {
 			need[tc] = new(big.Rat)
 		}
-		bits := int64(s.FramesOrOne()) * int64(frame.Bytes(s.Size, s.UDP())) * 8
-		need[tc].Add(need[tc], big.NewRat(bits*int64(time.Second), int64(s.Period))) // bit/s
+		need[tc].Add(need[tc], s.Bandwidth()) // bit/s
 		names[tc] = append(names[tc], s.Name)
 	}
 	for _, tc := range slices.Sorted(maps.Keys(need)) {

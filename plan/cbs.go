@@ -88,11 +88,9 @@ func planCBS(ifc *configs.Interface, in []configs.Stream) ([]Row, []ClassRow, er
 			j = len(classes) - 1
 		}
 		c := classes[j]
-		wire := int64(frame.Bytes(s.Size, s.UDP())) * 8
-		n := int64(s.FramesOrOne())
 		c.ss = append(c.ss, s)
-		c.burst += n * wire
-		c.rate.Add(c.rate, new(big.Rat).SetFrac(big.NewInt(n*wire*int64(time.Second)), big.NewInt(int64(s.Period))))
+		c.burst += s.PeriodBits()
+		c.rate.Add(c.rate, s.Bandwidth())
 		c.max = max(c.max, frame.Bytes(s.Size, s.UDP())-frame.Preamble-frame.Gap)
 	}
 	slices.SortFunc(classes, func(a, b *classed) int { return int(a.class) - int(b.class) })

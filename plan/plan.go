@@ -368,7 +368,7 @@ func planInterface(ifc *configs.Interface, in []configs.Stream, pins Pins) ([]Ro
 	if err := checkEgress(ifc, cs); err != nil {
 		return nil, 0, err
 	}
-	write(ifc, pl.Mode, ss, entries, cycle, delta)
+	write(ifc, pl.Mode, ss, cs, entries, cycle, delta)
 
 	rows := make([]Row, len(ss))
 	for i, s := range ss {
@@ -454,13 +454,11 @@ func gateList(placed []interval, cycle, guard time.Duration) ([]configs.Entry, t
 //     regardless of the gates) and offload true, launch time, since the windows open at the txtime;
 //   - full-offload: taprio with that flag and no clockid (the NIC's PTP clock runs the gate list),
 //     and an ETF with offload true on the streams' queue, so that each frame leaves at its txtime.
-func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, entries []configs.Entry, cycle, delta time.Duration) {
+func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, cs []*configs.Stream, entries []configs.Entry, cycle, delta time.Duration) {
 	tai := clock.TAI
 	m := make([]int, 16)
-	cs := make([]*configs.Stream, len(ss))
-	for i, s := range ss {
+	for _, s := range ss {
 		m[s.prio] = streamClass
-		cs[i] = s.Stream
 	}
 	writeVLANs(ifc, cs)
 	ct := configs.Duration(cycle)
