@@ -158,7 +158,59 @@ type Planning struct {
 	// Cycle is the schedule's cycle; absent: the hyperperiod (the least common multiple of the
 	// streams' periods). Given, it must be a multiple of the hyperperiod.
 	Cycle *Duration `yaml:"cycle,omitempty" json:"cycle,omitempty"`
-	Pos   `yaml:"-" json:"-"`
+	// Admission reserves the interface for streams that applications add at run time through the
+	// agent's admission socket (tsnctl stream add).
+	Admission *Admission `yaml:"admission,omitempty" json:"admission,omitempty"`
+	Pos       `yaml:"-" json:"-"`
+}
+
+// Admission is what an interface reserves for streams admitted at run time. All of it is installed
+// with the interface's first configuration (the priority map sends the PCPs' socket priorities to
+// the streams' traffic class, and each VLAN exists with an egress-qos-map entry per PCP), so that
+// admitting or removing a stream changes only the taprio schedule, in place, at a new base-time:
+// no root is replaced and no child grafted, and the running streams lose nothing.
+type Admission struct {
+	// VLANs are the VLAN ids admitted streams may be sent on.
+	VLANs []uint16 `yaml:"vlans" json:"vlans"`
+	// PCP are the 802.1Q priorities admitted streams may use (1-7); absent: [6]. A stream that
+	// gives none gets the first.
+	PCP []uint8 `yaml:"pcp,omitempty" json:"pcp,omitempty"`
+	// MaxStreams bounds the streams admitted on the interface at one time; absent: 16.
+	MaxStreams int `yaml:"max-streams,omitempty" json:"max-streams,omitempty"`
+	Pos        `yaml:"-" json:"-"`
+}
+
+// Admission's defaults and bounds.
+const (
+	DefaultAdmissionPCP        = 6
+	DefaultAdmissionMaxStreams = 16
+	MaxAdmissionStreams        = 64
+)
+
+// PCPs are the reserved PCPs, or [6] when none are given.
+func (a *Admission) PCPs() []uint8 {
+	if len(a.PCP) == 0 {
+		return []uint8{DefaultAdmissionPCP}
+	}
+	return a.PCP
+}
+
+// Limit is MaxStreams, or its default.
+func (a *Admission) Limit() int {
+	if a.MaxStreams == 0 {
+		return DefaultAdmissionMaxStreams
+	}
+	return a.MaxStreams
+}
+
+// Admits reports whether the interface ifc of c takes streams at run time, and its reservation.
+func Admits(c *Config, iface ifname.Name) (*Admission, bool) {
+	for i := range c.Interfaces {
+		if ifc := &c.Interfaces[i]; ifc.Name == iface && ifc.Plan != nil && ifc.Plan.Admission != nil {
+			return ifc.Plan.Admission, true
+		}
+	}
+	return nil, false
 }
 
 // DefaultMinFrag is plan: min-frag when it is absent: 802.3br's smallest fragment.
@@ -190,44 +242,16 @@ func checkStreams(c *Config) error {
 	for i := range c.Streams {
 		s := &c.Streams[i]
 		p := fmt.Sprintf("streams[%d]", i)
-		bad := func(key, value, msg string) error {
-			return &Error{File: s.File, Line: s.LineOf(key), Field: p + "." + key, Value: value, Msg: msg}
+		if names[s.Name] {
+			return &Error{File: s.File, Line: s.LineOf("name"), Field: p + ".name", Value: s.Name, Msg: "two streams have this name"}
 		}
-		switch {
-		case s.Name == "":
-			return bad("name", "", "missing: name the stream (tsnctl send --stream NAME sends it)")
-		case names[s.Name]:
-			return bad("name", s.Name, "two streams have this name")
-		case s.Interface == "":
-			return bad("interface", "", "missing: the talker's port, e.g. interface: eth1")
-		case s.Dest == "":
-			return bad("dest", "", "missing: host:port (UDP over IPv4) or a MAC address (raw 802.1Q)")
-		case s.VLAN < 1 || s.VLAN > 4094:
-			return bad("vlan", fmt.Sprint(s.VLAN), "want a VLAN id from 1 to 4094")
-		case s.PCP != nil && *s.PCP > 7:
-			return bad("pcp", fmt.Sprint(*s.PCP), "want a PCP from 0 to 7")
-		case s.Period <= 0:
-			return bad("period", s.Period.String(), "want a positive period, e.g. 2ms")
-		case s.Frames < 0:
-			return bad("frames", fmt.Sprint(s.Frames), "want 1 or more frames per period")
-		case s.Size < MinStreamSize || s.Size > MaxStreamSize:
-			return bad("size", fmt.Sprint(s.Size), fmt.Sprintf("want a payload of %d (tsnctl's packet header, which send --stream writes in every frame) to %d bytes", MinStreamSize, MaxStreamSize))
-		case s.Offset < 0 || s.Offset >= s.Period:
-			return bad("offset", s.Offset.String(), "want an offset from 0 to less than the period "+s.Period.String())
-		case s.MaxLatency <= 0:
-			return bad("max-latency", s.MaxLatency.String(), "want a positive deadline after the offset, e.g. 100us")
-		case s.Offset+s.MaxLatency > s.Period:
-			return bad("max-latency", s.MaxLatency.String(), "offset + max-latency passes the end of the period "+s.Period.String()+": a frame would meet the next period's")
-		}
-		if s.UDP() {
-			// IPv4 only: plan counts an IPv4 header's bytes on the wire.
-			if ap, err := netip.ParseAddrPort(s.Dest); err != nil || !ap.Addr().Is4() {
-				return bad("dest", s.Dest, "want host:port with an IPv4 address (10.0.0.2:7788), or a MAC address (raw 802.1Q)")
-			}
+		if err := s.Check(p); err != nil {
+			return err
 		}
 		names[s.Name] = true
 		if !slices.ContainsFunc(c.Interfaces, func(ifc Interface) bool { return ifc.Name == s.Interface }) {
-			return bad("interface", string(s.Interface), "no interface of this name in interfaces: list it there (its channels and VLANs may be written; plan writes its taprio and ETF)")
+			return &Error{File: s.File, Line: s.LineOf("interface"), Field: p + ".interface", Value: string(s.Interface),
+				Msg: "no interface of this name in interfaces: list it there (its channels and VLANs may be written; plan writes its taprio and ETF)"}
 		}
 	}
 	for i := range c.Interfaces {
@@ -259,8 +283,9 @@ func checkStreams(c *Config) error {
 				}
 			}
 		}
+		admits := ifc.Plan != nil && ifc.Plan.Admission != nil
 		switch {
-		case carries && (ifc.Taprio != nil || len(ifc.ETF) > 0 || ifc.Mqprio != nil || shaped && len(ifc.CBS) > 0):
+		case (carries || admits) && (ifc.Taprio != nil || len(ifc.ETF) > 0 || ifc.Mqprio != nil || shaped && len(ifc.CBS) > 0):
 			key := "taprio"
 			switch {
 			case ifc.Mqprio != nil:
@@ -270,10 +295,19 @@ func checkStreams(c *Config) error {
 			case ifc.Taprio == nil:
 				key = "cbs"
 			}
+			what := "carries streams"
+			if !carries {
+				what = "admits streams (plan: admission:)"
+			}
 			return &Error{File: ifc.File, Line: ifc.LineOf(key), Field: p + "." + key,
-				Msg: "this interface carries streams: tsnctl plan writes its " + writes + "; remove " + key + ": (or the streams)"}
-		case !carries && ifc.Plan != nil:
-			return &Error{File: ifc.File, Line: ifc.LineOf("plan"), Field: p + ".plan", Msg: "no stream is sent on this interface: plan: applies to an interface that carries streams"}
+				Msg: "this interface " + what + ": tsnctl plan writes its " + writes + "; remove " + key + ": (or the streams)"}
+		case !carries && !admits && ifc.Plan != nil:
+			return &Error{File: ifc.File, Line: ifc.LineOf("plan"), Field: p + ".plan", Msg: "no stream is sent on this interface: plan: applies to an interface that carries streams or admits them (admission:)"}
+		}
+		if admits {
+			if err := checkAdmission(ifc.Plan.Admission, p+".plan.admission", shaped, ifc.Plan.Mode); err != nil {
+				return err
+			}
 		}
 		if pl := ifc.Plan; pl != nil {
 			bad := func(key, value, msg string) error {
@@ -311,6 +345,83 @@ func checkStreams(c *Config) error {
 	}
 	return nil
 }
+
+// Check refuses what the stream cannot mean, naming the field under prefix (streams[0], or stream
+// for one an application asks the agent for): the loader's check of each stream, and the
+// agent's of each admitted one.
+func (s *Stream) Check(prefix string) error {
+	bad := func(key, value, msg string) error {
+		return &Error{File: s.File, Line: s.LineOf(key), Field: prefix + "." + key, Value: value, Msg: msg}
+	}
+	switch {
+	case s.Name == "":
+		return bad("name", "", "missing: name the stream (tsnctl send --stream NAME sends it)")
+	case len(s.Name) > MaxStreamName || strings.ContainsFunc(s.Name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return bad("name", s.Name, fmt.Sprintf("want a name of at most %d characters without control characters", MaxStreamName))
+	case s.Interface == "":
+		return bad("interface", "", "missing: the talker's port, e.g. interface: eth1")
+	case s.Dest == "":
+		return bad("dest", "", "missing: host:port (UDP over IPv4) or a MAC address (raw 802.1Q)")
+	case s.VLAN < 1 || s.VLAN > 4094:
+		return bad("vlan", fmt.Sprint(s.VLAN), "want a VLAN id from 1 to 4094")
+	case s.PCP != nil && *s.PCP > 7:
+		return bad("pcp", fmt.Sprint(*s.PCP), "want a PCP from 0 to 7")
+	case s.Period <= 0:
+		return bad("period", s.Period.String(), "want a positive period, e.g. 2ms")
+	case s.Frames < 0:
+		return bad("frames", fmt.Sprint(s.Frames), "want 1 or more frames per period")
+	case s.Size < MinStreamSize || s.Size > MaxStreamSize:
+		return bad("size", fmt.Sprint(s.Size), fmt.Sprintf("want a payload of %d (tsnctl's packet header, which send --stream writes in every frame) to %d bytes", MinStreamSize, MaxStreamSize))
+	case s.Offset < 0 || s.Offset >= s.Period:
+		return bad("offset", s.Offset.String(), "want an offset from 0 to less than the period "+s.Period.String())
+	case s.MaxLatency <= 0:
+		return bad("max-latency", s.MaxLatency.String(), "want a positive deadline after the offset, e.g. 100us")
+	case s.Offset+s.MaxLatency > s.Period:
+		return bad("max-latency", s.MaxLatency.String(), "offset + max-latency passes the end of the period "+s.Period.String()+": a frame would meet the next period's")
+	}
+	if s.UDP() {
+		// IPv4 only: plan counts an IPv4 header's bytes on the wire.
+		if ap, err := netip.ParseAddrPort(s.Dest); err != nil || !ap.Addr().Is4() {
+			return bad("dest", s.Dest, "want host:port with an IPv4 address (10.0.0.2:7788), or a MAC address (raw 802.1Q)")
+		}
+	}
+	return nil
+}
+
+// checkAdmission refuses a reservation that cannot be installed from the start or changed in place.
+func checkAdmission(a *Admission, field string, shaped bool, mode taprio.Mode) error {
+	bad := func(key, value, msg string) error {
+		f := field
+		if key != "" {
+			f += "." + key
+		}
+		return &Error{File: a.File, Line: a.LineOf(key), Field: f, Value: value, Msg: msg}
+	}
+	switch {
+	case shaped:
+		return bad("", "", "admission takes time-scheduled streams (a taprio window each); this interface's streams are credit-shaped (class A or B): remove admission:, or the streams' class")
+	case mode == taprio.FullOffload:
+		return bad("", "", "a full-offload schedule is replaced, not changed in place, so admitting a stream would interrupt the running ones: admission takes modes software and txtime-assist")
+	case len(a.VLANs) == 0:
+		return bad("vlans", "", "missing: the VLAN ids admitted streams may be sent on, e.g. vlans: [3]")
+	case a.MaxStreams < 0 || a.MaxStreams > MaxAdmissionStreams:
+		return bad("max-streams", fmt.Sprint(a.MaxStreams), fmt.Sprintf("want 1 to %d streams (absent: %d)", MaxAdmissionStreams, DefaultAdmissionMaxStreams))
+	}
+	for _, v := range a.VLANs {
+		if v < 1 || v > 4094 {
+			return bad("vlans", fmt.Sprint(v), "want VLAN ids from 1 to 4094")
+		}
+	}
+	for _, p := range a.PCP {
+		if p < 1 || p > 7 {
+			return bad("pcp", fmt.Sprint(p), "want PCPs from 1 to 7 (0 is best effort's)")
+		}
+	}
+	return nil
+}
+
+// MaxStreamName bounds a stream's name (it names sockets' owners in the agent's status and logs).
+const MaxStreamName = 64
 
 // CreditShaped reports whether the streams c sends on iface are credit-shaped (they have an SR
 // class; configs refuses an interface whose streams mix both kinds).

@@ -54,6 +54,9 @@ const (
 	// MaxEntries bounds the gate list: configs.MaxScheduleEntries, the most entries lint, the CRD
 	// and the node's read-back all take (pinned in the lab by node's TestLabGateListLimit).
 	MaxEntries = configs.MaxScheduleEntries
+	// DefaultAdmissionCycle is the cycle of an interface that admits streams and has none yet (or
+	// none left): best effort's gate open throughout, until a stream is admitted.
+	DefaultAdmissionCycle = time.Millisecond
 	// Best effort and the streams' traffic classes and queues.
 	beClass, streamClass = 0, 1
 )
@@ -107,8 +110,9 @@ func (e *Error) Error() string {
 
 // Expand returns cfg with its streams planned into their interfaces' schedules: a configuration
 // without streams (and without plan: sections), as if written by hand, with cfg as its Source
-// (lint's stream-windows rule checks the schedules against the streams). A configuration without
-// streams is returned as it is.
+// (lint's stream-windows rule checks the schedules against the streams). An interface that admits
+// streams (plan: admission:) is planned with its reservation installed even before any stream
+// runs on it (see WithAdmitted). A configuration without streams or admission is returned as it is.
 func Expand(cfg *configs.Config) (*configs.Config, *Result, error) {
 	return ExpandPinned(cfg, nil)
 }
@@ -124,7 +128,7 @@ type Pins map[string]time.Duration
 // constraint "deadline". Names in pins that are not streams of cfg are ignored.
 func ExpandPinned(cfg *configs.Config, pins Pins) (*configs.Config, *Result, error) {
 	res := &Result{Cycles: map[string]time.Duration{}}
-	if len(cfg.Streams) == 0 {
+	if len(cfg.Streams) == 0 && !slices.ContainsFunc(cfg.Interfaces, func(ifc configs.Interface) bool { return ifc.Plan != nil && ifc.Plan.Admission != nil }) {
 		return cfg, res, nil
 	}
 	out := *cfg
@@ -139,7 +143,7 @@ func ExpandPinned(cfg *configs.Config, pins Pins) (*configs.Config, *Result, err
 				streams = append(streams, s)
 			}
 		}
-		if len(streams) == 0 {
+		if _, admits := configs.Admits(cfg, ifc.Name); len(streams) == 0 && !admits {
 			continue
 		}
 		if configs.CreditShaped(cfg, ifc.Name) {
@@ -248,8 +252,11 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 		return strings.Compare(a.Name, b.Name)
 	})
 
-	// The cycle.
+	// The cycle (an interface that only admits streams, none yet: DefaultAdmissionCycle).
 	hyper := time.Duration(1)
+	if len(ss) == 0 {
+		hyper = DefaultAdmissionCycle
+	}
 	for _, s := range ss {
 		hyper = lcm(hyper, time.Duration(s.Period))
 		if hyper > MaxCycle {
@@ -365,7 +372,7 @@ func planInterface(ifc *configs.Interface, in []configs.Stream, pins Pins) ([]Ro
 	for i, s := range ss {
 		cs[i] = s.Stream
 	}
-	if err := checkEgress(ifc, cs); err != nil {
+	if err := checkEgress(ifc, append(cs, reserved(ifc)...)); err != nil {
 		return nil, 0, err
 	}
 	write(ifc, pl.Mode, ss, cs, entries, cycle, delta)
@@ -460,7 +467,14 @@ func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, cs []*configs
 	for _, s := range ss {
 		m[s.prio] = streamClass
 	}
-	writeVLANs(ifc, cs)
+	// What admission reserves is installed now, whatever streams run: its PCPs go to the streams'
+	// class and its VLANs exist with their egress maps, so that admitting a stream changes only the
+	// schedule.
+	res := reserved(ifc)
+	for _, s := range res {
+		m[s.PCPOrDefault()] = streamClass
+	}
+	writeVLANs(ifc, append(slices.Clone(cs), res...))
 	ct := configs.Duration(cycle)
 	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
 		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, Mode: mode, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
@@ -498,6 +512,22 @@ func checkEgress(ifc *configs.Interface, ss []*configs.Stream) error {
 		}
 	}
 	return nil
+}
+
+// reserved is the interface's admission reservation as streams: one for each reserved VLAN and
+// PCP, so that the priority map, the VLANs and their egress maps are written and checked as for
+// the streams themselves. None when the interface admits no streams.
+func reserved(ifc *configs.Interface) []*configs.Stream {
+	if ifc.Plan == nil || ifc.Plan.Admission == nil {
+		return nil
+	}
+	var out []*configs.Stream
+	for _, v := range ifc.Plan.Admission.VLANs {
+		for _, p := range ifc.Plan.Admission.PCPs() {
+			out = append(out, &configs.Stream{Name: fmt.Sprintf("(admission: VLAN %d, PCP %d)", v, p), VLAN: v, PCP: &p})
+		}
+	}
+	return out
 }
 
 // writeVLANs gives each stream's VLAN (added when the interface does not list it) an egress-qos-map

@@ -103,7 +103,7 @@ func streamsSchema(ifName *yaml.Node) (*yaml.Node, error) {
 	octet := `(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])`
 	port := `(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}|0)`
 	item, err := object(reflect.TypeFor[configs.Stream](), map[string]*yaml.Node{
-		"name":      mapping("description", quoted("the stream's name, unique in the configuration"), "type", str("string"), "minLength", num(1), "maxLength", num(253)),
+		"name":      mapping("description", quoted("the stream's name, unique in the configuration"), "type", str("string"), "minLength", num(1), "maxLength", num(configs.MaxStreamName)),
 		"interface": ifName,
 		"dest": mapping("description", quoted("host:port with an IPv4 address (UDP), or a MAC address (raw 802.1Q)"), "type", str("string"), "maxLength", num(21),
 			"pattern", quoted(`^(`+octet+`(\.`+octet+`){3}:`+port+`|[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){5})$`)),
@@ -141,6 +141,16 @@ func planSchema() (*yaml.Node, error) {
 	for _, m := range []taprio.Mode{taprio.Software, taprio.TxtimeAssist, taprio.FullOffload} {
 		modes = append(modes, str(m.String()))
 	}
+	admission, err := object(reflect.TypeFor[configs.Admission](), map[string]*yaml.Node{
+		"vlans": mapping("description", quoted("the VLAN ids admitted streams may be sent on"), "type", str("array"), "minItems", num(1), "maxItems", num(64),
+			"items", integer("a VLAN id", 1, 4094)),
+		"pcp": mapping("description", quoted(fmt.Sprintf("the 802.1Q priorities admitted streams may use (absent: [%d])", configs.DefaultAdmissionPCP)), "type", str("array"), "maxItems", num(7),
+			"items", integer("a PCP, not 0 (best effort's)", 1, 7)),
+		"max-streams": integer(fmt.Sprintf("the most streams admitted on the interface at one time (0 or absent: %d)", configs.DefaultAdmissionMaxStreams), 0, configs.MaxAdmissionStreams),
+	}, "[streams] what the interface reserves for streams applications add at run time through the agent's admission socket (time-scheduled streams; modes software and txtime-assist)")
+	if err != nil {
+		return nil, err
+	}
 	n, err := object(reflect.TypeFor[configs.Planning](), map[string]*yaml.Node{
 		"mode":        mapping("description", quoted("the taprio mode planned for: software (the default), txtime-assist or full-offload"), "type", str("string"), "enum", flow(seq(modes...))),
 		"etf-delta":   duration(fmt.Sprintf("the ETF delta (absent: %s)", configs.Duration(plan.DefaultETFDelta)), 0),
@@ -149,7 +159,8 @@ func planSchema() (*yaml.Node, error) {
 		"preemption":  mapping("description", quoted("the best-effort class preemptible (fp P), the streams' express: guard bands of a fragment, not a frame (mode full-offload, a NIC with a MAC merge layer)"), "type", str("boolean")),
 		"min-frag":    integer(fmt.Sprintf("the NIC's tx-min-frag-size in bytes, with preemption (absent: %d)", configs.DefaultMinFrag), 60, 252),
 		"cycle":       duration(fmt.Sprintf("the schedule's cycle, a multiple of the streams' hyperperiod, at most %s (absent: the hyperperiod)", plan.MaxCycle), plan.MaxCycle),
-	}, "[streams] planning inputs of an interface that carries streams (and only of one)")
+		"admission":   admission,
+	}, "[streams] planning inputs of an interface that carries streams or admits them (and only of one)")
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +168,9 @@ func planSchema() (*yaml.Node, error) {
 		flow(mapping("rule", quoted("!has(self.preemption) || !self.preemption || has(self.mode) && self.mode == 'full-offload'"),
 			"message", quoted("[streams] preemption: frame preemption is the NIC's, in mode full-offload only"))),
 		flow(mapping("rule", quoted("!has(self.min__dash__frag) || has(self.preemption) && self.preemption"),
-			"message", quoted("[streams] min-frag matters with preemption: true only")))))
+			"message", quoted("[streams] min-frag matters with preemption: true only"))),
+		flow(mapping("rule", quoted("!has(self.admission) || !has(self.mode) || self.mode != 'full-offload'"),
+			"message", quoted("[streams] admission: a full-offload schedule is replaced, not changed in place: admission takes modes software and txtime-assist")))))
 	return n, nil
 }
 
@@ -167,15 +180,17 @@ func planSchema() (*yaml.Node, error) {
 // streams all have a class or none do, and credit-shaped streams' plan: has only what an mqprio
 // and cbs plan takes.
 func configRules() *yaml.Node {
-	carries := "self.streams.exists(s, s.interface == i.name)"
+	carries := "(has(self.streams) && self.streams.exists(s, s.interface == i.name) || has(i.plan) && has(i.plan.admission))"
 	shaped := "has(self.streams) && self.streams.exists(s, s.interface == i.name && has(s.class))"
 	return seq(
 		flow(mapping("rule", quoted("!has(self.streams) || self.streams.all(s, has(self.interfaces) && self.interfaces.exists(i, i.name == s.interface))"),
 			"fieldPath", quoted(".streams"), "message", quoted("[streams] each stream's interface is listed in interfaces: (plan writes its taprio and ETF)"))),
-		flow(mapping("rule", quoted("!has(self.streams) || !has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf) || has(i.mqprio) || has(i.cbs) && "+shaped+") || !"+carries+")"),
-			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries streams has no taprio:, mqprio: or etf:, nor cbs: when they have a class (tsnctl plan writes them)"))),
-		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || has(self.streams) && "+carries+")"),
-			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] plan: applies to an interface that carries streams"))),
+		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !(has(i.taprio) || has(i.etf) || has(i.mqprio) || has(i.cbs) && "+shaped+") || !"+carries+")"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] an interface that carries or admits streams has no taprio:, mqprio: or etf:, nor cbs: when they have a class (tsnctl plan writes them)"))),
+		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || "+carries+")"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] plan: applies to an interface that carries streams or admits them (admission:)"))),
+		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || !has(i.plan.admission) || !("+shaped+"))"),
+			"fieldPath", quoted(".interfaces"), "message", quoted("[streams] admission takes time-scheduled streams: an interface whose streams are credit-shaped (a class) admits none"))),
 		flow(mapping("rule", quoted("!has(self.streams) || self.streams.all(s, self.streams.all(t, s.interface != t.interface || has(s.class) == has(t.class)))"),
 			"fieldPath", quoted(".streams"), "message", quoted("[streams] an interface's streams all have a class (credit-shaped: mqprio and cbs) or none does (time-scheduled: taprio and etf)"))),
 		flow(mapping("rule", quoted("!has(self.interfaces) || self.interfaces.all(i, !has(i.plan) || !("+shaped+") || !(has(i.plan.mode) && i.plan.mode != 'software' || has(i.plan.etf__dash__delta) || has(i.plan.cycle) || has(i.plan.preemption) && i.plan.preemption || has(i.plan.min__dash__frag)))"),
