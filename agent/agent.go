@@ -27,6 +27,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/tsnctl/tsnctl/admission"
 	"github.com/tsnctl/tsnctl/clock"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/lint"
@@ -71,6 +72,12 @@ type Options struct {
 	ResetOnStop bool
 	// Metrics, if set, is updated with repair durations (see NewMetrics).
 	Metrics *Metrics
+	// AdmissionSocket, if set, is where applications add streams at run time (tsnctl stream add),
+	// on the interfaces whose plan: reserves admission:; AdmissionGroup (≥ 0) may use it besides
+	// root (-1: root only). AdmissionLimits bound its clients (zero fields: the defaults).
+	AdmissionSocket string
+	AdmissionGroup  int
+	AdmissionLimits admission.Limits
 }
 
 // MinVerifyEvery is the shortest full verification interval: the verification is the safety net
@@ -82,6 +89,9 @@ const MinVerifyEvery = time.Second
 func (o *Options) Validate() error {
 	if o.VerifyEvery < MinVerifyEvery {
 		return param.Errorf("verify-every", o.VerifyEvery, "want at least %v (the full verification interval); e.g. {verify-every} 30s", MinVerifyEvery)
+	}
+	if o.AdmissionLimits.Grace < 0 {
+		return param.Errorf("admission-grace", o.AdmissionLimits.Grace, "want a positive duration (0: the default 5s); e.g. {admission-grace} 5s")
 	}
 	return nil
 }
@@ -120,9 +130,13 @@ type Status struct {
 	Reloads        uint64        `json:"reloads"`
 	ReloadFailures uint64        `json:"reload_failures"`
 	ApplyFailures  uint64        `json:"apply_failures"`
-	Started        time.Time     `json:"started"`
-	Updated        time.Time     `json:"updated"`
-	PID            int           `json:"pid"`
+	// Streams are the streams the schedules in force carry (the file's and the admitted), as
+	// planned; Admitted the streams applications added through the admission socket.
+	Streams  []plan.Row           `json:"streams,omitempty"`
+	Admitted []admission.Admitted `json:"admitted,omitempty"`
+	Started  time.Time            `json:"started"`
+	Updated  time.Time            `json:"updated"`
+	PID      int                  `json:"pid"`
 }
 
 // Agent is one running controller.
@@ -138,6 +152,15 @@ type Agent struct {
 	sys   *node.System
 	dirty map[string]bool
 
+	// Admission: the file's configuration as written (streams unplanned), the plan in force (its
+	// rows and cycles) and the admitted streams; the loop alone writes them (readers hold mu).
+	src      *configs.Config
+	rows     []plan.Row
+	cycles   map[string]time.Duration
+	admits   []admitted
+	admitCh  chan admitReq
+	admitSrv *admission.Server
+
 	statsMu sync.Mutex
 	stats   *qdisc.Conn // the metrics' own connection (read at scrape time, never by the loop)
 
@@ -147,7 +170,7 @@ type Agent struct {
 // New makes an agent; Run starts it.
 func New(o Options) *Agent {
 	o.defaults()
-	return &Agent{o: o, ifaces: map[string]*Iface{}, dirty: map[string]bool{}}
+	return &Agent{o: o, ifaces: map[string]*Iface{}, dirty: map[string]bool{}, admitCh: make(chan admitReq)}
 }
 
 // load reads and lints a file: what the agent will not take (it says why) is an error.
@@ -217,7 +240,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.mu.Lock()
 	a.st = Status{File: a.o.File, Started: now, PID: os.Getpid()}
 	a.mu.Unlock()
-	a.setConfig(cfg, hash)
+	a.setConfig(cfg, hash, nil)
 	sub, err := netevents.Subscribe(ctx, sys.NSFD())
 	if err != nil {
 		return err
@@ -226,6 +249,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	ptpDone := a.startPTP(ctx)
 
 	a.reconcile(a.names()...)
+	if a.o.AdmissionSocket != "" {
+		admitDone, err := a.serveAdmission(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() { <-admitDone }()
+	}
 	a.publish()
 	a.o.Notify("READY=1")
 	a.o.Log.Info("agent ready", "file", a.o.File, "config_hash", hash, "interfaces", a.names())
@@ -275,6 +305,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.reconcile(a.names()...)
 		case <-a.o.Reload:
 			a.reload()
+		case r := <-a.admitCh:
+			a.handleAdmit(r)
 		case <-heartbeat.C:
 			a.retryDue()
 		}
@@ -300,10 +332,27 @@ func (a *Agent) names() []string {
 	return out
 }
 
-func (a *Agent) setConfig(cfg *configs.Config, hash string) {
+// setConfig makes cfg the configuration in force: a file's, as load returns it, or (kept non-nil)
+// what keepAdmitted planned from one with the admitted streams.
+func (a *Agent) setConfig(cfg *configs.Config, hash string, kept *keptStreams) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.cfg = cfg
+	a.src = cfg
+	if cfg.Source != nil {
+		a.src = cfg.Source
+	}
+	if kept != nil {
+		a.src, a.cfg = kept.src, kept.out
+		a.rows, a.cycles, a.admits = kept.res.Rows, kept.res.Cycles, kept.admits
+	} else if _, res, err := plan.Expand(a.src); err == nil { // as load planned it: deterministic
+		a.rows, a.cycles = res.Rows, res.Cycles
+	}
+	a.st.Streams = a.rows
+	a.st.Admitted = nil
+	for _, x := range a.admits {
+		a.st.Admitted = append(a.st.Admitted, a.wire(string(x.stream.Interface))(x))
+	}
 	a.st.ConfigHash = hash
 	keep := map[string]*Iface{}
 	for _, ci := range cfg.Interfaces {
@@ -439,6 +488,14 @@ func (a *Agent) reload() {
 	a.st.Reloads++
 	a.mu.Unlock()
 	cfg, hash, err := load(a.o.File)
+	var kept *keptStreams
+	if err == nil && len(a.admits) > 0 {
+		// The file's streams first, then the admitted ones that still fit at their txtimes.
+		kept, err = a.keepAdmitted(cfg)
+		if err == nil {
+			cfg = kept.out
+		}
+	}
 	if err == nil {
 		err = a.applyAll(cfg)
 	}
@@ -452,7 +509,12 @@ func (a *Agent) reload() {
 		a.o.Notify("STATUS=reload refused: " + firstLine(err.Error()))
 		return
 	}
-	a.setConfig(cfg, hash)
+	a.setConfig(cfg, hash, kept)
+	if kept != nil {
+		for _, e := range kept.evicted {
+			a.evict(e.name, e.reason)
+		}
+	}
 	a.o.Log.Info("reloaded", "config_hash", hash)
 	a.reconcile(a.names()...)
 }
@@ -675,6 +737,20 @@ func (st *Status) WriteText(out io.Writer, running bool) {
 			last = i.LastChange.Format(time.RFC3339)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", safe(i.Name), safe(string(i.State)), i.Repairs, i.Failures, last, safe(what))
+	}
+	if len(st.Streams) > 0 {
+		admitted := map[string]admission.Admitted{}
+		for _, x := range st.Admitted {
+			admitted[x.Stream.Name] = x
+		}
+		fmt.Fprintln(tw, "STREAM\tINTERFACE\tORIGIN\tPERIOD\tTXTIME\tWINDOW\tLINK")
+		for _, r := range st.Streams {
+			origin := "file"
+			if x, ok := admitted[r.Stream]; ok {
+				origin = fmt.Sprintf("admitted (uid %d)", x.Owner)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%v\t[%v, %v)\t%.2f%%\n", safe(r.Stream), safe(r.Interface), origin, r.Period, r.Txtime, r.Open, r.Close, 100*r.Utilisation)
+		}
 	}
 	if s := st.Sync; s != nil {
 		fmt.Fprintf(tw, "time sync\t%s, offset %d ns, grandmaster %s\n", safe(string(s.State)), s.OffsetNs, safe(s.GMIdentity))

@@ -22,6 +22,7 @@ func TestAlertsUseTheAgentsMetrics(t *testing.T) {
 	descs := make(chan *prometheus.Desc, 100)
 	m.Describe(descs)
 	m.repairSeconds.Describe(descs)
+	m.admissions.Describe(descs)
 	close(descs)
 	var exported []string
 	fqName := regexp.MustCompile(`fqName: "([^"]+)"`)
@@ -56,6 +57,7 @@ func TestMetricsReferenceListsEveryMetric(t *testing.T) {
 	descs := make(chan *prometheus.Desc, 100)
 	m.Describe(descs)
 	m.repairSeconds.Describe(descs)
+	m.admissions.Describe(descs)
 	close(descs)
 	exported := map[string]string{}
 	desc := regexp.MustCompile(`fqName: "([^"]+)".*variableLabels: \{([^}]*)\}`)

@@ -22,6 +22,7 @@ import (
 type Metrics struct {
 	Registry      *prometheus.Registry
 	repairSeconds prometheus.Histogram
+	admissions    *prometheus.CounterVec
 	agent         atomic.Pointer[Agent]
 	waiting       atomic.Bool
 	version       string
@@ -33,8 +34,10 @@ func NewMetrics(version string) *Metrics {
 	m := &Metrics{Registry: prometheus.NewRegistry(), version: version,
 		repairSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tsnctl_repair_duration_seconds",
 			Help:    "Time from a drift repair's start (the reconcile's) to the kernel's state verified equal to the file.",
-			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5}})}
-	m.Registry.MustRegister(m.repairSeconds, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			Buckets: []float64{.001, .002, .005, .01, .02, .05, .1, .2, .5, 1, 2, 5}}),
+		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tsnctl_admission_requests_total",
+			Help: "Streams applications asked to add on the admission socket, by outcome: admitted, evicted (by a reload), or the reason of a refusal (deadline, pinned, utilisation, admission, busy, …)."}, []string{"outcome"})}
+	m.Registry.MustRegister(m.repairSeconds, m.admissions, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -69,13 +72,15 @@ var (
 	descQBacklog    = prometheus.NewDesc("tsnctl_qdisc_backlog_bytes", "Bytes queued in a qdisc now.", qdiscLabels, nil)
 	descQQlen       = prometheus.NewDesc("tsnctl_qdisc_queue_length", "Packets queued in a qdisc now.", qdiscLabels, nil)
 	descPtpRestarts = prometheus.NewDesc("tsnctl_ptp_process_restarts_total", "ptp4l and phc2sys restarts by the supervisor.", []string{"process"}, nil)
+	descStreams     = prometheus.NewDesc("tsnctl_streams", "Streams the schedules in force carry, by interface and origin (file, or admitted through the admission socket).", []string{"interface", "origin"}, nil)
+	descLinkShare   = prometheus.NewDesc("tsnctl_stream_link_utilisation_ratio", "The share of the link the streams' frames take, as planned (0-1), by interface.", []string{"interface"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIfaceState, descDrift, descRepairs, descFailures, descVerified, descReady, descConfig,
 		descReloads, descReloadFail, descBuild, descSyncState, descOffset, descPathDelay, descGrandmaster, descPtpRestarts,
-		descQPackets, descQBytes, descQDrops, descQOverlimits, descQRequeues, descQBacklog, descQQlen} {
+		descQPackets, descQBytes, descQDrops, descQOverlimits, descQRequeues, descQBacklog, descQQlen, descStreams, descLinkShare} {
 		ch <- d
 	}
 }
@@ -114,6 +119,30 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			{descQQlen, prometheus.GaugeValue, float64(q.Stats.Qlen)}} {
 			ch <- prometheus.MustNewConstMetric(v.d, v.t, v.v, l...)
 		}
+	}
+	admitted := map[string]bool{}
+	for _, x := range st.Admitted {
+		admitted[x.Stream.Name] = true
+	}
+	type count struct{ file, admitted int }
+	counts, share := map[string]*count{}, map[string]float64{}
+	for _, r := range st.Streams {
+		c := counts[r.Interface]
+		if c == nil {
+			c = &count{}
+			counts[r.Interface] = c
+		}
+		if admitted[r.Stream] {
+			c.admitted++
+		} else {
+			c.file++
+		}
+		share[r.Interface] += r.Utilisation
+	}
+	for i, c := range counts {
+		ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(c.file), i, "file")
+		ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(c.admitted), i, "admitted")
+		ch <- prometheus.MustNewConstMetric(descLinkShare, prometheus.GaugeValue, share[i], i)
 	}
 	ch <- prometheus.MustNewConstMetric(descReady, prometheus.GaugeValue, b2f(st.Ready))
 	ch <- prometheus.MustNewConstMetric(descConfig, prometheus.GaugeValue, 1, st.File, st.ConfigHash)

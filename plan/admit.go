@@ -3,8 +3,11 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/tsnctl/tsnctl/admission"
 	"github.com/tsnctl/tsnctl/configs"
+	"github.com/tsnctl/tsnctl/ifname"
 )
 
 // WithAdmitted returns src (a configuration as written) with the streams admitted at run time added
@@ -50,4 +53,31 @@ func WithAdmitted(src *configs.Config, admitted []configs.Stream) (*configs.Conf
 		out.Streams = append(out.Streams, s)
 	}
 	return &out, nil
+}
+
+// FromWire is a stream an application asks the admission socket for, as a configuration's stream.
+func FromWire(s admission.Stream) configs.Stream {
+	return configs.Stream{Name: s.Name, Interface: ifname.Name(s.Interface), Dest: s.Dest, VLAN: s.VLAN, PCP: s.PCP,
+		Period: configs.Duration(s.Period), Frames: s.Frames, Size: s.Size, Offset: configs.Duration(s.Offset), MaxLatency: configs.Duration(s.MaxLatency)}
+}
+
+// ToWire is a configuration's stream as the admission socket writes it.
+func ToWire(s configs.Stream) admission.Stream {
+	return admission.Stream{Name: s.Name, Interface: string(s.Interface), Dest: s.Dest, VLAN: s.VLAN, PCP: s.PCP,
+		Period: admission.Duration(s.Period), Frames: s.Frames, Size: s.Size, Offset: admission.Duration(s.Offset), MaxLatency: admission.Duration(s.MaxLatency)}
+}
+
+// Admitted is an admitted stream as the planned streams tsnctl send takes (StreamsOf), with id as
+// its stream id: its row as the agent planned it, sent on its VLAN link (UDP) or its interface (raw).
+func Admitted(a admission.Admitted, id uint32) Stream {
+	s := FromWire(a.Stream)
+	pcp := int(s.PCPOrDefault())
+	row := Row{Stream: s.Name, Interface: string(s.Interface), Priority: a.Priority, PCP: pcp, Queue: streamClass,
+		Period: time.Duration(s.Period), Txtime: time.Duration(a.Txtime), Open: time.Duration(a.WindowOpen), Close: time.Duration(a.WindowClose),
+		Wire: time.Duration(a.WindowClose - a.Txtime)}
+	st := Stream{Stream: s, Row: row, ID: id, Iface: string(s.Interface)}
+	if s.UDP() {
+		st.Iface = a.VLANInterface
+	}
+	return st
 }

@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"os/user"
+	"strconv"
 	"syscall"
 	"time"
 
 	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/admission"
 	"github.com/tsnctl/tsnctl/agent"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 )
@@ -20,7 +23,7 @@ import (
 func agentCmd() *cobra.Command {
 	var o agent.Options
 	var k kubeFlags
-	var metricsAddr, logFormat string
+	var metricsAddr, logFormat, admissionGroup string
 	cmd := &cobra.Command{
 		Use:   "agent (-f FILE | --kubernetes)",
 		Short: "Keep the node's TSN state as FILE says, as a service (systemd Type=notify)",
@@ -45,6 +48,14 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 			}
 			if err := o.Validate(); err != nil {
 				return err
+			}
+			o.AdmissionGroup = -1
+			if admissionGroup != "" {
+				gid, err := lookupGroup(admissionGroup)
+				if err != nil {
+					return err
+				}
+				o.AdmissionGroup = gid
 			}
 			o.Log = newLogger(cmd.ErrOrStderr(), logFormat)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -98,9 +109,24 @@ its TSNNode (kubectl get tsnnodes); edits and label changes are applied through 
 	f.StringVar(&o.PTPStatus, "sync-status", watch.DefaultStatusPath, "where to publish the time-sync status (tsnctl ptp status reads it)")
 	f.StringVar(&o.PTPRunDir, "ptp-run-dir", "", "ptp4l's configuration and sockets (default /run/tsnctl/ptp)")
 	f.BoolVar(&o.ResetOnStop, "reset-on-stop", false, "remove the configuration when stopping (default: it stays, traffic keeps flowing)")
+	f.StringVar(&o.AdmissionSocket, "admission-socket", "", "serve the admission socket here (e.g. "+admission.DefaultSocket+"): applications add streams at run time (tsnctl stream add) on interfaces whose plan: reserves admission:")
+	f.StringVar(&admissionGroup, "admission-group", "", "the group (name or id) that may use the admission socket besides root (default: root only)")
+	f.DurationVar(&o.AdmissionLimits.Grace, "admission-grace", 5*time.Second, "how long an admitted stream outlives the connection that added it (its client may reconnect and reclaim it)")
 	choiceFlag(f, &logFormat, "log-format", "log format: text or json", "text", "json")
 	k.register(f)
 	return cmd
+}
+
+// lookupGroup is a group's id, by name or number.
+func lookupGroup(g string) (int, error) {
+	if id, err := strconv.Atoi(g); err == nil && id >= 0 {
+		return id, nil
+	}
+	gr, err := user.LookupGroup(g)
+	if err != nil {
+		return 0, fmt.Errorf("--admission-group %s: %w (give a group name or id from /etc/group)", g, err)
+	}
+	return strconv.Atoi(gr.Gid)
 }
 
 // newLogger is the services' logger (agent, device-plugin): --log-format json or text (a

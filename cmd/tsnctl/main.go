@@ -32,7 +32,7 @@ sync, sends and receives cyclic SO_TXTIME traffic, and analyses and reports the 
 			return checkNetNS(cmd)
 		},
 	}
-	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), devicePluginCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd(), planCmd())
+	root.AddCommand(versionCmd(), agentCmd(), statusCmd(), fleetCmd(), devicePluginCmd(), checkCmd(), lintCmd(), applyCmd(), showCmd(), resetCmd(), sendCmd(), recvCmd(), dumpCmd(), analyzeCmd(), reportCmd(), ptpCmd(), calibrateCmd(), planCmd(), streamCmd())
 	return root
 }
 

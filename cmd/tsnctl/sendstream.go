@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/admission"
+	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/plan"
 	"github.com/tsnctl/tsnctl/samplelog"
 	"github.com/tsnctl/tsnctl/sender"
@@ -23,17 +28,30 @@ func (o *sendOptions) runPlanned(cmd *cobra.Command) error {
 			return fmt.Errorf("--%s cannot be combined with --stream NAME -f FILE: the plan gives each stream's (tsnctl plan -f %s shows them)", name, o.file)
 		}
 	}
-	var names []string
-	if cmd.Flags().Changed("stream") {
-		names = strings.Split(o.stream, ",")
-	}
-	all, err := plan.LoadStreams(o.file)
-	if err != nil {
-		return err
-	}
-	streams, err := sender.SelectStreams(all, names, o.file)
-	if err != nil {
-		return err
+	var streams []plan.Stream
+	var reserved *admission.Client
+	if o.reserve != "" {
+		if cmd.Flags().Changed("stream") {
+			return fmt.Errorf("--stream and --reserve: --reserve NAME -f FILE sends FILE's stream NAME as the agent admits it")
+		}
+		st, c, err := o.reserveStream(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		streams, reserved = []plan.Stream{st}, c
+	} else {
+		var names []string
+		if cmd.Flags().Changed("stream") {
+			names = strings.Split(o.stream, ",")
+		}
+		all, err := plan.LoadStreams(o.file)
+		if err != nil {
+			return err
+		}
+		if streams, err = sender.SelectStreams(all, names, o.file); err != nil {
+			return err
+		}
 	}
 	syncWatch, err := o.waitForSync(cmd)
 	if err != nil {
@@ -87,6 +105,21 @@ func (o *sendOptions) runPlanned(cmd *cobra.Command) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
+	evicted := make(chan error, 1)
+	if reserved != nil {
+		// Evicted by the agent, or the agent gone: the window is no longer the stream's.
+		go func() {
+			select {
+			case e := <-reserved.Evicted():
+				evicted <- fmt.Errorf("stream %s evicted by the agent: %s", e.Name, e.Error)
+			case <-reserved.Done():
+				evicted <- fmt.Errorf("the agent's admission socket closed: %v", reserved.Err())
+			case <-ctx.Done():
+				return
+			}
+			stop()
+		}()
+	}
 	if syncWatch != nil {
 		go syncWatch.Run(ctx)
 	}
@@ -98,5 +131,39 @@ func (o *sendOptions) runPlanned(cmd *cobra.Command) error {
 		fmt.Fprintf(cmd.OutOrStdout(), "\n%s:", streams[i].Name)
 		sum.Write(cmd.OutOrStdout(), cfgs[i])
 	}
-	return err
+	select {
+	case e := <-evicted:
+		return e
+	default:
+		return err
+	}
+}
+
+// reserveStream has the agent admit the stream --reserve names, described in -f FILE, and waits
+// until its window opens; the connection holds the stream.
+func (o *sendOptions) reserveStream(ctx context.Context) (plan.Stream, *admission.Client, error) {
+	c, err := configs.Load(o.file)
+	if err != nil {
+		return plan.Stream{}, nil, err
+	}
+	i := slices.IndexFunc(c.Streams, func(s configs.Stream) bool { return s.Name == o.reserve })
+	if i < 0 {
+		return plan.Stream{}, nil, fmt.Errorf("--reserve %q: %s has no stream of this name", o.reserve, o.file)
+	}
+	cl, err := admission.Dial(ctx, o.socket)
+	if err != nil {
+		return plan.Stream{}, nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	a, err := cl.Add(rctx, plan.ToWire(c.Streams[i]))
+	if err == nil {
+		err = a.WaitFrom(ctx)
+	}
+	if err != nil {
+		cl.Close()
+		return plan.Stream{}, nil, fmt.Errorf("--reserve %s: %w", o.reserve, err)
+	}
+	id := plan.StreamIDs(c)[o.reserve]
+	return plan.Admitted(*a, id), cl, nil
 }

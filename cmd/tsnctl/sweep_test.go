@@ -82,10 +82,15 @@ func TestFlagSweep(t *testing.T) {
 		"tsnctl ptp run":         {{"-f", ptpFile}, {"--netns", none, "--run-dir", dir, "--status", filepath.Join(dir, "st-run.json")}},
 		"tsnctl ptp watch":       {{"--uds", filepath.Join(dir, "nouds")}, {"--run-dir", dir, "--status", filepath.Join(dir, "st.json")}},
 		"tsnctl ptp status":      {{"--status", filepath.Join(dir, "nostatus.json")}},
-		"tsnctl completion":      {},
-		"tsnctl help":            {},
-		"tsnctl ptp":             {},
-		"tsnctl completion zsh":  {},
+		"tsnctl stream add": {{"s1", "--interface", "eth1", "--dest", "127.0.0.1:17990", "--vlan", "3", "--period", "2ms", "--size", "64", "--max-latency", "100us"},
+			{"--socket", filepath.Join(dir, "noadmission.sock")}},
+		"tsnctl stream list":    {nil, {"--socket", filepath.Join(dir, "noadmission.sock")}},
+		"tsnctl stream del":     {{"s1"}, {"--socket", filepath.Join(dir, "noadmission.sock")}},
+		"tsnctl stream":         {},
+		"tsnctl completion":     {},
+		"tsnctl help":           {},
+		"tsnctl ptp":            {},
+		"tsnctl completion zsh": {},
 	}
 	// Every path a swept command may write is in the arguments after the swept flag (they win), so
 	// nothing lands in the host's /run: checked, not assumed.

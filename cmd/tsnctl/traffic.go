@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/tsnctl/tsnctl/admission"
 	"github.com/tsnctl/tsnctl/configs"
 	"github.com/tsnctl/tsnctl/ptp/watch"
 	"github.com/tsnctl/tsnctl/receiver"
@@ -80,6 +81,7 @@ type sendOptions struct {
 	syncTimeout            time.Duration
 	onSyncLoss, syncStatus string
 	stream, file           string // --stream: an id, or with -f the names of the file's streams
+	reserve, socket        string // --reserve NAME -f FILE: FILE's stream NAME, admitted by the agent
 }
 
 func sendCmd() *cobra.Command {
@@ -102,6 +104,11 @@ socket's error queue is read every cycle: ETF drops (missed deadline, invalid pa
 timestamps are attributed to their sequence numbers. --log FILE writes every event to a sample
 log (tsnctl dump FILE reads it). The sending thread is locked, optionally SCHED_FIFO (--fifo) and
 pinned (--cpu); memory is locked and the loop does not allocate.
+
+--reserve NAME -f FILE asks the running agent (--admission-socket) to admit FILE's stream NAME on
+an interface whose plan: reserves admission:, waits until the window the agent gives it opens, and
+sends it with the agent's socket priority, VLAN interface and txtime; the stream is released when
+send ends (after the agent's grace period). No root, no reload.
 
 --stream NAME[,NAME...] -f FILE sends streams of FILE's streams: as planned (tsnctl plan -f FILE
 shows the rows): each its period from base-time auto, its frames and size, its priority, its txtime
@@ -140,7 +147,9 @@ flags that say what the plan says (--dest, --cycle, --window, --offset, ...) are
 	f.DurationVar(&o.cfg.Duration, "duration", 0, "how long to send (0: --count decides)")
 	f.IntVar(&o.cfg.Size, "size", 64, "UDP payload bytes")
 	f.StringVar(&o.stream, "stream", "0", "stream id written in every packet; with -f FILE: the names of FILE's streams to send, NAME[,NAME...]")
-	f.StringVarP(&o.file, "file", "f", "", "with --stream NAME: the configuration whose planned streams to send")
+	f.StringVarP(&o.file, "file", "f", "", "with --stream NAME: the configuration whose planned streams to send; with --reserve NAME: the file that describes the stream")
+	f.StringVar(&o.reserve, "reserve", "", "with -f FILE: have the agent admit FILE's stream NAME on its admission socket, then send it as admitted, from when its window opens; released when send ends")
+	f.StringVar(&o.socket, "socket", admission.DefaultSocket, "with --reserve: the agent's admission socket")
 	f.IntVar(&o.cfg.FIFO, "fifo", 0, "SCHED_FIFO priority of the sending thread (0: normal scheduling)")
 	f.IntVar(&o.cfg.CPU, "cpu", -1, "pin the sending thread to this CPU (and, while it runs, the process's other threads)")
 	f.BoolVar(&o.cfg.TxTimestamps, "tx-timestamps", false, "record TX timestamps (hardware where the NIC gives them)")
@@ -221,6 +230,9 @@ func (o *sendOptions) waitForSync(cmd *cobra.Command) (*watch.Gate, error) {
 }
 
 func (o *sendOptions) run(cmd *cobra.Command) error {
+	if o.reserve != "" && o.file == "" {
+		return fmt.Errorf("--reserve %s: give -f FILE, a tsnctl file whose streams: describe it", o.reserve)
+	}
 	if o.file != "" {
 		return o.runPlanned(cmd)
 	}
