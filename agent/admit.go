@@ -98,6 +98,7 @@ func (a *Agent) serveAdmission(ctx context.Context) (<-chan error, error) {
 // handleAdmit runs in the loop.
 func (a *Agent) handleAdmit(r admitReq) {
 	var ans admitAnswer
+	start := time.Now()
 	if r.add != nil {
 		ans.a, ans.err = a.admit(*r.add)
 		reason := "admitted"
@@ -107,9 +108,10 @@ func (a *Agent) handleAdmit(r admitReq) {
 			if errors.As(ans.err, &e) {
 				reason = e.Reason
 			}
-			a.o.Log.Info("stream refused", "stream", r.add.Name, "interface", r.add.Interface, "reason", reason, "err", ans.err)
+			a.o.Log.Info("stream refused", "stream", r.add.Name, "interface", r.add.Interface, "reason", reason, "err", ans.err, "took", time.Since(start).Round(time.Microsecond).String())
 		} else {
-			a.o.Log.Info("stream admitted", "stream", r.add.Name, "interface", r.add.Interface, "txtime", time.Duration(ans.a.Txtime).String(), "from", ans.a.From)
+			a.o.Log.Info("stream admitted", "stream", r.add.Name, "interface", r.add.Interface, "txtime", time.Duration(ans.a.Txtime).String(), "from", ans.a.From,
+				"took", time.Since(start).Round(time.Microsecond).String())
 		}
 		if a.o.Metrics != nil {
 			a.o.Metrics.admissions.WithLabelValues(reason).Inc()

@@ -70,7 +70,7 @@ func TestAdmissionReservesTheStructure(t *testing.T) {
 	if reflect.DeepEqual(a.Taprio.Schedule, b.Taprio.Schedule) {
 		t.Error("the schedule did not change")
 	}
-	a.Taprio.Schedule, a.Taprio.CycleTime, b.Taprio.Schedule, b.Taprio.CycleTime = nil, nil, nil, nil
+	a.Taprio.Schedule, a.Taprio.CycleTime, a.Taprio.BaseTimeOffset, b.Taprio.Schedule, b.Taprio.CycleTime, b.Taprio.BaseTimeOffset = nil, nil, nil, nil, nil, nil
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("admitting changed more than the schedule:\n%+v\n%+v", a, b)
 	}

@@ -50,8 +50,10 @@ const (
 // reachable task ends. Let C be the tasks that are not reachable. If C were not empty, move every
 // task of C 1 ns earlier, all together: the windows of C keep their places relative to each other;
 // no window of C starts where a window outside C (fixed or reachable) ends, so none comes to
-// overlap one; every shift in C is above 0, so it stays ≥ 0; and deadlines only get easier. That
-// placement is feasible with a smaller sum: a contradiction. So every task is reachable, and
+// overlap one; every shift in C is above 0, so it stays ≥ 0; and deadlines only get easier. (The
+// cycle's start is one more obstacle, for a window's frames (boundaryHit): a task whose frames
+// start 1 ns past it counts as reachable, and a frame moved 1 ns earlier reaches it only from
+// there.) That placement is feasible with a smaller sum: a contradiction. So every task is reachable, and
 // placing the tasks in the order they are reached puts each at shift 0 or at a shift that starts
 // one of its windows at the end of a window of fixed or of a task placed before it. The search
 // tries exactly those: a depth-first search over (task not yet placed, candidate shift), the
@@ -144,8 +146,8 @@ func (e *exactSearch) dfs(b *busy, done int) Verdict {
 	return Infeasible
 }
 
-// candidates are t's clear shifts in [0, slack] that are 0 or start one of its windows at the end
-// of a busy span, ascending.
+// candidates are t's clear shifts in [0, slack] that are 0, start one of its windows at the end
+// of a busy span, or start one window's frames 1 ns past the cycle's start, ascending.
 func candidates(t task, b *busy) []time.Duration {
 	cs := []time.Duration{0}
 	for k := time.Duration(0); k < b.cycle/t.period; k++ {
@@ -154,6 +156,11 @@ func candidates(t task, b *busy) []time.Duration {
 			if sh := mod(s.end-base, b.cycle); sh <= t.slack {
 				cs = append(cs, sh)
 			}
+		}
+		// The cycle's start is an obstacle too, for the frames: 1 ns past it is where a window's
+		// frames start when the boundary stops it moving earlier.
+		if sh := mod(1-base-t.lead, b.cycle); sh <= t.slack {
+			cs = append(cs, sh)
 		}
 	}
 	slices.Sort(cs)

@@ -13,18 +13,22 @@ import (
 	"github.com/tsnctl/tsnctl/configs"
 )
 
-// bruteForce tries every shift on the grid of unit for every task (backtracking on the tasks in
-// order, each window checked against every window placed before): whether a placement exists
-// with all shifts multiples of unit.
+// bruteForce tries every shift on the grid of unit (and up to 3 ns past each point) for every task
+// (backtracking on the tasks in order, each window checked against every window placed before and
+// the cycle's start): whether a placement exists with those shifts.
 func bruteForce(ts []task, fixed []interval, cycle, unit time.Duration) bool {
 	var rec func(i int, placed []interval) bool
 	rec = func(i int, placed []interval) bool {
 		if i == len(ts) {
 			return true
 		}
-		for sh := time.Duration(0); sh <= ts[i].slack; sh += unit {
-			if w := taskWindows(ts[i], sh, cycle); !overlaps(w, placed, cycle) && rec(i+1, append(slices.Clone(placed), w...)) {
-				return true
+		// The grid, and up to 3 ns past each point: the cycle's start moves a window's frames 1 ns
+		// past it, and a window placed at its end inherits that.
+		for g := time.Duration(0); g <= ts[i].slack; g += unit {
+			for sh := g; sh <= min(g+3, ts[i].slack); sh++ {
+				if w := taskWindows(ts[i], sh, cycle); !overlaps(w, placed, cycle) && !framesCrossStart(ts[i], sh, cycle) && rec(i+1, append(slices.Clone(placed), w...)) {
+					return true
+				}
 			}
 		}
 		return false
@@ -44,6 +48,9 @@ func checkPlacement(t *testing.T, ts []task, fixed []interval, cycle time.Durati
 		w := taskWindows(tk, shifts[i], cycle)
 		if overlaps(w, all, cycle) {
 			t.Fatalf("task %d's windows at shift %v overlap: %v, placed %v", i, shifts[i], w, all)
+		}
+		if framesCrossStart(tk, shifts[i], cycle) {
+			t.Fatalf("task %d's frames at shift %v start at the cycle's start or run past its end", i, shifts[i])
 		}
 		all = append(all, w...)
 	}
@@ -68,7 +75,7 @@ func TestExactAgainstBruteForce(t *testing.T) {
 			cycle = lcm(cycle, p)
 			length := time.Duration(1+r.IntN(int(p/us)/2)) * us
 			ts[i] = task{period: p, open: time.Duration(r.IntN(int(p/us))-int(p/us)/4) * us, length: length,
-				slack: time.Duration(r.IntN(min(13, int((p-length)/us)+1))) * us}
+				slack: time.Duration(r.IntN(min(13, int((p-length)/us)+1))) * us, lead: time.Duration(r.IntN(int(length/us))) * us}
 		}
 		fb := newBusy(cycle)
 		var fixed []interval

@@ -17,7 +17,7 @@ const pinBase = `interfaces:
     channels: 4
     plan: {etf-delta: 50us}
 streams:
-  - {name: running, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 1ms, size: 64, offset: 0, max-latency: 500us}
+  - {name: running, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 1ms, size: 64, offset: 100us, max-latency: 400us}
 `
 
 // A running stream keeps its txtime when another is added: the new one is placed around it, and a
@@ -28,22 +28,22 @@ func TestPinnedStreamKeepsItsTxtime(t *testing.T) {
 		t.Fatal(err)
 	}
 	pins := Pins{"running": res.Rows[0].Txtime}
-	if pins["running"] != 0 {
+	if pins["running"] != 100*time.Microsecond {
 		t.Fatalf("running alone: txtime %v, want its offset", pins["running"])
 	}
 	// A second stream with room to move: placed after the running one's window.
-	roomy := pinBase + "  - {name: roomy, interface: eth1, dest: 10.0.0.2:7789, vlan: 3, period: 1ms, size: 64, offset: 0, max-latency: 500us}\n"
+	roomy := pinBase + "  - {name: roomy, interface: eth1, dest: 10.0.0.2:7789, vlan: 3, period: 1ms, size: 64, offset: 100us, max-latency: 400us}\n"
 	_, res, err = ExpandPinned(parse(t, roomy), pins)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rowOf(res, "running"); r.Txtime != 0 {
+	if r := rowOf(res, "running"); r.Txtime != 100*time.Microsecond {
 		t.Errorf("running moved to %v", r.Txtime)
 	}
-	// Without the pin the planner may put either first; with it, running's window stays at 0.
-	// A stream that must go at 0 (its deadline leaves it 10 µs): only if running moved.
-	tight := pinBase + "  - {name: tight, interface: eth1, dest: 10.0.0.2:7789, vlan: 3, period: 1ms, size: 64, offset: 0, max-latency: 10us}\n"
-	if _, res, err := Expand(parse(t, tight)); err != nil || rowOf(res, "running").Txtime == 0 {
+	// Without the pin the planner may put either first; with it, running's window stays at 100 µs.
+	// A stream that must go there (its deadline leaves it 10 µs): only if running moved.
+	tight := pinBase + "  - {name: tight, interface: eth1, dest: 10.0.0.2:7789, vlan: 3, period: 1ms, size: 64, offset: 100us, max-latency: 10us}\n"
+	if _, res, err := Expand(parse(t, tight)); err != nil || rowOf(res, "running").Txtime == 100*time.Microsecond {
 		t.Fatalf("unpinned, both fit with running moved: %v %+v", err, res)
 	}
 	_, _, err = ExpandPinned(parse(t, tight), pins)
@@ -52,8 +52,8 @@ func TestPinnedStreamKeepsItsTxtime(t *testing.T) {
 		t.Errorf("tight beside a pinned running stream: %v", err)
 	}
 	// A pin its stream can no longer meet (its offset moved past it).
-	moved := strings.Replace(pinBase, "offset: 0", "offset: 100us", 1)
-	if _, _, err := ExpandPinned(parse(t, moved), pins); !errors.As(err, &pe) || pe.Constraint != "deadline" || !strings.Contains(err.Error(), "its running txtime 0s is outside") {
+	moved := strings.Replace(pinBase, "offset: 100us", "offset: 200us", 1)
+	if _, _, err := ExpandPinned(parse(t, moved), pins); !errors.As(err, &pe) || pe.Constraint != "deadline" || !strings.Contains(err.Error(), "its running txtime 100µs is outside") {
 		t.Errorf("a pin before the offset: %v", err)
 	}
 }

@@ -10,8 +10,28 @@ import (
 // open from the period's start (open may be negative: the window then starts in the period before)
 // and is length long; its shift may be anything from 0 to slack. The cycle is a multiple of the
 // period, and the cycle's start is the start of one of its periods.
+//
+// lead is how far into the window its txtime is (the rest, length − lead, is its frames' wire
+// time). The kernel's taprio takes a frame sent with SO_TXTIME only when its txtime is strictly
+// inside one gate entry and the frame ends within it (net/sched/sch_taprio.c, is_valid_interval),
+// and a gate list's entries end at the cycle's end: so no window's frames may start at the
+// cycle's start or run past its end. boundaryHit checks it.
 type task struct {
-	period, open, length, slack time.Duration
+	period, open, length, slack, lead time.Duration
+}
+
+// boundaryHit reports whether the frames of t's k-th window at shift sh start at the cycle's start
+// or run past its end and, if so, the smallest move later that clears it (to 1 ns past the cycle's
+// start).
+func (t task) boundaryHit(k, sh, cycle time.Duration) (time.Duration, bool) {
+	tx := mod(t.base(k, cycle)+sh+t.lead, cycle)
+	switch {
+	case tx == 0:
+		return 1, true
+	case tx+t.length-t.lead > cycle:
+		return cycle + 1 - tx, true
+	}
+	return 0, false
 }
 
 // base is where the task's k-th window in the cycle starts at shift 0, on [0, cycle).
@@ -81,6 +101,9 @@ func (t task) fits(sh time.Duration, b *busy) bool {
 		if _, h := b.hit(mod(t.base(k, b.cycle)+sh, b.cycle), t.length); h {
 			return false
 		}
+		if _, h := t.boundaryHit(k, sh, b.cycle); h {
+			return false
+		}
 	}
 	return true
 }
@@ -92,7 +115,8 @@ func (t task) mark(sh time.Duration, b *busy) {
 	}
 }
 
-// earliest is the smallest shift in [0, slack] at which none of t's windows overlaps b, found by
+// earliest is the smallest shift in [0, slack] at which none of t's windows overlaps b (nor puts
+// its frames across the cycle's start: boundaryHit), found by
 // jumping: from shift 0, a window that hits a busy span moves the shift to where that window starts
 // at the span's end (no shift in between clears it), until every window is clear at one shift or
 // the shift passes the slack. Each check is a binary search: O((windows + jumps) log spans).
@@ -101,7 +125,11 @@ func (t task) earliest(b *busy) (time.Duration, bool) {
 	var sh time.Duration
 	clear, k := time.Duration(0), time.Duration(0)
 	for clear < n {
-		if d, h := b.hit(mod(t.base(k, b.cycle)+sh, b.cycle), t.length); h {
+		d, h := b.hit(mod(t.base(k, b.cycle)+sh, b.cycle), t.length)
+		if !h {
+			d, h = t.boundaryHit(k, sh, b.cycle)
+		}
+		if h {
 			sh += d
 			if sh > t.slack {
 				return 0, false

@@ -8,9 +8,10 @@ import (
 )
 
 // oldPlace is the placement plan used before the busy spans (kept to check the new one against):
-// the smallest shift in [0, slack] at which none of the task's windows overlaps a placed one, from
-// the candidates 0 and each shift that starts one of its windows where a placed window ends, each
-// checked against every placed window.
+// the smallest shift in [0, slack] at which none of the task's windows overlaps a placed one (nor
+// has its frames across the cycle's start), from the candidates 0, each shift that starts one of
+// its windows where a placed window ends and each that starts a window's frames 1 ns past the
+// cycle's start, each checked against every placed window.
 func oldPlace(t task, placed []interval, cycle time.Duration) (time.Duration, bool) {
 	cands := []time.Duration{0}
 	for _, p := range placed {
@@ -21,13 +22,31 @@ func oldPlace(t task, placed []interval, cycle time.Duration) (time.Duration, bo
 			}
 		}
 	}
+	for k := time.Duration(0); k < cycle/t.period; k++ { // frames 1 ns past the cycle's start
+		if sh := mod(1-(k*t.period+t.open+t.lead), cycle); sh <= t.slack {
+			cands = append(cands, sh)
+		}
+	}
 	slices.Sort(cands)
 	for _, sh := range slices.Compact(cands) {
-		if !overlaps(taskWindows(t, sh, cycle), placed, cycle) {
+		if !overlaps(taskWindows(t, sh, cycle), placed, cycle) && !framesCrossStart(t, sh, cycle) {
 			return sh, true
 		}
 	}
 	return 0, false
+}
+
+// framesCrossStart reports whether a window of t at shift sh has its frames (the last length −
+// lead of the window) start at the cycle's start or run past its end, which the kernel's taprio
+// refuses for SO_TXTIME frames.
+func framesCrossStart(t task, sh, cycle time.Duration) bool {
+	for k := time.Duration(0); k < cycle/t.period; k++ {
+		f := mod(k*t.period+t.open+sh+t.lead, cycle)
+		if f == 0 || f+t.length-t.lead > cycle {
+			return true
+		}
+	}
+	return false
 }
 
 func taskWindows(t task, sh, cycle time.Duration) []interval {
@@ -65,7 +84,7 @@ func randomTasks(r *rand.Rand, n int, unit time.Duration) ([]task, time.Duration
 		cycle = lcm(cycle, p)
 		length := time.Duration(1+r.Int64N(int64(p/unit)/4)) * unit
 		ts[i] = task{period: p, open: time.Duration(r.Int64N(int64(p/unit))-int64(p/unit)/4) * unit, length: length,
-			slack: time.Duration(r.Int64N(int64((p-length)/unit)+1)) * unit}
+			slack: time.Duration(r.Int64N(int64((p-length)/unit)+1)) * unit, lead: time.Duration(r.Int64N(int64(length/unit))) * unit}
 	}
 	return ts, cycle
 }

@@ -14,6 +14,8 @@
 //     and [T, T + wire time] in modes txtime-assist and full-offload (launch-time offload: the NIC
 //     sends the frame at its txtime);
 //   - windows of different streams never overlap;
+//   - no stream's frames start at the cycle's start or run past its end: the kernel's taprio takes a
+//     frame sent with SO_TXTIME only inside one gate entry, and the gate list's entries end there;
 //   - a guard band (the wire time of the largest best-effort frame) precedes every run of scheduled
 //     windows, with best-effort gates closed, so that no best-effort frame runs into a window;
 //   - every deadline holds: T + wire time ≤ offset + max-latency;
@@ -283,7 +285,7 @@ func prepare(ifc *configs.Interface, in []configs.Stream) (*problem, error) {
 
 	ts := make([]task, len(ss))
 	for i, s := range ss {
-		ts[i] = task{period: time.Duration(s.Period), open: time.Duration(s.Offset) - lead, length: lead + s.wire, slack: s.slack}
+		ts[i] = task{period: time.Duration(s.Period), open: time.Duration(s.Offset) - lead, length: lead + s.wire, slack: s.slack, lead: lead}
 	}
 	return &problem{pl: pl, delta: delta, lead: lead, guard: guard, cycle: cycle, ss: ss, ts: ts}, nil
 }
@@ -450,6 +452,89 @@ func gateList(placed []interval, cycle, guard time.Duration) ([]configs.Entry, t
 	return entries, be
 }
 
+// rotate starts the gate list (entries from the cycle's start) in the middle of its longest
+// best-effort-only entry, and returns it with that phase: the schedule's base-time is then that far
+// past a cycle boundary (base-time-offset). A schedule changed in place switches at its new
+// base-time, and the kernel's taprio may switch up to one entry early, cutting the entry it is in:
+// in best effort's time, no stream's window is cut (the lab found frames at a switch dropped when the
+// cycle started in a window). The cycle's end is then in best effort's time too, so no window is
+// split into two entries there. A schedule without a best-effort-only entry is left as it is.
+func rotate(entries []configs.Entry, cycle time.Duration) ([]configs.Entry, time.Duration) {
+	n := len(entries)
+	beOnly := func(i int) bool { return uint32(entries[(i%n+n)%n].Gates) == 1<<beClass }
+	starts := make([]time.Duration, n)
+	var at time.Duration
+	for i, e := range entries {
+		starts[i] = at
+		at += time.Duration(e.Interval)
+	}
+	// The longest run of best-effort-only entries, around the cycle's end too.
+	best, bestLen := -1, time.Duration(0)
+	for i := range n {
+		if !beOnly(i) || beOnly(i-1) {
+			continue // not the first entry of a run
+		}
+		var l time.Duration
+		for j := i; j < i+n && beOnly(j); j++ {
+			l += time.Duration(entries[j%n].Interval)
+		}
+		if l > bestLen {
+			best, bestLen = i, l
+		}
+	}
+	if best < 0 {
+		return entries, 0 // no best-effort-only entry (or nothing else)
+	}
+	// Its middle, on a whole µs when that is still inside it.
+	phase := starts[best] + bestLen/2
+	if r := phase - phase%time.Microsecond; r > starts[best] {
+		phase = r
+	}
+	phase = mod(phase, cycle)
+	return cut(entries, phase), phase
+}
+
+// cut is the gate list entries (from the cycle's start) from at instead: the entry at at split,
+// entries of the same gates that meet merged (but not across at).
+func cut(entries []configs.Entry, at time.Duration) []configs.Entry {
+	n := len(entries)
+	k, start := 0, time.Duration(0)
+	for k+1 < n && start+time.Duration(entries[k].Interval) <= at {
+		start += time.Duration(entries[k].Interval)
+		k++
+	}
+	var out []configs.Entry
+	add := func(e configs.Entry, d time.Duration) {
+		if d <= 0 {
+			return
+		}
+		if m := len(out); m > 0 && out[m-1].Gates == e.Gates && out[m-1].Cmd == e.Cmd {
+			out[m-1].Interval += configs.Duration(d)
+			return
+		}
+		e.Interval = configs.Duration(d)
+		out = append(out, e)
+	}
+	add(entries[k], start+time.Duration(entries[k].Interval)-at)
+	for j := 1; j < n; j++ {
+		e := entries[(k+j)%n]
+		add(e, time.Duration(e.Interval))
+	}
+	add(entries[k], at-start)
+	return out
+}
+
+// FromCycleStart is a planned taprio's gate list from the cycle's start (a multiple of the cycle
+// on the schedule's clock), undoing the rotation to its base-time-offset: what the streams' rows
+// (txtimes and windows, from the periods' starts) line up with.
+func FromCycleStart(tp *configs.Taprio) []configs.Entry {
+	if tp.BaseTimeOffset == nil || *tp.BaseTimeOffset == 0 || tp.CycleTime == nil {
+		return tp.Schedule
+	}
+	cycle := time.Duration(*tp.CycleTime)
+	return cut(tp.Schedule, mod(cycle-time.Duration(*tp.BaseTimeOffset), cycle))
+}
+
 // write sets the interface's schedule: two traffic classes (best effort on queue 0, the streams
 // on queue 1 under an ETF), the priority map, each stream's VLAN with its priority's PCP, for the
 // mode:
@@ -476,8 +561,13 @@ func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, cs []*configs
 	}
 	writeVLANs(ifc, append(slices.Clone(cs), res...))
 	ct := configs.Duration(cycle)
+	entries, phase := rotate(entries, cycle)
 	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
 		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, Mode: mode, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
+	if phase > 0 {
+		off := configs.Duration(phase)
+		ifc.Taprio.BaseTimeOffset = &off
+	}
 	etf := func(q int, offload configs.Offload, skip bool) configs.ETF {
 		return configs.ETF{Queue: &q, ClockID: &tai, Delta: configs.Duration(delta), Offload: offload, SkipSockCheck: skip, Pos: ifc.Pos}
 	}

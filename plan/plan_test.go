@@ -64,14 +64,21 @@ func TestSeedStream(t *testing.T) {
       queues: [1@0, 1@1]
       clockid: CLOCK_TAI
       base-time: auto
+      base-time-offset: 169us
       cycle-time: 2ms
       schedule:
-        - {cmd: S, gates: 0x01, interval: 1137696ns}
+        - {cmd: S, gates: 0x01, interval: 968696ns}
         - {cmd: S, gates: 0x02, interval: 63376ns}
-        - {cmd: S, gates: 0x01, interval: 798928ns}
+        - {cmd: S, gates: 0x01, interval: 967928ns}
     etf:
       - {queue: 1, clockid: CLOCK_TAI, delta: 50us, offload: auto}
 `
+	// The cycle starts 169 µs past a 2 ms boundary, in the middle of best effort's time: from a
+	// boundary, the gate list is 1137696 ns of best effort, 63376 ns of the stream's class, 798928
+	// ns of best effort.
+	if g := FromCycleStart(out.Interfaces[0].Taprio); len(g) != 3 || g[0].Interval != 1137696 || g[1].Interval != 63376 || g[2].Interval != 798928 {
+		t.Errorf("from the cycle's start: %+v", g)
+	}
 	if string(b) != want {
 		t.Errorf("expanded:\n%s\nwant:\n%s", b, want)
 	}
@@ -135,8 +142,8 @@ func TestLaunchTimeModes(t *testing.T) {
 		}
 		tp := ifc.Taprio
 		// The gate opens a guard band before the window: 1200000 − 12304 ns, for the guard band and
-		// the 1072 ns window.
-		if tp.Mode != mode || len(tp.Schedule) != 3 || tp.Schedule[0].Interval != 1187696 || tp.Schedule[1].Interval != 12304+1072 {
+		// the 1072 ns window (from the cycle's start; the schedule starts in best effort's time).
+		if g := FromCycleStart(tp); tp.Mode != mode || len(g) != 3 || g[0].Interval != 1187696 || g[1].Interval != 12304+1072 {
 			t.Errorf("%v: taprio %+v", mode, tp)
 		}
 		switch mode {
@@ -161,9 +168,9 @@ func TestLaunchTimeModes(t *testing.T) {
 }
 
 // gateOpen reports whether class tc's gate is open over [from, to) of the cycle (mod the cycle).
-func gateOpen(entries []configs.Entry, cycle, from, to time.Duration, tc int) bool {
+func gateOpen(entries []configs.Entry, phase, cycle, from, to time.Duration, tc int) bool {
 	for t := from; t < to; {
-		at := mod(t, cycle)
+		at := mod(t-phase, cycle)
 		var start time.Duration
 		for _, e := range entries {
 			end := start + time.Duration(e.Interval)
@@ -214,7 +221,7 @@ func TestLintChecksPlannedWindows(t *testing.T) {
 }
 
 // TestRandomPlans: over thousands of random stream sets, every plan passes lint, its windows of
-// different streams never overlap, each window has the stream's gate open and is preceded by a
+// different streams never overlap, every frame's txtime is one the kernel's taprio takes, each window has the stream's gate open and is preceded by a
 // guard band in which best effort's gate is closed, every deadline holds, the cycle is the
 // hyperperiod, best effort keeps its share, and planning is deterministic (the same bytes from
 // the same file, and from the streams in another order).
@@ -239,7 +246,10 @@ func TestRandomPlans(t *testing.T) {
 			t.Fatalf("lint refuses the plan: %v\n%s", fs, text)
 		}
 		ifc := out.Interfaces[0]
-		cycle := time.Duration(*ifc.Taprio.CycleTime)
+		cycle, phase := time.Duration(*ifc.Taprio.CycleTime), phaseOf(ifc.Taprio)
+		if phase < 0 || phase >= cycle || !closed(ifc.Taprio.Schedule, phase, cycle, phase-1, phase+1, streamClass) && bestEffortOnly(ifc.Taprio.Schedule) {
+			t.Fatalf("the schedule starts at %v of its %v cycle, not in best effort's time\n%s", phase, cycle, text)
+		}
 		var hyper time.Duration = 1
 		for _, s := range cfg.Streams {
 			hyper = lcm(hyper, time.Duration(s.Period))
@@ -266,10 +276,13 @@ func TestRandomPlans(t *testing.T) {
 			}
 			for k := time.Duration(0); k < cycle/row.Period; k++ {
 				w := interval{start: k*row.Period + row.Open, end: k*row.Period + row.Close, stream: row.Stream}
-				if !gateOpen(ifc.Taprio.Schedule, cycle, w.start, w.end, streamClass) {
+				if !gateOpen(ifc.Taprio.Schedule, phase, cycle, w.start, w.end, streamClass) {
 					t.Fatalf("%s: the gate is not open over its window [%v, %v)\n%s", row.Stream, w.start, w.end, text)
 				}
-				if !gateOpen(ifc.Taprio.Schedule, cycle, w.start-row.Guard, w.end, streamClass) || !closed(ifc.Taprio.Schedule, cycle, w.start-row.Guard, w.end, beClass) {
+				if tx := mod(k*row.Period+row.Txtime, cycle); !taprioTakes(ifc.Taprio.Schedule, phase, cycle, tx, row.Wire, streamClass) {
+					t.Fatalf("%s: a frame with txtime %v in the cycle is not strictly inside one open gate entry: the kernel's taprio drops it\n%s", row.Stream, tx, text)
+				}
+				if !gateOpen(ifc.Taprio.Schedule, phase, cycle, w.start-row.Guard, w.end, streamClass) || !closed(ifc.Taprio.Schedule, phase, cycle, w.start-row.Guard, w.end, beClass) {
 					t.Fatalf("%s: no guard band before [%v, %v)\n%s", row.Stream, w.start, w.end, text)
 				}
 				for _, o := range all {
@@ -312,9 +325,9 @@ func TestRandomPlans(t *testing.T) {
 	}
 }
 
-func closed(entries []configs.Entry, cycle, from, to time.Duration, tc int) bool {
+func closed(entries []configs.Entry, phase, cycle, from, to time.Duration, tc int) bool {
 	for t := from; t < to; t++ {
-		at := mod(t, cycle)
+		at := mod(t-phase, cycle)
 		var start time.Duration
 		for _, e := range entries {
 			end := start + time.Duration(e.Interval)
@@ -356,7 +369,7 @@ func TestPreemptionShrinksTheGuardBand(t *testing.T) {
 	if r.Guard != 1184*time.Nanosecond {
 		t.Errorf("guard band %v, want 1184ns", r.Guard)
 	}
-	if tp.Schedule[0].Interval != configs.Duration(1200*time.Microsecond-1184) || tp.Schedule[1].Interval != 1184+1072 {
+	if g := FromCycleStart(tp); g[0].Interval != configs.Duration(1200*time.Microsecond-1184) || g[1].Interval != 1184+1072 {
 		t.Errorf("taprio schedule %+v", tp.Schedule)
 	}
 	if !slices.Equal(tp.FP, []configs.FP{configs.Preemptible, configs.Express}) {
@@ -377,4 +390,63 @@ func TestPreemptionShrinksTheGuardBand(t *testing.T) {
 		!strings.Contains(err.Error(), "plan.preemption") || !strings.Contains(err.Error(), "full-offload mode only") {
 		t.Errorf("preemption in software mode: %v", err)
 	}
+}
+
+// taprioTakes is the kernel's check of a frame sent with SO_TXTIME (net/sched/sch_taprio.c,
+// is_valid_interval, as read for 6.12): its txtime strictly after the start of one gate entry that
+// has the class's gate open, and the frame's end (here its wire time, more than the kernel counts)
+// within that entry. Entries end at the cycle's end: a frame at the cycle's start, or across its
+// end, is dropped.
+func taprioTakes(entries []configs.Entry, phase, cycle, tx, wire time.Duration, class int) bool {
+	tx = mod(tx-phase, cycle)
+	var start time.Duration
+	for _, e := range entries {
+		end := start + time.Duration(e.Interval)
+		if uint32(e.Gates)&(1<<class) != 0 && start < tx && tx+wire <= end {
+			return true
+		}
+		start = end
+	}
+	return false
+}
+
+// A stream whose earliest offset is the period's start is sent 1 ns later: the kernel's taprio
+// drops a frame whose txtime is exactly the start of a gate entry, and a cycle's start is one
+// (the lab found it: every frame of such a stream dropped by the taprio root).
+func TestTxtimeNotAtTheCycleStart(t *testing.T) {
+	for _, mode := range []string{"software", "txtime-assist"} {
+		out, res, err := Expand(parse(t, `interfaces:
+  - name: eth1
+    channels: 4
+    plan: {mode: `+mode+`, etf-delta: 100us}
+streams:
+  - {name: s, interface: eth1, dest: 10.0.0.2:7788, vlan: 3, period: 1ms, size: 64, offset: 0us, max-latency: 200us}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Rows[0]
+		tp := out.Interfaces[0].Taprio
+		if r.Txtime != 1 || !taprioTakes(tp.Schedule, phaseOf(tp), time.Duration(*tp.CycleTime), r.Txtime, r.Wire, streamClass) {
+			t.Errorf("%s: txtime %v, schedule %+v: want 1ns, inside an open entry", mode, r.Txtime, out.Interfaces[0].Taprio.Schedule)
+		}
+	}
+}
+
+// phaseOf is where in the cycle a planned schedule starts (its base-time-offset).
+func phaseOf(tp *configs.Taprio) time.Duration {
+	if tp.BaseTimeOffset == nil {
+		return 0
+	}
+	return time.Duration(*tp.BaseTimeOffset)
+}
+
+// bestEffortOnly reports whether a schedule has an entry with best effort's gate alone open.
+func bestEffortOnly(entries []configs.Entry) bool {
+	for _, e := range entries {
+		if uint32(e.Gates) == 1<<beClass {
+			return true
+		}
+	}
+	return false
 }

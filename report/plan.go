@@ -24,7 +24,7 @@ func PlanTimelines(cfg *configs.Config, res *plan.Result) []*Timeline {
 		tp := ifc.Taprio
 		tl := &Timeline{Name: "plan-" + fileSafe(name), Cycle: cycle,
 			Title: fmt.Sprintf("Schedule of %s: one %v cycle", name, cycle)}
-		for _, e := range tp.Schedule {
+		for _, e := range plan.FromCycleStart(tp) { // drawn from the cycle's start, as the streams' windows
 			tl.Gates = append(tl.Gates, Gate{Open: uint32(e.Gates), Interval: time.Duration(e.Interval)})
 		}
 		for c := range tp.NumTC {
