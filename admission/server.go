@@ -45,7 +45,7 @@ type Limits struct {
 	MaxConnsPerUID int           // connections of one user at one time (default 16)
 	StreamsPerUID  int           // streams one user holds, in grace periods included (default 16)
 	StreamsPerConn int           // streams added on one connection (default 8)
-	Rate           float64       // requests per second per user (default 20), with a burst of Burst
+	Rate           float64       // requests per second per connection (default 20), with a burst of Burst
 	Burst          int           // (default 40)
 	WriteTimeout   time.Duration // a reply not taken by the client in this time closes its connection (default 1s)
 	Grace          time.Duration // a stream outlives its connection by this long (default 5s)
@@ -79,7 +79,8 @@ func (l *Limits) defaults() {
 }
 
 // Server serves a Handler on a Unix socket: it reads each peer's credentials, bounds requests
-// (size, rate, streams per user and per connection, connections), ties each stream to the
+// (size, rate per connection, streams per user and per connection, connections per user and in
+// all: a user's requests are bounded by the two), ties each stream to the
 // connection that added it (released Grace after the connection ends, unless reclaimed) and never
 // lets a client stall the handler or another client: each connection has its own reader and
 // writer, and one whose replies are not read in WriteTimeout is closed.
@@ -116,8 +117,7 @@ func (s *Server) heldBy(c *conn) int {
 }
 
 type user struct {
-	conns   int
-	limiter *rate.Limiter
+	conns int
 }
 
 // NewServer makes a server; log may be nil.
@@ -239,7 +239,7 @@ func (s *Server) serve(nc *net.UnixConn) {
 	s.mu.Lock()
 	u := s.byUID[peer.UID]
 	if u == nil {
-		u = &user{limiter: rate.NewLimiter(rate.Limit(s.l.Rate), s.l.Burst)}
+		u = &user{}
 		s.byUID[peer.UID] = u
 	}
 	refused := ""
@@ -261,7 +261,7 @@ func (s *Server) serve(nc *net.UnixConn) {
 		return
 	}
 	go s.write(c)
-	s.read(c, u)
+	s.read(c, rate.NewLimiter(rate.Limit(s.l.Rate), s.l.Burst))
 	c.shut()
 	s.mu.Lock()
 	delete(s.conns, c)
@@ -296,7 +296,7 @@ func (s *Server) write(c *conn) {
 // stays usable and the client reads its error) before the connection is closed instead.
 const maxDiscard = 1 << 20
 
-func (s *Server) read(c *conn, u *user) {
+func (s *Server) read(c *conn, limiter *rate.Limiter) {
 	r := bufio.NewReaderSize(c.nc, s.l.MaxRequest+1)
 	for {
 		line, err := r.ReadSlice('\n')
@@ -310,8 +310,8 @@ func (s *Server) read(c *conn, u *user) {
 		if err != nil {
 			return // the client left (a last line without its newline is not a request)
 		}
-		if !u.limiter.Allow() {
-			c.send(Reply{Error: fmt.Sprintf("more than %g requests per second (burst %d) from user %d: slow down", s.l.Rate, s.l.Burst, c.peer.UID), Reason: ReasonRate}, s.l.WriteTimeout)
+		if !limiter.Allow() {
+			c.send(Reply{Error: fmt.Sprintf("more than %g requests per second (burst %d) on this connection: slow down", s.l.Rate, s.l.Burst), Reason: ReasonRate}, s.l.WriteTimeout)
 			continue
 		}
 		var req Request

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tsnctl/tsnctl/admission/admissiontest"
 )
 
 // book is a Handler that admits every stream at its offset and records what it was asked.
@@ -316,11 +318,6 @@ func TestRequestRate(t *testing.T) {
 func TestClientThatNeverReads(t *testing.T) {
 	b := newBook()
 	path, _ := serve(t, b, Limits{WriteTimeout: 200 * time.Millisecond, Rate: 1e6, Burst: 1e6, StreamsPerConn: 20, StreamsPerUID: 20})
-	hog, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hog.Close()
 	// Replies of a list with a long name fill the socket's buffers quickly.
 	c := dial(t, path)
 	for i := range 20 {
@@ -329,17 +326,11 @@ func TestClientThatNeverReads(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	hogDone := make(chan error, 1)
-	go func() {
-		line := []byte(`{"op":"list"}` + "\n")
-		for {
-			hog.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			if _, err := hog.Write(line); err != nil {
-				hogDone <- err
-				return
-			}
-		}
-	}()
+	hogDone, stopHog, err := admissiontest.NeverReads(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopHog()
 	other := dial(t, path)
 	var worst time.Duration
 	deadline := time.Now().Add(2 * time.Second)

@@ -259,7 +259,7 @@ const labFile = `interfaces:
 
 // runAgent runs an agent on text (a tsnctl file) in namespace ns ("" for the test's own), its
 // files in a temporary directory, logging nowhere; stop ends it (once) and reports Run's error.
-func runAgent(t testing.TB, text, ns string, verify time.Duration) (a *Agent, stop func()) {
+func runAgent(t testing.TB, text, ns string, verify time.Duration, opts ...func(*Options)) (a *Agent, stop func()) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tsnctl.yaml")
@@ -274,8 +274,12 @@ func runAgent(t testing.TB, text, ns string, verify time.Duration) (a *Agent, st
 			t.Logf("the agent's log:\n%s", log)
 		}
 	})
-	a = New(Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: verify,
-		PTPRunDir: filepath.Join(dir, "ptp"), PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(log, nil))})
+	o := Options{File: file, NetNS: ns, StatusPath: filepath.Join(dir, "status.json"), VerifyEvery: verify,
+		PTPRunDir: filepath.Join(dir, "ptp"), PTPStatus: filepath.Join(dir, "sync.json"), Log: slog.New(slog.NewTextHandler(log, nil))}
+	for _, f := range opts {
+		f(&o)
+	}
+	a = New(o)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

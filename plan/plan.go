@@ -561,7 +561,12 @@ func write(ifc *configs.Interface, mode taprio.Mode, ss []*stream, cs []*configs
 	}
 	writeVLANs(ifc, append(slices.Clone(cs), res...))
 	ct := configs.Duration(cycle)
-	entries, phase := rotate(entries, cycle)
+	rotated, phase := rotate(entries, cycle)
+	if len(rotated) <= MaxEntries { // the cut may add an entry: not past the limit
+		entries = rotated
+	} else {
+		phase = 0
+	}
 	ifc.Taprio = &configs.Taprio{NumTC: 2, Map: m, Queues: []configs.Queue{{Count: 1, Offset: 0}, {Count: 1, Offset: 1}},
 		ClockID: &tai, BaseTime: configs.BaseTime{Auto: true}, Mode: mode, CycleTime: &ct, Schedule: entries, Pos: ifc.Pos}
 	if phase > 0 {

@@ -240,7 +240,7 @@ func TestLabAdmission(t *testing.T) {
 	}
 	t.Logf("tc monitor: %d taprio changes", changes)
 	if !strings.Contains(string(seen), fmt.Sprintf("base-time %d ", a.From)) {
-		t.Errorf("tc monitor shows no schedule from held's base-time %d", a.From)
+		t.Errorf("tc monitor shows no schedule from held's base-time %d (the reply's from)", a.From)
 	}
 	if rootApp.Handle != root0.Handle || rootApp.BaseTime == root0.BaseTime || reflect.DeepEqual(rootApp.Schedule, root0.Schedule) {
 		t.Errorf("after admitting app, the taprio is %+v (was %+v): want the same root with a new schedule", rootApp, root0)

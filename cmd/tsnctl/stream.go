@@ -103,24 +103,19 @@ func streamListCmd(socket *string) *cobra.Command {
 		Short: "The streams the agent admitted, every user's",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
-			defer cancel()
-			c, err := admission.Dial(ctx, *socket)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			l, err := c.List(ctx)
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(l)
-			}
-			writeAdmitted(cmd.OutOrStdout(), l)
-			return nil
+			return oneRequest(cmd, *socket, func(ctx context.Context, c *admission.Client) error {
+				l, err := c.List(ctx)
+				if err != nil {
+					return err
+				}
+				if output == "json" {
+					enc := json.NewEncoder(cmd.OutOrStdout())
+					enc.SetIndent("", "  ")
+					return enc.Encode(l)
+				}
+				writeAdmitted(cmd.OutOrStdout(), l)
+				return nil
+			})
 		},
 	}
 	outputFlag(cmd.Flags(), &output, "output format", "text", "json")
@@ -144,14 +139,19 @@ func streamDelCmd(socket *string) *cobra.Command {
 		Short: "Remove an admitted stream (your own, or any as root): its window closes at a new base-time",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
-			defer cancel()
-			c, err := admission.Dial(ctx, *socket)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			return c.Del(ctx, args[0])
+			return oneRequest(cmd, *socket, func(ctx context.Context, c *admission.Client) error { return c.Del(ctx, args[0]) })
 		},
 	}
+}
+
+// oneRequest runs a one-shot request (list, del) on a connection of its own, within 15 s.
+func oneRequest(cmd *cobra.Command, socket string, do func(context.Context, *admission.Client) error) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), 15*time.Second)
+	defer cancel()
+	c, err := admission.Dial(ctx, socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return do(ctx, c)
 }
