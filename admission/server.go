@@ -49,7 +49,6 @@ type Limits struct {
 	Burst          int           // (default 40)
 	WriteTimeout   time.Duration // a reply not taken by the client in this time closes its connection (default 1s)
 	Grace          time.Duration // a stream outlives its connection by this long (default 5s)
-	Answer         time.Duration // the longest a request waits for the handler (default 10s)
 }
 
 func (l *Limits) defaults() {
@@ -73,9 +72,6 @@ func (l *Limits) defaults() {
 	if l.Grace <= 0 {
 		l.Grace = 5 * time.Second
 	}
-	if l.Answer <= 0 {
-		l.Answer = 10 * time.Second
-	}
 }
 
 // Server serves a Handler on a Unix socket: it reads each peer's credentials, bounds requests
@@ -92,7 +88,7 @@ type Server struct {
 	mu     sync.Mutex
 	owners map[string]*owner // by stream name
 	conns  map[*conn]bool
-	byUID  map[uint32]*user
+	byUID  map[uint32]int // connections open, per user
 }
 
 // owner is who holds a stream: a live connection, or nobody while its grace period runs.
@@ -116,17 +112,13 @@ func (s *Server) heldBy(c *conn) int {
 	return n
 }
 
-type user struct {
-	conns int
-}
-
 // NewServer makes a server; log may be nil.
 func NewServer(h Handler, l Limits, log *slog.Logger) *Server {
 	l.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Server{h: h, l: l, log: log, owners: map[string]*owner{}, conns: map[*conn]bool{}, byUID: map[uint32]*user{}}
+	return &Server{h: h, l: l, log: log, owners: map[string]*owner{}, conns: map[*conn]bool{}, byUID: map[uint32]int{}}
 }
 
 // Listen makes the socket at path, readable and writable by its owner and by group gid (gid < 0:
@@ -237,20 +229,15 @@ func (s *Server) serve(nc *net.UnixConn) {
 	}
 	c := &conn{nc: nc, peer: peer, out: make(chan Reply, 4), done: make(chan struct{})}
 	s.mu.Lock()
-	u := s.byUID[peer.UID]
-	if u == nil {
-		u = &user{}
-		s.byUID[peer.UID] = u
-	}
 	refused := ""
 	switch {
 	case len(s.conns) >= s.l.MaxConns:
 		refused = fmt.Sprintf("the agent serves %d connections at most", s.l.MaxConns)
-	case u.conns >= s.l.MaxConnsPerUID:
+	case s.byUID[peer.UID] >= s.l.MaxConnsPerUID:
 		refused = fmt.Sprintf("user %d has %d connections open, the most one user may", peer.UID, s.l.MaxConnsPerUID)
 	default:
 		s.conns[c] = true
-		u.conns++
+		s.byUID[peer.UID]++
 	}
 	s.mu.Unlock()
 	if refused != "" {
@@ -265,7 +252,9 @@ func (s *Server) serve(nc *net.UnixConn) {
 	c.shut()
 	s.mu.Lock()
 	delete(s.conns, c)
-	u.conns--
+	if s.byUID[peer.UID]--; s.byUID[peer.UID] == 0 {
+		delete(s.byUID, peer.UID)
+	}
 	// Its streams outlive it by the grace period.
 	for name, o := range s.owners {
 		if o.conn == c {

@@ -28,6 +28,9 @@ import (
 // than the change takes (3 to 15 ms of the lab's guest time).
 const admissionLead = 50 * time.Millisecond
 
+// answerTimeout is the longest a request waits for the loop to take it (then: busy).
+const answerTimeout = 10 * time.Second
+
 // admitReq is a request the socket's handler hands the loop.
 type admitReq struct {
 	add    *configs.Stream // add this; nil: remove name
@@ -91,7 +94,7 @@ func (a *Agent) serveAdmission(ctx context.Context) (<-chan error, error) {
 		return nil, err
 	}
 	l := a.o.AdmissionLimits
-	srv := admission.NewServer(handler{a: a, timeout: max(l.Answer, 10*time.Second)}, l, a.o.Log.With("source", "admission"))
+	srv := admission.NewServer(handler{a: a, timeout: answerTimeout}, l, a.o.Log.With("source", "admission"))
 	a.admitSrv = srv
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
@@ -181,7 +184,7 @@ func (a *Agent) admit(s configs.Stream) (admission.Admitted, error) {
 		return admission.Admitted{}, err
 	}
 	a.setAdmitted(out, res, append(slices.Clone(a.admits), admitted{stream: withPCP(res, s), from: from}))
-	return a.wire(name)(a.admits[len(a.admits)-1]), nil
+	return a.wire(a.admits[len(a.admits)-1]), nil
 }
 
 // release removes an admitted stream: its window closes at a new base-time (the schedule changes in
@@ -227,7 +230,7 @@ func (a *Agent) changeSchedule(out *configs.Config, iface string) (int64, error)
 	for id := range now {
 		now[id] += int64(admissionLead)
 	}
-	one := configOfIn(out, iface)
+	one := interfaceConfig(out, iface)
 	if one == nil {
 		return 0, admission.Errorf("admission", "interface %s is not in the configuration", iface)
 	}
@@ -256,15 +259,6 @@ func (a *Agent) changeSchedule(out *configs.Config, iface string) (int64, error)
 	return from, nil
 }
 
-func configOfIn(c *configs.Config, name string) *configs.Config {
-	for _, ci := range c.Interfaces {
-		if string(ci.Name) == name {
-			return &configs.Config{Interfaces: []configs.Interface{ci}}
-		}
-	}
-	return nil
-}
-
 // withPCP is s with the PCP the plan gave it.
 func withPCP(res *plan.Result, s configs.Stream) configs.Stream {
 	for _, r := range res.Rows {
@@ -284,32 +278,35 @@ func (a *Agent) setAdmitted(out *configs.Config, res *plan.Result, admits []admi
 	a.rows = res.Rows
 	a.cycles = res.Cycles
 	a.admits = admits
-	a.st.Streams = res.Rows
+	a.showStreams()
+}
+
+// showStreams puts the streams in force into the status: the plan's rows, and the admitted streams
+// as the socket shows them. a.mu is held.
+func (a *Agent) showStreams() {
+	a.st.Streams = a.rows
 	a.st.Admitted = nil
-	for _, x := range admits {
-		a.st.Admitted = append(a.st.Admitted, a.wire(string(x.stream.Interface))(x))
+	for _, x := range a.admits {
+		a.st.Admitted = append(a.st.Admitted, a.wire(x))
 	}
 }
 
-// wire gives an admitted stream of the interface as the socket shows it: its row of the plan in
-// force and the VLAN link it is sent on.
-func (a *Agent) wire(iface string) func(admitted) admission.Admitted {
-	return func(x admitted) admission.Admitted {
-		w := admission.Admitted{Stream: plan.ToWire(x.stream), From: x.from, Cycle: admission.Duration(a.cycles[iface])}
-		for _, r := range a.rows {
-			if r.Stream == x.stream.Name {
-				w.Priority, w.Txtime, w.WindowOpen, w.WindowClose = r.Priority, admission.Duration(r.Txtime), admission.Duration(r.Open), admission.Duration(r.Close)
-			}
-		}
-		if c := configOfIn(a.cfg, iface); c != nil {
-			for _, v := range c.Interfaces[0].VLANs {
-				if v.ID == x.stream.VLAN {
-					w.VLANInterface = v.LinkName(c.Interfaces[0].Name)
-				}
-			}
-		}
-		return w
+// wire gives an admitted stream as the socket shows it: its row of the plan in force, its
+// interface's cycle and the VLAN link it is sent on.
+func (a *Agent) wire(x admitted) admission.Admitted {
+	iface := string(x.stream.Interface)
+	w := admission.Admitted{Stream: plan.ToWire(x.stream), From: x.from, Cycle: admission.Duration(a.cycles[iface])}
+	if r, ok := rowIn(a.rows, x.stream.Name); ok {
+		w.Priority, w.Txtime, w.WindowOpen, w.WindowClose = r.Priority, admission.Duration(r.Txtime), admission.Duration(r.Open), admission.Duration(r.Close)
 	}
+	if c := interfaceConfig(a.cfg, iface); c != nil {
+		for _, v := range c.Interfaces[0].VLANs {
+			if v.ID == x.stream.VLAN {
+				w.VLANInterface = v.LinkName(c.Interfaces[0].Name)
+			}
+		}
+	}
+	return w
 }
 
 // keptStreams is a reloaded file's configuration planned with the admitted streams it keeps.

@@ -348,11 +348,7 @@ func (a *Agent) setConfig(cfg *configs.Config, hash string, kept *keptStreams) {
 	} else if _, res, err := plan.Expand(a.src); err == nil { // as load planned it: deterministic
 		a.rows, a.cycles = res.Rows, res.Cycles
 	}
-	a.st.Streams = a.rows
-	a.st.Admitted = nil
-	for _, x := range a.admits {
-		a.st.Admitted = append(a.st.Admitted, a.wire(string(x.stream.Interface))(x))
-	}
+	a.showStreams()
 	a.st.ConfigHash = hash
 	keep := map[string]*Iface{}
 	for _, ci := range cfg.Interfaces {
@@ -407,8 +403,9 @@ func (a *Agent) reconcile(names ...string) {
 	}
 }
 
-func (a *Agent) configOf(name string) *configs.Config {
-	for _, ci := range a.cfg.Interfaces {
+// interfaceConfig is c's configuration of the interface name alone (nil if c has none).
+func interfaceConfig(c *configs.Config, name string) *configs.Config {
+	for _, ci := range c.Interfaces {
 		if string(ci.Name) == name {
 			return &configs.Config{Interfaces: []configs.Interface{ci}}
 		}
@@ -423,7 +420,7 @@ func (a *Agent) reconcileOne(i *Iface) {
 		a.fail(i, start, err)
 		return
 	}
-	p, err := a.sys.Prepare(a.configOf(i.Name), now)
+	p, err := a.sys.Prepare(interfaceConfig(a.cfg, i.Name), now)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {

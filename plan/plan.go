@@ -18,6 +18,8 @@
 //     frame sent with SO_TXTIME only inside one gate entry, and the gate list's entries end there;
 //   - a guard band (the wire time of the largest best-effort frame) precedes every run of scheduled
 //     windows, with best-effort gates closed, so that no best-effort frame runs into a window;
+//   - the gate list starts in best effort's longest time (base-time-offset), so that a schedule
+//     changed in place switches where no window is open;
 //   - every deadline holds: T + wire time ≤ offset + max-latency;
 //   - best effort keeps at least the reserved share of every cycle.
 //
